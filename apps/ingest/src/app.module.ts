@@ -1,0 +1,27 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { MessagingModule } from '@payrail/messaging-nest';
+import { loggerParams } from '@payrail/platform';
+import { INGEST_CONFIG, IngestConfig } from './config';
+import { UpstreamRegistry } from './upstreams/upstream-registry';
+import { RequestAuthenticator } from './upstreams/request-authenticator';
+import { PayerProtection } from './payments/payer-protection';
+import { SubmitPaymentUseCase } from './payments/submit-payment.use-case';
+import { PaymentsController } from './payments/payments.controller';
+import { InboundPaymentsHandler } from './payments/inbound.handler';
+import { PaymentStatusHandler } from './status/status.handler';
+
+@Module({})
+export class IngestAppModule {
+  static forRoot(config: IngestConfig): DynamicModule {
+    return {
+      module: IngestAppModule,
+      imports: [
+        LoggerModule.forRoot(loggerParams('ingest', config.logLevel)),
+        MessagingModule.forRoot({ service: 'ingest', kafka: config.kafka, redis: config.redis }),
+      ],
+      controllers: [PaymentsController, InboundPaymentsHandler, PaymentStatusHandler],
+      providers: [{ provide: INGEST_CONFIG, useValue: config }, UpstreamRegistry, RequestAuthenticator, PayerProtection, SubmitPaymentUseCase],
+    };
+  }
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { envInt, parseEnv, readSecret, ConfigError, serviceEnvFragment } from '@payrail/config';
+import {
+  KafkaConnectionConfig,
+  RedisConnectionConfig,
+  kafkaConnectionFromEnv,
+  kafkaEnvFragment,
+  redisConnectionFromEnv,
+  redisEnvFragment,
+} from '@payrail/messaging';
+
+export const IngestEnvSchema = z.object({
+  ...serviceEnvFragment,
+  ...kafkaEnvFragment,
+  ...redisEnvFragment,
+  HTTP_PORT: serviceEnvFragment.HTTP_PORT.default(8080),
+  /** Directory of upstream registrations (<upstream-id>.json with the upstream's public JWKS and limits). */
+  UPSTREAMS_DIR: z.string().min(1),
+  /** Public JWKS of the data-protection key: card and account numbers leave ingest only encrypted to it. */
+  PROTECTION_JWKS_FILE: z.string().min(1),
+  /** Freshness window for the upstream's `iat` (seconds). */
+  FRESHNESS_WINDOW_S: envInt(10, 3600).default(300),
+  /** How long an Idempotency-Key and its response are kept (seconds, >= 24 h). */
+  IDEMPOTENCY_TTL_S: envInt(86_400, 30 * 86_400).default(86_400),
+  BODY_LIMIT_BYTES: envInt(1024, 1024 * 1024).default(64 * 1024),
+});
+
+export interface IngestConfig {
+  http: { host: string; port: number };
+  logLevel: string;
+  shutdownTimeoutS: number;
+  kafka: KafkaConnectionConfig;
+  redis: RedisConnectionConfig;
+  upstreamsDir: string;
+  protectionJwksFile: string;
+  /** HMAC key for card/account fingerprints (FINGERPRINT_KEY or FINGERPRINT_KEY_FILE, base64, >= 32 bytes). */
+  fingerprintKey: Buffer;
+  freshnessWindowS: number;
+  idempotencyTtlS: number;
+  bodyLimitBytes: number;
+}
+
+export function loadIngestConfig(env: Record<string, string | undefined> = process.env): IngestConfig {
+  const e = parseEnv(IngestEnvSchema, env);
+  const fingerprintText = readSecret(env, 'FINGERPRINT_KEY');
+  if (!fingerprintText) throw new ConfigError([{ variable: 'FINGERPRINT_KEY', reason: 'is required (or FINGERPRINT_KEY_FILE): base64 of at least 32 random bytes' }]);
+  const fingerprintKey = Buffer.from(fingerprintText, 'base64');
+  if (fingerprintKey.length < 32) throw new ConfigError([{ variable: 'FINGERPRINT_KEY', reason: `must decode to at least 32 bytes (got ${fingerprintKey.length})` }]);
+  return {
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutS: e.SHUTDOWN_TIMEOUT_S,
+    kafka: kafkaConnectionFromEnv(e, env, 'payrail-ingest'),
+    redis: redisConnectionFromEnv(e),
+    upstreamsDir: e.UPSTREAMS_DIR,
+    protectionJwksFile: e.PROTECTION_JWKS_FILE,
+    fingerprintKey,
+    freshnessWindowS: e.FRESHNESS_WINDOW_S,
+    idempotencyTtlS: e.IDEMPOTENCY_TTL_S,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+  };
+}
+
+export const INGEST_CONFIG = Symbol('INGEST_CONFIG');

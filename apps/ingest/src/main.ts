@@ -1,0 +1,33 @@
+import 'reflect-metadata';
+import { CONSUMER_GROUPS, DEAD_LETTER_TOPICS, TOPICS } from '@payrail/contracts';
+import { MessagingRuntime, PayrailKafkaTransport } from '@payrail/messaging-nest';
+import { bootstrapService, configOrExit, runMain } from '@payrail/platform';
+import { IngestAppModule } from './app.module';
+import { loadIngestConfig } from './config';
+
+async function main(): Promise<void> {
+  const config = configOrExit('ingest', () => loadIngestConfig());
+  await bootstrapService({
+    service: 'ingest',
+    module: IngestAppModule.forRoot(config),
+    host: config.http.host,
+    port: config.http.port,
+    shutdownTimeoutS: config.shutdownTimeoutS,
+    bodyLimitBytes: config.bodyLimitBytes,
+    configure: (app) => {
+      // the body of POST /v1/payments is the upstream's compact JWS, kept as the exact bytes it signed
+      app.getHttpAdapter().getInstance().addContentTypeParser('application/jose', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    },
+    connectTransports: (app) => {
+      const runtime = app.get(MessagingRuntime);
+      const deadLetterTopic = DEAD_LETTER_TOPICS.ingest;
+      app.connectMicroservice({ strategy: new PayrailKafkaTransport(runtime, { groupId: CONSUMER_GROUPS.ingestInbound, topics: [TOPICS.paymentsInbound], deadLetterTopic }) }, { inheritAppConfig: true });
+      app.connectMicroservice(
+        { strategy: new PayrailKafkaTransport(runtime, { groupId: CONSUMER_GROUPS.ingestStatus, topics: [TOPICS.paymentsSigned, TOPICS.paymentsScreened, TOPICS.paymentsSettled], deadLetterTopic }) },
+        { inheritAppConfig: true },
+      );
+    },
+  });
+}
+
+runMain('ingest', main);

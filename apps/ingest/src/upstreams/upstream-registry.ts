@@ -1,0 +1,95 @@
+// Upstreams are registered by dropping `<upstream-id>.json` into UPSTREAMS_DIR (a ConfigMap or Secret in
+// Kubernetes): { "upstream_id": "psp-alpha", "jwks": { "keys": [...] }, "algorithms": ["ES256"] }.
+// The directory is re-read on change (and every 30 s), so registering or revoking needs no restart.
+import { readdirSync, readFileSync, watch, FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
+import { z } from 'zod';
+import { PayrailKeyStore, SigningAlg } from '@payrail/crypto';
+import { INGEST_CONFIG, IngestConfig } from '../config';
+
+const RegistrationSchema = z.object({
+  upstream_id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/),
+  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }),
+  algorithms: z.array(z.enum(['ES256', 'EdDSA', 'PS256'])).default(['ES256', 'EdDSA']),
+});
+
+export interface Upstream {
+  id: string;
+  keys: PayrailKeyStore;
+  algorithms: SigningAlg[];
+}
+
+@Injectable()
+export class UpstreamRegistry implements OnModuleInit, OnApplicationShutdown {
+  private byKid = new Map<string, Upstream>();
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private reloading: Promise<void> = Promise.resolve();
+
+  constructor(
+    @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
+    private readonly logger: PinoLogger,
+  ) {
+    this.logger.setContext('upstreams');
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.reload();
+    try {
+      this.watcher = watch(this.config.upstreamsDir, () => this.scheduleReload());
+    } catch {
+      this.logger.warn({ dir: this.config.upstreamsDir }, 'cannot watch upstreams directory; re-reading every 30 s');
+    }
+    this.timer = setInterval(() => this.scheduleReload(), 30_000);
+    this.timer.unref();
+  }
+
+  private scheduleReload(): void {
+    this.reloading = this.reloading.then(() => this.reload()).catch((err: Error) => this.logger.error({ err: err.message }, 'upstream reload failed'));
+  }
+
+  /** Rebuilds the kid index; a bad file is skipped (and logged), the others keep working. */
+  async reload(): Promise<void> {
+    const next = new Map<string, Upstream>();
+    let files: string[];
+    try {
+      files = readdirSync(this.config.upstreamsDir).filter((f) => f.endsWith('.json'));
+    } catch (err) {
+      this.logger.error({ dir: this.config.upstreamsDir, err: (err as Error).message }, 'cannot read upstreams directory');
+      return;
+    }
+    for (const file of files) {
+      try {
+        const registration = RegistrationSchema.parse(JSON.parse(readFileSync(join(this.config.upstreamsDir, file), 'utf8')));
+        const keys = await PayrailKeyStore.fromJwks(registration.jwks);
+        const upstream: Upstream = { id: registration.upstream_id, keys, algorithms: registration.algorithms };
+        for (const jwk of keys.publicJwks().keys) {
+          const kid = jwk['kid'];
+          if (typeof kid !== 'string') continue;
+          const owner = next.get(kid);
+          if (owner && owner.id !== upstream.id) {
+            this.logger.error({ kid, upstreams: [owner.id, upstream.id] }, 'kid registered by two upstreams: both refused for it');
+            next.delete(kid);
+            continue;
+          }
+          next.set(kid, upstream);
+        }
+      } catch (err) {
+        this.logger.error({ file, err: (err as Error).message }, 'invalid upstream registration skipped');
+      }
+    }
+    this.byKid = next;
+    this.logger.info({ upstreams: new Set([...next.values()].map((u) => u.id)).size, keys: next.size }, 'upstream registry loaded');
+  }
+
+  byKeyId(kid: string): Upstream | undefined {
+    return this.byKid.get(kid);
+  }
+
+  onApplicationShutdown(): void {
+    this.watcher?.close();
+    if (this.timer) clearInterval(this.timer);
+  }
+}

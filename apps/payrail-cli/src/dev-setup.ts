@@ -1,0 +1,44 @@
+// Development keys for a local run: Payrail's signing key, the data-protection key pair, the fingerprint key and
+// three demo upstreams (key pairs + registrations). Written under the run's folder, never into the repository.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeDevKeys } from '@payrail/crypto';
+
+export const DEMO_UPSTREAMS = ['psp-alpha', 'bank-beta', 'shop-gamma'];
+
+export interface DevSetup {
+  signingPrivateJwks: string;
+  signingPublicJwks: string;
+  protectionPrivateJwks: string;
+  protectionPublicJwks: string;
+  fingerprintKeyFile: string;
+  upstreamsDir: string;
+  upstreamKeysDir: string;
+}
+
+export async function devSetup(dir: string): Promise<DevSetup> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const signing = await writeDevKeys(join(dir, 'signing'), { alg: 'ES256' });
+  const protection = await writeDevKeys(join(dir, 'protection'), { alg: 'ES256', withEncryptionKey: true });
+  const fingerprintKeyFile = join(dir, 'fingerprint.key');
+  writeFileSync(fingerprintKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+  const upstreamsDir = join(dir, 'upstreams');
+  const upstreamKeysDir = join(dir, 'upstream-keys');
+  mkdirSync(upstreamsDir, { recursive: true });
+  for (const id of DEMO_UPSTREAMS) {
+    const keys = await writeDevKeys(join(upstreamKeysDir, id), { alg: 'ES256' });
+    const jwks = JSON.parse(readFileSync(keys.publicPath, 'utf8')) as unknown;
+    writeFileSync(join(upstreamsDir, `${id}.json`), JSON.stringify({ upstream_id: id, jwks, algorithms: ['ES256'] }, null, 2));
+  }
+  return {
+    signingPrivateJwks: signing.privatePath,
+    signingPublicJwks: signing.publicPath,
+    protectionPrivateJwks: protection.privatePath,
+    protectionPublicJwks: protection.publicPath,
+    fingerprintKeyFile,
+    upstreamsDir,
+    upstreamKeysDir,
+  };
+}

@@ -1,0 +1,36 @@
+// payrail: the operators' command line.
+//   payrail dev-setup --dir DIR      development keys and demo upstreams (prints their paths as JSON)
+//   payrail topics ensure            creates every topic of the contracts catalogue that is missing
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { envList, parseEnv } from '@payrail/config';
+import { createKafka, ensureTopics, kafkaConnectionFromEnv, kafkaEnvFragment } from '@payrail/messaging';
+import { z } from 'zod';
+import { devSetup } from './dev-setup';
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { dir: { type: 'string' }, replication: { type: 'string', default: '1' } } });
+  const [command, sub] = positionals;
+  if (command === 'dev-setup') {
+    if (!values.dir) throw new Error('dev-setup needs --dir DIR');
+    process.stdout.write(`${JSON.stringify(await devSetup(values.dir))}\n`);
+    return 0;
+  }
+  if (command === 'topics' && sub === 'ensure') {
+    const env = parseEnv(z.object({ ...kafkaEnvFragment, KAFKA_BROKERS: envList }));
+    const kafka = createKafka(kafkaConnectionFromEnv(env, process.env, 'payrail-cli'));
+    const created = await ensureTopics(kafka, Number(values.replication));
+    process.stderr.write(`topics created: ${created.length === 0 ? 'none (all exist)' : created.join(', ')}\n`);
+    return 0;
+  }
+  process.stderr.write('usage: payrail dev-setup --dir DIR | payrail topics ensure [--replication N]\n');
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`payrail: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { envBool, envInt, parseEnv, serviceEnvFragment } from '@payrail/config';
+import { KafkaConnectionConfig, kafkaConnectionFromEnv, kafkaEnvFragment } from '@payrail/messaging';
+
+export const SigningEnvSchema = z.object({
+  ...serviceEnvFragment,
+  ...kafkaEnvFragment,
+  HTTP_PORT: serviceEnvFragment.HTTP_PORT.default(8081),
+  /** Private JWKS (a Kubernetes Secret mounted as a file). Reloaded on change or SIGHUP: rotation without restart. */
+  SIGNING_KEYS_FILE: z.string().min(1),
+  /** Development only: create SIGNING_KEYS_FILE with a fresh ES256 key when it does not exist. */
+  SIGNING_GENERATE_DEV_KEYS: envBool.default(false),
+  /** How long browsers and services may cache the published JWKS (keep well under the rotation overlap). */
+  JWKS_MAX_AGE_S: envInt(0, 3600).default(60),
+});
+
+export interface SigningConfig {
+  http: { host: string; port: number };
+  logLevel: string;
+  shutdownTimeoutS: number;
+  kafka: KafkaConnectionConfig;
+  keysFile: string;
+  generateDevKeys: boolean;
+  jwksMaxAgeS: number;
+}
+
+export function loadSigningConfig(env: Record<string, string | undefined> = process.env): SigningConfig {
+  const e = parseEnv(SigningEnvSchema, env);
+  return {
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutS: e.SHUTDOWN_TIMEOUT_S,
+    kafka: kafkaConnectionFromEnv(e, env, 'payrail-signing'),
+    keysFile: e.SIGNING_KEYS_FILE,
+    generateDevKeys: e.SIGNING_GENERATE_DEV_KEYS,
+    jwksMaxAgeS: e.JWKS_MAX_AGE_S,
+  };
+}
+
+export const SIGNING_CONFIG = Symbol('SIGNING_CONFIG');

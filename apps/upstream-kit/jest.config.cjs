@@ -1,0 +1,8 @@
+// Unit tests of upstream-kit (fast, no I/O). Integration tests (*.int-spec.ts) run in the integration layer.
+module.exports = {
+  ...require('../../jest.preset.cjs'),
+  displayName: 'upstream-kit',
+  rootDir: __dirname,
+  testMatch: ['<rootDir>/src/**/*.spec.ts'],
+  coverageDirectory: '../../coverage/apps/upstream-kit',
+};

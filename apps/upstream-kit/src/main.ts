@@ -1,0 +1,98 @@
+// payrail-upstream: the upstream kit (docs/upstreams.md).
+//   keygen --dir DIR                      an upstream key pair: DIR/private.jwks.json + DIR/public.jwks.json
+//   register --id ID --public FILE --upstreams DIR   writes the registration Payrail's operators install
+//   submit --id ID --keys DIR --ingest URL --payment FILE [--idempotency-key K]
+//   status --id ID --keys DIR --ingest URL --payment-id ID
+//   demo --ingest URL --upstreams DIR --keys DIR --payments N [--summary FILE] [--progress]
+import 'reflect-metadata';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PaymentSubmissionSchema } from '@payrail/contracts';
+import { writeDevKeys } from '@payrail/crypto';
+import { runDemo } from './demo';
+import { UpstreamClient } from '@payrail/upstream-sdk';
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      dir: { type: 'string' },
+      id: { type: 'string' },
+      public: { type: 'string' },
+      upstreams: { type: 'string' },
+      keys: { type: 'string' },
+      ingest: { type: 'string', default: 'http://127.0.0.1:8080' },
+      payment: { type: 'string' },
+      'payment-id': { type: 'string' },
+      'idempotency-key': { type: 'string' },
+      payments: { type: 'string', default: '100' },
+      concurrency: { type: 'string', default: '16' },
+      summary: { type: 'string' },
+      progress: { type: 'boolean', default: false },
+      'final-timeout': { type: 'string', default: '120' },
+      seed: { type: 'string', default: '7' },
+    },
+  });
+  const need = (name: keyof typeof values): string => {
+    const v = values[name];
+    if (typeof v !== 'string') throw new Error(`--${name} is required`);
+    return v;
+  };
+  switch (positionals[0]) {
+    case 'keygen': {
+      const written = await writeDevKeys(need('dir'), { alg: 'ES256' });
+      process.stdout.write(`${JSON.stringify(written)}\n`);
+      return 0;
+    }
+    case 'register': {
+      const jwks = JSON.parse(readFileSync(need('public'), 'utf8')) as unknown;
+      mkdirSync(need('upstreams'), { recursive: true });
+      const file = join(need('upstreams'), `${need('id')}.json`);
+      writeFileSync(file, JSON.stringify({ upstream_id: need('id'), jwks, algorithms: ['ES256'] }, null, 2));
+      process.stdout.write(`${file}\n`);
+      return 0;
+    }
+    case 'submit': {
+      const client = await UpstreamClient.open(need('id'), join(need('keys'), 'private.jwks.json'), need('ingest'));
+      const payment = PaymentSubmissionSchema.parse(JSON.parse(readFileSync(need('payment'), 'utf8')));
+      const res = await client.submit(client.signPayment(payment), values['idempotency-key']);
+      process.stdout.write(`${res.status} ${JSON.stringify(res.body)}\n`);
+      return res.status === 202 ? 0 : 1;
+    }
+    case 'status': {
+      const client = await UpstreamClient.open(need('id'), join(need('keys'), 'private.jwks.json'), need('ingest'));
+      const res = await client.status(need('payment-id'));
+      process.stdout.write(`${res.status} ${JSON.stringify(res.body, null, 2)}\n`);
+      return res.status === 200 ? 0 : 1;
+    }
+    case 'demo': {
+      const upstreams = readdirSync(need('upstreams')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
+      const summary = await runDemo({
+        ingestUrl: need('ingest'),
+        keysDir: need('keys'),
+        upstreams,
+        payments: Number(values.payments),
+        concurrency: Number(values.concurrency),
+        progress: values.progress,
+        summary: values.summary,
+        finalTimeoutS: Number(values['final-timeout']),
+        seed: Number(values.seed),
+      });
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+      return summary.lost === 0 && summary.rejected === 0 ? 0 : 1;
+    }
+    default:
+      process.stderr.write('usage: payrail-upstream keygen|register|submit|status|demo ... (see docs/upstreams.md)\n');
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`payrail-upstream: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,168 @@
+// Single-node Apache Kafka broker in KRaft mode, run from the official Maven Central artifacts (no Docker).
+// Dependency-free on purpose: `npm start` calls it before node_modules may exist.
+//
+//   provisionKafka()  resolves org.apache.kafka:kafka_2.13 + runtime deps once into a cache that survives runs
+//   startKafka(opts)  formats fresh storage, starts the broker with a bounded heap, waits until it answers
+//   stop()            SIGTERM (controlled shutdown), SIGKILL after a grace period
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, openSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitForPort, waitForExit, log } from './process-utils.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const POM = join(here, 'kafka-pom.xml');
+
+export function kafkaVersion() {
+  const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(POM, 'utf8'));
+  if (!match) throw new Error(`cannot read kafka.version from ${POM}`);
+  return match[1];
+}
+
+export function cacheRoot() {
+  return process.env.PAYRAIL_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'payrail');
+}
+
+/** Resolves the broker jars with Maven once; later runs reuse the cache (and ~/.m2). Returns the libs folder. */
+export function provisionKafka() {
+  const version = kafkaVersion();
+  const home = join(cacheRoot(), `kafka-${version}`);
+  const libs = join(home, 'libs');
+  const marker = join(home, '.complete');
+  if (existsSync(marker) && readdirSync(libs).some((f) => f.startsWith('kafka_2.13-'))) return { version, libs, home };
+
+  const mvn = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
+  if (mvn.error || mvn.status !== 0) {
+    throw new Error('Apache Maven (mvn) is required to fetch the Kafka broker from Maven Central: install Maven 3.8+ and Java 17+, or run with a Docker engine.');
+  }
+  log(`kafka: resolving org.apache.kafka:kafka_2.13:${version} from Maven Central into ${libs}`);
+  rmSync(home, { recursive: true, force: true });
+  mkdirSync(libs, { recursive: true });
+  const res = spawnSync(
+    'mvn',
+    ['-B', '-q', '-f', POM, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${libs}`],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  if (res.status !== 0) throw new Error(`mvn dependency:copy-dependencies failed (exit ${res.status}); see the output above`);
+  copyFileSync(join(here, 'log4j2.properties'), join(home, 'log4j2.properties'));
+  writeFileSync(marker, new Date().toISOString());
+  return { version, libs, home };
+}
+
+export function javaAvailable() {
+  const res = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (res.error || res.status !== 0) return undefined;
+  const match = /version "(\d+)/.exec(res.stderr ?? '');
+  return match ? Number(match[1]) : undefined;
+}
+
+function serverProperties({ port, controllerPort, dataDir, scram }) {
+  const listeners = [`PLAINTEXT://127.0.0.1:${port}`, `CONTROLLER://127.0.0.1:${controllerPort}`];
+  const advertised = [`PLAINTEXT://127.0.0.1:${port}`];
+  const protocols = ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT'];
+  const extra = [];
+  if (scram) {
+    listeners.push(`SASL_PLAINTEXT://127.0.0.1:${scram.port}`);
+    advertised.push(`SASL_PLAINTEXT://127.0.0.1:${scram.port}`);
+    protocols.push('SASL_PLAINTEXT:SASL_PLAINTEXT');
+    extra.push(
+      'sasl.enabled.mechanisms=SCRAM-SHA-512',
+      `listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+    );
+  }
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=${listeners.join(',')}`,
+    `advertised.listeners=${advertised.join(',')}`,
+    'controller.listener.names=CONTROLLER',
+    `listener.security.protocol.map=${protocols.join(',')}`,
+    'inter.broker.listener.name=PLAINTEXT',
+    `log.dirs=${dataDir}`,
+    'num.partitions=6',
+    // single node: internal topics must have replication factor 1 or group coordination never becomes available
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=12',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    // topics are declared by Payrail's provisioning (contracts catalogue), never created by a typo
+    'auto.create.topics.enable=false',
+    'log.retention.hours=168',
+    ...extra,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Formats fresh storage and starts the broker. Returns { pid, bootstrap, stop }.
+ * opts: { port, controllerPort, runDir, heapMb = 768, scram?: { port, username, password } }
+ */
+export async function startKafka(opts) {
+  const { port, controllerPort, runDir, heapMb = 768, scram } = opts;
+  const javaMajor = javaAvailable();
+  if (!javaMajor || javaMajor < 17) throw new Error(`Java 17+ is required to run the Kafka broker (found: ${javaMajor ?? 'none'}).`);
+  const { libs, home, version } = provisionKafka();
+  const dataDir = join(runDir, 'kafka-data');
+  rmSync(dataDir, { recursive: true, force: true }); // stale data from a killed run is never reused
+  mkdirSync(dataDir, { recursive: true });
+  const propsFile = join(runDir, 'server.properties');
+  writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir, scram }));
+  const logFile = join(runDir, 'kafka.log');
+  const classpath = `${libs}/*`;
+  const jvm = [
+    `-Xms${Math.min(256, heapMb)}m`,
+    `-Xmx${heapMb}m`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${join(home, 'log4j2.properties')}`,
+    `-Dpayrail.kafka.log=${logFile}`,
+  ];
+  const clusterId = randomBytes(16).toString('base64url');
+  const formatArgs = [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile];
+  if (scram) formatArgs.push('--add-scram', `SCRAM-SHA-512=[name=${scram.username},password=${scram.password}]`);
+  const format = spawnSync('java', formatArgs, { encoding: 'utf8' });
+  if (format.status !== 0) throw new Error(`kafka storage format failed: ${format.stderr || format.stdout}`);
+
+  const out = openSync(join(runDir, 'kafka.stdout.log'), 'a');
+  const child = spawn('java', [...jvm, '-cp', classpath, 'kafka.Kafka', propsFile], {
+    stdio: ['ignore', out, out],
+    detached: true, // own process group: Ctrl-C in the terminal reaches us, and we stop it in order
+  });
+  child.unref();
+  const bootstrap = `127.0.0.1:${port}`;
+  try {
+    await waitForPort(port, { timeoutMs: 90_000, process: child, what: `Kafka ${version} broker` });
+  } catch (err) {
+    try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    throw new Error(`${err.message}\n--- last lines of ${logFile} ---\n${tail(logFile)}`);
+  }
+  return {
+    pid: child.pid,
+    bootstrap,
+    logFile,
+    version,
+    stop: () => stopProcess(child.pid, 20_000),
+  };
+}
+
+export async function stopProcess(pid, graceMs) {
+  try { process.kill(pid, 'SIGTERM'); } catch { return; }
+  if (await waitForExit(pid, graceMs)) return;
+  try { process.kill(pid, 'SIGKILL'); } catch { return; }
+  await waitForExit(pid, 5_000);
+}
+
+function tail(file, lines = 30) {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}

@@ -1,0 +1,3 @@
+export * from './currencies';
+export * from './money';
+export * from './money.schema';

@@ -1,0 +1,100 @@
+// Events about one payment as it moves through Payrail. Payment ids are UUIDv7 (time-ordered).
+import { z } from 'zod';
+import { MoneySchema } from '../money/money.schema';
+import { MerchantIdSchema, PayeeSchema, PaymentContextSchema, ProtectedPayerSchema } from './parties';
+
+export const PaymentIdSchema = z.string().uuid();
+const Timestamp = z.iso.datetime({ offset: true });
+
+/** ingest -> signing: an authenticated, validated, de-duplicated payment with card/account data protected. */
+export const PaymentAcceptedSchema = z.object({
+  payment_id: PaymentIdSchema,
+  upstream_id: z.string().min(1),
+  upstream_reference: z.string().min(1).max(64),
+  accepted_at: Timestamp,
+  amount: MoneySchema,
+  payer: ProtectedPayerSchema,
+  payee: PayeeSchema,
+  description: z.string().max(140).optional(),
+  context: PaymentContextSchema.optional(),
+  /** What ingest verified about the upstream's signature: the chain signing records in the instruction. */
+  upstream_verification: z.object({ kid: z.string(), alg: z.string(), jti: z.string(), iat: z.number().int() }),
+});
+export type PaymentAccepted = z.infer<typeof PaymentAcceptedSchema>;
+
+/** The signed payment instruction's JWS payload: the accepted payment plus signing facts. */
+export const PaymentInstructionSchema = PaymentAcceptedSchema.extend({
+  signed_at: Timestamp,
+});
+export type PaymentInstruction = z.infer<typeof PaymentInstructionSchema>;
+
+/** signing -> fraud-check: Payrail's JWS over the canonical (RFC 8785) payment instruction. */
+export const PaymentSignedSchema = z.object({
+  payment_id: PaymentIdSchema,
+  kid: z.string().min(1),
+  instruction_jws: z.string().min(1),
+});
+export type PaymentSigned = z.infer<typeof PaymentSignedSchema>;
+
+export const DecisionSchema = z.enum(['APPROVE', 'REVIEW', 'DECLINE']);
+export type Decision = z.infer<typeof DecisionSchema>;
+
+export const DecisionReasonSchema = z.object({
+  rule: z.string().min(1),
+  score: z.number().int(),
+  observed: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+export type DecisionReason = z.infer<typeof DecisionReasonSchema>;
+
+/** fraud-check -> settlement (and status): the decision; APPROVE carries the instruction on for settlement. */
+export const PaymentScreenedSchema = z.object({
+  payment_id: PaymentIdSchema,
+  merchant_id: MerchantIdSchema,
+  amount: MoneySchema,
+  decision: DecisionSchema,
+  score: z.number().int(),
+  reasons: z.array(DecisionReasonSchema),
+  ruleset_version: z.string().min(1),
+  screened_at: Timestamp,
+  /** Set when an analyst decided a payment that was first put in REVIEW. */
+  review: z.object({ analyst: z.string().min(1), decided_at: Timestamp, note: z.string().max(500).optional() }).optional(),
+  instruction_jws: z.string().min(1),
+});
+export type PaymentScreened = z.infer<typeof PaymentScreenedSchema>;
+
+/** settlement -> status: the payment's double-entry posting. */
+export const PaymentSettledSchema = z.object({
+  payment_id: PaymentIdSchema,
+  merchant_id: MerchantIdSchema,
+  amount: MoneySchema,
+  fee: MoneySchema,
+  net: MoneySchema,
+  posted_at: Timestamp,
+  batch_id: z.string().min(1),
+});
+export type PaymentSettled = z.infer<typeof PaymentSettledSchema>;
+
+export const RejectionReasonSchema = z.enum([
+  'signature_invalid',
+  'unknown_upstream',
+  'stale',
+  'replayed',
+  'schema_invalid',
+  'idempotency_conflict',
+  'rate_limited',
+  'too_large',
+  'undecodable',
+]);
+export type RejectionReason = z.infer<typeof RejectionReasonSchema>;
+
+/** ingest -> upstreams: an inbound payment Payrail refused, correlated to the upstream's reference when known. */
+export const PaymentRejectedSchema = z.object({
+  upstream_id: z.string().optional(),
+  upstream_reference: z.string().optional(),
+  idempotency_key: z.string().max(255).optional(),
+  reason: RejectionReasonSchema,
+  detail: z.string().max(1000),
+  rejected_at: Timestamp,
+  channel: z.enum(['http', 'kafka']),
+});
+export type PaymentRejected = z.infer<typeof PaymentRejectedSchema>;

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { MoneySchema } from '../money/money.schema';
+import { MerchantIdSchema } from '../payments/parties';
+
+/** A closed settlement batch: what Payrail owes one merchant in one currency, net of fees. */
+export const SettlementBatchReportSchema = z.object({
+  batch_id: z.string().min(1),
+  merchant_id: MerchantIdSchema,
+  currency: z.string().length(3),
+  opened_at: z.iso.datetime({ offset: true }),
+  closed_at: z.iso.datetime({ offset: true }),
+  close_reason: z.enum(['cutoff', 'size']),
+  payment_count: z.number().int().nonnegative(),
+  gross: MoneySchema,
+  fees: MoneySchema,
+  net: MoneySchema,
+  payment_ids: z.array(z.string().uuid()),
+});
+export type SettlementBatchReport = z.infer<typeof SettlementBatchReportSchema>;
+
+/** signing -> merchants/treasury: the batch report with Payrail's JWS over its canonical form. */
+export const SignedSettlementBatchSchema = z.object({
+  batch_id: z.string().min(1),
+  merchant_id: MerchantIdSchema,
+  kid: z.string().min(1),
+  report_jws: z.string().min(1),
+});
+export type SignedSettlementBatch = z.infer<typeof SignedSettlementBatchSchema>;

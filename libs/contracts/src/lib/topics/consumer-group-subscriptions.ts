@@ -1,0 +1,29 @@
+// Which topics each consumer group (CONSUMER_GROUPS) reads. Kept next to the catalogue so the AsyncAPI document,
+// docs/events.md and autoscaler configuration can name the group of every (topic, consuming service) pair; the
+// unit tests check that every consumer listed in TOPICS is covered by exactly one group of that service.
+import { CONSUMER_GROUPS, ServiceName, TopicKey } from './topics';
+
+export type ConsumerGroupKey = keyof typeof CONSUMER_GROUPS;
+
+export interface ConsumerGroupSubscription {
+  readonly service: ServiceName;
+  readonly topics: readonly TopicKey[];
+}
+
+export const CONSUMER_GROUP_SUBSCRIPTIONS = {
+  ingestInbound: { service: 'ingest', topics: ['paymentsInbound'] },
+  /** ingest follows each payment through the flow for its status view. */
+  ingestStatus: { service: 'ingest', topics: ['paymentsSigned', 'paymentsScreened', 'paymentsSettled'] },
+  signing: { service: 'signing', topics: ['paymentsAccepted'] },
+  signingReports: { service: 'signing', topics: ['settlementBatchReports'] },
+  fraudCheck: { service: 'fraud-check', topics: ['paymentsSigned'] },
+  settlement: { service: 'settlement', topics: ['paymentsScreened'] },
+} as const satisfies Record<ConsumerGroupKey, ConsumerGroupSubscription>;
+
+/** The consumer group id a service reads a topic with, or undefined when it does not read it. */
+export function consumerGroupFor(topic: TopicKey, service: ServiceName): string | undefined {
+  for (const [group, subscription] of Object.entries(CONSUMER_GROUP_SUBSCRIPTIONS) as [ConsumerGroupKey, ConsumerGroupSubscription][]) {
+    if (subscription.service === service && subscription.topics.includes(topic)) return CONSUMER_GROUPS[group];
+  }
+  return undefined;
+}

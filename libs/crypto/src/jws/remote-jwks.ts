@@ -1,0 +1,168 @@
+import { isKeyWrapAlg } from '../lib/algorithms';
+import { KeyConfigError, type CryptoLogger } from '../lib/errors';
+import { isPlainObject, parseStrictJson } from '../lib/json';
+import type { KeyRecord } from '../keys/key-record';
+import { KEY_CLOCK, RESOLVE_KEY, type KeyResolver } from '../keys/internal';
+import { PayrailKeyStore } from '../keys/keystore';
+import { MAX_KEYS, type KeyEntry } from '../keys/sources';
+
+export interface RemoteJwksOptions {
+  /** The JWKS URL. https only (http is accepted for localhost, for tests and sidecars). Never taken from a token. */
+  url: string;
+  /** Per request, default 3 s (AbortSignal.timeout). */
+  timeoutMs?: number;
+  /** At most one refresh per interval, triggered by unknown kids or staleness; default 30 s. */
+  minRefreshIntervalMs?: number;
+  /** Known keys are refreshed in the background after this age (so revocations propagate); default 10 min. */
+  maxAgeMs?: number;
+  /** Response size cap, default 256 KiB. */
+  maxResponseBytes?: number;
+  fetchImpl?: typeof fetch;
+  logger?: CryptoLogger;
+  /** Clock in ms, for tests. */
+  now?: () => number;
+}
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+async function readCapped(res: Response, max: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > max) throw new Error('JWKS response too large');
+  if (res.body === null) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new Error('JWKS response too large');
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Verification keys of another service, fetched from its configured JWKS URL: cached, refreshed at most once
+ * per minRefreshIntervalMs when an unknown kid shows up (so a flood of bogus kids cannot turn into a flood of
+ * requests), redirects refused, size and time bounded. A failed refresh keeps the keys we have.
+ */
+export class RemoteJwksClient implements KeyResolver {
+  readonly #url: string;
+  readonly #timeoutMs: number;
+  readonly #minInterval: number;
+  readonly #maxAge: number;
+  readonly #maxBytes: number;
+  readonly #fetch: typeof fetch;
+  readonly #log: CryptoLogger | undefined;
+  readonly #now: () => number;
+  #store: PayrailKeyStore | undefined;
+  #fetchedAt = Number.NEGATIVE_INFINITY;
+  #lastAttempt = Number.NEGATIVE_INFINITY;
+  #inflight: Promise<void> | undefined;
+
+  constructor(opts: RemoteJwksOptions) {
+    let url: URL;
+    try {
+      url = new URL(opts.url);
+    } catch {
+      throw new KeyConfigError('RemoteJwksClient: url is not a valid URL');
+    }
+    if (url.username !== '' || url.password !== '') throw new KeyConfigError('RemoteJwksClient: url must not carry credentials');
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname))) {
+      throw new KeyConfigError(`RemoteJwksClient: ${url.origin} must use https`);
+    }
+    const pos = (name: string, v: number | undefined, d: number): number => {
+      if (v === undefined) return d;
+      if (!Number.isFinite(v) || v < 0) throw new KeyConfigError(`RemoteJwksClient: ${name} must be a non-negative number`);
+      return v;
+    };
+    this.#url = url.href;
+    this.#timeoutMs = pos('timeoutMs', opts.timeoutMs, 3000);
+    this.#minInterval = pos('minRefreshIntervalMs', opts.minRefreshIntervalMs, 30_000);
+    this.#maxAge = pos('maxAgeMs', opts.maxAgeMs, 600_000);
+    this.#maxBytes = pos('maxResponseBytes', opts.maxResponseBytes, 256 * 1024);
+    this.#fetch = opts.fetchImpl ?? fetch;
+    this.#log = opts.logger;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** Fetches now, ignoring the rate limit (e.g. at startup). Rejects on failure; cached keys stay. */
+  refresh(): Promise<void> {
+    return this.#shared();
+  }
+
+  /** The keys fetched last, if any. */
+  keys(): PayrailKeyStore | undefined {
+    return this.#store;
+  }
+
+  /** @internal */
+  [KEY_CLOCK](): number {
+    return this.#now();
+  }
+
+  /** @internal */
+  [RESOLVE_KEY](kid: string): KeyRecord | undefined | Promise<KeyRecord | undefined> {
+    const now = this.#now();
+    const known = this.#store?.[RESOLVE_KEY](kid);
+    const mayRefresh = this.#inflight !== undefined || now - this.#lastAttempt >= this.#minInterval;
+    if (known !== undefined) {
+      if (now - this.#fetchedAt > this.#maxAge && mayRefresh) this.#shared().catch(() => undefined); // background
+      return known;
+    }
+    if (!mayRefresh) return undefined;
+    return this.#shared().then(
+      () => this.#store?.[RESOLVE_KEY](kid),
+      () => undefined,
+    );
+  }
+
+  #shared(): Promise<void> {
+    if (this.#inflight) return this.#inflight;
+    this.#lastAttempt = this.#now();
+    const p = this.#load().finally(() => {
+      this.#inflight = undefined;
+    });
+    this.#inflight = p;
+    return p;
+  }
+
+  async #load(): Promise<void> {
+    try {
+      const res = await this.#fetch(this.#url, {
+        signal: AbortSignal.timeout(this.#timeoutMs),
+        redirect: 'error',
+        headers: { accept: 'application/jwk-set+json, application/json' },
+      });
+      if (res.status !== 200) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new Error(`JWKS endpoint answered ${res.status}`);
+      }
+      const doc = parseStrictJson(await readCapped(res, this.#maxBytes));
+      if (!isPlainObject(doc) || !Array.isArray(doc['keys'])) throw new Error('JWKS response is not a JWK set');
+      if (doc['keys'].length > MAX_KEYS) throw new Error('JWKS response has too many keys');
+      const entries: KeyEntry[] = [];
+      doc['keys'].forEach((jwk: unknown, i: number) => {
+        // encryption keys are not for verifying: skip them rather than let them fail the set
+        if (isPlainObject(jwk) && (jwk['use'] === 'enc' || isKeyWrapAlg(jwk['alg']))) return;
+        entries.push({ jwk, where: `JWKS ${this.#url}, key #${i + 1}`, overrides: {} });
+      });
+      const store = await PayrailKeyStore.assemble(entries, {
+        publicOnly: true,
+        now: this.#now,
+        skipInvalid: (where, err) => this.#log?.debug({ event: 'payrail.jwks.key_skipped', where, detail: err.message }, 'JWKS key skipped'),
+      });
+      this.#store = store;
+      this.#fetchedAt = this.#now();
+      this.#log?.debug({ event: 'payrail.jwks.refreshed', url: this.#url, keys: store.size() }, 'JWKS refreshed');
+    } catch (e) {
+      const detail = e instanceof Error ? (e.name === 'TimeoutError' ? 'timeout' : e.message) : 'error';
+      this.#log?.debug({ event: 'payrail.jwks.refresh_failed', url: this.#url, detail }, 'JWKS refresh failed');
+      throw e instanceof Error ? e : new Error(detail);
+    }
+  }
+}

@@ -1,0 +1,22 @@
+// How Payrail's own services (fraud-check, settlement) verify Payrail's signatures: keys from the signing
+// service's published JWKS (remote client: configured URL only, cached, rate-limited refresh) or from a mounted
+// copy (reloaded on change), with Payrail's algorithm allowlist. Never keys carried by a token.
+import { JwsVerifier } from './jws/verifier';
+import { RemoteJwksClient } from './jws/remote-jwks';
+import { ReloadingKeyStore } from './keys/reloading-keystore';
+import type { SigningAlg } from './lib/algorithms';
+
+export const PAYRAIL_SIGNING_ALGS: SigningAlg[] = ['ES256', 'EdDSA', 'PS256'];
+
+export interface PayrailVerifierHandle {
+  verifier: JwsVerifier;
+  close(): void;
+}
+
+export async function openPayrailVerifier(source: { url: string } | { file: string }): Promise<PayrailVerifierHandle> {
+  if ('url' in source) {
+    return { verifier: new JwsVerifier(new RemoteJwksClient({ url: source.url }), { algorithms: PAYRAIL_SIGNING_ALGS }), close: () => undefined };
+  }
+  const store = await ReloadingKeyStore.watch(source.file);
+  return { verifier: new JwsVerifier(store, { algorithms: PAYRAIL_SIGNING_ALGS }), close: () => store.close() };
+}

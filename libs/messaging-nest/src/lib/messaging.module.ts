@@ -1,0 +1,16 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { HealthController } from './health.controller';
+import { MESSAGING_OPTIONS, MessagingModuleOptions, MessagingRuntime } from './messaging.runtime';
+
+@Global()
+@Module({})
+export class MessagingModule {
+  static forRoot(options: MessagingModuleOptions): DynamicModule {
+    return {
+      module: MessagingModule,
+      controllers: [HealthController],
+      providers: [{ provide: MESSAGING_OPTIONS, useValue: options }, MessagingRuntime],
+      exports: [MessagingRuntime],
+    };
+  }
+}

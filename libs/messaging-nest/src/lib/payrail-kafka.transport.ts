@@ -1,0 +1,69 @@
+// A NestJS microservice transport (@nestjs/microservices CustomTransportStrategy) over Payrail's batch consumer:
+// handlers are declared with @EventPattern(TOPICS.x.name) and receive a decoded, schema-checked ConsumedEvent.
+// NestJS's built-in Kafka transport handles one message at a time per partition (eachMessage); this one uses
+// eachBatch with concurrency across keys, retries and dead letters (see @payrail/messaging BatchConsumer).
+import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+import { TopicContract } from '@payrail/contracts';
+import { BatchConsumer, ConsumedEvent } from '@payrail/messaging';
+import { MessagingRuntime } from './messaging.runtime';
+
+export interface PayrailKafkaTransportOptions {
+  groupId: string;
+  topics: TopicContract[];
+  deadLetterTopic: string;
+  fromBeginning?: boolean;
+  keyConcurrency?: number;
+  maxAttempts?: number;
+}
+
+export class PayrailKafkaTransport extends Server implements CustomTransportStrategy {
+  private consumer: BatchConsumer | undefined;
+
+  constructor(
+    private readonly runtime: MessagingRuntime,
+    private readonly transportOptions: PayrailKafkaTransportOptions,
+  ) {
+    super();
+  }
+
+  async listen(callback: (err?: unknown) => void): Promise<void> {
+    try {
+      const routes = this.transportOptions.topics.map((topic) => {
+        const handler = this.getHandlerByPattern(topic.name);
+        if (!handler) throw new Error(`no @EventPattern('${topic.name}') handler registered for consumer group ${this.transportOptions.groupId}`);
+        return {
+          topic,
+          handler: async (event: ConsumedEvent) => {
+            const result = await handler(event);
+            await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+          },
+        };
+      });
+      this.consumer = this.runtime.createConsumer({
+        groupId: this.transportOptions.groupId,
+        routes,
+        deadLetterTopic: this.transportOptions.deadLetterTopic,
+        fromBeginning: this.transportOptions.fromBeginning,
+        keyConcurrency: this.transportOptions.keyConcurrency,
+        maxAttempts: this.transportOptions.maxAttempts,
+      });
+      await this.consumer.start();
+      callback();
+    } catch (err) {
+      callback(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.consumer?.stop();
+  }
+
+  on(): never {
+    throw new Error('PayrailKafkaTransport does not support event listeners');
+  }
+
+  unwrap<T>(): T {
+    return this.consumer as T;
+  }
+}

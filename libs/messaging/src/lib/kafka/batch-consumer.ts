@@ -1,0 +1,281 @@
+// Consumes a set of Payrail topics as one consumer group with eachBatch: messages with different keys are handled
+// concurrently, messages with the same key in order. Each message is decoded (envelope, JSON, schema version,
+// zod schema) before the handler sees it; undecodable or invalid messages, permanent handler errors and exhausted
+// retries go to the stage's dead-letter topic with the reason in headers. Offsets are committed only up to the
+// last message whose handling (or dead-lettering) finished, so a crash re-delivers and never skips.
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
+import {
+  DLQ_HEADERS,
+  EventEnvelope,
+  RawHeaders,
+  TopicContract,
+  headersToEnvelope,
+} from '@payrail/contracts';
+import { PermanentError, SchemaInvalidError, UndecodableMessageError, WrongVersionError } from './errors';
+import type { EventProducer } from './event-producer';
+import { MessagingMetrics, noopMetrics } from '../metrics';
+
+export interface ConsumedEvent<T = unknown> {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | undefined;
+  readonly envelope: EventEnvelope;
+  readonly data: T;
+  readonly headers: RawHeaders;
+  /** 1 on first delivery to the handler within this process; grows with retries. */
+  readonly attempt: number;
+}
+
+export type EventHandler = (event: ConsumedEvent) => Promise<void>;
+
+export interface ConsumerLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface BatchConsumerOptions {
+  groupId: string;
+  /** Handlers by topic name; the topic's contract decides how its messages are decoded. */
+  routes: { topic: TopicContract; handler: EventHandler }[];
+  deadLetterTopic: string;
+  producer: EventProducer;
+  logger: ConsumerLogger;
+  metrics?: MessagingMetrics;
+  /** Attempts per message before it is dead-lettered (default 3). */
+  maxAttempts?: number;
+  /** Backoff before retry n (ms); the last value repeats (default 100, 400). */
+  backoffMs?: number[];
+  /** Keys handled at once within one batch (default 64). */
+  keyConcurrency?: number;
+  /** Partitions handled at once (default 4). */
+  partitionsConcurrently?: number;
+  fromBeginning?: boolean;
+  /** Called when kafkajs gives up on the consumer (no restart): the service must turn unhealthy. */
+  onCrash?: (err: Error) => void;
+  sessionTimeoutMs?: number;
+  maxWaitTimeInMs?: number;
+}
+
+export type ConsumerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed';
+
+interface FailureRecord {
+  attempts: number;
+  first: Date;
+  last: Date;
+  error: Error;
+}
+
+export class BatchConsumer {
+  private readonly consumer: Consumer;
+  private readonly routes: Map<string, { topic: TopicContract; handler: EventHandler }>;
+  private readonly metrics: MessagingMetrics;
+  private readonly maxAttempts: number;
+  private readonly backoffMs: number[];
+  private readonly keyConcurrency: number;
+  private stateValue: ConsumerState = 'idle';
+  private crashError: Error | undefined;
+  private assigned = 0;
+
+  constructor(kafka: Kafka, private readonly options: BatchConsumerOptions) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
+      rebalanceTimeout: 60_000,
+    });
+    this.routes = new Map(options.routes.map((r) => [r.topic.name, r]));
+    this.metrics = options.metrics ?? noopMetrics;
+    this.maxAttempts = options.maxAttempts ?? 3;
+    this.backoffMs = options.backoffMs ?? [100, 400];
+    this.keyConcurrency = options.keyConcurrency ?? 64;
+    const { CRASH, GROUP_JOIN, STOP } = this.consumer.events;
+    this.consumer.on(CRASH, (event) => {
+      const error = event.payload.error;
+      if (event.payload.restart) {
+        this.options.logger.warn({ err: error.message, groupId: options.groupId }, 'consumer crashed; kafkajs restarts it');
+        return;
+      }
+      this.stateValue = 'crashed';
+      this.crashError = error;
+      this.options.logger.error({ err: error.message, groupId: options.groupId }, 'consumer crashed and will not restart');
+      this.options.onCrash?.(error);
+    });
+    this.consumer.on(GROUP_JOIN, (event) => {
+      this.assigned = Object.values(event.payload.memberAssignment).reduce((n, parts) => n + parts.length, 0);
+      this.options.logger.info({ groupId: options.groupId, assignment: event.payload.memberAssignment }, 'joined consumer group');
+    });
+    this.consumer.on(STOP, () => {
+      if (this.stateValue !== 'crashed') this.stateValue = 'stopped';
+    });
+  }
+
+  get state(): ConsumerState {
+    return this.stateValue;
+  }
+
+  get crashReason(): string | undefined {
+    return this.crashError?.message;
+  }
+
+  get assignedPartitions(): number {
+    return this.assigned;
+  }
+
+  async start(): Promise<void> {
+    this.stateValue = 'starting';
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.routes.keys()], fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 4,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+    this.stateValue = 'running';
+  }
+
+  /** Stops fetching, lets the in-flight batch finish its current messages, commits them, leaves the group. */
+  async stop(): Promise<void> {
+    if (this.stateValue === 'stopped' || this.stateValue === 'idle') return;
+    this.stateValue = 'stopping';
+    await this.consumer.disconnect();
+    this.stateValue = 'stopped';
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
+    const route = this.routes.get(batch.topic);
+    if (!route || batch.messages.length === 0) return;
+    this.metrics.lag(batch.topic, batch.partition, Number(batch.offsetLag()));
+
+    // Same key: in order. Different keys: concurrently, bounded.
+    const byKey = new Map<string, KafkaMessage[]>();
+    for (const message of batch.messages) {
+      const key = message.key?.toString('utf8') ?? `\u0000offset:${message.offset}`;
+      const list = byKey.get(key);
+      if (list) list.push(message);
+      else byKey.set(key, [message]);
+    }
+    const completed = new Set<string>();
+    const keyQueues = [...byKey.values()];
+    let next = 0;
+    let lastHeartbeat = Date.now();
+    const worker = async (): Promise<void> => {
+      while (next < keyQueues.length) {
+        const queue = keyQueues[next++];
+        if (!queue) break;
+        for (const message of queue) {
+          if (!isRunning() || isStale()) return;
+          await this.processMessage(batch.topic, batch.partition, message, route);
+          completed.add(message.offset);
+          if (Date.now() - lastHeartbeat > 1_000) {
+            lastHeartbeat = Date.now();
+            await heartbeat();
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.keyConcurrency, keyQueues.length) }, worker));
+
+    // Commit the contiguous prefix that finished (all of it, unless we are stopping or were revoked).
+    let lastDone: string | undefined;
+    for (const message of batch.messages) {
+      if (!completed.has(message.offset)) break;
+      lastDone = message.offset;
+    }
+    if (lastDone !== undefined) resolveOffset(lastDone);
+    await commitOffsetsIfNecessary();
+    await heartbeat();
+  }
+
+  private async processMessage(topic: string, partition: number, message: KafkaMessage, route: { topic: TopicContract; handler: EventHandler }): Promise<void> {
+    const started = Date.now();
+    const headers = (message.headers ?? {}) as RawHeaders;
+    const key = message.key?.toString('utf8');
+    let decoded: { envelope: EventEnvelope; data: unknown };
+    try {
+      decoded = decode(route.topic, message);
+    } catch (err) {
+      const now = new Date();
+      await this.deadLetter(topic, partition, message, { attempts: 1, first: now, last: now, error: err as Error });
+      return;
+    }
+    let failure: FailureRecord | undefined;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      try {
+        await route.handler({ topic, partition, offset: message.offset, key, envelope: decoded.envelope, data: decoded.data, headers, attempt });
+        this.metrics.consumed(topic, 'ok', Date.now() - started);
+        return;
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        const now = new Date();
+        failure = failure ? { ...failure, attempts: attempt, last: now, error } : { attempts: attempt, first: now, last: now, error };
+        if (error instanceof PermanentError) break;
+        if (attempt < this.maxAttempts) {
+          this.metrics.retried(topic);
+          this.options.logger.warn({ topic, partition, offset: message.offset, attempt, err: error.message }, 'handler failed; retrying');
+          await sleep(this.backoffMs[Math.min(attempt - 1, this.backoffMs.length - 1)] ?? 100);
+        }
+      }
+    }
+    if (failure) await this.deadLetter(topic, partition, message, failure);
+  }
+
+  private async deadLetter(topic: string, partition: number, message: KafkaMessage, failure: FailureRecord): Promise<void> {
+    const errorClass = failure.error.name || 'Error';
+    const dlqMessage: Message = {
+      key: message.key,
+      value: message.value,
+      headers: {
+        ...(message.headers ?? {}),
+        [DLQ_HEADERS.originalTopic]: topic,
+        [DLQ_HEADERS.originalPartition]: String(partition),
+        [DLQ_HEADERS.originalOffset]: message.offset,
+        [DLQ_HEADERS.errorClass]: errorClass,
+        [DLQ_HEADERS.errorMessage]: failure.error.message.slice(0, 1000),
+        [DLQ_HEADERS.attempts]: String(failure.attempts),
+        [DLQ_HEADERS.firstFailureAt]: failure.first.toISOString(),
+        [DLQ_HEADERS.lastFailureAt]: failure.last.toISOString(),
+        [DLQ_HEADERS.consumerGroup]: this.options.groupId,
+      },
+    };
+    await this.options.producer.publishRaw(this.options.deadLetterTopic, dlqMessage);
+    this.metrics.deadLettered(topic, errorClass);
+    this.metrics.consumed(topic, 'dead_lettered', 0);
+    this.options.logger.warn(
+      { topic, partition, offset: message.offset, errorClass, reason: failure.error.message, attempts: failure.attempts, dlq: this.options.deadLetterTopic },
+      'message dead-lettered',
+    );
+  }
+}
+
+/** Envelope, JSON, schema version and schema: any failure is permanent (retrying cannot fix the bytes). */
+export function decode(contract: TopicContract, message: KafkaMessage): { envelope: EventEnvelope; data: unknown } {
+  const envelope = headersToEnvelope((message.headers ?? {}) as RawHeaders);
+  if (!envelope.ok) throw new UndecodableMessageError(envelope.reason, 'undecodable');
+  if (envelope.envelope.schemaversion !== contract.schemaVersion || envelope.envelope.type !== contract.eventType) {
+    throw new WrongVersionError(
+      `expected ${contract.eventType} schema version ${contract.schemaVersion}, got ${envelope.envelope.type} version ${envelope.envelope.schemaversion}`,
+      'wrong_version',
+    );
+  }
+  if (!message.value) throw new UndecodableMessageError('empty message value', 'undecodable');
+  let json: unknown;
+  try {
+    json = JSON.parse(message.value.toString('utf8'));
+  } catch {
+    throw new UndecodableMessageError('message value is not valid JSON', 'undecodable');
+  }
+  const parsed = contract.schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SchemaInvalidError(`schema: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`, 'schema_invalid');
+  }
+  return { envelope: envelope.envelope, data: parsed.data };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

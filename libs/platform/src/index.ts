@@ -1,0 +1,3 @@
+export * from './lib/logging';
+export * from './lib/problem.filter';
+export * from './lib/bootstrap';

@@ -1,0 +1,2 @@
+export * from './lib/upstream-client';
+export * from './lib/demo-payments';

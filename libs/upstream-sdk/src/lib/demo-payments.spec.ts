@@ -1,0 +1,40 @@
+import { PaymentSubmissionSchema } from '@payrail/contracts';
+import { demoPayment, prng, withLuhnDigit } from './demo-payments';
+
+function luhnValid(pan: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < pan.length; i++) {
+    let d = Number(pan[pan.length - 1 - i]);
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+describe('demo payments', () => {
+  it('appends a correct Luhn check digit', () => {
+    expect(withLuhnDigit('411111111111111')).toBe('4111111111111111');
+    expect(withLuhnDigit('37828224631000')).toBe('378282246310005');
+  });
+
+  it('produces schema-valid payments with Luhn-valid cards, deterministically for a seed', () => {
+    const a = prng(42);
+    const b = prng(42);
+    for (let i = 0; i < 500; i++) {
+      const x = demoPayment(i, a);
+      const y = demoPayment(i, b);
+      expect(PaymentSubmissionSchema.safeParse(x.payment).success).toBe(true);
+      expect(x.payment.amount).toEqual(y.payment.amount);
+      if (x.payment.payer.type === 'card') expect(luhnValid(x.payment.payer.card.number)).toBe(true);
+    }
+  });
+
+  it('includes payments meant to trip fraud rules', () => {
+    const random = prng(7);
+    const kinds = new Set(Array.from({ length: 300 }, (_, i) => demoPayment(i, random).kind));
+    expect(kinds).toEqual(new Set(['normal', 'review', 'decline']));
+  });
+});

@@ -1,0 +1,42 @@
+// What an upstream's developer needs: sign a payment with its private key and submit it, and query its status
+// with a request signed the same way. Used by the CLI, the demo stream and the end-to-end tests.
+import { randomUUID } from 'node:crypto';
+import { JwsSigner, PayrailKeyStore } from '@payrail/crypto';
+import { PaymentSubmission } from '@payrail/contracts';
+
+export interface SubmitResponse {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Headers;
+}
+
+export class UpstreamClient {
+  private constructor(
+    readonly upstreamId: string,
+    private readonly signer: JwsSigner,
+    private readonly ingestUrl: string,
+  ) {}
+
+  static async open(upstreamId: string, privateJwksPath: string, ingestUrl: string): Promise<UpstreamClient> {
+    return new UpstreamClient(upstreamId, new JwsSigner(await PayrailKeyStore.fromFile(privateJwksPath)), ingestUrl.replace(/\/$/, ''));
+  }
+
+  /** The compact JWS an upstream sends: {jti, iat, payment}. */
+  signPayment(payment: PaymentSubmission, opts: { jti?: string; iat?: number } = {}): string {
+    return this.signer.sign({ jti: opts.jti ?? randomUUID(), iat: opts.iat ?? Math.floor(Date.now() / 1000), payment });
+  }
+
+  async submit(jws: string, idempotencyKey?: string): Promise<SubmitResponse> {
+    const headers: Record<string, string> = { 'content-type': 'application/jose' };
+    if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+    const res = await fetch(`${this.ingestUrl}/v1/payments`, { method: 'POST', headers, body: jws, signal: AbortSignal.timeout(30_000) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
+  }
+
+  async status(paymentId: string): Promise<{ status: number; body: Record<string, unknown> }> {
+    const path = `/v1/payments/${paymentId}`;
+    const token = this.signer.sign({ htm: 'GET', htu: path, iat: Math.floor(Date.now() / 1000) });
+    const res = await fetch(`${this.ingestUrl}${path}`, { headers: { authorization: `Payrail-JWS ${token}` }, signal: AbortSignal.timeout(10_000) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+}

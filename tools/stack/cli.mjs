@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// `npm start` and `npm test`: one entry point that installs what is missing, brings up Kafka and Redis (local
+// processes without Docker, docker compose / testcontainers where a Docker engine answers), builds and starts the
+// four services, and runs the demo stream or the test layers. Dependency-free until `npm ci` has run.
+//
+//   node tools/stack/cli.mjs start [--once --payments N --summary FILE]
+//   node tools/stack/cli.mjs test
+//   node tools/stack/cli.mjs infra            (Kafka + Redis only, prints their addresses, Ctrl-C stops them)
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { log } from '../../deploy/local/process-utils.mjs';
+import { Stack, repoRoot } from './stack.mjs';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    once: { type: 'boolean', default: false },
+    payments: { type: 'string' },
+    summary: { type: 'string' },
+    rate: { type: 'string' },
+    layer: { type: 'string', multiple: true },
+  },
+});
+const command = positionals[0] ?? 'start';
+
+function ensureInstalled() {
+  const lock = join(repoRoot, 'package-lock.json');
+  const marker = join(repoRoot, 'node_modules', '.package-lock.json');
+  if (existsSync(marker) && (!existsSync(lock) || statSync(marker).mtimeMs >= statSync(lock).mtimeMs)) return;
+  log('installing dependencies (npm ci)');
+  const res = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: repoRoot, stdio: 'inherit' });
+  if (res.status !== 0) throw new Error('npm ci failed');
+}
+
+async function main() {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 20) throw new Error(`Node.js 20 or newer is required (this is ${process.version})`);
+  ensureInstalled();
+  if (command === 'start') {
+    const { runStart } = await import('./start.mjs');
+    return runStart({
+      once: values.once,
+      payments: values.payments ? Number(values.payments) : undefined,
+      summary: values.summary ? resolve(values.summary) : undefined,
+      rate: values.rate ? Number(values.rate) : undefined,
+    });
+  }
+  if (command === 'test') {
+    const { runTests } = await import('./test.mjs');
+    return runTests({ layers: values.layer });
+  }
+  if (command === 'infra') {
+    const stack = new Stack({ name: 'infra' });
+    stack.installSignalHandlers();
+    const infra = await stack.startInfra();
+    log(`KAFKA_BROKERS=${infra.kafkaBrokers} REDIS_URL=${infra.redisUrl} (Ctrl-C stops them)`);
+    await new Promise(() => {});
+  }
+  throw new Error(`unknown command ${command}: use start, test or infra`);
+}
+
+main().then(
+  (code) => process.exit(typeof code === 'number' ? code : 0),
+  (err) => {
+    log(`error: ${err.message}`);
+    process.exit(1);
+  },
+);

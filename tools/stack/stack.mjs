@@ -1,0 +1,235 @@
+// The local stack: infrastructure (Kafka + Redis) and the four services as separate processes, with everything
+// it starts recorded so that Ctrl-C, SIGTERM or the next run (after a kill -9) stops it all.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startKafka, stopProcess } from '../../deploy/local/kafka.mjs';
+import { ensureRedis } from '../../deploy/local/redis.mjs';
+import { PidRegistry, freePort, log, sleep } from '../../deploy/local/process-utils.mjs';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const SERVICES = ['ingest', 'signing', 'fraud-check', 'settlement'];
+
+export function dockerEngineAvailable() {
+  if (process.env.PAYRAIL_INFRA === 'local') return false;
+  const res = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { encoding: 'utf8', timeout: 5000 });
+  return res.status === 0 && Boolean(res.stdout.trim());
+}
+
+export class Stack {
+  constructor({ name }) {
+    this.runDir = join(repoRoot, '.payrail', name);
+    mkdirSync(this.runDir, { recursive: true });
+    this.pids = new PidRegistry(this.runDir);
+    this.stoppers = []; // LIFO
+    this.services = new Map();
+    this.stopping = undefined;
+  }
+
+  installSignalHandlers() {
+    const onSignal = (signal) => {
+      log(`${signal}: stopping everything this run started`);
+      this.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    process.once('SIGHUP', onSignal);
+  }
+
+  async startInfra() {
+    const reaped = await this.pids.reapLeftovers();
+    if (reaped.length > 0) log(`stopped leftovers of a previous run: ${reaped.join(', ')}`);
+    if (dockerEngineAvailable()) return this.startInfraWithContainers();
+    log('infrastructure: no Docker engine answers; running the Apache Kafka broker (KRaft) from Maven Central jars and a local Redis');
+    const kafkaPort = await freePort(Number(process.env.PAYRAIL_KAFKA_PORT ?? 9092));
+    const controllerPort = await freePort();
+    const kafka = await startKafka({ port: kafkaPort, controllerPort, runDir: this.runDir, heapMb: Number(process.env.PAYRAIL_KAFKA_HEAP_MB ?? 768) });
+    this.pids.record('kafka', kafka.pid, 'kafka.Kafka');
+    this.stoppers.push(async () => { await kafka.stop(); this.pids.forget('kafka'); });
+    log(`kafka ${kafka.version} ready at ${kafka.bootstrap} (log: ${kafka.logFile})`);
+
+    const redis = await ensureRedis({ runDir: this.runDir });
+    if (redis.started) {
+      this.pids.record('redis', redis.pid, 'redis-server');
+      this.stoppers.push(async () => { await redis.stop(); this.pids.forget('redis'); });
+      log(`redis started at ${redis.url}`);
+    } else {
+      log(`redis: using the running server at ${redis.url} (this run's keys are isolated by a key prefix)`);
+    }
+    this.infra = { kafkaBrokers: kafka.bootstrap, redisUrl: redis.url, redisKeyPrefix: `payrail:${randomBytes(4).toString('hex')}:`, mode: 'local' };
+    return this.infra;
+  }
+
+  /** Where a Docker engine answers: the same broker and Redis as containers (testcontainers). */
+  async startInfraWithContainers() {
+    log('infrastructure: Docker engine found; starting Kafka (apache/kafka, KRaft) and Redis with testcontainers');
+    const { GenericContainer, Wait } = await import('testcontainers');
+    const kafkaPort = await freePort();
+    const kafka = await new GenericContainer('apache/kafka:4.1.1')
+      .withExposedPorts({ container: 9092, host: kafkaPort })
+      .withEnvironment({
+        KAFKA_NODE_ID: '1',
+        KAFKA_PROCESS_ROLES: 'broker,controller',
+        KAFKA_LISTENERS: 'PLAINTEXT://:9092,CONTROLLER://:9093',
+        KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${kafkaPort}`,
+        KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
+        KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+        KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
+        KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
+        KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
+        KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
+        KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+        KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
+      })
+      .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
+      .start();
+    const redis = await new GenericContainer('redis:7.4-alpine').withExposedPorts(6379).start();
+    this.stoppers.push(async () => { await kafka.stop(); });
+    this.stoppers.push(async () => { await redis.stop(); });
+    this.infra = {
+      kafkaBrokers: `127.0.0.1:${kafkaPort}`,
+      redisUrl: `redis://${redis.getHost()}:${redis.getMappedPort(6379)}`,
+      redisKeyPrefix: 'payrail:',
+      mode: 'containers',
+    };
+    return this.infra;
+  }
+
+  /** Runs a Node program to completion (build steps, set-up commands). */
+  run(command, args, { env = {}, quiet = false } = {}) {
+    const res = spawnSync(command, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: quiet ? 'pipe' : 'inherit', encoding: 'utf8' });
+    if (res.status !== 0) {
+      if (quiet) process.stderr.write(`${res.stdout ?? ''}${res.stderr ?? ''}`);
+      throw new Error(`${command} ${args.join(' ')} failed (exit ${res.status})`);
+    }
+    return res.stdout;
+  }
+
+  build() {
+    log('building the services (nx, cached when unchanged)');
+    this.run('npx', ['nx', 'run-many', '-t', 'build', '-p', ...SERVICES, 'upstream-kit', 'payrail-cli', '--output-style=stream-without-prefixes'], { env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true' }, quiet: true });
+  }
+
+  /** Development keys and upstream registration for this run (never committed; regenerated per run). */
+  devSetup() {
+    const keysDir = join(this.runDir, 'keys');
+    const out = this.run('node', ['dist/apps/payrail-cli/main.js', 'dev-setup', '--dir', keysDir], { quiet: true });
+    this.keys = JSON.parse(out);
+    return this.keys;
+  }
+
+  ensureTopics() {
+    this.run('node', ['dist/apps/payrail-cli/main.js', 'topics', 'ensure'], { env: this.infraEnv(), quiet: true });
+  }
+
+  infraEnv() {
+    return { KAFKA_BROKERS: this.infra.kafkaBrokers, REDIS_URL: this.infra.redisUrl, REDIS_KEY_PREFIX: this.infra.redisKeyPrefix };
+  }
+
+  async allocatePorts() {
+    this.ports = {};
+    const preferred = { ingest: 8080, signing: 8081, 'fraud-check': 8082, settlement: 8083 };
+    for (const name of SERVICES) this.ports[name] = await freePort(process.env.PAYRAIL_FIXED_PORTS === 'false' ? undefined : preferred[name]);
+    return this.ports;
+  }
+
+  serviceEnv(name) {
+    const common = { ...this.infraEnv(), HTTP_HOST: '127.0.0.1', HTTP_PORT: String(this.ports[name]), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', NODE_ENV: 'production' };
+    const jwksUrl = `http://127.0.0.1:${this.ports.signing}/.well-known/jwks.json`;
+    switch (name) {
+      case 'ingest':
+        return { ...common, UPSTREAMS_DIR: this.keys.upstreamsDir, PROTECTION_JWKS_FILE: this.keys.protectionPublicJwks, FINGERPRINT_KEY_FILE: this.keys.fingerprintKeyFile };
+      case 'signing':
+        return { ...common, SIGNING_KEYS_FILE: this.keys.signingPrivateJwks };
+      case 'fraud-check':
+        return { ...common, SIGNING_JWKS_URL: jwksUrl, RULES_FILE: join(repoRoot, 'apps/fraud-check/rules/ruleset.json') };
+      case 'settlement':
+        return { ...common, SIGNING_JWKS_URL: jwksUrl };
+      default:
+        throw new Error(`unknown service ${name}`);
+    }
+  }
+
+  /** Starts one service instance as its own process; logs go to .payrail/<run>/logs/<instance>.log. */
+  async startService(name, { instance = name, extraEnv = {} } = {}) {
+    const logsDir = join(this.runDir, 'logs');
+    mkdirSync(logsDir, { recursive: true });
+    const logFile = join(logsDir, `${instance}.log`);
+    const out = openSync(logFile, 'a');
+    const child = spawn('node', ['--enable-source-maps', `dist/apps/${name}/main.js`], {
+      cwd: repoRoot,
+      env: { ...process.env, ...this.serviceEnv(name), ...extraEnv },
+      stdio: ['ignore', out, out],
+      detached: true,
+    });
+    child.unref();
+    this.pids.record(instance, child.pid, `dist/apps/${name}/main.js`);
+    const entry = { name, instance, child, logFile, port: Number(extraEnv.HTTP_PORT ?? this.ports[name]), exited: false };
+    child.once('exit', (code, signal) => { entry.exited = true; entry.exit = { code, signal }; });
+    this.services.set(instance, entry);
+    return entry;
+  }
+
+  async waitReady(entry, timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (entry.exited) throw new Error(`${entry.instance} exited (${JSON.stringify(entry.exit)}) before it was ready; see ${entry.logFile}:\n${tailFile(entry.logFile)}`);
+      try {
+        const res = await fetch(`http://127.0.0.1:${entry.port}/health/ready`, { signal: AbortSignal.timeout(1000) });
+        if (res.status === 200) return;
+      } catch { /* not listening yet */ }
+      await sleep(200);
+    }
+    throw new Error(`${entry.instance} not ready within ${timeoutMs / 1000} s; see ${entry.logFile}:\n${tailFile(entry.logFile)}`);
+  }
+
+  async startServices() {
+    // signing first: the others read its JWKS at start-up
+    const signing = await this.startService('signing');
+    await this.waitReady(signing);
+    const others = await Promise.all(['ingest', 'fraud-check', 'settlement'].map((n) => this.startService(n)));
+    await Promise.all(others.map((e) => this.waitReady(e)));
+  }
+
+  async stopService(instance, signal = 'SIGTERM') {
+    const entry = this.services.get(instance);
+    if (!entry) return;
+    if (!entry.exited) {
+      if (signal === 'SIGKILL') {
+        try { process.kill(entry.child.pid, 'SIGKILL'); } catch { /* gone */ }
+      } else {
+        await stopProcess(entry.child.pid, 30_000);
+      }
+    }
+    this.pids.forget(instance);
+    this.services.delete(instance);
+  }
+
+  /** Services first (they drain into Kafka), then the infrastructure, in reverse order of start. */
+  stop() {
+    this.stopping ??= (async () => {
+      await Promise.all([...this.services.keys()].map((i) => this.stopService(i)));
+      while (this.stoppers.length > 0) {
+        const stopper = this.stoppers.pop();
+        try { await stopper(); } catch (err) { log(`stop: ${err.message}`); }
+      }
+    })();
+    return this.stopping;
+  }
+
+  writeJson(file, value) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+  }
+}
+
+function tailFile(file, lines = 20) {
+  try {
+    return existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '(no log)';
+  } catch {
+    return '(no log)';
+  }
+}
