@@ -1,6 +1,6 @@
 // Development keys for a local run: Payrail's signing key, the data-protection key pair, the fingerprint key and
 // three demo upstreams (key pairs + registrations). Written under the run's folder, never into the repository.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ export interface DevSetup {
 }
 
 export async function devSetup(dir: string): Promise<DevSetup> {
+  rmSync(dir, { recursive: true, force: true }); // fresh keys every run
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const signing = await writeDevKeys(join(dir, 'signing'), { alg: 'ES256' });
   const protection = await writeDevKeys(join(dir, 'protection'), { alg: 'ES256', withEncryptionKey: true });

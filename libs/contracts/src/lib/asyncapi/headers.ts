@@ -27,7 +27,7 @@ export const ENVELOPE_HEADER_DOCS: Record<keyof typeof CE_HEADERS, HeaderDoc> = 
   source: { attribute: 'source', required: true, description: 'The producer of the event (CloudEvents source, a URI-reference).', schema: { type: 'string', minLength: 1 } },
   time: { attribute: 'time', required: true, description: `When the event happened: ${RFC3339}.`, schema: { type: 'string', format: 'date-time' } },
   subject: { attribute: 'subject', required: false, description: 'Optional CloudEvents subject within the source.', schema: { type: 'string' } },
-  dataschema: { attribute: 'dataschema', required: true, description: 'URI of the schema the message value (data) conforms to.', schema: { type: 'string', minLength: 1 } },
+  dataschema: { attribute: 'dataschema', required: true, description: 'URI of the schema the message value (data) conforms to, e.g. urn:payrail:schema:payrail.payments.signed.v1.', schema: { type: 'string', minLength: 1 } },
   schemaversion: {
     attribute: 'schemaversion',
     required: true,
@@ -55,7 +55,7 @@ export const DLQ_HEADER_DOCS: Record<keyof typeof DLQ_HEADERS, Omit<HeaderDoc, '
   originalPartition: { description: 'Partition it was consumed from (decimal).', schema: { type: 'string', pattern: '^(0|[1-9][0-9]*)$' } },
   originalOffset: { description: 'Offset it had there (decimal).', schema: { type: 'string', pattern: '^(0|[1-9][0-9]*)$' } },
   errorClass: { description: 'Class (name) of the error that dead-lettered it, e.g. SchemaInvalidError.', schema: { type: 'string', minLength: 1 } },
-  errorMessage: { description: 'The error message; must never contain card or account data.', schema: { type: 'string' } },
+  errorMessage: { description: 'The error message, cut to 1000 characters; must never contain card or account data.', schema: { type: 'string' } },
   attempts: { description: 'How many times the handler was tried (decimal).', schema: { type: 'string', pattern: '^[1-9][0-9]*$' } },
   firstFailureAt: { description: `First failed attempt: ${RFC3339}.`, schema: { type: 'string', format: 'date-time' } },
   lastFailureAt: { description: `Last failed attempt: ${RFC3339}.`, schema: { type: 'string', format: 'date-time' } },

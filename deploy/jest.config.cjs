@@ -1,0 +1,7 @@
+// Deployment descriptors checked against the apps' config schemas (unit layer: no I/O beyond reading files).
+module.exports = {
+  ...require('../jest.preset.cjs'),
+  displayName: 'deploy',
+  rootDir: __dirname,
+  testMatch: ['<rootDir>/*.spec.ts'],
+};
