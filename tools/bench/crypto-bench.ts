@@ -169,11 +169,10 @@ async function main(): Promise<void> {
   const payment = {
     payment_id: 'pay_01JB8Z5Q9X4N7K2M3P6R8T0V1W',
     merchant_id: 'mer_4f9c2a7e',
-    amount: { value: 125_000, currency: 'EUR', exponent: 2 },
+    amount: { value: 125_000, currency: 'EUR' },
     payer: { account: 'DE89370400440532013000', name: 'Erika Mustermann' },
-    payee: { account: 'FR1420041010050500013M02606', name: 'Boulangerie Martin SARL' },
+    payee: { account: 'FR1420041010050500013M02606' },
     reference: 'INV-2026-000123',
-    created_at: '2026-11-29T11:06:00.000Z',
     iat: now,
     jti: '4b7f0c2e-9a51-4d2b-8f3e-6c1a0d9e7b52',
   };

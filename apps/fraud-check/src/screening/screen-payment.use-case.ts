@@ -1,7 +1,7 @@
 // Screening one signed payment instruction: verify Payrail's signature (keys from the JWKS, never from the
 // token), evaluate the rule set, record the decision once (Redis SET NX: a redelivered or duplicate signed
 // instruction gets the decision already taken), publish it keyed by merchant for settlement.
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { PaymentInstruction, PaymentInstructionSchema, PaymentScreened, PaymentSigned, TOPICS } from '@payrail/contracts';
 import { CryptoError } from '@payrail/crypto';

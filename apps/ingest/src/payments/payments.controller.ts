@@ -1,10 +1,9 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemException } from '@payrail/platform';
 import { RequestAuthenticator } from '../upstreams/request-authenticator';
 import { PaymentStatusStore, PaymentStatusView } from '../status/payment-status.store';
 import { MessagingRuntime } from '@payrail/messaging-nest';
-import { Inject } from '@nestjs/common';
 import { INGEST_CONFIG, IngestConfig } from '../config';
 import { IdempotencyStore, StoredResponse, bodyHash } from './idempotency.store';
 import { SubmitPaymentResult, SubmitPaymentUseCase } from './submit-payment.use-case';

@@ -11,7 +11,7 @@ export const PROTECTED_FIELD_HEADER = 'pfld';
 export interface ProtectedFieldInfo {
   /** fingerprintField(fingerprintKey, original value): HMAC-SHA256, base64url. */
   readonly fingerprint: string;
-  /** Display form for strings: maskPan for Luhn-valid 12-19 digit numbers, otherwise maskAccount. */
+  /** Display form for strings: maskPan for Luhn-valid 12-19 digit numbers, maskAccount for other values of 8+ characters, all '*' below. */
   readonly masked?: string;
 }
 
@@ -122,7 +122,9 @@ function maskFor(value: unknown): { masked?: string } {
   if (typeof value !== 'string') return {};
   const digits = normaliseIdentifier(value);
   if (/^\d{12,19}$/.test(digits) && luhnValid(digits)) return { masked: maskPan(digits) };
-  return { masked: maskAccount(value) };
+  const compact = value.replace(/\s/g, '');
+  // four visible characters of a short value (an expiry, a CVV) would be most of it
+  return { masked: compact.length >= 8 ? maskAccount(value) : '*'.repeat(compact.length) };
 }
 
 /** The inverse of FieldProtector for services allowed to see the data: decrypts the listed fields in a copy. */

@@ -88,6 +88,8 @@ export interface DecryptedJwe {
   protectedHeader: Record<string, unknown>;
 }
 
+// Internal rejection, turned into a CryptoError at the boundary. Not an Error: no stack trace to capture, so
+// rejecting garbage stays cheap.
 class Rejection {
   constructor(
     readonly reason: CryptoErrorReason,

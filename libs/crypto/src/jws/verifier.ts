@@ -73,6 +73,8 @@ interface Parsed {
   readonly signatureB64: string;
 }
 
+// Internal rejection, turned into a CryptoError at the boundary. Not an Error: no stack trace to capture, so
+// rejecting garbage stays cheap.
 class Rejection {
   constructor(
     readonly reason: CryptoErrorReason,

@@ -127,6 +127,14 @@ describe('ReloadingKeyStore', () => {
     expect(ks.current().activeKey('sig').kid).toBe('k-2026-01');
   });
 
+  it('refuses a rotation that would leave no active signing key', async () => {
+    const path = freshFile(oldKey.privateJwk);
+    const ks = await watch(path);
+    writeJwks(path, withState(oldKey.privateJwk, 'verify-only'));
+    await expect(ks.reload()).rejects.toThrow(/no active signing key/);
+    expect(ks.current().activeKey('sig').kid).toBe('k-2026-01');
+  });
+
   it('refuses to start on an unusable file', async () => {
     const path = freshFile(oldKey.privateJwk);
     writeFileSync(path, 'nonsense');

@@ -145,6 +145,12 @@ export class ReloadingKeyStore implements KeyResolver, ActiveKeyProvider {
     const hash = sha256(text);
     if (hash === this.#hash) return; // unchanged (poll, duplicate events)
     const fresh = await PayrailKeyStore.assemble(parseKeyText(text, `key file ${this.#path}`), { now: this.#now });
+    // a bad rotation must not take signing or encryption down: keep the old keys and report
+    for (const use of ['sig', 'enc'] as const) {
+      if (hasActive(this.#current, use) && !hasActive(fresh, use)) {
+        throw new KeyConfigError(`key file ${this.#path}: the new keys have no active ${use === 'sig' ? 'signing key with a private part' : 'encryption key'}; keeping the current keys`);
+      }
+    }
     const next = await this.#withOverlap(fresh);
     if (this.#closed) return;
     this.#current = next;
@@ -167,6 +173,15 @@ export class ReloadingKeyStore implements KeyResolver, ActiveKeyProvider {
     } catch (e) {
       throw e instanceof KeyConfigError ? e : new KeyConfigError(`key file ${this.#path}: cannot merge the previous keys`);
     }
+  }
+}
+
+function hasActive(ks: PayrailKeyStore, use: KeyUse): boolean {
+  try {
+    ks[ACTIVE_RECORD](use);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -1,10 +1,10 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import type { Kafka } from 'kafkajs';
 import {
   BatchConsumer,
   BatchConsumerOptions,
   EventProducer,
+  Kafka,
   KafkaConnectionConfig,
   MessagingMetrics,
   Redis,

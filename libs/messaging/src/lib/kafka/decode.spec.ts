@@ -11,7 +11,7 @@ const signed = { payment_id: '01936f3e-0000-7000-8000-000000000001', kid: 'kid-1
 function asConsumed(message: { key?: string | Buffer | null; value: string | Buffer | null; headers?: Record<string, string | Buffer | undefined> }): KafkaMessage {
   const headers: Record<string, Buffer> = {};
   for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = Buffer.from(v);
-  return {
+  const consumed = {
     key: message.key === undefined || message.key === null ? null : Buffer.from(message.key),
     value: message.value === null ? null : Buffer.from(message.value),
     headers,
@@ -20,6 +20,7 @@ function asConsumed(message: { key?: string | Buffer | null; value: string | Buf
     attributes: 0,
     size: 0,
   };
+  return consumed as unknown as KafkaMessage;
 }
 
 describe('event encoding and decoding', () => {

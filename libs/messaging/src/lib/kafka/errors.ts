@@ -3,8 +3,8 @@
  * stage's dead-letter topic at once. Any other error is treated as transient and retried with backoff.
  */
 export class PermanentError extends Error {
-  override readonly name: string = 'PermanentError';
-  constructor(message: string, readonly reason: string = 'permanent') {
+  override readonly name = 'PermanentError' as string;
+  constructor(message: string, readonly reason = 'permanent') {
     super(message);
   }
 }

@@ -1,4 +1,6 @@
 import { Kafka, logLevel, LogEntry } from 'kafkajs';
+
+export type { Kafka } from 'kafkajs';
 import { allTopicNames } from '@payrail/contracts';
 import { KafkaConnectionConfig, toKafkaJsConfig } from './kafka.config';
 

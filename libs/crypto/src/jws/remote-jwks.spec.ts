@@ -1,0 +1,154 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CryptoError, KeyConfigError } from '../lib/errors';
+import { forgeEs256, keys, withState, type Jwk } from '../test/fixtures';
+import { RemoteJwksClient } from './remote-jwks';
+import { JwsVerifier } from './verifier';
+
+const URL_ = 'https://signing.payrail.internal/.well-known/jwks.json';
+
+/** A fake JWKS endpoint: serves whatever `jwks` holds and records each request. */
+function endpoint(initial: { keys: Jwk[] }): { fetchImpl: typeof fetch; requests: string[]; set: (j: unknown) => void; fail: (status: number) => void } {
+  let body: unknown = initial;
+  let status = 200;
+  const requests: string[] = [];
+  const fetchImpl = (async (input: string | URL | Request, init?: RequestInit) => {
+    requests.push(String(input));
+    expect(init?.redirect).toBe('error');
+    expect(init?.signal).toBeInstanceOf(AbortSignal);
+    return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  }) as typeof fetch;
+  return { fetchImpl, requests, set: (j) => (body = j), fail: (s) => (status = s) };
+}
+
+async function reason(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(CryptoError);
+    return (e as CryptoError).reason;
+  }
+  return 'accepted';
+}
+
+const token = (kid: string, key = keys.es256(kid)): string => forgeEs256({ alg: 'ES256', kid }, { n: 1 }, key.privateKey);
+
+describe('RemoteJwksClient', () => {
+  it('fetches on first use, caches, and verifies through JwsVerifier', async () => {
+    const ep = endpoint({ keys: [keys.es256('up-1').publicJwk] });
+    const client = new RemoteJwksClient({ url: URL_, fetchImpl: ep.fetchImpl });
+    const v = new JwsVerifier(client, { algorithms: ['ES256'] });
+    expect(await reason(v.verify(token('up-1')))).toBe('accepted');
+    expect(await reason(v.verify(token('up-1')))).toBe('accepted');
+    expect(ep.requests).toEqual([URL_]);
+    expect(client.keys()?.kids()).toEqual(['up-1']);
+  });
+
+  it('refreshes at most once per interval for unknown kids (a kid flood is not a request flood)', async () => {
+    let now = 0;
+    const ep = endpoint({ keys: [keys.es256('up-1').publicJwk] });
+    const client = new RemoteJwksClient({ url: URL_, fetchImpl: ep.fetchImpl, now: () => now });
+    const v = new JwsVerifier(client, { algorithms: ['ES256'] });
+    await client.refresh();
+    const flood = await Promise.all(Array.from({ length: 50 }, (_, i) => reason(v.verify(token(`bogus-${i}`)))));
+    expect(new Set(flood)).toEqual(new Set(['kid']));
+    expect(ep.requests).toHaveLength(1); // within 30 s of the startup fetch: no refresh at all
+    // the upstream rotates; after the interval one unknown kid triggers one refresh
+    ep.set({ keys: [keys.es256('up-1').publicJwk, keys.es256('up-2').publicJwk] });
+    now += 30_000;
+    const rotated = await Promise.all([v.verify(token('up-2')), v.verify(token('up-2')), v.verify(token('bogus'))].map((p) => reason(p)));
+    expect(rotated).toEqual(['accepted', 'accepted', 'kid']);
+    expect(ep.requests).toHaveLength(2);
+  });
+
+  it('refreshes stale keys in the background so a revoked key stops verifying', async () => {
+    let now = 0;
+    const ep = endpoint({ keys: [keys.es256('up-1').publicJwk] });
+    const client = new RemoteJwksClient({ url: URL_, fetchImpl: ep.fetchImpl, now: () => now, maxAgeMs: 60_000 });
+    const v = new JwsVerifier(client, { algorithms: ['ES256'] });
+    expect(await reason(v.verify(token('up-1')))).toBe('accepted');
+    ep.set({ keys: [keys.es256('up-2').publicJwk] });
+    now += 61_000;
+    expect(await reason(v.verify(token('up-1')))).toBe('accepted'); // served from cache while refreshing
+    await new Promise((r) => setImmediate(r));
+    await client.refresh().catch(() => undefined);
+    expect(await reason(v.verify(token('up-1')))).toBe('kid');
+  });
+
+  it('keeps cached keys when a refresh fails, and skips unusable keys individually', async () => {
+    let now = 0;
+    const logs: object[] = [];
+    const ep = endpoint({
+      keys: [
+        keys.es256('up-1').publicJwk,
+        { ...keys.es256('with-private').privateJwk },
+        { kty: 'RSA', n: 'AQAB', e: 'AQAB', kid: 'tiny' },
+        keys.ecEnc('their-enc').publicJwk,
+        withState(keys.eddsa('up-ed').publicJwk, 'active'),
+      ],
+    });
+    const client = new RemoteJwksClient({ url: URL_, fetchImpl: ep.fetchImpl, now: () => now, logger: { debug: (o) => logs.push(o) } });
+    await client.refresh();
+    expect(client.keys()?.kids()).toEqual(['up-1', 'up-ed']);
+    expect(logs.filter((l) => (l as { event: string }).event === 'payrail.jwks.key_skipped')).toHaveLength(2);
+    ep.fail(503);
+    now += 30_000;
+    await expect(client.refresh()).rejects.toThrow(/503/);
+    ep.fail(200);
+    ep.set('{"keys": "nope"}');
+    await expect(client.refresh()).rejects.toThrow(/not a JWK set/);
+    const v = new JwsVerifier(client, { algorithms: ['ES256'] });
+    expect(await reason(v.verify(token('up-1')))).toBe('accepted');
+  });
+
+  it('bounds the response size', async () => {
+    const ep = endpoint({ keys: [] });
+    ep.set(JSON.stringify({ keys: [], pad: 'x'.repeat(300 * 1024) }));
+    const client = new RemoteJwksClient({ url: URL_, fetchImpl: ep.fetchImpl });
+    await expect(client.refresh()).rejects.toThrow(/too large/);
+  });
+
+  it('only talks to its configured https URL', () => {
+    expect(() => new RemoteJwksClient({ url: 'http://signing.payrail.internal/jwks' })).toThrow(KeyConfigError);
+    expect(() => new RemoteJwksClient({ url: 'https://user:pw@signing.payrail.internal/jwks' })).toThrow(/credentials/);
+    expect(() => new RemoteJwksClient({ url: 'not a url' })).toThrow(KeyConfigError);
+    expect(() => new RemoteJwksClient({ url: 'http://127.0.0.1:8080/jwks' })).not.toThrow();
+  });
+
+  describe('over real HTTP (loopback)', () => {
+    let server: Server;
+    let base: string;
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        if (req.url === '/slow') return void setTimeout(() => res.end('{"keys":[]}'), 2000).unref();
+        if (req.url === '/redirect') {
+          res.writeHead(302, { location: '/jwks' });
+          return void res.end();
+        }
+        res.setHeader('content-type', 'application/jwk-set+json');
+        res.end(JSON.stringify({ keys: [keys.es256('up-1').publicJwk] }));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    });
+
+    it('fetches with the global fetch', async () => {
+      const client = new RemoteJwksClient({ url: `${base}/jwks` });
+      await client.refresh();
+      expect(client.keys()?.has('up-1')).toBe(true);
+    });
+
+    it('times out (AbortSignal.timeout) and refuses redirects', async () => {
+      const t0 = Date.now();
+      await expect(new RemoteJwksClient({ url: `${base}/slow`, timeoutMs: 100 }).refresh()).rejects.toThrow();
+      expect(Date.now() - t0).toBeLessThan(1500);
+      await expect(new RemoteJwksClient({ url: `${base}/redirect` }).refresh()).rejects.toThrow();
+      const v = new JwsVerifier(new RemoteJwksClient({ url: `${base}/slow`, timeoutMs: 100 }), { algorithms: ['ES256'] });
+      expect(await reason(v.verify(token('up-1')))).toBe('kid');
+    });
+  });
+});
