@@ -30,8 +30,14 @@ function ensureInstalled() {
   const marker = join(repoRoot, 'node_modules', '.package-lock.json');
   if (existsSync(marker) && (!existsSync(lock) || statSync(marker).mtimeMs >= statSync(lock).mtimeMs)) return;
   log('installing dependencies (npm ci)');
-  const res = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: repoRoot, stdio: 'inherit' });
-  if (res.status !== 0) throw new Error('npm ci failed');
+  let res = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: repoRoot, stdio: 'inherit' });
+  if (res.status !== 0) {
+    // npm 11 refuses some locks whose optional platform packages it lists as missing (sass-embedded-* from
+    // @nx/webpack); `npm install` resolves the same versions from the lock and installs.
+    log('npm ci refused the lock file; falling back to npm install');
+    res = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: repoRoot, stdio: 'inherit' });
+  }
+  if (res.status !== 0) throw new Error('installing dependencies failed');
 }
 
 async function main() {

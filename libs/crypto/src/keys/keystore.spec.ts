@@ -101,6 +101,14 @@ describe('PayrailKeyStore loading', () => {
     await refusal(PayrailKeyStore.fromJwks({ keys: both }, { states: { typo: 'retired' } }));
   });
 
+  it('loads a public JWKS published mid-rotation (two encryption keys, states stripped) but will not guess which to encrypt to', async () => {
+    const signer = await storeOf(keys.es256().privateJwk, keys.ecEnc().privateJwk, withState(keys.ecEnc('enc-0').privateJwk, 'verify-only'));
+    const consumer = await PayrailKeyStore.fromJwks(signer.publicJwks());
+    expect(consumer.kids()).toEqual(['es-1', 'enc-1', 'enc-0']);
+    expect(() => consumer.activeKey('enc')).toThrow(/several active encryption keys \(enc-1, enc-0\)/);
+    await refusal(storeOf(keys.ecEnc().privateJwk, keys.ecEnc('enc-0').privateJwk));
+  });
+
   it('throws KeyConfigError when no active key exists for a use', async () => {
     const ks = await storeOf(keys.es256().publicJwk);
     expect(() => ks.activeKey('sig')).toThrow(KeyConfigError);

@@ -69,6 +69,7 @@ export class PayrailKeyStore implements KeyResolver, ActiveKeyProvider {
   readonly #ordered: readonly KeyRecord[];
   readonly #activeSig: KeyRecord | undefined;
   readonly #activeEnc: KeyRecord | undefined;
+  readonly #ambiguousEnc: string | undefined;
   readonly #now: () => number;
   readonly #joseStore: nodeJose.JWK.KeyStore;
 
@@ -81,12 +82,18 @@ export class PayrailKeyStore implements KeyResolver, ActiveKeyProvider {
     }
     const activeSig = records.filter((r) => r.use === 'sig' && r.state === 'active' && r.privateKey !== undefined);
     const activeEnc = records.filter((r) => r.use === 'enc' && r.state === 'active');
-    if (activeSig.length > 1) throw new KeyConfigError(`more than one active private signing key (${activeSig.map((r) => r.kid).join(', ')}): mark all but one "verify-only"`);
-    if (activeEnc.length > 1) throw new KeyConfigError(`more than one active encryption key (${activeEnc.map((r) => r.kid).join(', ')}): mark all but one "verify-only"`);
+    const kids = (rs: KeyRecord[]): string => rs.map((r) => r.kid).join(', ');
+    if (activeSig.length > 1) throw new KeyConfigError(`more than one active private signing key (${kids(activeSig)}): mark all but one "verify-only"`);
+    if (activeEnc.filter((r) => r.privateKey !== undefined).length > 1) {
+      throw new KeyConfigError(`more than one active encryption key (${kids(activeEnc)}): mark all but one "verify-only"`);
+    }
     this.#byKid = byKid;
     this.#ordered = records;
     this.#activeSig = activeSig[0];
-    this.#activeEnc = activeEnc[0];
+    // A public JWKS carries no payrail_state, so during a rotation it lists two "active" encryption keys. That is
+    // fine for verifying and only ambiguous for encrypting: refuse then, not at load.
+    this.#activeEnc = activeEnc.length === 1 ? activeEnc[0] : undefined;
+    this.#ambiguousEnc = activeEnc.length > 1 ? kids(activeEnc) : undefined;
     this.#now = now;
     this.#joseStore = joseStore;
   }
@@ -172,7 +179,10 @@ export class PayrailKeyStore implements KeyResolver, ActiveKeyProvider {
     return new PayrailKeyStore(withJose, joseStore, now);
   }
 
-  /** kid and alg of the key that signs ('sig', needs a private part) or that new JWEs are encrypted to ('enc'). */
+  /**
+   * kid and alg of the key that signs ('sig', needs a private part) or that new JWEs are encrypted to ('enc').
+   * Throws KeyConfigError when there is none, or several active encryption keys (a public JWKS mid-rotation).
+   */
   activeKey(use: KeyUse): { kid: string; alg: string } {
     const r = this[ACTIVE_RECORD](use);
     return { kid: r.kid, alg: r.alg };
@@ -217,6 +227,9 @@ export class PayrailKeyStore implements KeyResolver, ActiveKeyProvider {
   /** @internal */
   [ACTIVE_RECORD](use: KeyUse): KeyRecord {
     const r = use === 'sig' ? this.#activeSig : this.#activeEnc;
+    if (!r && use === 'enc' && this.#ambiguousEnc !== undefined) {
+      throw new KeyConfigError(`several active encryption keys (${this.#ambiguousEnc}): mark all but one "verify-only"`);
+    }
     if (!r) throw new KeyConfigError(use === 'sig' ? 'no active signing key with a private part is loaded' : 'no active encryption key is loaded');
     return r;
   }
