@@ -34,7 +34,8 @@ export async function runStart({ once, payments, summary, rate }) {
     });
     if (once) return code;
     log('demo stream done; Payrail keeps running. Press Ctrl-C to stop everything (services, Kafka, Redis).');
-    await new Promise(() => {});
+    // the services are detached children: keep this process (and its signal handlers) alive until Ctrl-C
+    await new Promise(() => setInterval(() => {}, 60_000));
   } finally {
     await stack.stop();
   }
