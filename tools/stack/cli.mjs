@@ -62,7 +62,7 @@ async function main() {
     stack.installSignalHandlers();
     const infra = await stack.startInfra();
     log(`KAFKA_BROKERS=${infra.kafkaBrokers} REDIS_URL=${infra.redisUrl} (Ctrl-C stops them)`);
-    await new Promise(() => setInterval(() => {}, 60_000));
+    await stack.untilSignal();
   }
   throw new Error(`unknown command ${command}: use start, test or infra`);
 }

@@ -2,7 +2,7 @@
 // it starts recorded so that Ctrl-C, SIGTERM or the next run (after a kill -9) stops it all.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startKafka, stopProcess } from '../../deploy/local/kafka.mjs';
@@ -129,11 +129,17 @@ export class Stack {
     return { KAFKA_BROKERS: this.infra.kafkaBrokers, REDIS_URL: this.infra.redisUrl, REDIS_KEY_PREFIX: this.infra.redisKeyPrefix };
   }
 
-  async allocatePorts() {
+  /** The well-known ports when free (interactive use), or any free ports (tests, next to a running stack). */
+  async allocatePorts({ preferWellKnown = true } = {}) {
     this.ports = {};
-    const preferred = { ingest: 8080, signing: 8081, 'fraud-check': 8082, settlement: 8083 };
-    for (const name of SERVICES) this.ports[name] = await freePort(process.env.PAYRAIL_FIXED_PORTS === 'false' ? undefined : preferred[name]);
+    const wellKnown = { ingest: 8080, signing: 8081, 'fraud-check': 8082, settlement: 8083 };
+    for (const name of SERVICES) this.ports[name] = await freePort(preferWellKnown ? wellKnown[name] : undefined);
     return this.ports;
+  }
+
+  /** Keeps this process (and its signal handlers) alive: the processes it started are detached children. */
+  untilSignal() {
+    return new Promise(() => setInterval(() => {}, 60_000));
   }
 
   serviceEnv(name) {
@@ -220,10 +226,6 @@ export class Stack {
     return this.stopping;
   }
 
-  writeJson(file, value) {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
-  }
 }
 
 function tailFile(file, lines = 20) {

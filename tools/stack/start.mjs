@@ -34,8 +34,7 @@ export async function runStart({ once, payments, summary, rate }) {
     });
     if (once) return code;
     log('demo stream done; Payrail keeps running. Press Ctrl-C to stop everything (services, Kafka, Redis).');
-    // the services are detached children: keep this process (and its signal handlers) alive until Ctrl-C
-    await new Promise(() => setInterval(() => {}, 60_000));
+    await stack.untilSignal();
   } finally {
     await stack.stop();
   }

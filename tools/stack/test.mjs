@@ -38,8 +38,7 @@ export async function runTests({ layers }) {
       jestLayer('integration', ['-c', 'jest.integration.config.cjs'], { ...NX_ENV, ...stack.infraEnv(), PAYRAIL_TEST_RUN_DIR: stack.runDir }, totals, failures);
     }
     if (selected.includes('e2e')) {
-      process.env.PAYRAIL_FIXED_PORTS = 'false';
-      await stack.allocatePorts();
+      await stack.allocatePorts({ preferWellKnown: false });
       await stack.startServices();
       const env = {
         ...NX_ENV,

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
-import { CONSUMER_GROUPS, DEAD_LETTER_TOPICS, TOPICS } from '@payrail/contracts';
-import { MessagingRuntime, PayrailKafkaTransport } from '@payrail/messaging-nest';
+import { connectConsumerGroups } from '@payrail/messaging-nest';
 import { bootstrapService, configOrExit, runMain } from '@payrail/platform';
 import { FraudCheckAppModule } from './app.module';
 import { loadFraudCheckConfig } from './config';
@@ -13,13 +12,7 @@ async function main(): Promise<void> {
     host: config.http.host,
     port: config.http.port,
     shutdownTimeoutS: config.shutdownTimeoutS,
-    connectTransports: (app) => {
-      const runtime = app.get(MessagingRuntime);
-      app.connectMicroservice(
-        { strategy: new PayrailKafkaTransport(runtime, { groupId: CONSUMER_GROUPS.fraudCheck, topics: [TOPICS.paymentsSigned], deadLetterTopic: DEAD_LETTER_TOPICS['fraud-check'] }) },
-        { inheritAppConfig: true },
-      );
-    },
+    connectTransports: (app) => connectConsumerGroups(app, 'fraudCheck'),
   });
 }
 

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { MessagingModule } from '@payrail/messaging-nest';
+import { MessagingModule, MessagingRuntime } from '@payrail/messaging-nest';
 import { loggerParams } from '@payrail/platform';
 import { INGEST_CONFIG, IngestConfig } from './config';
 import { UpstreamRegistry } from './upstreams/upstream-registry';
@@ -10,6 +10,8 @@ import { SubmitPaymentUseCase } from './payments/submit-payment.use-case';
 import { PaymentsController } from './payments/payments.controller';
 import { InboundPaymentsHandler } from './payments/inbound.handler';
 import { PaymentStatusHandler } from './status/status.handler';
+import { PaymentStatusStore } from './status/payment-status.store';
+import { IdempotencyStore } from './payments/idempotency.store';
 
 @Module({})
 export class IngestAppModule {
@@ -21,7 +23,15 @@ export class IngestAppModule {
         MessagingModule.forRoot({ service: 'ingest', kafka: config.kafka, redis: config.redis }),
       ],
       controllers: [PaymentsController, InboundPaymentsHandler, PaymentStatusHandler],
-      providers: [{ provide: INGEST_CONFIG, useValue: config }, UpstreamRegistry, RequestAuthenticator, PayerProtection, SubmitPaymentUseCase],
+      providers: [
+        { provide: INGEST_CONFIG, useValue: config },
+        { provide: PaymentStatusStore, useFactory: (runtime: MessagingRuntime) => new PaymentStatusStore(runtime.redis), inject: [MessagingRuntime] },
+        { provide: IdempotencyStore, useFactory: (runtime: MessagingRuntime) => new IdempotencyStore(runtime.redis, config.idempotencyTtlS), inject: [MessagingRuntime] },
+        UpstreamRegistry,
+        RequestAuthenticator,
+        PayerProtection,
+        SubmitPaymentUseCase,
+      ],
     };
   }
 }

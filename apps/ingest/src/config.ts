@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envInt, parseEnv, readSecret, ConfigError, serviceEnvFragment } from '@payrail/config';
+import { ConfigError, ServiceSettings, envInt, parseEnv, readSecret, serviceEnvFragment, serviceSettings } from '@payrail/config';
 import {
   KafkaConnectionConfig,
   RedisConnectionConfig,
@@ -25,10 +25,7 @@ export const IngestEnvSchema = z.object({
   BODY_LIMIT_BYTES: envInt(1024, 1024 * 1024).default(64 * 1024),
 });
 
-export interface IngestConfig {
-  http: { host: string; port: number };
-  logLevel: string;
-  shutdownTimeoutS: number;
+export interface IngestConfig extends ServiceSettings {
   kafka: KafkaConnectionConfig;
   redis: RedisConnectionConfig;
   upstreamsDir: string;
@@ -47,9 +44,7 @@ export function loadIngestConfig(env: Record<string, string | undefined> = proce
   const fingerprintKey = Buffer.from(fingerprintText, 'base64');
   if (fingerprintKey.length < 32) throw new ConfigError([{ variable: 'FINGERPRINT_KEY', reason: `must decode to at least 32 bytes (got ${fingerprintKey.length})` }]);
   return {
-    http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
-    logLevel: e.LOG_LEVEL,
-    shutdownTimeoutS: e.SHUTDOWN_TIMEOUT_S,
+    ...serviceSettings(e),
     kafka: kafkaConnectionFromEnv(e, env, 'payrail-ingest'),
     redis: redisConnectionFromEnv(e),
     upstreamsDir: e.UPSTREAMS_DIR,

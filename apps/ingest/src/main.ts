@@ -1,6 +1,5 @@
 import 'reflect-metadata';
-import { CONSUMER_GROUPS, DEAD_LETTER_TOPICS, TOPICS } from '@payrail/contracts';
-import { MessagingRuntime, PayrailKafkaTransport } from '@payrail/messaging-nest';
+import { connectConsumerGroups } from '@payrail/messaging-nest';
 import { bootstrapService, configOrExit, runMain } from '@payrail/platform';
 import { IngestAppModule } from './app.module';
 import { loadIngestConfig } from './config';
@@ -18,15 +17,7 @@ async function main(): Promise<void> {
       // the body of POST /v1/payments is the upstream's compact JWS, kept as the exact bytes it signed
       app.getHttpAdapter().getInstance().addContentTypeParser('application/jose', { parseAs: 'string' }, (_req, body, done) => done(null, body));
     },
-    connectTransports: (app) => {
-      const runtime = app.get(MessagingRuntime);
-      const deadLetterTopic = DEAD_LETTER_TOPICS.ingest;
-      app.connectMicroservice({ strategy: new PayrailKafkaTransport(runtime, { groupId: CONSUMER_GROUPS.ingestInbound, topics: [TOPICS.paymentsInbound], deadLetterTopic }) }, { inheritAppConfig: true });
-      app.connectMicroservice(
-        { strategy: new PayrailKafkaTransport(runtime, { groupId: CONSUMER_GROUPS.ingestStatus, topics: [TOPICS.paymentsSigned, TOPICS.paymentsScreened, TOPICS.paymentsSettled], deadLetterTopic }) },
-        { inheritAppConfig: true },
-      );
-    },
+    connectTransports: (app) => connectConsumerGroups(app, 'ingestInbound', 'ingestStatus'),
   });
 }
 

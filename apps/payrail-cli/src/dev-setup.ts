@@ -3,8 +3,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { writeDevKeys } from '@payrail/crypto';
+import { writeUpstreamRegistration } from '@payrail/upstream-sdk';
 
 export const DEMO_UPSTREAMS = ['psp-alpha', 'bank-beta', 'shop-gamma'];
 
@@ -27,11 +27,9 @@ export async function devSetup(dir: string): Promise<DevSetup> {
   writeFileSync(fingerprintKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
   const upstreamsDir = join(dir, 'upstreams');
   const upstreamKeysDir = join(dir, 'upstream-keys');
-  mkdirSync(upstreamsDir, { recursive: true });
   for (const id of DEMO_UPSTREAMS) {
     const keys = await writeDevKeys(join(upstreamKeysDir, id), { alg: 'ES256' });
-    const jwks = JSON.parse(readFileSync(keys.publicPath, 'utf8')) as unknown;
-    writeFileSync(join(upstreamsDir, `${id}.json`), JSON.stringify({ upstream_id: id, jwks, algorithms: ['ES256'] }, null, 2));
+    writeUpstreamRegistration(upstreamsDir, id, keys.publicPath);
   }
   return {
     signingPrivateJwks: signing.privatePath,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envBool, envInt, parseEnv, serviceEnvFragment } from '@payrail/config';
+import { ServiceSettings, envBool, envInt, parseEnv, serviceEnvFragment, serviceSettings } from '@payrail/config';
 import { KafkaConnectionConfig, kafkaConnectionFromEnv, kafkaEnvFragment } from '@payrail/messaging';
 
 export const SigningEnvSchema = z.object({
@@ -14,10 +14,7 @@ export const SigningEnvSchema = z.object({
   JWKS_MAX_AGE_S: envInt(0, 3600).default(60),
 });
 
-export interface SigningConfig {
-  http: { host: string; port: number };
-  logLevel: string;
-  shutdownTimeoutS: number;
+export interface SigningConfig extends ServiceSettings {
   kafka: KafkaConnectionConfig;
   keysFile: string;
   generateDevKeys: boolean;
@@ -27,9 +24,7 @@ export interface SigningConfig {
 export function loadSigningConfig(env: Record<string, string | undefined> = process.env): SigningConfig {
   const e = parseEnv(SigningEnvSchema, env);
   return {
-    http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
-    logLevel: e.LOG_LEVEL,
-    shutdownTimeoutS: e.SHUTDOWN_TIMEOUT_S,
+    ...serviceSettings(e),
     kafka: kafkaConnectionFromEnv(e, env, 'payrail-signing'),
     keysFile: e.SIGNING_KEYS_FILE,
     generateDevKeys: e.SIGNING_GENERATE_DEV_KEYS,

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
-import { CONSUMER_GROUPS, DEAD_LETTER_TOPICS, TOPICS } from '@payrail/contracts';
-import { MessagingRuntime, PayrailKafkaTransport } from '@payrail/messaging-nest';
+import { connectConsumerGroups } from '@payrail/messaging-nest';
 import { bootstrapService, configOrExit, runMain } from '@payrail/platform';
 import { SigningAppModule } from './app.module';
 import { loadSigningConfig } from './config';
@@ -16,12 +15,7 @@ async function main(): Promise<void> {
     shutdownTimeoutS: config.shutdownTimeoutS,
     // keys are loaded (or refused) before anything is consumed
     configure: async (app) => app.get(SigningKeys).load(),
-    connectTransports: (app) => {
-      const runtime = app.get(MessagingRuntime);
-      const deadLetterTopic = DEAD_LETTER_TOPICS.signing;
-      app.connectMicroservice({ strategy: new PayrailKafkaTransport(runtime, { groupId: CONSUMER_GROUPS.signing, topics: [TOPICS.paymentsAccepted], deadLetterTopic }) }, { inheritAppConfig: true });
-      app.connectMicroservice({ strategy: new PayrailKafkaTransport(runtime, { groupId: CONSUMER_GROUPS.signingReports, topics: [TOPICS.settlementBatchReports], deadLetterTopic }) }, { inheritAppConfig: true });
-    },
+    connectTransports: (app) => connectConsumerGroups(app, 'signing', 'signingReports'),
   });
 }
 

@@ -49,7 +49,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       const { payment } = demoPayment(i, random);
       const res = await client.submit(client.signPayment(payment), randomUUID());
       if (res.status === 202 && typeof res.body['payment_id'] === 'string') accepted.push({ client, paymentId: res.body['payment_id'] });
-      else rejections[String(res.body['type'] ?? res.status)] = (rejections[String(res.body['type'] ?? res.status)] ?? 0) + 1;
+      else {
+        const type = String(res.body['type'] ?? res.status);
+        rejections[type] = (rejections[type] ?? 0) + 1;
+      }
       progress(`submitted ${i + 1}/${o.payments}  accepted ${accepted.length}`);
     }
   };

@@ -5,13 +5,13 @@
 //   status --id ID --keys DIR --ingest URL --payment-id ID
 //   demo --ingest URL --upstreams DIR --keys DIR --payments N [--summary FILE] [--progress]
 import 'reflect-metadata';
-import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PaymentSubmissionSchema } from '@payrail/contracts';
 import { writeDevKeys } from '@payrail/crypto';
 import { runDemo } from './demo';
-import { UpstreamClient } from '@payrail/upstream-sdk';
+import { UpstreamClient, writeUpstreamRegistration } from '@payrail/upstream-sdk';
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -47,11 +47,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'register': {
-      const jwks = JSON.parse(readFileSync(need('public'), 'utf8')) as unknown;
-      mkdirSync(need('upstreams'), { recursive: true });
-      const file = join(need('upstreams'), `${need('id')}.json`);
-      writeFileSync(file, JSON.stringify({ upstream_id: need('id'), jwks, algorithms: ['ES256'] }, null, 2));
-      process.stdout.write(`${file}\n`);
+      process.stdout.write(`${writeUpstreamRegistration(need('upstreams'), need('id'), need('public'))}\n`);
       return 0;
     }
     case 'submit': {

@@ -6,5 +6,4 @@ export * from './lib/kafka/event-producer';
 export * from './lib/kafka/batch-consumer';
 export * from './lib/redis/redis.config';
 export * from './lib/redis/redis-client';
-export * from './lib/redis/processed-events';
 export * from './lib/redis/redis-replay-store';

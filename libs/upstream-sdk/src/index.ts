@@ -1,2 +1,3 @@
 export * from './lib/upstream-client';
 export * from './lib/demo-payments';
+export * from './lib/registration';

@@ -21,6 +21,9 @@ interface Entry {
   response?: StoredResponse;
 }
 
+/** What a request with an Idempotency-Key gets: its own fresh response, the stored one, or a refusal. */
+export type IdempotentOutcome = { kind: 'FRESH' | 'REPLAY'; response: StoredResponse } | { kind: 'CONFLICT' } | { kind: 'IN_PROGRESS' };
+
 export function bodyHash(body: string | Buffer): string {
   return createHash('sha256').update(body).digest('base64url');
 }
@@ -57,6 +60,24 @@ export class IdempotencyStore {
       if (Date.now() > deadline) return { kind: 'IN_PROGRESS' };
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
+  }
+
+  /**
+   * Runs `compute` at most once per (upstream, key) and stores its response; duplicates get that response, the same
+   * key with another body CONFLICT. If `compute` throws, the key is released so a retry can run it again.
+   */
+  async runOnce(upstreamId: string, idempotencyKey: string, hash: string, compute: () => Promise<StoredResponse>): Promise<IdempotentOutcome> {
+    const claim = await this.claim(upstreamId, idempotencyKey, hash);
+    if (claim.kind !== 'OWNER') return claim;
+    let response: StoredResponse;
+    try {
+      response = await compute();
+    } catch (err) {
+      await this.release(upstreamId, idempotencyKey);
+      throw err;
+    }
+    await this.complete(upstreamId, idempotencyKey, hash, response);
+    return { kind: 'FRESH', response };
   }
 
   /** Stores the owner's final response (idempotent: same value). */

@@ -1,11 +1,10 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { InboundPayment, PaymentRejected, TOPICS } from '@payrail/contracts';
 import type { ConsumedEvent } from '@payrail/messaging';
 import { MessagingRuntime } from '@payrail/messaging-nest';
-import { INGEST_CONFIG, IngestConfig } from '../config';
 import { IdempotencyStore, bodyHash } from './idempotency.store';
-import { SubmitPaymentResult, SubmitPaymentUseCase } from './submit-payment.use-case';
+import { PaymentRefusal, SubmitPaymentResult, SubmitPaymentUseCase } from './submit-payment.use-case';
 
 /**
  * Upstreams may publish signed payments to the inbound topic instead of POSTing them: the same checks apply, and a
@@ -13,15 +12,11 @@ import { SubmitPaymentResult, SubmitPaymentUseCase } from './submit-payment.use-
  */
 @Controller()
 export class InboundPaymentsHandler {
-  private readonly idempotency: IdempotencyStore;
-
   constructor(
     private readonly submitPayment: SubmitPaymentUseCase,
     private readonly runtime: MessagingRuntime,
-    @Inject(INGEST_CONFIG) config: IngestConfig,
-  ) {
-    this.idempotency = new IdempotencyStore(runtime.redis, config.idempotencyTtlS);
-  }
+    private readonly idempotency: IdempotencyStore,
+  ) {}
 
   @EventPattern(TOPICS.paymentsInbound.name)
   async onInboundPayment(@Payload() event: ConsumedEvent<InboundPayment>): Promise<void> {
@@ -31,26 +26,19 @@ export class InboundPaymentsHandler {
     const upstreamId = auth.value.upstream.id;
     // Redelivery of this very message: the idempotency key defaults to the message's event id.
     const key = idempotencyKey ?? `kafka:${event.envelope.id}`;
-    const hash = bodyHash(jws);
-    const claim = await this.idempotency.claim(upstreamId, key, hash);
-    if (claim.kind === 'REPLAY') return; // already accepted (or rejected) and published
-    if (claim.kind === 'CONFLICT') {
+    const outcome = await this.idempotency.runOnce(upstreamId, key, bodyHash(jws), async () => {
+      const result: SubmitPaymentResult = await this.submitPayment.accept(auth.value, event.envelope.traceparent);
+      if (result.kind === 'REJECTED') await this.reject(result, idempotencyKey, event.envelope.id);
+      return { status: result.kind === 'ACCEPTED' ? 202 : 400, headers: {}, body: result.kind };
+    });
+    if (outcome.kind === 'CONFLICT') {
       return this.reject({ kind: 'REJECTED', reason: 'idempotency_conflict', detail: 'idempotency key reused with a different payment', upstreamId }, idempotencyKey, event.envelope.id);
     }
-    if (claim.kind === 'IN_PROGRESS') throw new Error('idempotency key held by a concurrent request; retrying');
-    let result: SubmitPaymentResult;
-    try {
-      result = await this.submitPayment.accept(auth.value, event.envelope.traceparent);
-    } catch (err) {
-      await this.idempotency.release(upstreamId, key);
-      throw err;
-    }
-    if (result.kind === 'REJECTED') await this.reject(result, idempotencyKey, event.envelope.id);
-    await this.idempotency.complete(upstreamId, key, hash, { status: result.kind === 'ACCEPTED' ? 202 : 400, headers: {}, body: result.kind });
+    if (outcome.kind === 'IN_PROGRESS') throw new Error('idempotency key held by a concurrent request; retrying');
+    // FRESH: accepted (or rejected) and published now; REPLAY: already done by an earlier delivery
   }
 
-  private async reject(result: SubmitPaymentResult, idempotencyKey: string | undefined, eventId: string): Promise<void> {
-    if (result.kind !== 'REJECTED') return;
+  private async reject(result: PaymentRefusal, idempotencyKey: string | undefined, eventId: string): Promise<void> {
     const rejection: PaymentRejected = {
       upstream_id: result.upstreamId,
       upstream_reference: result.upstreamReference,

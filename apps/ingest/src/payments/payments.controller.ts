@@ -1,10 +1,8 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ProblemException } from '@payrail/platform';
+import { PROBLEM_BASE, ProblemException } from '@payrail/platform';
 import { RequestAuthenticator } from '../upstreams/request-authenticator';
 import { PaymentStatusStore, PaymentStatusView } from '../status/payment-status.store';
-import { MessagingRuntime } from '@payrail/messaging-nest';
-import { INGEST_CONFIG, IngestConfig } from '../config';
 import { IdempotencyStore, StoredResponse, bodyHash } from './idempotency.store';
 import { SubmitPaymentResult, SubmitPaymentUseCase } from './submit-payment.use-case';
 
@@ -23,18 +21,12 @@ const PROBLEMS: Record<Exclude<SubmitPaymentResult, { kind: 'ACCEPTED' }>['reaso
 /** Thin HTTP adapter: parse, call the use case, map its typed result to 202 or RFC 9457 problem+json. */
 @Controller('v1/payments')
 export class PaymentsController {
-  private readonly idempotency: IdempotencyStore;
-  private readonly status: PaymentStatusStore;
-
   constructor(
     private readonly submitPayment: SubmitPaymentUseCase,
     private readonly requests: RequestAuthenticator,
-    runtime: MessagingRuntime,
-    @Inject(INGEST_CONFIG) config: IngestConfig,
-  ) {
-    this.idempotency = new IdempotencyStore(runtime.redis, config.idempotencyTtlS);
-    this.status = new PaymentStatusStore(runtime.redis);
-  }
+    private readonly idempotency: IdempotencyStore,
+    private readonly status: PaymentStatusStore,
+  ) {}
 
   @Post()
   @HttpCode(202)
@@ -58,27 +50,16 @@ export class PaymentsController {
 
     if (idempotencyKey === undefined) return send(reply, toResponse(await this.submitPayment.accept(auth.value, traceparent)));
 
-    const hash = bodyHash(jws);
-    const claim = await this.idempotency.claim(upstreamId, idempotencyKey, hash);
-    switch (claim.kind) {
+    const outcome = await this.idempotency.runOnce(upstreamId, idempotencyKey, bodyHash(jws), async () => toResponse(await this.submitPayment.accept(auth.value, traceparent)));
+    switch (outcome.kind) {
+      case 'FRESH':
       case 'REPLAY':
-        return send(reply, claim.response);
+        return send(reply, outcome.response);
       case 'CONFLICT':
         return send(reply, toResponse({ kind: 'REJECTED', reason: 'idempotency_conflict', detail: 'this Idempotency-Key was first used with a different body', field: 'Idempotency-Key' }));
       case 'IN_PROGRESS':
-        return send(reply, { status: 409, headers: { 'content-type': 'application/problem+json', 'retry-after': '1' }, body: JSON.stringify({ type: 'https://payrail.dev/problems/idempotency-in-progress', title: 'Request in progress', status: 409, detail: 'a request with this Idempotency-Key is still being processed; retry shortly' }) });
-      case 'OWNER':
-        break;
+        return send(reply, { status: 409, headers: { 'content-type': 'application/problem+json', 'retry-after': '1' }, body: JSON.stringify({ type: `${PROBLEM_BASE}idempotency-in-progress`, title: 'Request in progress', status: 409, detail: 'a request with this Idempotency-Key is still being processed; retry shortly' }) });
     }
-    let response: StoredResponse;
-    try {
-      response = toResponse(await this.submitPayment.accept(auth.value, traceparent));
-    } catch (err) {
-      await this.idempotency.release(upstreamId, idempotencyKey);
-      throw err;
-    }
-    await this.idempotency.complete(upstreamId, idempotencyKey, hash, response);
-    return send(reply, response);
   }
 
   @Get(':paymentId')
@@ -105,7 +86,7 @@ function toResponse(result: SubmitPaymentResult): StoredResponse {
     };
   }
   const problem = PROBLEMS[result.reason];
-  const body: Record<string, unknown> = { type: `https://payrail.dev/problems/${result.reason.replace(/_/g, '-')}`, title: problem.title, status: problem.status, detail: result.detail };
+  const body: Record<string, unknown> = { type: `${PROBLEM_BASE}${result.reason.replace(/_/g, '-')}`, title: problem.title, status: problem.status, detail: result.detail };
   if (result.field) body['errors'] = [{ pointer: `#/${result.field.replace(/\./g, '/')}`, detail: result.detail }];
   if (result.upstreamReference) body['upstream_reference'] = result.upstreamReference;
   return { status: problem.status, headers: { 'content-type': 'application/problem+json' }, body: JSON.stringify(body) };

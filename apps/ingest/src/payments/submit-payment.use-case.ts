@@ -5,7 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { v7 as uuidv7 } from 'uuid';
 import { PaymentAccepted, RejectionReason, SignedSubmissionClaims, SignedSubmissionClaimsSchema, TOPICS } from '@payrail/contracts';
-import { CryptoError, JwsVerifier, luhnValid } from '@payrail/crypto';
+import { CryptoError, luhnValid } from '@payrail/crypto';
 import { RedisReplayStore } from '@payrail/messaging';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { INGEST_CONFIG, IngestConfig } from '../config';
@@ -19,9 +19,9 @@ export interface SubmitPaymentCommand {
   traceparent?: string;
 }
 
-export type SubmitPaymentResult =
-  | { kind: 'ACCEPTED'; paymentId: string; upstreamId: string; upstreamReference: string; acceptedAt: string }
-  | { kind: 'REJECTED'; reason: RejectionReason; detail: string; field?: string; upstreamId?: string; upstreamReference?: string };
+export type PaymentRefusal = { kind: 'REJECTED'; reason: RejectionReason; detail: string; field?: string; upstreamId?: string; upstreamReference?: string };
+
+export type SubmitPaymentResult = { kind: 'ACCEPTED'; paymentId: string; upstreamId: string; upstreamReference: string; acceptedAt: string } | PaymentRefusal;
 
 export interface VerifiedSubmission {
   upstream: Upstream;
@@ -33,38 +33,29 @@ export interface VerifiedSubmission {
 @Injectable()
 export class SubmitPaymentUseCase {
   private readonly replay: RedisReplayStore;
-  private readonly status: PaymentStatusStore;
 
   constructor(
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
     private readonly upstreams: UpstreamRegistry,
     private readonly protection: PayerProtection,
     private readonly runtime: MessagingRuntime,
+    private readonly status: PaymentStatusStore,
     private readonly logger: PinoLogger,
   ) {
     this.replay = new RedisReplayStore(runtime.redis, 'ingest-jti');
-    this.status = new PaymentStatusStore(runtime.redis);
     this.logger.setContext('submit-payment');
   }
 
   /** Step 1 (before idempotency): who signed it, and is it authentic and fresh? */
-  async authenticate(jws: string): Promise<{ ok: true; value: VerifiedSubmission } | { ok: false; result: SubmitPaymentResult }> {
-    const kid = unverifiedKid(jws);
-    const upstream = kid ? this.upstreams.byKeyId(kid) : undefined;
+  async authenticate(jws: string): Promise<{ ok: true; value: VerifiedSubmission } | { ok: false; result: PaymentRefusal }> {
+    const upstream = this.upstreams.forToken(jws);
     if (!upstream) return { ok: false, result: { kind: 'REJECTED', reason: 'unknown_upstream', detail: 'the JWS kid is not registered to any upstream', field: 'kid' } };
-    const verifier = new JwsVerifier(upstream.keys, {
-      algorithms: upstream.algorithms,
-      requireIat: true,
-      maxAgeSeconds: this.config.freshnessWindowS,
-      clockSkewSeconds: 30,
-    });
     let verified;
     try {
-      verified = await verifier.verify(jws);
+      verified = await upstream.submissions.verify(jws);
     } catch (err) {
       if (err instanceof CryptoError) {
-        const reason = (err as CryptoError & { reason?: string }).reason;
-        if (reason === 'freshness' || reason === 'expired') {
+        if (err.reason === 'freshness' || err.reason === 'expired') {
           return { ok: false, result: { kind: 'REJECTED', reason: 'stale', detail: `iat must be within ${this.config.freshnessWindowS} s of now`, field: 'iat', upstreamId: upstream.id } };
         }
         return { ok: false, result: { kind: 'REJECTED', reason: 'signature_invalid', detail: 'the JWS signature, algorithm or header is not acceptable', upstreamId: upstream.id } };
@@ -129,14 +120,3 @@ export class SubmitPaymentUseCase {
   }
 }
 
-/** The kid from the protected header, only to find which upstream's keys to verify with. */
-export function unverifiedKid(jws: string): string | undefined {
-  const dot = jws.indexOf('.');
-  if (dot <= 0 || dot > 4096) return undefined;
-  try {
-    const header = JSON.parse(Buffer.from(jws.slice(0, dot), 'base64url').toString('utf8')) as { kid?: unknown };
-    return typeof header.kid === 'string' && header.kid.length <= 256 ? header.kid : undefined;
-  } catch {
-    return undefined;
-  }
-}

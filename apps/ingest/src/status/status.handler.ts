@@ -2,17 +2,12 @@ import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { PaymentScreened, PaymentSettled, PaymentSigned, TOPICS } from '@payrail/contracts';
 import type { ConsumedEvent } from '@payrail/messaging';
-import { MessagingRuntime } from '@payrail/messaging-nest';
 import { PaymentStatusStore } from './payment-status.store';
 
 /** Keeps the status read model in step with the downstream stages (idempotent writes: redelivery is harmless). */
 @Controller()
 export class PaymentStatusHandler {
-  private readonly status: PaymentStatusStore;
-
-  constructor(runtime: MessagingRuntime) {
-    this.status = new PaymentStatusStore(runtime.redis);
-  }
+  constructor(private readonly status: PaymentStatusStore) {}
 
   @EventPattern(TOPICS.paymentsSigned.name)
   async onSigned(@Payload() event: ConsumedEvent<PaymentSigned>): Promise<void> {

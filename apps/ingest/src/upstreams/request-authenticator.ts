@@ -3,9 +3,8 @@
 // for 60 s. (Reads are safe to repeat, so no jti is required here.)
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { CryptoError, JwsVerifier } from '@payrail/crypto';
+import { CryptoError } from '@payrail/crypto';
 import { UpstreamRegistry } from './upstream-registry';
-import { unverifiedKid } from '../payments/submit-payment.use-case';
 
 const RequestClaimsSchema = z.object({ htm: z.string(), htu: z.string(), iat: z.number().int() });
 
@@ -18,11 +17,10 @@ export class RequestAuthenticator {
     const match = /^Payrail-JWS ([A-Za-z0-9_\-.]+)$/.exec(authorization ?? '');
     const token = match?.[1];
     if (!token) return undefined;
-    const kid = unverifiedKid(token);
-    const upstream = kid ? this.upstreams.byKeyId(kid) : undefined;
+    const upstream = this.upstreams.forToken(token);
     if (!upstream) return undefined;
     try {
-      const verified = await new JwsVerifier(upstream.keys, { algorithms: upstream.algorithms, requireIat: true, maxAgeSeconds: 60, clockSkewSeconds: 30 }).verify(token);
+      const verified = await upstream.requests.verify(token);
       const claims = RequestClaimsSchema.safeParse(verified.payload);
       if (!claims.success || claims.data.htm !== method || claims.data.htu !== path) return undefined;
       return upstream.id;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { z } from 'zod';
-import { PayrailKeyStore, SigningAlg } from '@payrail/crypto';
+import { JwsVerifier, PayrailKeyStore, SigningAlg } from '@payrail/crypto';
 import { INGEST_CONFIG, IngestConfig } from '../config';
 
 const RegistrationSchema = z.object({
@@ -17,8 +17,11 @@ const RegistrationSchema = z.object({
 
 export interface Upstream {
   id: string;
-  keys: PayrailKeyStore;
   algorithms: SigningAlg[];
+  /** Verifies submitted payments: the upstream's keys and algorithms, `iat` within the freshness window. */
+  submissions: JwsVerifier;
+  /** Verifies signed read requests (GET): `iat` within 60 s. */
+  requests: JwsVerifier;
 }
 
 @Injectable()
@@ -64,7 +67,13 @@ export class UpstreamRegistry implements OnModuleInit, OnApplicationShutdown {
       try {
         const registration = RegistrationSchema.parse(JSON.parse(readFileSync(join(this.config.upstreamsDir, file), 'utf8')));
         const keys = await PayrailKeyStore.fromJwks(registration.jwks);
-        const upstream: Upstream = { id: registration.upstream_id, keys, algorithms: registration.algorithms };
+        const algorithms = registration.algorithms;
+        const upstream: Upstream = {
+          id: registration.upstream_id,
+          algorithms,
+          submissions: new JwsVerifier(keys, { algorithms, requireIat: true, maxAgeSeconds: this.config.freshnessWindowS, clockSkewSeconds: 30 }),
+          requests: new JwsVerifier(keys, { algorithms, requireIat: true, maxAgeSeconds: 60, clockSkewSeconds: 30 }),
+        };
         for (const jwk of keys.publicJwks().keys) {
           const kid = jwk['kid'];
           if (typeof kid !== 'string') continue;
@@ -84,12 +93,26 @@ export class UpstreamRegistry implements OnModuleInit, OnApplicationShutdown {
     this.logger.info({ upstreams: new Set([...next.values()].map((u) => u.id)).size, keys: next.size }, 'upstream registry loaded');
   }
 
-  byKeyId(kid: string): Upstream | undefined {
-    return this.byKid.get(kid);
+  /** The upstream whose registered key the token names in its `kid` (not yet verified: the verifiers do that). */
+  forToken(jws: string): Upstream | undefined {
+    const kid = unverifiedKid(jws);
+    return kid === undefined ? undefined : this.byKid.get(kid);
   }
 
   onApplicationShutdown(): void {
     this.watcher?.close();
     if (this.timer) clearInterval(this.timer);
+  }
+}
+
+/** The kid from the protected header, only to find which upstream's keys to verify with. */
+function unverifiedKid(jws: string): string | undefined {
+  const dot = jws.indexOf('.');
+  if (dot <= 0 || dot > 4096) return undefined;
+  try {
+    const header = JSON.parse(Buffer.from(jws.slice(0, dot), 'base64url').toString('utf8')) as { kid?: unknown };
+    return typeof header.kid === 'string' && header.kid.length <= 256 ? header.kid : undefined;
+  } catch {
+    return undefined;
   }
 }

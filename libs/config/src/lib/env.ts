@@ -64,3 +64,30 @@ export const serviceEnvFragment = {
   /** Seconds a SIGTERM'd process gets to drain before it exits anyway (Kubernetes' grace period is 30 s). */
   SHUTDOWN_TIMEOUT_S: envInt(1, 120).default(25),
 } as const;
+
+export interface ServiceSettings {
+  http: { host: string; port: number };
+  logLevel: string;
+  shutdownTimeoutS: number;
+}
+
+/** The typed form of serviceEnvFragment, shared by every app's config. */
+export function serviceSettings(e: { HTTP_HOST: string; HTTP_PORT: number; LOG_LEVEL: string; SHUTDOWN_TIMEOUT_S: number }): ServiceSettings {
+  return { http: { host: e.HTTP_HOST, port: e.HTTP_PORT }, logLevel: e.LOG_LEVEL, shutdownTimeoutS: e.SHUTDOWN_TIMEOUT_S };
+}
+
+/** Shared fragment for services that verify Payrail's signatures: the published JWKS or a mounted copy. */
+export const signingJwksEnvFragment = {
+  /** Where Payrail's public signing keys are published (the signing service's /.well-known/jwks.json)... */
+  SIGNING_JWKS_URL: z.url().optional(),
+  /** ...or a mounted copy of that JWKS. One of the two is required. */
+  SIGNING_JWKS_FILE: z.string().min(1).optional(),
+} as const;
+
+export type SigningJwksSource = { url: string } | { file: string };
+
+export function signingJwksSource(e: { SIGNING_JWKS_URL?: string; SIGNING_JWKS_FILE?: string }): SigningJwksSource {
+  if (e.SIGNING_JWKS_URL) return { url: e.SIGNING_JWKS_URL };
+  if (e.SIGNING_JWKS_FILE) return { file: e.SIGNING_JWKS_FILE };
+  throw new ConfigError([{ variable: 'SIGNING_JWKS_URL', reason: 'set SIGNING_JWKS_URL or SIGNING_JWKS_FILE to verify Payrail signatures' }]);
+}

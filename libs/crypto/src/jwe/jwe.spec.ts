@@ -1,20 +1,10 @@
 import * as nodeJose from 'node-jose';
-import { CryptoError } from '../lib/errors';
-import { keys, storeOf, withState } from '../test/fixtures';
+import { keys, storeOf, withState, rejectionReason as reason } from '../test/fixtures';
 import type { PayrailKeyStore } from '../keys/keystore';
 import { JweDecrypter, JweEncrypter } from './jwe';
 
 const headerOf = (t: string): Record<string, unknown> => JSON.parse(Buffer.from(t.split('.')[0] ?? '', 'base64url').toString()) as Record<string, unknown>;
 
-async function reason(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CryptoError);
-    return (e as CryptoError).reason;
-  }
-  return 'accepted';
-}
 
 let ec: PayrailKeyStore;
 let rsa: PayrailKeyStore;

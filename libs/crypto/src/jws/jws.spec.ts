@@ -1,20 +1,10 @@
-import { KeyConfigError, CryptoError } from '../lib/errors';
+import { KeyConfigError } from '../lib/errors';
 import { InMemoryReplayStore, type ReplayStore } from '../replay/replay-store';
-import { keys, nowS, storeOf, withState, forgeEs256 } from '../test/fixtures';
+import { keys, nowS, storeOf, withState, forgeEs256, rejectionReason as reason } from '../test/fixtures';
 import { JwsSigner } from './signer';
 import { JwsVerifier, type VerifyPolicy } from './verifier';
 import type { PayrailKeyStore } from '../keys/keystore';
 
-async function reason(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CryptoError);
-    expect((e as Error).message).toBe('invalid token');
-    return (e as CryptoError).reason;
-  }
-  return 'accepted';
-}
 
 const decode = (seg: string): unknown => JSON.parse(Buffer.from(seg, 'base64url').toString('utf8'));
 

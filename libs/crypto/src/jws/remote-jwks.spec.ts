@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CryptoError, KeyConfigError } from '../lib/errors';
-import { forgeEs256, keys, withState, type Jwk } from '../test/fixtures';
+import { KeyConfigError } from '../lib/errors';
+import { forgeEs256, keys, withState, type Jwk, rejectionReason as reason } from '../test/fixtures';
 import { RemoteJwksClient } from './remote-jwks';
 import { JwsVerifier } from './verifier';
 
@@ -21,15 +21,6 @@ function endpoint(initial: { keys: Jwk[] }): { fetchImpl: typeof fetch; requests
   return { fetchImpl, requests, set: (j) => (body = j), fail: (s) => (status = s) };
 }
 
-async function reason(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CryptoError);
-    return (e as CryptoError).reason;
-  }
-  return 'accepted';
-}
 
 const token = (kid: string, key = keys.es256(kid)): string => forgeEs256({ alg: 'ES256', kid }, { n: 1 }, key.privateKey);
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JwsSigner } from '../jws/signer';
 import { JwsVerifier } from '../jws/verifier';
-import { CryptoError, KeyConfigError } from '../lib/errors';
-import { keys, withState, type Jwk } from '../test/fixtures';
+import { KeyConfigError } from '../lib/errors';
+import { keys, withState, type Jwk, rejectionReason as reason } from '../test/fixtures';
 import type { PayrailKeyStore } from './keystore';
 import { ReloadingKeyStore } from './reloading-keystore';
 
@@ -40,15 +40,6 @@ async function watch(path: string, opts: Parameters<typeof ReloadingKeyStore.wat
   return ks;
 }
 
-async function reason(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CryptoError);
-    return (e as CryptoError).reason;
-  }
-  return 'accepted';
-}
 
 function nextReload(): { onReload: (ks: PayrailKeyStore) => void; reloaded: Promise<PayrailKeyStore> } {
   let resolve: (ks: PayrailKeyStore) => void = () => undefined;

@@ -1,6 +1,7 @@
 // Shared test keys and token forging helpers (compiled only for specs).
 import { createHmac, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { PayrailKeyStore } from '../keys/keystore';
+import { CryptoError } from '../lib/errors';
 import type { KeyState } from '../lib/algorithms';
 
 export type Jwk = Record<string, unknown>;
@@ -78,3 +79,15 @@ export function forgeHs256(header: unknown, payload: unknown, secret: Buffer | s
 }
 
 export const nowS = (): number => Math.floor(Date.now() / 1000);
+
+/** The CryptoError reason a promise rejects with (its message is always the generic one), or 'accepted'. */
+export async function rejectionReason(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(CryptoError);
+    expect((e as Error).message).toBe('invalid token');
+    return (e as CryptoError).reason;
+  }
+  return 'accepted';
+}

@@ -2,16 +2,16 @@
 // handlers are declared with @EventPattern(TOPICS.x.name) and receive a decoded, schema-checked ConsumedEvent.
 // NestJS's built-in Kafka transport handles one message at a time per partition (eachMessage); this one uses
 // eachBatch with concurrency across keys, retries and dead letters (see @payrail/messaging BatchConsumer).
+import type { INestApplication } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { TopicContract } from '@payrail/contracts';
+import { ConsumerGroupKey, consumerGroupSpec } from '@payrail/contracts';
 import { BatchConsumer, ConsumedEvent } from '@payrail/messaging';
 import { MessagingRuntime } from './messaging.runtime';
 
 export interface PayrailKafkaTransportOptions {
-  groupId: string;
-  topics: TopicContract[];
-  deadLetterTopic: string;
+  /** The consumer group (contracts' CONSUMER_GROUP_SUBSCRIPTIONS): its id, topics and dead-letter topic. */
+  group: ConsumerGroupKey;
   fromBeginning?: boolean;
   keyConcurrency?: number;
   maxAttempts?: number;
@@ -29,9 +29,10 @@ export class PayrailKafkaTransport extends Server implements CustomTransportStra
 
   async listen(callback: (err?: unknown) => void): Promise<void> {
     try {
-      const routes = this.transportOptions.topics.map((topic) => {
+      const { groupId, topics, deadLetterTopic } = consumerGroupSpec(this.transportOptions.group);
+      const routes = topics.map((topic) => {
         const handler = this.getHandlerByPattern(topic.name);
-        if (!handler) throw new Error(`no @EventPattern('${topic.name}') handler registered for consumer group ${this.transportOptions.groupId}`);
+        if (!handler) throw new Error(`no @EventPattern('${topic.name}') handler registered for consumer group ${groupId}`);
         return {
           topic,
           handler: async (event: ConsumedEvent) => {
@@ -41,9 +42,9 @@ export class PayrailKafkaTransport extends Server implements CustomTransportStra
         };
       });
       this.consumer = this.runtime.createConsumer({
-        groupId: this.transportOptions.groupId,
+        groupId,
         routes,
-        deadLetterTopic: this.transportOptions.deadLetterTopic,
+        deadLetterTopic,
         fromBeginning: this.transportOptions.fromBeginning,
         keyConcurrency: this.transportOptions.keyConcurrency,
         maxAttempts: this.transportOptions.maxAttempts,
@@ -65,5 +66,13 @@ export class PayrailKafkaTransport extends Server implements CustomTransportStra
 
   unwrap<T>(): T {
     return this.consumer as T;
+  }
+}
+
+/** Connects one Payrail transport per consumer group to the app (called before the app starts listening). */
+export function connectConsumerGroups(app: INestApplication, ...groups: ConsumerGroupKey[]): void {
+  const runtime = app.get(MessagingRuntime);
+  for (const group of groups) {
+    app.connectMicroservice({ strategy: new PayrailKafkaTransport(runtime, { group }) }, { inheritAppConfig: true });
   }
 }

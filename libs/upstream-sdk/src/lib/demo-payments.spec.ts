@@ -1,18 +1,7 @@
 import { PaymentSubmissionSchema } from '@payrail/contracts';
+import { luhnValid } from '@payrail/crypto';
 import { demoPayment, prng, withLuhnDigit } from './demo-payments';
 
-function luhnValid(pan: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < pan.length; i++) {
-    let d = Number(pan[pan.length - 1 - i]);
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
 
 describe('demo payments', () => {
   it('appends a correct Luhn check digit', () => {

@@ -1,7 +1,7 @@
 // Which topics each consumer group (CONSUMER_GROUPS) reads. Kept next to the catalogue so the AsyncAPI document,
 // docs/events.md and autoscaler configuration can name the group of every (topic, consuming service) pair; the
 // unit tests check that every consumer listed in TOPICS is covered by exactly one group of that service.
-import { CONSUMER_GROUPS, ServiceName, TopicKey } from './topics';
+import { CONSUMER_GROUPS, DEAD_LETTER_TOPICS, ServiceName, TOPICS, TopicContract, TopicKey } from './topics';
 
 export type ConsumerGroupKey = keyof typeof CONSUMER_GROUPS;
 
@@ -26,4 +26,21 @@ export function consumerGroupFor(topic: TopicKey, service: ServiceName): string 
     if (subscription.service === service && subscription.topics.includes(topic)) return CONSUMER_GROUPS[group];
   }
   return undefined;
+}
+
+export interface ConsumerGroupSpec {
+  readonly groupId: string;
+  readonly topics: TopicContract[];
+  /** The consuming service's dead-letter topic. */
+  readonly deadLetterTopic: string;
+}
+
+/** Everything a consumer needs to join a group: its id, the topic contracts it reads, where dead letters go. */
+export function consumerGroupSpec(group: ConsumerGroupKey): ConsumerGroupSpec {
+  const subscription: ConsumerGroupSubscription = CONSUMER_GROUP_SUBSCRIPTIONS[group];
+  return {
+    groupId: CONSUMER_GROUPS[group],
+    topics: subscription.topics.map((key) => TOPICS[key]),
+    deadLetterTopic: DEAD_LETTER_TOPICS[subscription.service],
+  };
 }

@@ -41,24 +41,3 @@ export async function ensureTopics(kafka: Kafka, replicationFactor = 1): Promise
     await admin.disconnect();
   }
 }
-
-/** Total lag of a consumer group over its topics (0 when it has committed everything). */
-export async function consumerGroupLag(kafka: Kafka, groupId: string, topics: string[]): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    let lag = 0;
-    for (const topic of topics) {
-      const [committed, latest] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]);
-      const committedByPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-      for (const p of latest) {
-        const done = committedByPartition.get(p.partition) ?? -1;
-        const end = Number(p.high);
-        lag += done < 0 ? end - Number(p.low) : end - done;
-      }
-    }
-    return lag;
-  } finally {
-    await admin.disconnect();
-  }
-}
