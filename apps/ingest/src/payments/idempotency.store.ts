@@ -1,7 +1,7 @@
 // Idempotency-Key handling across every ingest instance (Redis): the first request with a key claims it
 // (SET NX with the body's hash), runs, and stores its response; a concurrent duplicate waits for that response;
 // a later duplicate gets it byte for byte; the same key with another body gets 409. Keys live >= 24 h.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from '@payrail/messaging';
 
 export interface StoredResponse {
@@ -11,13 +11,15 @@ export interface StoredResponse {
 }
 
 export type IdempotencyClaim =
-  | { kind: 'OWNER' }
+  | { kind: 'OWNER'; owner: string }
   | { kind: 'REPLAY'; response: StoredResponse }
   | { kind: 'CONFLICT' }
   | { kind: 'IN_PROGRESS' };
 
 interface Entry {
   hash: string;
+  /** Unique per claim: a SET NX that ioredis re-sent after a lost reply finds its own claim, not a stranger's. */
+  owner: string;
   response?: StoredResponse;
 }
 
@@ -40,23 +42,24 @@ export class IdempotencyStore {
   }
 
   /** Claims the key, or tells what to answer instead; waits up to `waitMs` for a concurrent owner to finish. */
-  async claim(upstreamId: string, idempotencyKey: string, hash: string, waitMs = 5_000): Promise<IdempotencyClaim> {
+  private async claim(upstreamId: string, idempotencyKey: string, hash: string, waitMs = 5_000): Promise<IdempotencyClaim> {
     const key = this.key(upstreamId, idempotencyKey);
-    const entry: Entry = { hash };
+    const entry: Entry = { hash, owner: randomUUID() };
     const claimed = await this.redis.set(key, JSON.stringify(entry), 'EX', this.ttlSeconds, 'NX');
-    if (claimed === 'OK') return { kind: 'OWNER' };
+    if (claimed === 'OK') return { kind: 'OWNER', owner: entry.owner };
     const deadline = Date.now() + waitMs;
     for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
       const raw = await this.redis.get(key);
       if (raw === null) {
         // the owner failed and released the key: compete again
         const again = await this.redis.set(key, JSON.stringify(entry), 'EX', this.ttlSeconds, 'NX');
-        if (again === 'OK') return { kind: 'OWNER' };
+        if (again === 'OK') return { kind: 'OWNER', owner: entry.owner };
         continue;
       }
       const existing = JSON.parse(raw) as Entry;
       if (existing.hash !== hash) return { kind: 'CONFLICT' };
       if (existing.response) return { kind: 'REPLAY', response: existing.response };
+      if (existing.owner === entry.owner) return { kind: 'OWNER', owner: entry.owner };
       if (Date.now() > deadline) return { kind: 'IN_PROGRESS' };
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
@@ -76,18 +79,17 @@ export class IdempotencyStore {
       await this.release(upstreamId, idempotencyKey);
       throw err;
     }
-    await this.complete(upstreamId, idempotencyKey, hash, response);
+    await this.complete(upstreamId, idempotencyKey, { hash, owner: claim.owner, response });
     return { kind: 'FRESH', response };
   }
 
   /** Stores the owner's final response (idempotent: same value). */
-  async complete(upstreamId: string, idempotencyKey: string, hash: string, response: StoredResponse): Promise<void> {
-    const entry: Entry = { hash, response };
+  private async complete(upstreamId: string, idempotencyKey: string, entry: Entry & { response: StoredResponse }): Promise<void> {
     await this.redis.set(this.key(upstreamId, idempotencyKey), JSON.stringify(entry), 'EX', this.ttlSeconds);
   }
 
   /** The owner hit an unexpected error: let a retry run the request again. */
-  async release(upstreamId: string, idempotencyKey: string): Promise<void> {
+  private async release(upstreamId: string, idempotencyKey: string): Promise<void> {
     await this.redis.del(this.key(upstreamId, idempotencyKey));
   }
 }

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /**
- * Shared replay guard (a `jti` seen-set with TTL) for every instance of a service: SET NX EX. Re-sending the same
- * SET after a lost reply is safe: the second attempt finds the key and reports "seen", and the first caller's
- * outcome is what counts — callers treat "seen" as replay only after an idempotency check (see ingest).
+ * Shared replay guard (a `jti` seen-set with TTL) for every instance of a service: SET NX EX with a token unique
+ * to this claim. ioredis re-sends a command whose reply was lost; the re-sent SET then finds the key, so a claim
+ * that was refused is checked against the stored token: our own earlier write still counts as our claim.
  */
 export class RedisReplayStore {
   constructor(
@@ -12,7 +13,9 @@ export class RedisReplayStore {
   ) {}
 
   async claimOnce(jti: string, ttlSeconds: number): Promise<boolean> {
-    const result = await this.redis.set(`replay:${this.namespace}:${jti}`, '1', 'EX', ttlSeconds, 'NX');
-    return result === 'OK';
+    const key = `replay:${this.namespace}:${jti}`;
+    const token = randomUUID();
+    if ((await this.redis.set(key, token, 'EX', ttlSeconds, 'NX')) === 'OK') return true;
+    return (await this.redis.get(key)) === token;
   }
 }
