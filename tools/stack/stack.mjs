@@ -59,7 +59,7 @@ export class Stack {
     } else {
       log(`redis: using the running server at ${redis.url} (this run's keys are isolated by a key prefix)`);
     }
-    this.infra = { kafkaBrokers: kafka.bootstrap, redisUrl: redis.url, redisKeyPrefix: `payrail:${randomBytes(4).toString('hex')}:`, mode: 'local' };
+    this.infra = { kafkaBrokers: kafka.bootstrap, kafkaPid: kafka.pid, redisUrl: redis.url, redisKeyPrefix: `payrail:${randomBytes(4).toString('hex')}:`, mode: 'local' };
     return this.infra;
   }
 
@@ -135,6 +135,16 @@ export class Stack {
     const wellKnown = { ingest: 8080, signing: 8081, 'fraud-check': 8082, settlement: 8083 };
     for (const name of SERVICES) this.ports[name] = await freePort(preferWellKnown ? wellKnown[name] : undefined);
     return this.ports;
+  }
+
+  /** The whole pipeline: build, infrastructure, development keys, topics, ports and the four services. */
+  async up({ preferWellKnown = true } = {}) {
+    this.build();
+    await this.startInfra();
+    this.devSetup();
+    this.ensureTopics();
+    await this.allocatePorts({ preferWellKnown });
+    await this.startServices();
   }
 
   /** Keeps this process (and its signal handlers) alive: the processes it started are detached children. */

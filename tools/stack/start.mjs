@@ -8,12 +8,7 @@ export async function runStart({ once, payments, summary, rate }) {
   const stack = new Stack({ name: once ? 'once' : 'start' });
   stack.installSignalHandlers();
   try {
-    stack.build();
-    await stack.startInfra();
-    stack.devSetup();
-    stack.ensureTopics();
-    await stack.allocatePorts();
-    await stack.startServices();
+    await stack.up();
     const base = (name) => `http://127.0.0.1:${stack.ports[name]}`;
     log('Payrail is running:');
     log(`  ingest       ${base('ingest')}/v1/payments   (health: ${base('ingest')}/health/ready)`);

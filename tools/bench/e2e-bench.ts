@@ -1,0 +1,438 @@
+// End-to-end benchmark: the whole pipeline on this machine (the same set-up as `npm start`), driven over HTTP by
+// several simulated upstreams with pre-signed payments, observed on Kafka until each payment is final.
+//
+//   npm run bench -- --json FILE [--rate 1000] [--fixed-s 60] [--max-s 120] [--warmup-s 15] [--concurrency 128]
+//                    [--quick]
+//
+// Phases, on one broker and one Redis: (1) a fixed rate (default 1,000/s), (2) the maximum sustained rate (a closed
+// loop of `concurrency` upstream connections; steady window after the warm-up), (3) drain: every accepted payment
+// must reach a final state (settled, declined, or in review), (4) a raw kafkajs single-hop baseline with the same
+// message size on the same broker. Writes the JSON, a markdown summary and SVG charts into bench/results/.
+import { randomUUID } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { TOPICS } from '@payrail/contracts';
+import { UpstreamClient, demoPayment, prng } from '@payrail/upstream-sdk';
+import { PerSecondSeries, ProcessSample, lineChartSvg, percentile, round, sampleProcess } from './lib/measure';
+import { rawSingleHop } from './lib/raw-kafka';
+import type { Stack as StackType } from '../stack/stack.mjs';
+
+
+const UPSTREAMS = ['psp-alpha', 'bank-beta', 'shop-gamma'];
+
+interface Options {
+  json: string;
+  rate: number;
+  fixedS: number;
+  maxS: number;
+  warmupS: number;
+  concurrency: number;
+}
+
+function options(): Options {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== '--'),
+    options: {
+      json: { type: 'string' },
+      rate: { type: 'string', default: '1000' },
+      'fixed-s': { type: 'string' },
+      'max-s': { type: 'string' },
+      'warmup-s': { type: 'string' },
+      concurrency: { type: 'string', default: '128' },
+      quick: { type: 'boolean', default: false },
+    },
+  });
+  const quick = values.quick ?? false;
+  const o: Options = {
+    json: resolve(values.json ?? 'bench/results/e2e.json'),
+    rate: Number(values.rate),
+    fixedS: Number(values['fixed-s'] ?? (quick ? 15 : 60)),
+    maxS: Number(values['max-s'] ?? (quick ? 20 : 120)),
+    warmupS: Number(values['warmup-s'] ?? (quick ? 5 : 15)),
+    concurrency: Number(values.concurrency),
+  };
+  for (const [k, v] of Object.entries(o)) if (typeof v === 'number' && !(v > 0)) throw new Error(`--${k} must be a positive number`);
+  return o;
+}
+
+/** One request as an upstream sends it; duplicates re-send an earlier request, replays re-use its JWS. */
+interface Prepared {
+  jws: string;
+  idempotencyKey: string;
+  kind: 'new' | 'duplicate' | 'replay';
+}
+
+interface Outcome {
+  submittedAt: number;
+  acceptedAt?: number;
+  finalAt?: number;
+  finalState?: 'settled' | 'declined' | 'in_review';
+  settledCount: number;
+}
+
+class Pipeline {
+  readonly outcomes = new Map<string, Outcome>();
+  readonly early = new Map<string, { at: number; state: Outcome['finalState']; settled: boolean }[]>();
+  readonly accepted: PerSecondSeries;
+  readonly completed: PerSecondSeries;
+  readonly responses = { accepted: 0, idempotent_replays: 0, refused_replays: 0, other: 0, errors: 0 };
+  readonly unexpected: Record<string, number> = {};
+
+  constructor(readonly origin: number) {
+    this.accepted = new PerSecondSeries(origin);
+    this.completed = new PerSecondSeries(origin);
+  }
+
+  onAccepted(paymentId: string, submittedAt: number, at: number, kind: Prepared['kind']): void {
+    if (kind === 'duplicate' || this.outcomes.has(paymentId)) {
+      this.responses.idempotent_replays++;
+      return;
+    }
+    this.responses.accepted++;
+    const outcome: Outcome = { submittedAt, acceptedAt: at, settledCount: 0 };
+    this.outcomes.set(paymentId, outcome);
+    this.accepted.add(at);
+    for (const e of this.early.get(paymentId) ?? []) this.onFinal(paymentId, e.at, e.state, e.settled);
+    this.early.delete(paymentId);
+  }
+
+  onFinal(paymentId: string, at: number, state: Outcome['finalState'], settled: boolean): void {
+    const outcome = this.outcomes.get(paymentId);
+    if (!outcome) {
+      const list = this.early.get(paymentId) ?? [];
+      list.push({ at, state, settled });
+      this.early.set(paymentId, list);
+      return;
+    }
+    if (settled) outcome.settledCount++;
+    if (outcome.finalAt !== undefined) return;
+    outcome.finalAt = at;
+    outcome.finalState = state;
+    this.completed.add(at, at - outcome.submittedAt);
+  }
+
+  pending(): number {
+    let n = 0;
+    for (const o of this.outcomes.values()) if (o.finalAt === undefined) n++;
+    return n;
+  }
+}
+
+/** Watches the screened and settled topics from their current end; a payment is final when settled, declined or held for review. */
+async function observe(brokers: string, pipeline: Pipeline): Promise<() => Promise<void>> {
+  const kafka = new Kafka({ clientId: 'payrail-bench-observer', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `payrail-bench-${randomUUID()}`, maxWaitTimeInMs: 20, sessionTimeout: 30_000 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [TOPICS.paymentsScreened.name, TOPICS.paymentsSettled.name], fromBeginning: false });
+  const joined = new Promise<void>((resolveJoin) => consumer.on(consumer.events.GROUP_JOIN, () => resolveJoin()));
+  await consumer.run({
+    partitionsConsumedConcurrently: 4,
+    eachBatch: async ({ batch }) => {
+      const at = Date.now();
+      const settledTopic = batch.topic === TOPICS.paymentsSettled.name;
+      for (const message of batch.messages) {
+        if (!message.value) continue;
+        const data = JSON.parse(message.value.toString('utf8')) as { payment_id?: string; decision?: string };
+        if (!data.payment_id) continue;
+        if (settledTopic) pipeline.onFinal(data.payment_id, at, 'settled', true);
+        else if (data.decision === 'DECLINE') pipeline.onFinal(data.payment_id, at, 'declined', false);
+        else if (data.decision === 'REVIEW') pipeline.onFinal(data.payment_id, at, 'in_review', false);
+      }
+    },
+  });
+  await joined;
+  return () => consumer.disconnect();
+}
+
+/** Pre-signs payments from the demo upstreams: realistic mix, a share that trips fraud rules, some duplicates and replays. */
+async function prepare(keysDir: string, ingestUrl: string, count: number, seed: number): Promise<Prepared[]> {
+  const clients = await Promise.all(UPSTREAMS.map((id) => UpstreamClient.open(id, join(keysDir, id, 'private.jwks.json'), ingestUrl)));
+  const random = prng(seed);
+  const out: Prepared[] = [];
+  for (let i = 0; i < count; i++) {
+    const roll = random();
+    const earlier = out.length > 100 ? out[out.length - 1 - Math.floor(random() * 100)] : undefined;
+    if (earlier && earlier.kind === 'new' && roll < 0.03) {
+      out.push({ jws: earlier.jws, idempotencyKey: earlier.idempotencyKey, kind: 'duplicate' });
+    } else if (earlier && earlier.kind === 'new' && roll < 0.04) {
+      out.push({ jws: earlier.jws, idempotencyKey: randomUUID(), kind: 'replay' });
+    } else {
+      const client = clients[i % clients.length];
+      if (!client) throw new Error('no upstream clients');
+      out.push({ jws: client.signPayment(demoPayment(i, random).payment), idempotencyKey: randomUUID(), kind: 'new' });
+    }
+  }
+  return out;
+}
+
+class Submitter {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 512 });
+  inflight = 0;
+  constructor(private readonly port: number, private readonly pipeline: Pipeline) {}
+
+  submit(p: Prepared): Promise<void> {
+    this.inflight++;
+    const submittedAt = Date.now();
+    return new Promise<void>((done) => {
+      const req = request(
+        { host: '127.0.0.1', port: this.port, method: 'POST', path: '/v1/payments', agent: this.agent, headers: { 'content-type': 'application/jose', 'idempotency-key': p.idempotencyKey, 'content-length': Buffer.byteLength(p.jws) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            this.inflight--;
+            const at = Date.now();
+            const status = res.statusCode ?? 0;
+            let body: { payment_id?: string; type?: string } = {};
+            try {
+              body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+            } catch {
+              /* counted below */
+            }
+            if ((status === 202 || status === 200) && body.payment_id) this.pipeline.onAccepted(body.payment_id, submittedAt, at, p.kind);
+            else if (p.kind === 'replay' && status >= 400 && status < 500) this.pipeline.responses.refused_replays++;
+            else {
+              this.pipeline.responses.other++;
+              const why = `${p.kind}:${status}:${basename(body.type ?? 'no-body')}`;
+              this.pipeline.unexpected[why] = (this.pipeline.unexpected[why] ?? 0) + 1;
+            }
+            done();
+          });
+        },
+      );
+      req.on('error', () => {
+        this.inflight--;
+        this.pipeline.responses.errors++;
+        done();
+      });
+      req.end(p.jws);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Open loop: `rate` requests per second for `seconds`, whatever the answers' latency (capped in-flight). */
+async function fixedRate(submitter: Submitter, queue: Prepared[], rate: number, seconds: number): Promise<number> {
+  const start = Date.now();
+  let sent = 0;
+  const total = Math.min(queue.length, Math.round(rate * seconds));
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((Date.now() - start) / 1000) * rate));
+    while (sent < due && submitter.inflight < 4_000) {
+      const p = queue[sent++];
+      if (p) void submitter.submit(p);
+    }
+    await sleep(2);
+  }
+  while (submitter.inflight > 0) await sleep(5);
+  return sent;
+}
+
+/** Closed loop: `concurrency` connections, each sending its next request when the previous one answers. */
+async function maxRate(submitter: Submitter, queue: Prepared[], concurrency: number, seconds: number): Promise<number> {
+  const end = Date.now() + seconds * 1000;
+  let next = 0;
+  const worker = async () => {
+    while (Date.now() < end && next < queue.length) {
+      const p = queue[next++];
+      if (p) await submitter.submit(p);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return next;
+}
+
+interface PhaseResult {
+  from_s: number;
+  to_s: number;
+  sent: number;
+  accepted_per_s: number;
+  completed_per_s: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+}
+
+/** Rates and end-to-end latencies (submit -> final) of the payments accepted within [fromMs, toMs). */
+function phase(pipeline: Pipeline, fromMs: number, toMs: number, sent: number): PhaseResult {
+  const latencies: number[] = [];
+  let accepted = 0;
+  let completed = 0;
+  for (const o of pipeline.outcomes.values()) {
+    if (o.acceptedAt !== undefined && o.acceptedAt >= fromMs && o.acceptedAt < toMs) {
+      accepted++;
+      if (o.finalAt !== undefined) latencies.push(o.finalAt - o.submittedAt);
+    }
+    if (o.finalAt !== undefined && o.finalAt >= fromMs && o.finalAt < toMs) completed++;
+  }
+  const seconds = (toMs - fromMs) / 1000;
+  return {
+    from_s: round((fromMs - pipeline.origin) / 1000),
+    to_s: round((toMs - pipeline.origin) / 1000),
+    sent,
+    accepted_per_s: round(accepted / seconds),
+    completed_per_s: round(completed / seconds),
+    p50_ms: round(percentile(latencies, 50)),
+    p95_ms: round(percentile(latencies, 95)),
+    p99_ms: round(percentile(latencies, 99)),
+  };
+}
+
+function processes(stack: StackType): Map<string, number> {
+  const pids = new Map<string, number>();
+  for (const [instance, entry] of stack.services) pids.set(instance, entry.child.pid);
+  if (stack.infra.kafkaPid) pids.set('kafka', stack.infra.kafkaPid);
+  return pids;
+}
+
+function sampleAll(pids: Map<string, number>): Map<string, ProcessSample | undefined> {
+  return new Map([...pids].map(([name, pid]) => [name, sampleProcess(pid)]));
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  const { Stack } = (await import('../stack/stack.mjs')) as { Stack: typeof StackType };
+  const stack = new Stack({ name: 'bench' });
+  stack.installSignalHandlers();
+  try {
+    await stack.up({ preferWellKnown: false });
+    const ingestPort = stack.ports['ingest'];
+    if (!ingestPort) throw new Error('ingest has no port');
+    const ingestUrl = `http://127.0.0.1:${ingestPort}`;
+
+    process.stderr.write(`bench: pre-signing payments for ${o.fixedS} s at ${o.rate}/s\n`);
+    const fixedQueue = await prepare(stack.keys.upstreamKeysDir, ingestUrl, Math.round(o.rate * (o.fixedS + o.warmupS)), 1);
+    const pipeline = new Pipeline(Date.now());
+    const stopObserving = await observe(stack.infra.kafkaBrokers, pipeline);
+    const submitter = new Submitter(ingestPort, pipeline);
+    const pids = processes(stack);
+
+    process.stderr.write(`bench: fixed rate ${o.rate}/s for ${o.warmupS + o.fixedS} s (first ${o.warmupS} s are warm-up)\n`);
+    const fixedStart = Date.now();
+    const fixedSent = await fixedRate(submitter, fixedQueue, o.rate, o.warmupS + o.fixedS);
+    const fixedEnd = Date.now();
+    await drain(pipeline, 30_000);
+
+    const maxCount = Math.round(4_000 * (o.maxS + o.warmupS));
+    process.stderr.write(`bench: pre-signing ${maxCount} payments for the maximum-rate phase\n`);
+    const maxQueue = await prepare(stack.keys.upstreamKeysDir, ingestUrl, maxCount, 2);
+    process.stderr.write(`bench: maximum rate with ${o.concurrency} connections for ${o.warmupS + o.maxS} s (first ${o.warmupS} s are warm-up)\n`);
+    const maxStart = Date.now();
+    const cpuBefore = sampleAll(pids);
+    let cpuAfterWarmup = cpuBefore;
+    const warmupTimer = setTimeout(() => (cpuAfterWarmup = sampleAll(pids)), o.warmupS * 1000);
+    const maxSent = await maxRate(submitter, maxQueue, o.concurrency, o.warmupS + o.maxS);
+    const maxEnd = Date.now();
+    clearTimeout(warmupTimer);
+    const cpuAtEnd = sampleAll(pids);
+    const backlogAtEnd = pipeline.pending();
+    const lost = await drain(pipeline, 120_000);
+    submitter.close();
+    await stopObserving();
+
+    const fixed = phase(pipeline, fixedStart + o.warmupS * 1000, fixedEnd, fixedSent);
+    const max = phase(pipeline, maxStart + o.warmupS * 1000, maxEnd, maxSent);
+    const completedInWindow = max.completed_per_s * ((maxEnd - maxStart) / 1000 - o.warmupS);
+    const perService: Record<string, { cpu_s_per_1000: number; peak_rss_mb: number }> = {};
+    for (const [name, end] of cpuAtEnd) {
+      const begin = cpuAfterWarmup.get(name);
+      if (!end || !begin) continue;
+      perService[name] = { cpu_s_per_1000: round(((end.cpuSeconds - begin.cpuSeconds) / Math.max(1, completedInWindow)) * 1000, 2), peak_rss_mb: round(end.peakRssMb) };
+    }
+    let duplicates = 0;
+    for (const outcome of pipeline.outcomes.values()) if (outcome.settledCount > 1) duplicates++;
+
+    process.stderr.write('bench: raw kafkajs single-hop baseline on the same broker\n');
+    const raw = await rawSingleHop({ brokers: stack.infra.kafkaBrokers, messages: 100_000, messageBytes: 1_200, partitions: TOPICS.paymentsAccepted.partitions });
+
+    const result = {
+      machine: { node: process.version, cpus: cpus().length },
+      e2e_per_s: max.completed_per_s,
+      raw_single_hop_per_s: round(raw.perS),
+      ratio: round(max.completed_per_s / raw.perS, 3),
+      p50_ms: max.p50_ms,
+      p95_ms: max.p95_ms,
+      p99_ms: max.p99_ms,
+      p99_ms_at_1000_per_s: o.rate === 1000 ? fixed.p99_ms : null,
+      fixed_rate: { rate_per_s: o.rate, ...fixed },
+      max_rate: { concurrency: o.concurrency, backlog_at_end: backlogAtEnd, ...max },
+      lost,
+      duplicates,
+      responses: pipeline.responses,
+      unexpected_responses: pipeline.unexpected,
+      per_service: perService,
+      per_hop: {},
+    };
+    writeReport(o.json, result, pipeline);
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function drain(pipeline: Pipeline, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (pipeline.pending() > 0 && Date.now() < deadline) await sleep(250);
+  return pipeline.pending();
+}
+
+function writeReport(jsonFile: string, result: Record<string, unknown> & { e2e_per_s: number }, pipeline: Pipeline): void {
+  mkdirSync(dirname(jsonFile), { recursive: true });
+  writeFileSync(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
+  const stem = jsonFile.replace(/\.json$/, '');
+  const seconds = pipeline.accepted.seconds().length >= pipeline.completed.seconds().length ? pipeline.accepted.seconds() : pipeline.completed.seconds();
+  writeFileSync(
+    `${stem}-throughput.svg`,
+    lineChartSvg('Throughput', 'payments / s', [
+      { name: 'accepted by ingest', color: '#1f77b4', points: seconds.map((s) => [s, pipeline.accepted.count(s)]) },
+      { name: 'final (settled/declined/review)', color: '#2ca02c', points: seconds.map((s) => [s, pipeline.completed.count(s)]) },
+    ]),
+  );
+  writeFileSync(
+    `${stem}-latency.svg`,
+    lineChartSvg('End-to-end latency (submit -> final)', 'ms', [
+      { name: 'p50', color: '#1f77b4', points: seconds.map((s) => [s, pipeline.completed.latency(s, 50)]) },
+      { name: 'p99', color: '#d62728', points: seconds.map((s) => [s, pipeline.completed.latency(s, 99)]) },
+    ]),
+  );
+  const md = [
+    '# Payrail end-to-end benchmark',
+    '',
+    '```json',
+    JSON.stringify(result, null, 2),
+    '```',
+    '',
+    `![throughput](${basename(stem)}-throughput.svg)`,
+    '',
+    `![latency](${basename(stem)}-latency.svg)`,
+    '',
+  ].join('\n');
+  writeFileSync(`${stem}.md`, md);
+  const r = result as unknown as { fixed_rate: PhaseResult & { rate_per_s: number }; max_rate: PhaseResult; raw_single_hop_per_s: number; ratio: number; lost: number; duplicates: number };
+  process.stdout.write(
+    [
+      `payrail e2e bench (${cpus().length} CPUs, node ${process.version})`,
+      `  fixed ${r.fixed_rate.rate_per_s}/s: accepted ${r.fixed_rate.accepted_per_s}/s, final ${r.fixed_rate.completed_per_s}/s, p50 ${r.fixed_rate.p50_ms} ms, p99 ${r.fixed_rate.p99_ms} ms`,
+      `  max: accepted ${r.max_rate.accepted_per_s}/s, final ${r.max_rate.completed_per_s}/s, p50 ${r.max_rate.p50_ms} ms, p99 ${r.max_rate.p99_ms} ms`,
+      `  raw kafkajs single hop ${r.raw_single_hop_per_s}/s, ratio ${r.ratio}; lost ${r.lost}, duplicates ${r.duplicates}`,
+      `  wrote ${jsonFile} (+ .md, -throughput.svg, -latency.svg)`,
+      '',
+    ].join('\n'),
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,47 @@
+// Types of stack.mjs for the TypeScript tools (benchmarks) that drive the local stack.
+import type { DevSetup } from '../../apps/payrail-cli/src/dev-setup';
+
+export const repoRoot: string;
+export const SERVICES: readonly string[];
+
+export interface StackInfra {
+  kafkaBrokers: string;
+  kafkaPid?: number;
+  redisUrl: string;
+  redisKeyPrefix: string;
+  mode: 'local' | 'containers';
+}
+
+export type StackKeys = DevSetup;
+
+export interface ServiceEntry {
+  name: string;
+  instance: string;
+  child: { pid: number };
+  logFile: string;
+  port: number;
+  exited: boolean;
+}
+
+export class Stack {
+  constructor(options: { name: string });
+  readonly runDir: string;
+  infra: StackInfra;
+  keys: StackKeys;
+  ports: Record<string, number>;
+  readonly services: Map<string, ServiceEntry>;
+  installSignalHandlers(): void;
+  startInfra(): Promise<StackInfra>;
+  build(): void;
+  devSetup(): StackKeys;
+  ensureTopics(): void;
+  infraEnv(): Record<string, string>;
+  allocatePorts(options?: { preferWellKnown?: boolean }): Promise<Record<string, number>>;
+  serviceEnv(name: string): Record<string, string>;
+  startService(name: string, options?: { instance?: string; extraEnv?: Record<string, string> }): Promise<ServiceEntry>;
+  waitReady(entry: ServiceEntry, timeoutMs?: number): Promise<void>;
+  startServices(): Promise<void>;
+  up(options?: { preferWellKnown?: boolean }): Promise<void>;
+  stopService(instance: string, signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  stop(): Promise<void>;
+}
