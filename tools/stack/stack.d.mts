@@ -24,7 +24,7 @@ export interface ServiceEntry {
 }
 
 export class Stack {
-  constructor(options: { name: string });
+  constructor(options: { name: string; privateRedis?: boolean });
   readonly runDir: string;
   infra: StackInfra;
   keys: StackKeys;
@@ -43,5 +43,7 @@ export class Stack {
   startServices(): Promise<void>;
   up(options?: { preferWellKnown?: boolean }): Promise<void>;
   stopService(instance: string, signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  restartKafka(options?: { kill?: boolean }): Promise<void>;
+  restartRedis(): Promise<void>;
   stop(): Promise<void>;
 }

@@ -20,7 +20,9 @@ export function dockerEngineAvailable() {
 }
 
 export class Stack {
-  constructor({ name }) {
+  constructor({ name, privateRedis = false }) {
+    /** A Redis of this run's own (never the shared one): for tests that restart or empty it. */
+    this.privateRedis = privateRedis;
     this.runDir = join(repoRoot, '.payrail', name);
     mkdirSync(this.runDir, { recursive: true });
     this.pids = new PidRegistry(this.runDir);
@@ -49,9 +51,11 @@ export class Stack {
     const kafka = await startKafka({ port: kafkaPort, controllerPort, runDir: this.runDir, heapMb: Number(process.env.PAYRAIL_KAFKA_HEAP_MB ?? 768) });
     this.pids.record('kafka', kafka.pid, 'kafka.Kafka');
     this.stoppers.push(async () => { await kafka.stop(); this.pids.forget('kafka'); });
+    this.kafka = kafka;
     log(`kafka ${kafka.version} ready at ${kafka.bootstrap} (log: ${kafka.logFile})`);
 
-    const redis = await ensureRedis({ runDir: this.runDir });
+    const redis = await ensureRedis(this.privateRedis ? { runDir: this.runDir, url: undefined, allowDefault: false } : { runDir: this.runDir });
+    this.redis = redis;
     if (redis.started) {
       this.pids.record('redis', redis.pid, 'redis-server');
       this.stoppers.push(async () => { await redis.stop(); this.pids.forget('redis'); });
@@ -135,6 +139,21 @@ export class Stack {
     const wellKnown = { ingest: 8080, signing: 8081, 'fraud-check': 8082, settlement: 8083 };
     for (const name of SERVICES) this.ports[name] = await freePort(preferWellKnown ? wellKnown[name] : undefined);
     return this.ports;
+  }
+
+  /** Restarts the local broker on the same storage (SIGTERM, or SIGKILL with kill: true). */
+  async restartKafka({ kill = false } = {}) {
+    if (!this.kafka) throw new Error('restartKafka: the broker is not a local process of this run');
+    const pid = await this.kafka.restart({ kill });
+    this.pids.record('kafka', pid, 'kafka.Kafka');
+    this.infra.kafkaPid = pid;
+  }
+
+  /** Restarts this run's private Redis empty (it keeps nothing on disk), as after a crash. */
+  async restartRedis() {
+    if (!this.redis?.started || !this.redis.restart) throw new Error('restartRedis: only a private Redis of this run can be restarted');
+    const pid = await this.redis.restart();
+    this.pids.record('redis', pid, 'redis-server');
   }
 
   /** The whole pipeline: build, infrastructure, development keys, topics, ports and the four services. */
