@@ -33,6 +33,7 @@ export class Stack {
   installSignalHandlers(): void;
   startInfra(): Promise<StackInfra>;
   build(): void;
+  run(command: string, args: string[], options?: { env?: Record<string, string>; quiet?: boolean }): string;
   devSetup(): StackKeys;
   ensureTopics(): void;
   infraEnv(): Record<string, string>;
@@ -41,6 +42,8 @@ export class Stack {
   startService(name: string, options?: { instance?: string; extraEnv?: Record<string, string> }): Promise<ServiceEntry>;
   waitReady(entry: ServiceEntry, timeoutMs?: number): Promise<void>;
   startServices(): Promise<void>;
+  addInstance(name: string, instance: string): Promise<ServiceEntry>;
+  restartInstance(entry: ServiceEntry): Promise<ServiceEntry>;
   up(options?: { preferWellKnown?: boolean }): Promise<void>;
   stopService(instance: string, signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   restartKafka(options?: { kill?: boolean }): Promise<void>;

@@ -221,6 +221,20 @@ export class Stack {
     throw new Error(`${entry.instance} not ready within ${timeoutMs / 1000} s; see ${entry.logFile}:\n${tailFile(entry.logFile)}`);
   }
 
+  /** One more instance of a service on a free port (scale-out), ready when this resolves. */
+  async addInstance(name, instance) {
+    const entry = await this.startService(name, { instance, extraEnv: { HTTP_PORT: String(await freePort()) } });
+    await this.waitReady(entry);
+    return entry;
+  }
+
+  /** Starts a stopped instance again with the same name and port. */
+  async restartInstance(entry) {
+    const restarted = await this.startService(entry.name, { instance: entry.instance, extraEnv: { HTTP_PORT: String(entry.port) } });
+    await this.waitReady(restarted);
+    return restarted;
+  }
+
   async startServices() {
     // signing first: the others read its JWKS at start-up
     const signing = await this.startService('signing');

@@ -120,46 +120,80 @@ export async function prepare(keysDir: string, ingestUrl: string, count: number,
   return out;
 }
 
+interface Answer {
+  status: number;
+  body: { payment_id?: string; type?: string };
+}
+
+/** Answers an upstream retries with the same request: the service was unreachable, overloaded or still busy with it. */
+function retriable(answer: Answer | undefined): boolean {
+  if (!answer) return true;
+  if (answer.status >= 500) return true;
+  return answer.status === 409 && (answer.body.type ?? '').endsWith('idempotency-in-progress');
+}
+
 export class Submitter {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 512 });
   inflight = 0;
-  constructor(private readonly port: number, private readonly pipeline: Pipeline) {}
+  retries = 0;
+  /** `attempts` > 1: retry like a careful upstream (same body, same Idempotency-Key) with a growing pause. */
+  constructor(
+    private readonly port: number,
+    private readonly pipeline: Pipeline,
+    private readonly attempts = 1,
+  ) {}
 
-  submit(p: Prepared): Promise<void> {
+  async submit(p: Prepared): Promise<void> {
     this.inflight++;
     const submittedAt = Date.now();
-    return new Promise<void>((done) => {
+    let answer: Answer | undefined;
+    for (let attempt = 1; attempt <= this.attempts; attempt++) {
+      answer = await this.send(p);
+      if (!retriable(answer) || attempt === this.attempts) break;
+      this.retries++;
+      await sleep(Math.min(5_000, 250 * attempt));
+    }
+    this.inflight--;
+    this.record(p, submittedAt, answer);
+  }
+
+  private record(p: Prepared, submittedAt: number, answer: Answer | undefined): void {
+    if (!answer) {
+      this.pipeline.responses.errors++;
+      return;
+    }
+    const { status, body } = answer;
+    if ((status === 202 || status === 200) && body.payment_id) this.pipeline.onAccepted(body.payment_id, submittedAt, Date.now(), p.kind);
+    else if (p.kind === 'replay' && status >= 400 && status < 500) this.pipeline.responses.refused_replays++;
+    else {
+      this.pipeline.responses.other++;
+      const why = `${p.kind}:${status}:${basename(body.type ?? 'no-body')}`;
+      this.pipeline.unexpected[why] = (this.pipeline.unexpected[why] ?? 0) + 1;
+    }
+  }
+
+  /** One HTTP attempt; undefined when the connection failed. */
+  private send(p: Prepared): Promise<Answer | undefined> {
+    return new Promise((done) => {
       const req = request(
-        { host: '127.0.0.1', port: this.port, method: 'POST', path: '/v1/payments', agent: this.agent, headers: { 'content-type': 'application/jose', 'idempotency-key': p.idempotencyKey, 'content-length': Buffer.byteLength(p.jws) } },
+        { host: '127.0.0.1', port: this.port, method: 'POST', path: '/v1/payments', agent: this.agent, timeout: 30_000, headers: { 'content-type': 'application/jose', 'idempotency-key': p.idempotencyKey, 'content-length': Buffer.byteLength(p.jws) } },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            this.inflight--;
-            const at = Date.now();
-            const status = res.statusCode ?? 0;
-            let body: { payment_id?: string; type?: string } = {};
+            let body: Answer['body'] = {};
             try {
-              body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+              body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Answer['body'];
             } catch {
-              /* counted below */
+              /* an answer without a JSON body */
             }
-            if ((status === 202 || status === 200) && body.payment_id) this.pipeline.onAccepted(body.payment_id, submittedAt, at, p.kind);
-            else if (p.kind === 'replay' && status >= 400 && status < 500) this.pipeline.responses.refused_replays++;
-            else {
-              this.pipeline.responses.other++;
-              const why = `${p.kind}:${status}:${basename(body.type ?? 'no-body')}`;
-              this.pipeline.unexpected[why] = (this.pipeline.unexpected[why] ?? 0) + 1;
-            }
-            done();
+            done({ status: res.statusCode ?? 0, body });
           });
+          res.on('error', () => done(undefined));
         },
       );
-      req.on('error', () => {
-        this.inflight--;
-        this.pipeline.responses.errors++;
-        done();
-      });
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => done(undefined));
       req.end(p.jws);
     });
   }
