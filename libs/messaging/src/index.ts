@@ -7,3 +7,4 @@ export * from './lib/kafka/batch-consumer';
 export * from './lib/redis/redis.config';
 export * from './lib/redis/redis-client';
 export * from './lib/redis/redis-replay-store';
+export * from './lib/redis/idempotent-consumer';
