@@ -8,3 +8,4 @@ export * from './lib/redis/redis.config';
 export * from './lib/redis/redis-client';
 export * from './lib/redis/redis-replay-store';
 export * from './lib/redis/idempotent-consumer';
+export * from './lib/prometheus-metrics';

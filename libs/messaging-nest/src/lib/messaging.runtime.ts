@@ -6,12 +6,11 @@ import {
   EventProducer,
   Kafka,
   KafkaConnectionConfig,
-  MessagingMetrics,
+  PrometheusMessagingMetrics,
   Redis,
   RedisConnectionConfig,
   createKafka,
   createRedis,
-  noopMetrics,
   redisReady,
 } from '@payrail/messaging';
 
@@ -21,7 +20,8 @@ export interface MessagingModuleOptions {
   /** Omitted by services that keep no state in Redis (signing). */
   redis?: RedisConnectionConfig;
   producerLingerMs?: number;
-  metrics?: MessagingMetrics;
+  /** Default: a registry of the service's own, served at GET /metrics. */
+  metrics?: PrometheusMessagingMetrics;
   /** Exit the process when a consumer crashes for good (default true): no zombie that looks alive. */
   exitOnConsumerCrash?: boolean;
 }
@@ -37,6 +37,7 @@ export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
   readonly kafka: Kafka;
   readonly producer: EventProducer;
+  readonly metrics: PrometheusMessagingMetrics;
   private readonly redisClient: Redis | undefined;
   private readonly consumers: BatchConsumer[] = [];
 
@@ -45,8 +46,9 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
     private readonly logger: PinoLogger,
   ) {
     this.logger.setContext('messaging');
+    this.metrics = options.metrics ?? new PrometheusMessagingMetrics({ service: options.service });
     this.kafka = createKafka(options.kafka, { warn: (o, m) => this.logger.warn(o, m), error: (o, m) => this.logger.error(o, m) });
-    this.producer = new EventProducer(this.kafka, { source: `payrail/${options.service}`, lingerMs: options.producerLingerMs, metrics: options.metrics ?? noopMetrics });
+    this.producer = new EventProducer(this.kafka, { source: `payrail/${options.service}`, lingerMs: options.producerLingerMs, metrics: this.metrics });
     if (options.redis) {
       this.redisClient = createRedis(options.redis, `payrail-${options.service}`);
       this.redisClient.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'redis connection error'));
@@ -67,7 +69,7 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
     const consumer = new BatchConsumer(this.kafka, {
       ...options,
       producer: this.producer,
-      metrics: this.options.metrics,
+      metrics: this.metrics,
       logger: { info: (o, m) => this.logger.info(o, m), warn: (o, m) => this.logger.warn(o, m), error: (o, m) => this.logger.error(o, m) },
       onCrash: (err) => {
         if (this.options.exitOnConsumerCrash === false) return;
