@@ -10,7 +10,9 @@ import {
   Redis,
   RedisConnectionConfig,
   createKafka,
+  connectRedis,
   createRedis,
+  redisAuthenticationFailure,
   redisReady,
 } from '@payrail/messaging';
 
@@ -61,7 +63,8 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    await Promise.all([this.redisClient?.connect(), this.producer.connect()]);
+    const redis = this.redisClient;
+    await Promise.all([redis && this.options.redis ? connectRedis(redis, this.options.redis) : undefined, this.producer.connect()]);
   }
 
   /** A consumer registered here is reported by the health endpoints and stopped on shutdown. */
@@ -87,10 +90,12 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
     const producerOk = this.producer.isConnected();
     const crashed = consumers.some((c) => c.state === 'crashed');
     const consuming = consumers.every((c) => c.state === 'running');
+    // refused credentials are not healed by waiting: not live, so the orchestrator restarts us (and start-up says why)
+    const redisRefused = this.redisClient ? redisAuthenticationFailure(this.redisClient) !== undefined : false;
     return {
-      live: !crashed,
-      ready: !crashed && consuming && redisOk && producerOk,
-      detail: { redis: this.redisClient ? (redisOk ? 'up' : 'down') : 'not used', producer: producerOk ? 'up' : 'down', consumers },
+      live: !crashed && !redisRefused,
+      ready: !crashed && !redisRefused && consuming && redisOk && producerOk,
+      detail: { redis: this.redisClient ? (redisRefused ? 'credentials refused' : redisOk ? 'up' : 'down') : 'not used', producer: producerOk ? 'up' : 'down', consumers },
     };
   }
 
