@@ -4,39 +4,13 @@
 import type { Message } from 'kafkajs';
 import { CE_HEADERS, DLQ_HEADERS, PaymentSettled } from '@payrail/contracts';
 import { BatchConsumer, ConsumedEvent } from '../lib/kafka/batch-consumer';
-import { EventProducer } from '../lib/kafka/event-producer';
-import {
-  createTopics,
-  deleteTopics,
-  readTopic,
-  settledPayment,
-  settledTopic,
-  silentLogger,
-  testKafka,
-  uncommitted,
-  uniqueSuffix,
-  waitUntil,
-} from '../test/kafka-test-kit';
+import { TestBed, readTopic, settledPayment, silentLogger, uncommitted, waitUntil } from '../test/kafka-test-kit';
 
 describe('acceptance: bad messages never crash the consumer', () => {
-  const suffix = uniqueSuffix();
-  const topic = settledTopic(`test.bad.settled.${suffix}`);
-  const dlq = `test.bad.dlq.${suffix}`;
-  const groupId = `test-bad-${suffix}`;
-  const kafka = testKafka();
-  const producer = new EventProducer(kafka, { source: 'payrail/test', lingerMs: 5 });
-  let consumer: BatchConsumer | undefined;
-
-  beforeAll(async () => {
-    await createTopics(kafka, [{ name: topic.name, partitions: 1 }, { name: dlq, partitions: 1 }]);
-    await producer.connect();
-  });
-
-  afterAll(async () => {
-    await consumer?.stop();
-    await producer.disconnect();
-    await deleteTopics(kafka, [topic.name, dlq]);
-  });
+  const bed = new TestBed('bad', { partitions: 1 });
+  const { topic, dlq, groupId, kafka, producer, suffix } = bed;
+  beforeAll(bed.setUp);
+  afterAll(bed.tearDown);
 
   it('dead-letters each with a clear reason after one attempt and keeps handling the good ones', async () => {
     const merchants = [`merchant-${suffix}`];
@@ -67,9 +41,10 @@ describe('acceptance: bad messages never crash the consumer', () => {
     const states = new Set<string>();
     const handler = async (event: ConsumedEvent) => {
       seen.push((event.data as PaymentSettled).payment_id);
-      states.add(consumer?.state ?? 'none');
+      states.add(consumer.state);
     };
-    consumer = new BatchConsumer(kafka, { groupId, routes: [{ topic, handler }], deadLetterTopic: dlq, producer, logger: silentLogger });
+    const consumer = new BatchConsumer(kafka, { groupId, routes: [{ topic, handler }], deadLetterTopic: dlq, producer, logger: silentLogger });
+    bed.onTearDown(() => consumer.stop());
     await consumer.start();
     await waitUntil(() => seen.length === g.length, 30_000, 'the good messages');
     await waitUntil(async () => (await uncommitted(kafka, groupId, topic.name)) === 0, 30_000, 'every offset committed');

@@ -2,64 +2,25 @@
 // its in-flight batch, commits what finished, leaves the group and exits well within Kubernetes' 30 s grace period;
 // the other instance (already in the group) takes over its partitions; no payment is lost or applied twice.
 import type { PaymentSettled } from '@payrail/contracts';
-import { EventProducer } from '../lib/kafka/event-producer';
-import { createRedis, Redis } from '../lib/redis/redis-client';
-import {
-  appliedCount,
-  createTopics,
-  deleteKeys,
-  deleteTopics,
-  expectedLedger,
-  readWorkerLedger,
-  redisUrl,
-  settledPayment,
-  settledTopic,
-  testKafka,
-  uncommitted,
-  uniqueSuffix,
-  waitUntil,
-} from '../test/kafka-test-kit';
-import { WorkerProcess } from '../test/worker-process';
+import { TestBed, appliedCount, checkWorkerLedger, settledPayment, uncommitted, waitUntil } from '../test/kafka-test-kit';
 
 const PARTITIONS = 6;
 /** The acceptance bound from the issue (and Kubernetes' default grace period). */
 const SHUTDOWN_BOUND_MS = 30_000;
 
 describe('acceptance: SIGTERM during a steady stream', () => {
-  const suffix = uniqueSuffix();
-  const topic = `test.sigterm.settled.${suffix}`;
-  const dlq = `test.sigterm.dlq.${suffix}`;
-  const groupId = `test-sigterm-${suffix}`;
-  const prefix = `payrail-int:${suffix}:`;
-  const kafka = testKafka();
-  const producer = new EventProducer(kafka, { source: 'payrail/test', lingerMs: 5 });
-  const workers: WorkerProcess[] = [];
-  let redis: Redis;
+  const bed = new TestBed('sigterm', { partitions: PARTITIONS, redis: true });
+  beforeAll(bed.setUp);
+  afterAll(bed.tearDown);
 
-  beforeAll(async () => {
-    await createTopics(kafka, [{ name: topic, partitions: PARTITIONS }, { name: dlq, partitions: 1 }]);
-    await producer.connect();
-    redis = createRedis({ url: redisUrl(), keyPrefix: prefix }, 'payrail-int-sigterm');
-    await redis.connect();
-  });
-
-  afterAll(async () => {
-    for (const w of workers) w.kill('SIGKILL');
-    await Promise.all(workers.map((w) => w.exited));
-    await producer.disconnect();
-    await deleteKeys(redis, prefix);
-    await redis.quit();
-    await deleteTopics(kafka, [topic, dlq]);
-  });
+  const startWorker = (name: string) => bed.startWorker({ WORKER_NAME: name, WORKER_HANDLER_DELAY_MS: '2' });
 
   it('the stopped instance exits in under 30 s, the other takes over its partitions, and nothing is lost or doubled', async () => {
-    const merchants = Array.from({ length: 24 }, (_, i) => `merchant-${suffix}-${i}`);
-    const workerEnv = { WORKER_TOPIC: topic, WORKER_GROUP: groupId, WORKER_DLQ: dlq, WORKER_REDIS_PREFIX: prefix, WORKER_HANDLER_DELAY_MS: '2' };
-    const stopped = new WorkerProcess({ ...workerEnv, WORKER_NAME: 'stopped' });
-    workers.push(stopped);
+    const merchants = bed.merchants(24);
+    const { redis, kafka, groupId } = bed;
+    const stopped = startWorker('stopped');
     await stopped.waitFor('started', 60_000);
-    const survivor = new WorkerProcess({ ...workerEnv, WORKER_NAME: 'survivor' });
-    workers.push(survivor);
+    const survivor = startWorker('survivor');
     // both in the group, sharing the partitions
     await survivor.waitFor('joined', 60_000, (l) => Number(l['partitions']) > 0 && Number(l['partitions']) < PARTITIONS);
     await stopped.waitFor('joined', 60_000, (l) => Number(l['partitions']) > 0 && Number(l['partitions']) < PARTITIONS);
@@ -67,7 +28,6 @@ describe('acceptance: SIGTERM during a steady stream', () => {
     // a steady stream: 50 payments every 100 ms (500/s) for 8 s; SIGTERM after 3 s
     const payments: PaymentSettled[] = [];
     const publishedAt = new Map<string, number>();
-    const contract = settledTopic(topic);
     const sends: Promise<void>[] = [];
     let sigtermAt = 0;
     for (let tick = 0; tick < 80; tick++) {
@@ -75,7 +35,7 @@ describe('acceptance: SIGTERM during a steady stream', () => {
         const p = settledPayment(payments.length, merchants);
         payments.push(p);
         publishedAt.set(p.payment_id, Date.now());
-        sends.push(producer.publish(contract, p, { key: p.merchant_id, correlationId: p.payment_id }));
+        sends.push(bed.publish(p));
       }
       if (tick === 30) {
         sigtermAt = Date.now();
@@ -92,15 +52,12 @@ describe('acceptance: SIGTERM during a steady stream', () => {
     const reportedStop = await stopped.waitFor('stopped', 0);
 
     await waitUntil(async () => (await appliedCount(redis, merchants)) >= payments.length, 60_000, 'every payment applied');
-    await waitUntil(async () => (await uncommitted(kafka, groupId, topic)) === 0, 30_000, 'the survivor to commit everything');
+    await waitUntil(async () => (await uncommitted(kafka, groupId, bed.topic.name)) === 0, 30_000, 'the survivor to commit everything');
     // the survivor holds every partition now
     const takeover = await survivor.waitFor('joined', 30_000, (l) => Number(l['partitions']) === PARTITIONS && l.at > sigtermAt);
 
-    const ledger = await readWorkerLedger(redis, merchants);
-    for (const [merchant, want] of expectedLedger(payments)) {
-      const got = ledger.get(merchant);
-      expect({ merchant, sum: got?.sum, count: got?.count, payments: Object.keys(got?.appliedBy ?? {}).length }).toEqual({ merchant, sum: want.sum, count: want.count, payments: want.count });
-    }
+    const { ledger, mismatches } = await checkWorkerLedger(redis, payments);
+    expect(mismatches).toEqual([]);
     // everything published after the stopped instance had gone was applied by the survivor
     const appliedBy = new Map<string, string>();
     for (const m of ledger.values()) for (const [payment, worker] of Object.entries(m.appliedBy)) appliedBy.set(payment, worker);

@@ -6,50 +6,24 @@
 // default backoff (100 ms, 400 ms) keeps it near half a second.
 import { DLQ_HEADERS, PaymentSettled } from '@payrail/contracts';
 import { BatchConsumer, ConsumedEvent } from '../lib/kafka/batch-consumer';
-import { EventProducer } from '../lib/kafka/event-producer';
 import { MessagingMetrics, noopMetrics } from '../lib/metrics';
-import {
-  createTopics,
-  deleteTopics,
-  readTopic,
-  settledPayment,
-  settledTopic,
-  silentLogger,
-  testKafka,
-  uncommitted,
-  uniqueSuffix,
-  waitUntil,
-} from '../test/kafka-test-kit';
+import { TestBed, readTopic, settledPayment, silentLogger, uncommitted, waitUntil } from '../test/kafka-test-kit';
 
 const TOTAL = 10_000;
 const BLOCKED_BOUND_MS = 5_000;
 
 describe('acceptance: a poison message among 10,000 good ones', () => {
-  const suffix = uniqueSuffix();
-  const topic = settledTopic(`test.poison.settled.${suffix}`);
-  const dlq = `test.poison.dlq.${suffix}`;
-  const groupId = `test-poison-${suffix}`;
-  const kafka = testKafka();
-  const producer = new EventProducer(kafka, { source: 'payrail/test', lingerMs: 5 });
-  let consumer: BatchConsumer | undefined;
-
-  beforeAll(async () => {
-    await createTopics(kafka, [{ name: topic.name, partitions: 3 }, { name: dlq, partitions: 1 }]);
-    await producer.connect();
-  });
-
-  afterAll(async () => {
-    await consumer?.stop();
-    await producer.disconnect();
-    await deleteTopics(kafka, [topic.name, dlq]);
-  });
+  const bed = new TestBed('poison', { partitions: 3 });
+  const { topic, dlq, groupId, kafka, producer } = bed;
+  beforeAll(bed.setUp);
+  afterAll(bed.tearDown);
 
   it('dead-letters the poison after 3 attempts, processes the other 9,999, and blocks its partition well under 5 s', async () => {
-    const merchants = Array.from({ length: 60 }, (_, i) => `merchant-${suffix}-${i}`);
+    const merchants = bed.merchants(60);
     const payments = Array.from({ length: TOTAL }, (_, n) => settledPayment(n, merchants));
     const poison = payments[TOTAL / 2];
     if (!poison) throw new Error('no poison');
-    await Promise.all(payments.map((p) => producer.publish(topic, p, { key: p.merchant_id, correlationId: p.payment_id })));
+    await Promise.all(payments.map((p) => bed.publish(p)));
 
     const handled = new Set<string>();
     const handledAt = new Map<number, number[]>(); // partition -> completion times of good messages
@@ -69,7 +43,8 @@ describe('acceptance: a poison message among 10,000 good ones', () => {
       times.push(Date.now());
       handledAt.set(event.partition, times);
     };
-    consumer = new BatchConsumer(kafka, { groupId, routes: [{ topic, handler }], deadLetterTopic: dlq, producer, logger: silentLogger, metrics });
+    const consumer = new BatchConsumer(kafka, { groupId, routes: [{ topic, handler }], deadLetterTopic: dlq, producer, logger: silentLogger, metrics });
+    bed.onTearDown(() => consumer.stop());
     const started = Date.now();
     await consumer.start();
     await waitUntil(() => handled.size === TOTAL - 1 && deadLetteredAt > 0, 120_000, 'the 9,999 good payments and the dead letter');

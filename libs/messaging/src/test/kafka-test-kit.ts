@@ -5,8 +5,10 @@ import { randomUUID } from 'node:crypto';
 import type { KafkaMessage } from 'kafkajs';
 import { PaymentSettled, TOPICS, TopicContract } from '@payrail/contracts';
 import type { ConsumerLogger } from '../lib/kafka/batch-consumer';
+import { EventProducer } from '../lib/kafka/event-producer';
 import { Kafka, createKafka } from '../lib/kafka/kafka-client';
-import type { Redis } from '../lib/redis/redis-client';
+import { createRedis, Redis } from '../lib/redis/redis-client';
+import { WorkerProcess } from './worker-process';
 
 export const kafkaBrokers = (): string[] => (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 export const redisUrl = (): string => process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -151,14 +153,24 @@ export async function readWorkerLedger(redis: Redis, merchants: string[]): Promi
   return ledger;
 }
 
-/** What the ledger must hold once every payment was applied exactly once. */
-export function expectedLedger(payments: PaymentSettled[]): Map<string, { sum: bigint; count: number }> {
+/**
+ * Reads the acceptance worker's ledger and compares it with every payment applied exactly once: per merchant the
+ * net sum, the count, and how many distinct payments were recorded (a count above that is a double application).
+ */
+export async function checkWorkerLedger(redis: Redis, payments: PaymentSettled[]) {
   const expected = new Map<string, { sum: bigint; count: number }>();
   for (const p of payments) {
     const e = expected.get(p.merchant_id) ?? { sum: 0n, count: 0 };
     expected.set(p.merchant_id, { sum: e.sum + BigInt(p.net.minor), count: e.count + 1 });
   }
-  return expected;
+  const ledger = await readWorkerLedger(redis, [...expected.keys()]);
+  const mismatches = [];
+  for (const [merchant, want] of expected) {
+    const got = ledger.get(merchant);
+    const seen = { sum: got?.sum, count: got?.count, payments: Object.keys(got?.appliedBy ?? {}).length };
+    if (seen.sum !== want.sum || seen.count !== want.count || seen.payments !== want.count) mismatches.push({ merchant, want, seen });
+  }
+  return { ledger, mismatches };
 }
 
 /** Total count applied over all merchants (what a test polls while a worker catches up). */
@@ -170,4 +182,79 @@ export async function appliedCount(redis: Redis, merchants: string[]): Promise<n
 export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   const keys = await redis.keys(`${prefix}*`); // KEYS patterns are not prefixed by ioredis
   if (keys.length > 0) await redis.unlink(...keys.map((k) => k.slice(prefix.length)));
+}
+
+/**
+ * One test file's throw-away world: a topic with the settled-payment contract, its dead-letter topic, a consumer
+ * group, a Redis key prefix, a connected producer (and Redis client); `tearDown` stops what was registered with
+ * `onTearDown` (consumers, worker processes), then removes the topics and keys.
+ */
+export class TestBed {
+  readonly suffix = uniqueSuffix();
+  readonly topic: TopicContract;
+  readonly dlq: string;
+  readonly groupId: string;
+  readonly redisPrefix: string;
+  readonly kafka = testKafka();
+  readonly producer: EventProducer;
+  private redisClient: Redis | undefined;
+  private readonly cleanups: (() => Promise<unknown>)[] = [];
+
+  constructor(
+    name: string,
+    private readonly options: { partitions: number; redis?: boolean },
+  ) {
+    this.topic = settledTopic(`test.${name}.settled.${this.suffix}`);
+    this.dlq = `test.${name}.dlq.${this.suffix}`;
+    this.groupId = `test-${name}-${this.suffix}`;
+    this.redisPrefix = `payrail-int:${this.suffix}:`;
+    this.producer = new EventProducer(this.kafka, { source: 'payrail/test', lingerMs: 5 });
+  }
+
+  get redis(): Redis {
+    if (!this.redisClient) throw new Error('this test bed has no Redis (options.redis)');
+    return this.redisClient;
+  }
+
+  /** Distinct merchants for this run (keys of the topic). */
+  merchants(count: number): string[] {
+    return Array.from({ length: count }, (_, i) => `merchant-${this.suffix}-${i}`);
+  }
+
+  /** Starts the acceptance worker (settlement-worker.ts) on this bed's topic; tearDown kills it if still running. */
+  startWorker(env: Record<string, string>): WorkerProcess {
+    const worker = new WorkerProcess({ WORKER_TOPIC: this.topic.name, WORKER_GROUP: this.groupId, WORKER_DLQ: this.dlq, WORKER_REDIS_PREFIX: this.redisPrefix, ...env });
+    this.onTearDown(async () => {
+      worker.kill('SIGKILL');
+      await worker.exited;
+    });
+    return worker;
+  }
+
+  publish(payment: PaymentSettled): Promise<void> {
+    return this.producer.publish(this.topic, payment, { key: payment.merchant_id, correlationId: payment.payment_id });
+  }
+
+  onTearDown(stop: () => Promise<unknown>): void {
+    this.cleanups.push(stop);
+  }
+
+  readonly setUp = async (): Promise<void> => {
+    await createTopics(this.kafka, [{ name: this.topic.name, partitions: this.options.partitions }, { name: this.dlq, partitions: 1 }]);
+    await this.producer.connect();
+    if (this.options.redis) {
+      this.redisClient = createRedis({ url: redisUrl(), keyPrefix: this.redisPrefix }, `payrail-int-${this.suffix}`);
+      await this.redisClient.connect();
+    }
+  };
+
+  readonly tearDown = async (): Promise<void> => {
+    for (const stop of this.cleanups.reverse()) await stop();
+    await this.producer.disconnect();
+    if (this.redisClient) {
+      await deleteKeys(this.redisClient, this.redisPrefix);
+      await this.redisClient.quit();
+    }
+    await deleteTopics(this.kafka, [this.topic.name, this.dlq]);
+  };
 }
