@@ -7,7 +7,7 @@
 //   node tools/stack/cli.mjs test
 //   node tools/stack/cli.mjs infra            (Kafka + Redis only, prints their addresses, Ctrl-C stops them)
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { log } from '../../deploy/local/process-utils.mjs';
@@ -62,6 +62,10 @@ async function main() {
     stack.installSignalHandlers();
     const infra = await stack.startInfra();
     log(`KAFKA_BROKERS=${infra.kafkaBrokers} REDIS_URL=${infra.redisUrl} (Ctrl-C stops them)`);
+    // everything the integration tests read, including the SCRAM test user's password (kept out of the log)
+    const envFile = join(stack.runDir, 'test.env');
+    writeFileSync(envFile, Object.entries(stack.testEnv()).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
+    log(`integration-test environment in ${envFile} (set -a; . ${envFile}; set +a)`);
     await stack.untilSignal();
   }
   throw new Error(`unknown command ${command}: use start, test or infra`);

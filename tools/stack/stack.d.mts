@@ -7,6 +7,7 @@ export const SERVICES: readonly string[];
 export interface StackInfra {
   kafkaBrokers: string;
   kafkaPid?: number;
+  kafkaScram?: { brokers: string; username: string; password: string };
   redisUrl: string;
   redisKeyPrefix: string;
   mode: 'local' | 'containers';
@@ -37,6 +38,7 @@ export class Stack {
   devSetup(): StackKeys;
   ensureTopics(): void;
   infraEnv(): Record<string, string>;
+  testEnv(): Record<string, string>;
   allocatePorts(options?: { preferWellKnown?: boolean }): Promise<Record<string, number>>;
   serviceEnv(name: string): Record<string, string>;
   startService(name: string, options?: { instance?: string; extraEnv?: Record<string, string> }): Promise<ServiceEntry>;

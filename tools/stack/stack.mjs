@@ -48,7 +48,10 @@ export class Stack {
     log('infrastructure: no Docker engine answers; running the Apache Kafka broker (KRaft) from Maven Central jars and a local Redis');
     const kafkaPort = await freePort(Number(process.env.PAYRAIL_KAFKA_PORT ?? 9092));
     const controllerPort = await freePort();
-    const kafka = await startKafka({ port: kafkaPort, controllerPort, runDir: this.runDir, heapMb: Number(process.env.PAYRAIL_KAFKA_HEAP_MB ?? 768) });
+    // A second listener with SASL/SCRAM-SHA-512 (same broker, no extra JVM) for the tests that prove
+    // authenticated connections work and wrong credentials fail fast. The user exists only in this run's storage.
+    const scram = { port: await freePort(), username: 'payrail-scram', password: randomBytes(18).toString('base64url') };
+    const kafka = await startKafka({ port: kafkaPort, controllerPort, runDir: this.runDir, heapMb: Number(process.env.PAYRAIL_KAFKA_HEAP_MB ?? 768), scram });
     this.pids.record('kafka', kafka.pid, 'kafka.Kafka');
     this.stoppers.push(async () => { await kafka.stop(); this.pids.forget('kafka'); });
     this.kafka = kafka;
@@ -63,7 +66,14 @@ export class Stack {
     } else {
       log(`redis: using the running server at ${redis.url} (this run's keys are isolated by a key prefix)`);
     }
-    this.infra = { kafkaBrokers: kafka.bootstrap, kafkaPid: kafka.pid, redisUrl: redis.url, redisKeyPrefix: `payrail:${randomBytes(4).toString('hex')}:`, mode: 'local' };
+    this.infra = {
+      kafkaBrokers: kafka.bootstrap,
+      kafkaPid: kafka.pid,
+      kafkaScram: { brokers: `127.0.0.1:${scram.port}`, username: scram.username, password: scram.password },
+      redisUrl: redis.url,
+      redisKeyPrefix: `payrail:${randomBytes(4).toString('hex')}:`,
+      mode: 'local',
+    };
     return this.infra;
   }
 
@@ -131,6 +141,14 @@ export class Stack {
 
   infraEnv() {
     return { KAFKA_BROKERS: this.infra.kafkaBrokers, REDIS_URL: this.infra.redisUrl, REDIS_KEY_PREFIX: this.infra.redisKeyPrefix };
+  }
+
+  /** What the integration tests get on top of infraEnv(): the broker's SCRAM listener, when it has one. */
+  testEnv() {
+    const scram = this.infra.kafkaScram;
+    return scram
+      ? { ...this.infraEnv(), KAFKA_SCRAM_BROKERS: scram.brokers, KAFKA_SCRAM_USERNAME: scram.username, KAFKA_SCRAM_PASSWORD: scram.password }
+      : this.infraEnv();
   }
 
   /** The well-known ports when free (interactive use), or any free ports (tests, next to a running stack). */

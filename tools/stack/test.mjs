@@ -35,7 +35,7 @@ export async function runTests({ layers }) {
       stack.ensureTopics();
     }
     if (selected.includes('integration')) {
-      jestLayer('integration', ['-c', 'jest.integration.config.cjs'], { ...NX_ENV, ...stack.infraEnv(), PAYRAIL_TEST_RUN_DIR: stack.runDir }, totals, failures);
+      jestLayer('integration', ['-c', 'jest.integration.config.cjs'], { ...NX_ENV, ...stack.testEnv(), PAYRAIL_TEST_RUN_DIR: stack.runDir }, totals, failures);
     }
     if (selected.includes('e2e')) {
       await stack.allocatePorts({ preferWellKnown: false });
