@@ -167,6 +167,8 @@ function applyPatchEntry(root: string, objects: K8sObject[], entry: NonNullable<
 }
 
 function setNamespace(o: K8sObject, namespace: string): K8sObject {
+  // kustomize renames a Namespace object to the namespace it sets
+  if (o.kind === 'Namespace') return { ...o, metadata: { ...o.metadata, name: namespace } };
   if (CLUSTER_SCOPED.has(o.kind)) return o;
   return { ...o, metadata: { ...o.metadata, namespace } };
 }
