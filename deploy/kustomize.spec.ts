@@ -11,8 +11,8 @@ describe('renderKustomization', () => {
 
   it('collects resources from files and nested kustomizations, and applies the base\'s own patches (regex target)', () => {
     expect(Object.keys(byId).sort()).toEqual(['apps/v1/Deployment/team/app-a', 'apps/v1/Deployment/team/app-b', 'v1/ConfigMap/team/settings', 'v1/Namespace//team']);
-    expect((byId['apps/v1/Deployment/team/app-a'] as { spec: { replicas: number } }).spec.replicas).toBe(2);
-    expect((byId['apps/v1/Deployment/team/app-b'] as { spec: { replicas: number } }).spec.replicas).toBe(2);
+    expect((byId['apps/v1/Deployment/team/app-a'] as unknown as { spec: { replicas: number } }).spec.replicas).toBe(2);
+    expect((byId['apps/v1/Deployment/team/app-b'] as unknown as { spec: { replicas: number } }).spec.replicas).toBe(2);
   });
 
   it('sets the namespace on namespaced objects and renames a Namespace object to it, as kustomize does', () => {
