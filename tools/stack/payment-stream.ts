@@ -37,10 +37,13 @@ async function main(): Promise<number> {
   const inFlight = new Set<Promise<void>>();
   const started = Date.now();
   let submitted = 0;
-  // one submission every 1/rate s, on a fixed schedule (not paced by responses): a steady offered load
+  // one submission every 1/rate s on a fixed schedule, with at most MAX_IN_FLIGHT outstanding: a steady offered
+  // load that slows down (and shows it in submit_per_s) instead of piling up timeouts when ingest cannot keep up
+  const MAX_IN_FLIGHT = 16;
   while (Date.now() - started < durationMs) {
     const due = started + (submitted * 1000) / rate;
     if (due > Date.now()) await sleep(due - Date.now());
+    while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
     const i = submitted++;
     const client = clients[i % clients.length] as UpstreamClient;
     const { payment } = demoPayment(i, random);
