@@ -3,6 +3,7 @@
 //   unit         each project's *.spec.ts (no I/O)
 //   integration  *.int-spec.ts against the real Kafka broker and Redis started here
 //   e2e          *.e2e-spec.ts against the four services running as separate processes
+//   scale        the short scale-out simulation (tools/stack/scale-sim.mjs) on the same running services
 // Prints each runner's summary and a last line "N passed, N failed"; exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { log } from '../../deploy/local/process-utils.mjs';
 import { Stack, repoRoot } from './stack.mjs';
 
-const ALL = ['static', 'unit', 'integration', 'e2e'];
+const ALL = ['static', 'unit', 'integration', 'e2e', 'scale'];
 const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', TZ: 'UTC', FORCE_COLOR: '0' };
 
 export async function runTests({ layers }) {
@@ -28,7 +29,7 @@ export async function runTests({ layers }) {
     if (selected.includes('unit')) {
       jestLayer('unit', ['-c', 'jest.unit.config.cjs'], NX_ENV, totals, failures);
     }
-    if (selected.includes('integration') || selected.includes('e2e')) {
+    if (selected.includes('integration') || selected.includes('e2e') || selected.includes('scale')) {
       await stack.startInfra();
       if (!selected.includes('static')) stack.build();
       stack.devSetup();
@@ -37,9 +38,11 @@ export async function runTests({ layers }) {
     if (selected.includes('integration')) {
       jestLayer('integration', ['-c', 'jest.integration.config.cjs'], { ...NX_ENV, ...stack.testEnv(), PAYRAIL_TEST_RUN_DIR: stack.runDir }, totals, failures);
     }
-    if (selected.includes('e2e')) {
+    if (selected.includes('e2e') || selected.includes('scale')) {
       await stack.allocatePorts({ preferWellKnown: false });
       await stack.startServices();
+    }
+    if (selected.includes('e2e')) {
       const env = {
         ...NX_ENV,
         ...stack.infraEnv(),
@@ -48,6 +51,12 @@ export async function runTests({ layers }) {
         PAYRAIL_PORTS_JSON: JSON.stringify(stack.ports),
       };
       jestLayer('e2e', ['-c', 'jest.e2e.config.cjs'], env, totals, failures);
+    }
+    if (selected.includes('scale')) {
+      log('== scale-out simulation (short form; the long form is npm run sim:scale)');
+      const { runScaleSimulation } = await import('./scale-sim.mjs');
+      const report = await runScaleSimulation(stack, { json: join(repoRoot, '.payrail', 'sim-scale-short.json') });
+      report.ok ? totals.passed++ : (totals.failed++, failures.push('scale-out simulation (see .payrail/sim-scale-short.json)'));
     }
   } catch (err) {
     totals.failed++;
