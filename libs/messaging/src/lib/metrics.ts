@@ -12,6 +12,11 @@ export interface MessagingMetrics {
   deadLettered(topic: string, reason: string): void;
   /** Messages behind the consumer on one partition after its last batch (high watermark - next offset). */
   lag(topic: string, partition: number, lag: number): void;
+  /**
+   * Where a consumed message waited before its handler ran: `fetch_wait` from its produce time (the record
+   * timestamp) to the fetch that brought it, `queue_wait` from that fetch to the handler's start.
+   */
+  waited(topic: string, phase: 'fetch_wait' | 'queue_wait', ms: number): void;
 }
 
 export const noopMetrics: MessagingMetrics = {
@@ -20,4 +25,5 @@ export const noopMetrics: MessagingMetrics = {
   retried: () => undefined,
   deadLettered: () => undefined,
   lag: () => undefined,
+  waited: () => undefined,
 };

@@ -20,6 +20,17 @@ describe('PrometheusMessagingMetrics', () => {
   const screened = 'payrail.payments.screened.v1';
   const settled = 'payrail.payments.settled.v1';
 
+  it('splits the wait before a handler into fetch wait and queue wait, in seconds, never negative', async () => {
+    const metrics = new PrometheusMessagingMetrics({ service: 'fraud-check', processMetrics: false });
+    metrics.waited(screened, 'fetch_wait', 30);
+    metrics.waited(screened, 'fetch_wait', 10);
+    metrics.waited(screened, 'queue_wait', -3); // clock skew between producer and consumer hosts
+    const service = 'fraud-check';
+    expect(await value(metrics, 'payrail_consumer_wait_seconds_count', { service, topic: screened, phase: 'fetch_wait' })).toBe(2);
+    expect(await value(metrics, 'payrail_consumer_wait_seconds_sum', { service, topic: screened, phase: 'fetch_wait' })).toBeCloseTo(0.04, 6);
+    expect(await value(metrics, 'payrail_consumer_wait_seconds_sum', { service, topic: screened, phase: 'queue_wait' })).toBe(0);
+  });
+
   it('exposes every messaging hook under its payrail_ name with the service label', async () => {
     const metrics = new PrometheusMessagingMetrics({ service: 'settlement', processMetrics: false });
     metrics.produced(settled, 3, 12, 'ok');

@@ -22,6 +22,7 @@ export const METRIC_NAMES = {
   lag: 'payrail_consumer_lag',
   handlerSeconds: 'payrail_handler_duration_seconds',
   produceAckSeconds: 'payrail_produce_ack_duration_seconds',
+  waitSeconds: 'payrail_consumer_wait_seconds',
 } as const;
 
 export class PrometheusMessagingMetrics implements MessagingMetrics {
@@ -33,6 +34,7 @@ export class PrometheusMessagingMetrics implements MessagingMetrics {
   private readonly consumerLag: Gauge<'topic' | 'partition'>;
   private readonly handlerSeconds: Histogram<'topic' | 'outcome'>;
   private readonly produceAckSeconds: Histogram<'topic' | 'outcome'>;
+  private readonly waitSeconds: Histogram<'topic' | 'phase'>;
 
   constructor(options: PrometheusMetricsOptions) {
     const registers = [this.registry];
@@ -76,6 +78,13 @@ export class PrometheusMessagingMetrics implements MessagingMetrics {
       buckets: LATENCY_BUCKETS_S,
       registers,
     });
+    this.waitSeconds = new Histogram({
+      name: METRIC_NAMES.waitSeconds,
+      help: 'Time a consumed message waited before its handler: fetch_wait (produced -> fetched), queue_wait (fetched -> handler start).',
+      labelNames: ['topic', 'phase'],
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -104,6 +113,10 @@ export class PrometheusMessagingMetrics implements MessagingMetrics {
 
   deadLettered(topic: string, reason: string): void {
     this.deadLettersTotal.inc({ topic, reason });
+  }
+
+  waited(topic: string, phase: 'fetch_wait' | 'queue_wait', ms: number): void {
+    this.waitSeconds.observe({ topic, phase }, Math.max(0, ms) / 1000);
   }
 
   lag(topic: string, partition: number, lag: number): void {

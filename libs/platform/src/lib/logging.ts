@@ -1,4 +1,5 @@
 import type { Params } from 'nestjs-pino';
+import { activeTraceId, currentLogContext } from '@payrail/telemetry';
 
 /**
  * Paths pino blanks in every log line. Card and account numbers, keys and tokens never reach a log: the
@@ -39,6 +40,11 @@ export function loggerParams(service: string, level: string): Params {
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: () => `,"time":"${new Date().toISOString()}"`,
       formatters: { level: (label: string) => ({ level: label }) },
+      // the event and payment being handled, and the trace (when tracing is on), on every line
+      mixin: () => {
+        const traceId = activeTraceId();
+        return traceId ? { ...currentLogContext(), trace_id: traceId } : currentLogContext();
+      },
       // health probes every few seconds would drown the log
       autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') || (req.url ?? '').startsWith('/metrics') },
       customProps: (req) => {

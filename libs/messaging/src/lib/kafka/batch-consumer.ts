@@ -14,6 +14,7 @@ import {
 import { PermanentError, SchemaInvalidError, UndecodableMessageError, WrongVersionError } from './errors';
 import type { EventProducer } from './event-producer';
 import { MessagingMetrics, noopMetrics } from '../metrics';
+import { withConsumerSpan, withLogContext } from '@payrail/telemetry';
 
 export interface ConsumedEvent<T = unknown> {
   readonly topic: string;
@@ -69,6 +70,18 @@ export interface BatchConsumerOptions {
 
 /** `restarting`: kafkajs crashed and restarts the consumer (not ready); `crashed`: for good (not live). */
 export type ConsumerState = 'idle' | 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped' | 'crashed';
+
+/** One decoded message on its way to the handler. */
+interface Delivery {
+  topic: string;
+  partition: number;
+  message: KafkaMessage;
+  route: { topic: TopicContract; handler: EventHandler };
+  decoded: { envelope: EventEnvelope; data: unknown };
+  headers: RawHeaders;
+  key: string | undefined;
+  started: number;
+}
 
 interface FailureRecord {
   attempts: number;
@@ -174,6 +187,8 @@ export class BatchConsumer {
     const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
     const route = this.routes.get(batch.topic);
     if (!route || batch.messages.length === 0) return;
+    const fetchedAt = Date.now();
+    for (const message of batch.messages) this.metrics.waited(batch.topic, 'fetch_wait', fetchedAt - Number(message.timestamp));
 
     // Same key: in order. Different keys: concurrently, bounded.
     const byKey = new Map<string, KafkaMessage[]>();
@@ -193,7 +208,7 @@ export class BatchConsumer {
         if (!queue) break;
         for (const message of queue) {
           if (!isRunning() || isStale()) return;
-          await this.processMessage(batch.topic, batch.partition, message, route);
+          await this.processMessage(batch.topic, batch.partition, message, route, fetchedAt);
           completed.add(message.offset);
           if (Date.now() - lastHeartbeat > 1_000) {
             lastHeartbeat = Date.now();
@@ -220,8 +235,9 @@ export class BatchConsumer {
     if (lastDone !== undefined) this.consecutiveRestarts = 0;
   }
 
-  private async processMessage(topic: string, partition: number, message: KafkaMessage, route: { topic: TopicContract; handler: EventHandler }): Promise<void> {
+  private async processMessage(topic: string, partition: number, message: KafkaMessage, route: { topic: TopicContract; handler: EventHandler }, fetchedAt: number): Promise<void> {
     const started = Date.now();
+    this.metrics.waited(topic, 'queue_wait', started - fetchedAt);
     const headers = (message.headers ?? {}) as RawHeaders;
     const key = message.key?.toString('utf8');
     let decoded: { envelope: EventEnvelope; data: unknown };
@@ -232,12 +248,25 @@ export class BatchConsumer {
       await this.deadLetter(topic, partition, message, { attempts: 1, first: now, last: now, error: err as Error }, Date.now() - started);
       return;
     }
+    const { envelope } = decoded;
+    const attributes = { 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.kafka.partition': partition, 'messaging.kafka.offset': message.offset, 'payrail.correlation_id': envelope.correlationid ?? '' };
+    const logFields: Record<string, string> = envelope.correlationid ? { event_id: envelope.id, correlation_id: envelope.correlationid } : { event_id: envelope.id };
+    // one trace per payment: the handler runs in a span continuing the producer's trace (no-op with tracing off)
+    const failure = await withConsumerSpan(envelope.traceparent, `${topic} process`, attributes, () =>
+      withLogContext(logFields, () => this.runHandler({ topic, partition, message, route, decoded, headers, key, started })),
+    );
+    if (failure) await this.deadLetter(topic, partition, message, failure, Date.now() - started);
+  }
+
+  /** The handler with bounded retries; resolves to the failure record when it never succeeded. */
+  private async runHandler(delivery: Delivery): Promise<FailureRecord | undefined> {
+    const { topic, partition, message, route, decoded, headers, key, started } = delivery;
     let failure: FailureRecord | undefined;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       try {
         const outcome = await route.handler({ topic, partition, offset: message.offset, key, envelope: decoded.envelope, data: decoded.data, headers, attempt });
         this.metrics.consumed(topic, outcome === 'duplicate' ? 'duplicate' : 'ok', Date.now() - started);
-        return;
+        return undefined;
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
         const now = new Date();
@@ -250,7 +279,7 @@ export class BatchConsumer {
         }
       }
     }
-    if (failure) await this.deadLetter(topic, partition, message, failure, Date.now() - started);
+    return failure;
   }
 
   private async deadLetter(topic: string, partition: number, message: KafkaMessage, failure: FailureRecord, elapsedMs: number): Promise<void> {

@@ -7,6 +7,7 @@ import { CompressionTypes } from 'kafkajs';
 import { EventEnvelope, TopicContract, envelopeToHeaders } from '@payrail/contracts';
 import type { z } from 'zod';
 import { MessagingMetrics, noopMetrics } from '../metrics';
+import { activeTraceparent } from '@payrail/telemetry';
 
 export interface PublishOptions {
   /** Message key: decides the partition, so the ordering (see the topic's contract). */
@@ -77,7 +78,8 @@ export class EventProducer {
       schemaversion: topic.schemaVersion,
       correlationid: options.correlationId,
       datacontenttype: 'application/json',
-      traceparent: options.traceparent,
+      // the caller's trace, or the active span's (a handler running in its consumer span)
+      traceparent: options.traceparent ?? activeTraceparent(),
       tracestate: options.tracestate,
     };
     return { key: options.key, value: JSON.stringify(checked), headers: { ...envelopeToHeaders(envelope), ...options.headers } };
