@@ -7,3 +7,7 @@ export * from './lib/kafka/batch-consumer';
 export * from './lib/redis/redis.config';
 export * from './lib/redis/redis-client';
 export * from './lib/redis/redis-replay-store';
+export * from './lib/dead-letters/dead-letter';
+export * from './lib/dead-letters/partition-reader';
+export * from './lib/dead-letters/replay-ledger';
+export * from './lib/dead-letters/dead-letter-operations';
