@@ -19,15 +19,9 @@ export interface ReplayRecord {
   readonly replayedAt?: string;
 }
 
+// Claims a dead letter that nobody holds, or takes over the claim whose token is ARGV[1] (an interrupted replay;
+// '' when there is none: no claim has an empty token). Returns the record as it is afterwards.
 const CLAIM = `
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 'state', 'pending', 'token', ARGV[1], 'claimed_at', ARGV[2], 'target_topic', ARGV[3], 'target_partition', ARGV[4])
-  redis.call('EXPIRE', KEYS[1], ARGV[5])
-end
-return redis.call('HGETALL', KEYS[1])`;
-
-// Takes over a claim whose replay was interrupted (its holder's token given), or claims a record that is gone.
-const TAKE_OVER = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == false or (state == 'pending' and redis.call('HGET', KEYS[1], 'token') == ARGV[1]) then
   redis.call('DEL', KEYS[1])
@@ -67,11 +61,13 @@ export class ReplayLedger {
 
   /** Claims the dead letter for this replay; returns the record as it is now (ours if its token is ours). */
   async claim(ref: MessageRef, token: string, claimedAt: number, target: { topic: string; partition: number }): Promise<ReplayRecord> {
-    return this.run(CLAIM, ref, token, String(claimedAt), target.topic, String(target.partition), String(this.ttlSeconds));
+    return this.run(CLAIM, ref, '', token, String(claimedAt), target.topic, String(target.partition), String(this.ttlSeconds));
   }
 
+  /** Takes over the claim an interrupted replay left (its token given), or claims the record if it is gone. */
   async takeOver(ref: MessageRef, staleToken: string, token: string, claimedAt: number, target: { topic: string; partition: number }): Promise<ReplayRecord> {
-    return this.run(TAKE_OVER, ref, staleToken, token, String(claimedAt), target.topic, String(target.partition), String(this.ttlSeconds));
+    if (staleToken === '') throw new Error('takeOver needs the token of the claim to take over');
+    return this.run(CLAIM, ref, staleToken, token, String(claimedAt), target.topic, String(target.partition), String(this.ttlSeconds));
   }
 
   async complete(ref: MessageRef, claim: ReplayRecord, replayedOffset: string, replayedAt: Date): Promise<ReplayRecord> {
