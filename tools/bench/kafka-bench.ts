@@ -240,7 +240,9 @@ async function layerRound(kafka: Kafka, redis: Redis | undefined, topicName: str
   const requests = { count: 0, events: 0, ackMs: 0 };
   const metrics: MessagingMetrics = {
     ...noopMetrics,
-    produced: (messages, ackMs) => {
+    produced: (...args: Parameters<MessagingMetrics['produced']>) => {
+      // the hook's numeric arguments are the request's message count and its ack time, whatever else it carries
+      const [messages = 0, ackMs = 0] = (args as unknown[]).filter((a): a is number => typeof a === 'number');
       requests.count++;
       requests.events += messages;
       requests.ackMs += ackMs;
