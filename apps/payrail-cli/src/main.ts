@@ -1,14 +1,19 @@
 // payrail: the operators' command line.
 //   payrail dev-setup --dir DIR      development keys and demo upstreams (prints their paths as JSON)
 //   payrail topics ensure            creates every topic of the contracts catalogue that is missing
+//   payrail dlq list|inspect|replay  dead letters: list, inspect, replay to their original topic (docs/dead-letters.md)
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { envList, parseEnv } from '@payrail/config';
 import { createKafka, ensureTopics, kafkaConnectionFromEnv, kafkaEnvFragment } from '@payrail/messaging';
 import { z } from 'zod';
 import { devSetup } from './dev-setup';
+import { DLQ_USAGE, runDlq } from './dlq/dlq.command';
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'dlq') {
+    return runDlq(argv.slice(1), { out: (text) => process.stdout.write(`${text}\n`), err: (text) => process.stderr.write(`${text}\n`) });
+  }
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { dir: { type: 'string' }, replication: { type: 'string', default: '1' } } });
   const [command, sub] = positionals;
   if (command === 'dev-setup') {
@@ -23,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`topics created: ${created.length === 0 ? 'none (all exist)' : created.join(', ')}\n`);
     return 0;
   }
-  process.stderr.write('usage: payrail dev-setup --dir DIR | payrail topics ensure [--replication N]\n');
+  process.stderr.write(`usage: payrail dev-setup --dir DIR | payrail topics ensure [--replication N] | payrail dlq ...\n${DLQ_USAGE}\n`);
   return 2;
 }
 

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { CE_HEADERS } from '../envelope/envelope';
 import { EXAMPLE_PAYLOADS } from '../examples/examples';
 import { consumerGroupFor } from '../topics/consumer-group-subscriptions';
-import { DEAD_LETTER_TOPICS, DLQ_HEADERS, TopicContract, TopicKey, TOPICS } from '../topics/topics';
+import { DEAD_LETTER_TOPICS, DLQ_HEADERS, REPLAY_HEADERS, TopicContract, TopicKey, TOPICS } from '../topics/topics';
 import { ASYNCAPI_DOCUMENT_PATH, buildAsyncApiDocument, jsonSchemaOf, REGENERATE_COMMAND, renderAsyncApiYaml } from './asyncapi';
 import { EVENTS_DOCUMENT_PATH, renderEventsMarkdown, schemaExportName } from './events-markdown';
 import { isJsonObject, JsonObject, JsonValue } from './json';
@@ -170,5 +170,6 @@ describe('docs/events.md', () => {
     }
     for (const header of Object.values(CE_HEADERS)) expect(markdown).toContain(`| \`${header}\` |`);
     for (const header of Object.values(DLQ_HEADERS)) expect(markdown).toContain(`| \`${header}\` |`);
+    for (const header of Object.values(REPLAY_HEADERS)) expect(markdown).toContain(`| \`${header}\` |`);
   });
 });

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { EXAMPLE_KEYS, EXAMPLE_PAYLOADS } from '../examples/examples';
 import { MoneySchema } from '../money/money.schema';
 import { consumerGroupFor } from '../topics/consumer-group-subscriptions';
-import { allTopicNames, DEAD_LETTER_TOPICS, DLQ_HEADERS, ServiceName, TopicContract, TopicKey, TOPICS } from '../topics/topics';
+import { allTopicNames, DEAD_LETTER_TOPICS, DLQ_HEADERS, REPLAY_HEADERS, ServiceName, TopicContract, TopicKey, TOPICS } from '../topics/topics';
 import { CE_HEADERS } from '../envelope/envelope';
 import { JWS_FIELDS, JWS_PAYLOAD_SCHEMAS, JwsPayloadName, KEY_ORIGINS } from './annotations';
 import { DLQ_HEADER_DOCS, ENVELOPE_HEADER_DOCS } from './headers';
@@ -205,6 +205,7 @@ function deadLetterMessage(): JsonObject {
     description: [
       'A permanent error (undecodable, schema-invalid, wrong version, business-invalid) dead-letters a message at once; a transient error is retried with backoff first.',
       'The key, value and headers are the original message\'s, byte for byte (the value may not even be JSON); the payrail_dlq_* headers say where it came from and why it failed.',
+      `\`payrail-cli dlq replay\` publishes it back to its original topic, once per dead letter: same key, value and headers, without the payrail_dlq_* headers, plus ${Object.values(REPLAY_HEADERS).join(' and ')}.`,
     ].join('\n'),
     headers: deadLetterHeadersSchema(),
     payload: { description: "The original message's value, unchanged (normally JSON of the original topic's schema, but possibly undecodable)." },

@@ -6,10 +6,10 @@ import * as paymentSubmission from '../payments/payment-submission';
 import * as securityAlert from '../security/security-alert';
 import * as settlementBatch from '../settlement/settlement-batch';
 import { CONSUMER_GROUP_SUBSCRIPTIONS, ConsumerGroupKey, consumerGroupFor } from '../topics/consumer-group-subscriptions';
-import { allTopicNames, CONSUMER_GROUPS, DEAD_LETTER_TOPICS, DLQ_HEADERS, ServiceName, TopicContract, TopicKey, TOPICS } from '../topics/topics';
+import { allTopicNames, CONSUMER_GROUPS, DEAD_LETTER_TOPICS, DLQ_HEADERS, REPLAY_HEADERS, ServiceName, TopicContract, TopicKey, TOPICS } from '../topics/topics';
 import { JWS_FIELDS, JWS_PAYLOAD_SCHEMAS, KEY_ORIGINS } from './annotations';
 import { ASYNCAPI_DOCUMENT_PATH, jsonSchemaOf, REGENERATE_COMMAND, strictObjectPaths } from './asyncapi';
-import { DLQ_HEADER_DOCS, ENVELOPE_HEADER_DOCS } from './headers';
+import { DLQ_HEADER_DOCS, ENVELOPE_HEADER_DOCS, REPLAY_HEADER_DOCS } from './headers';
 
 export const EVENTS_DOCUMENT_PATH = 'docs/events.md';
 
@@ -135,6 +135,16 @@ export function renderEventsMarkdown(): string {
     ...table(
       ['Header', 'Meaning'],
       (Object.entries(DLQ_HEADERS) as [keyof typeof DLQ_HEADERS, string][]).map(([k, header]) => [code(header), DLQ_HEADER_DOCS[k].description]),
+    ),
+    '',
+    'Dead letters are listed, inspected and replayed with `payrail-cli dlq list|inspect|replay` (runbook:',
+    '[dead-letters.md](dead-letters.md)). A replay publishes the original key, value and headers back to the original',
+    'topic without the `payrail_dlq_*` headers and with these added (the `ce_id` is unchanged, so consumers that already',
+    'processed the event drop it as a duplicate):',
+    '',
+    ...table(
+      ['Header', 'Meaning'],
+      (Object.entries(REPLAY_HEADERS) as [keyof typeof REPLAY_HEADERS, string][]).map(([k, header]) => [code(header), REPLAY_HEADER_DOCS[k].description]),
     ),
     '',
     '## Consumer groups',

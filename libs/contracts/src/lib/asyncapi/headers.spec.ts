@@ -1,6 +1,6 @@
 import { CE_HEADERS, EnvelopeSchema } from '../envelope/envelope';
-import { DLQ_HEADERS } from '../topics/topics';
-import { DLQ_HEADER_DOCS, ENVELOPE_HEADER_DOCS } from './headers';
+import { DLQ_HEADERS, REPLAY_HEADERS } from '../topics/topics';
+import { DLQ_HEADER_DOCS, ENVELOPE_HEADER_DOCS, REPLAY_HEADER_DOCS } from './headers';
 import { canonicalJson, toJsonObject, toJsonValue } from './json';
 import { jsonSchemaOf, strictObjectPaths } from './asyncapi';
 import { InboundPaymentSchema } from '../payments/payment-submission';
@@ -28,6 +28,14 @@ describe('ENVELOPE_HEADER_DOCS', () => {
   it('documents every dead-letter header', () => {
     expect(Object.keys(DLQ_HEADER_DOCS).sort()).toEqual(Object.keys(DLQ_HEADERS).sort());
     for (const doc of Object.values(DLQ_HEADER_DOCS)) expect(doc.description.length).toBeGreaterThan(10);
+  });
+
+  it('documents every replay header, and the replay reference pattern accepts what dlq inspect takes', () => {
+    expect(Object.keys(REPLAY_HEADER_DOCS).sort()).toEqual(Object.keys(REPLAY_HEADERS).sort());
+    const pattern = new RegExp(String(REPLAY_HEADER_DOCS.replayOf.schema['pattern']));
+    expect(pattern.test('payrail.dlq.fraud-check.v1/2/17')).toBe(true);
+    expect(pattern.test('payrail.dlq.fraud-check.v1/02/17')).toBe(false);
+    expect(pattern.test('payrail.dlq.fraud-check.v1:2:17')).toBe(false);
   });
 });
 

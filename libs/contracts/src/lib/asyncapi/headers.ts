@@ -1,7 +1,7 @@
 // What each Kafka header Payrail sets means: the CloudEvents binary-mode attributes (CE_HEADERS) and the
-// dead-letter headers (DLQ_HEADERS). Typed by their keys so a new header cannot go undocumented.
+// dead-letter headers (DLQ_HEADERS) and the headers of a replayed dead letter (REPLAY_HEADERS). Typed by their keys so a new header cannot go undocumented.
 import { CE_HEADERS } from '../envelope/envelope';
-import { DLQ_HEADERS } from '../topics/topics';
+import { DLQ_HEADERS, REPLAY_HEADERS } from '../topics/topics';
 import { JsonObject } from './json';
 
 export interface HeaderDoc {
@@ -60,4 +60,12 @@ export const DLQ_HEADER_DOCS: Record<keyof typeof DLQ_HEADERS, Omit<HeaderDoc, '
   firstFailureAt: { description: `First failed attempt: ${RFC3339}.`, schema: { type: 'string', format: 'date-time' } },
   lastFailureAt: { description: `Last failed attempt: ${RFC3339}.`, schema: { type: 'string', format: 'date-time' } },
   consumerGroup: { description: 'Consumer group that gave up on it (see CONSUMER_GROUPS).', schema: { type: 'string', minLength: 1 } },
+};
+
+export const REPLAY_HEADER_DOCS: Record<keyof typeof REPLAY_HEADERS, Omit<HeaderDoc, 'attribute' | 'required'>> = {
+  replayOf: {
+    description: 'The dead letter this message is a replay of, as <dead-letter topic>/<partition>/<offset>, e.g. payrail.dlq.fraud-check.v1/2/17 (payrail-cli dlq inspect takes it as is).',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9._-]+/(0|[1-9][0-9]*)/(0|[1-9][0-9]*)$' },
+  },
+  replayedAt: { description: `When it was replayed: ${RFC3339}.`, schema: { type: 'string', format: 'date-time' } },
 };

@@ -163,6 +163,16 @@ export const DLQ_HEADERS = {
   consumerGroup: 'payrail_dlq_consumer_group',
 } as const;
 
+/**
+ * Headers a replayed dead letter carries on its original topic (`payrail-cli dlq replay`): the original key, value
+ * and headers come back unchanged, the DLQ_HEADERS are removed and these are added. The `ce_id` stays the same, so a
+ * consumer that already processed the event drops the replay as a duplicate.
+ */
+export const REPLAY_HEADERS = {
+  replayOf: 'payrail_replay_of',
+  replayedAt: 'payrail_replayed_at',
+} as const;
+
 /** Consumer group ids, as the apps use them and as autoscalers (KEDA) must name them. */
 export const CONSUMER_GROUPS = {
   ingestInbound: 'payrail-ingest-inbound',

@@ -1,0 +1,111 @@
+// `payrail dlq` end to end against the real broker and Redis (KAFKA_BROKERS, REDIS_URL): a payment a real
+// BatchConsumer dead-lettered is listed, inspected and replayed from the command line, once.
+import { randomUUID } from 'node:crypto';
+import { TOPICS, TopicContract } from '@payrail/contracts';
+import { BatchConsumer, ConsumedEvent, EventProducer, PermanentError, createKafka, createRedis } from '@payrail/messaging';
+import { runDlq } from './dlq.command';
+
+const brokers = process.env['KAFKA_BROKERS'] ?? '';
+const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const kafka = createKafka({ brokers: brokers.split(','), clientId: 'payrail-int-test-cli', ssl: false });
+const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+async function cli(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runDlq(args, { out: (t) => out.push(t), err: (t) => err.push(t) }, env);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('payrail dlq against a real broker and Redis', () => {
+  const suffix = randomUUID().slice(0, 8);
+  const topic: TopicContract = { ...TOPICS.paymentsSigned, name: `test.cli.signed.${suffix}` };
+  const dlq = `test.cli.dlq.${suffix}`;
+  const prefix = `payrail-test:${suffix}:`;
+  const env = { KAFKA_BROKERS: brokers, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix };
+  const producer = new EventProducer(kafka, { source: 'payrail/test', lingerMs: 2 });
+  const merchantKnown = new Set<string>();
+  const settled: ConsumedEvent[] = [];
+  let consumer: BatchConsumer | undefined;
+
+  beforeAll(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: topic.name, numPartitions: 3, replicationFactor: 1 }, { topic: dlq, numPartitions: 3, replicationFactor: 1 }] });
+    await admin.disconnect();
+    await producer.connect();
+    consumer = new BatchConsumer(kafka, {
+      groupId: `test-cli-${suffix}`,
+      routes: [
+        {
+          topic,
+          handler: async (event) => {
+            const { payment_id } = event.data as { payment_id: string };
+            if (!merchantKnown.has(payment_id)) throw new PermanentError(`merchant of payment ${payment_id} is not onboarded`);
+            settled.push(event);
+          },
+        },
+      ],
+      deadLetterTopic: dlq,
+      producer,
+      logger,
+    });
+    await consumer.start();
+  });
+
+  afterAll(async () => {
+    await consumer?.stop();
+    await producer.disconnect();
+    const redis = createRedis({ url: redisUrl, keyPrefix: '' }, 'cli-test-cleanup');
+    await redis.connect();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it('lists, inspects and replays a dead letter once, and explains what it needs', async () => {
+    const paymentId = randomUUID();
+    await producer.publish(topic, { payment_id: paymentId, kid: 'k-1', instruction_jws: 'a.b.c' }, { key: 'merchant-9', correlationId: paymentId });
+
+    let listed: { ref: string; original: { topic: string }; error_class: string; attempts: number; replay: unknown }[] = [];
+    const deadline = Date.now() + 30_000;
+    while (listed.length === 0 && Date.now() < deadline) {
+      const res = await cli(['list', '--topic', dlq, '--json'], env);
+      expect(res.code).toBe(0);
+      listed = JSON.parse(res.out);
+      if (listed.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(listed).toEqual([expect.objectContaining({ original: expect.objectContaining({ topic: topic.name }), error_class: 'PermanentError', attempts: 1, replay: null })]);
+    const ref = listed[0]?.ref ?? '';
+
+    const table = await cli(['list', '--topic', dlq, '--reason', 'not onboarded'], env);
+    expect(table.out.split('\n')[1]).toMatch(new RegExp(`^${ref.replace(/[.]/g, '\\.')}\\s.*PermanentError\\s+1\\s+no\\s+merchant of payment`));
+    expect(table.err).toBe(`1 dead letter in ${dlq}`);
+
+    const inspected = await cli(['inspect', ref, '--json'], env);
+    expect(inspected.code).toBe(0);
+    const detail = JSON.parse(inspected.out);
+    expect(detail.headers.payrail_dlq_error_message).toBe(`merchant of payment ${paymentId} is not onboarded`);
+    expect(detail.value).toEqual({ encoding: 'json', value: { payment_id: paymentId, kid: 'k-1', instruction_jws: 'a.b.c' } });
+
+    expect((await cli(['replay', '--topic', dlq, '--dry-run'], env)).out).toContain('dry run, nothing published: 1 would-replay');
+    await expect(cli(['replay', ref], { ...env, REDIS_URL: undefined })).rejects.toThrow('REDIS_URL: is required to replay');
+    expect((await cli(['replay'], env)).code).toBe(2);
+
+    merchantKnown.add(paymentId); // the merchant is onboarded: replay
+    const replayed = await cli(['replay', ref], env);
+    expect(replayed.code).toBe(0);
+    expect(replayed.out).toMatch(new RegExp(`${ref.replace(/[.]/g, '\\.')}\\s+replayed\\s+${topic.name.replace(/[.]/g, '\\.')}/\\d+/\\d+`));
+    const again = await cli(['replay', ref, '--json'], env);
+    expect(JSON.parse(again.out).outcomes).toEqual([expect.objectContaining({ ref, status: 'already-replayed' })]);
+
+    const until = Date.now() + 30_000;
+    while (settled.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500)); // room for a second copy to show up, if there were one
+    expect(settled.map((e) => (e.data as { payment_id: string }).payment_id)).toEqual([paymentId]);
+
+    const missing = await cli(['replay', `${dlq}/0/999999`], env);
+    expect(missing.code).toBe(1);
+    expect(missing.out).toContain('not-found');
+  });
+});
