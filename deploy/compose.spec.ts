@@ -14,7 +14,7 @@ type ComposeService = { environment?: Record<string, unknown>; ports?: string[];
 const compose = parse(readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
 
 // variables read outside the zod object (secrets given directly or as *_FILE)
-const SECRET_VARS: Record<string, string[]> = { ingest: ['FINGERPRINT_KEY_FILE'], signing: [], 'fraud-check': [], settlement: [] };
+const SECRET_VARS: Record<string, string[]> = { ingest: ['FINGERPRINT_KEY_FILE'], signing: [], 'fraud-check': [], settlement: ['SETTLEMENT_OPERATOR_TOKEN_FILE'] };
 const SCHEMAS: Record<string, z.ZodObject> = { ingest: IngestEnvSchema, signing: SigningEnvSchema, 'fraud-check': FraudCheckEnvSchema, settlement: SettlementEnvSchema };
 
 describe('docker-compose.yml', () => {

@@ -1,12 +1,14 @@
 // payrail: the operators' command line.
 //   payrail dev-setup --dir DIR      development keys and demo upstreams (prints their paths as JSON)
 //   payrail topics ensure            creates every topic of the contracts catalogue that is missing
+//   payrail settlement check | reconcile | rebuild   the ledger's invariants, reconcile and rebuild from Kafka
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { envList, parseEnv } from '@payrail/config';
 import { createKafka, ensureTopics, kafkaConnectionFromEnv, kafkaEnvFragment } from '@payrail/messaging';
 import { z } from 'zod';
 import { devSetup } from './dev-setup';
+import { runSettlementCommand } from './settlement';
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { dir: { type: 'string' }, replication: { type: 'string', default: '1' } } });
@@ -23,7 +25,10 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`topics created: ${created.length === 0 ? 'none (all exist)' : created.join(', ')}\n`);
     return 0;
   }
-  process.stderr.write('usage: payrail dev-setup --dir DIR | payrail topics ensure [--replication N]\n');
+  if (command === 'settlement') {
+    return runSettlementCommand(sub, process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+  }
+  process.stderr.write('usage: payrail dev-setup --dir DIR | payrail topics ensure [--replication N] | payrail settlement check|reconcile|rebuild\n');
   return 2;
 }
 

@@ -1,0 +1,77 @@
+// Test helpers shared by the ledger's integration tests (not exported from the library's index).
+import { randomBytes } from 'node:crypto';
+import { createServer, Server, Socket, connect } from 'node:net';
+import type { Redis } from '@payrail/messaging';
+
+export function uniquePrefix(name: string): string {
+  return `payrail-test:${name}:${randomBytes(4).toString('hex')}:`;
+}
+
+/** Deletes every key under a prefix (the scoped stand-in for FLUSHALL on a shared Redis). */
+export async function deletePrefix(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    // SCAN is not prefixed by ioredis' keyPrefix: match on the full prefix, delete through a raw call
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) deleted += Number(await redis.call('UNLINK', ...keys));
+  } while (cursor !== '0');
+  return deleted;
+}
+
+/**
+ * A TCP proxy in front of Redis that can drop the next reply and cut the client's connection: the command ran
+ * on Redis but the client never hears back, so ioredis reconnects and re-sends it.
+ */
+export class ReplyDroppingProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private dropNext = false;
+  /** Client -> Redis chunks seen, as text (to count what was sent). */
+  readonly sent: string[] = [];
+  port = 0;
+
+  constructor(private readonly target: { host: string; port: number }) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((client) => {
+      const upstream = connect(this.target.port, this.target.host);
+      this.sockets.add(client);
+      this.sockets.add(upstream);
+      client.on('data', (chunk) => {
+        this.sent.push(chunk.toString('latin1'));
+        upstream.write(chunk);
+      });
+      upstream.on('data', (chunk) => {
+        if (this.dropNext) {
+          this.dropNext = false;
+          client.destroy();
+          upstream.destroy();
+          return;
+        }
+        client.write(chunk);
+      });
+      const close = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', close);
+      upstream.on('error', close);
+      client.on('close', close);
+      upstream.on('close', close);
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    const address = this.server.address();
+    this.port = typeof address === 'object' && address ? address.port : 0;
+  }
+
+  dropNextReply(): void {
+    this.dropNext = true;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+}
