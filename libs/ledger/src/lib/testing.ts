@@ -7,17 +7,15 @@ export function uniquePrefix(name: string): string {
   return `payrail-test:${name}:${randomBytes(4).toString('hex')}:`;
 }
 
-/** Deletes every key under a prefix (the scoped stand-in for FLUSHALL on a shared Redis). */
+/**
+ * Deletes every key under a prefix in one script, so atomically: the scoped stand-in for FLUSHALL on a shared
+ * Redis (a SCAN + UNLINK loop would let postings land between its rounds and leave half a transaction).
+ */
 export async function deletePrefix(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    // SCAN is not prefixed by ioredis' keyPrefix: match on the full prefix, delete through a raw call
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += Number(await redis.call('UNLINK', ...keys));
-  } while (cursor !== '0');
-  return deleted;
+  const script = `local n = 0
+for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('UNLINK', k); n = n + 1 end
+return n`;
+  return Number(await redis.eval(script, 0, `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`));
 }
 
 /**
