@@ -1,7 +1,7 @@
 // What the settlement operators API returns, as zod schemas: the controllers build these shapes, and the OpenAPI
 // document takes its response schemas from here (z.toJSONSchema), so the two cannot drift apart.
 import { z } from 'zod';
-import { MerchantIdSchema, MoneySchema, SettlementBatchReportSchema } from '@payrail/contracts';
+import { CurrencyCodeSchema, MerchantIdSchema, MoneySchema, SettlementBatchReportSchema } from '@payrail/contracts';
 
 const Timestamp = z.iso.datetime({ offset: true });
 
@@ -81,7 +81,18 @@ export const BatchListQuerySchema = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
-/** OpenAPI 3.0 schema object of a zod schema (the document's responses come from the same schemas). */
+/** OpenAPI 3.0 schema of a zod schema, in its wire form (money minor units as decimal strings). */
 export function openApiSchema(schema: z.ZodType): Record<string, unknown> {
-  return z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+  return z.toJSONSchema(schema, {
+    target: 'openapi-3.0',
+    io: 'input',
+    unrepresentable: 'any',
+    // the ISO 4217 list is validated where money enters Payrail; here it would repeat 150 codes per amount
+    override: (ctx) => {
+      if (ctx.zodSchema === CurrencyCodeSchema) {
+        for (const k of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Record<string, unknown>)[k];
+        Object.assign(ctx.jsonSchema, { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 currency code' });
+      }
+    },
+  }) as Record<string, unknown>;
 }
