@@ -6,7 +6,7 @@ import { PaymentInstruction, PaymentScreened, SettlementBatchReport, TOPICS } fr
 import { JwsSigner, PayrailKeyStore, openPayrailVerifier } from '@payrail/crypto';
 import { LedgerRepository, checkInvariants, computeFee, instructionVerifier, rebuildLedger, reconcile } from '@payrail/ledger';
 import { EventProducer, Kafka, Redis, createKafka, createRedis, ensureTopics } from '@payrail/messaging';
-import { deletePrefix, uniquePrefix } from '../../../libs/ledger/src/lib/testing';
+import { deletePrefix, uniquePrefix } from '@payrail/ledger/testing';
 import { OPERATOR_TOKEN, PaymentFactory, eventually, settlementEnv, startSettlement } from '../test/fixtures';
 import { BatchCloser } from './batches/batch-closer.service';
 import { payloadVerifier } from './posting/payrail-signatures.provider';

@@ -6,7 +6,7 @@ import { computeFee } from './fees';
 import { checkInvariants } from './invariants';
 import { LedgerRepository, batchReport } from './ledger.repository';
 import { BatchCursorCache, PostingPlan, postLive } from './posting';
-import { ReplyDroppingProxy, deletePrefix, uniquePrefix } from './testing';
+import { ReplyDroppingProxy, deletePrefix, uniquePrefix } from '../testing';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const policy = { cutoffS: 3600, maxPayments: 3 };
@@ -133,7 +133,7 @@ describe('ledger scripts on Redis', () => {
             for (const step of steps) {
               const pid = `0190c000-0000-7000-8000-${String(step.n).padStart(12, '0')}`;
               const p = plan(pid, m, step.amount, 'EUR', 10 + step.hour);
-              if (step.hold) await ledgers[step.n % 2].hold(m, pid, step.hold);
+              if (step.hold) await (step.n % 2 === 0 ? ledgers[0] : ledgers[1]).hold(m, pid, step.hold);
               // the same payment from both instances at once, one of them re-sent (lost reply), plus an invalid one
               await Promise.allSettled([
                 postLive(ledgers[0], p, { cutoffS: 3600, maxPayments: 2 }, '2026-11-29T10:30:00.000Z', cursors[0] ?? new BatchCursorCache()),

@@ -1,4 +1,4 @@
-// Test helpers shared by the ledger's integration tests (not exported from the library's index).
+// Test helpers of the ledger's integration tests and the settlement benchmark (import '@payrail/ledger/testing'; not part of the library's index).
 import { randomBytes } from 'node:crypto';
 import { createServer, Server, Socket, connect } from 'node:net';
 import type { Redis } from '@payrail/messaging';
