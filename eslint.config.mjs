@@ -39,7 +39,7 @@ export default [
             { sourceTag: 'scope:signing', onlyDependOnLibsWithTags: ['scope:shared', 'scope:signing'] },
             { sourceTag: 'scope:fraud-check', onlyDependOnLibsWithTags: ['scope:shared', 'scope:fraud-check'] },
             { sourceTag: 'scope:settlement', onlyDependOnLibsWithTags: ['scope:shared', 'scope:settlement'] },
-            { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['scope:shared', 'scope:ops'] },
+            { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['scope:shared', 'scope:ops', 'scope:settlement'] }, // the operators' CLI runs settlement's ledger commands
             { sourceTag: 'scope:upstream', onlyDependOnLibsWithTags: ['scope:shared', 'scope:upstream'] },
           ],
         },

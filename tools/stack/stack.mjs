@@ -200,7 +200,7 @@ export class Stack {
       case 'fraud-check':
         return { ...common, SIGNING_JWKS_URL: jwksUrl, RULES_FILE: join(repoRoot, 'apps/fraud-check/rules/ruleset.json') };
       case 'settlement':
-        return { ...common, SIGNING_JWKS_URL: jwksUrl };
+        return { ...common, SIGNING_JWKS_URL: jwksUrl, SETTLEMENT_OPERATOR_TOKEN_FILE: this.keys.settlementOperatorTokenFile };
       default:
         throw new Error(`unknown service ${name}`);
     }

@@ -14,6 +14,8 @@ export interface DevSetup {
   protectionPrivateJwks: string;
   protectionPublicJwks: string;
   fingerprintKeyFile: string;
+  /** Bearer token of the settlement operators API (SETTLEMENT_OPERATOR_TOKEN_FILE). */
+  settlementOperatorTokenFile: string;
   upstreamsDir: string;
   upstreamKeysDir: string;
 }
@@ -25,6 +27,8 @@ export async function devSetup(dir: string): Promise<DevSetup> {
   const protection = await writeDevKeys(join(dir, 'protection'), { alg: 'ES256', withEncryptionKey: true });
   const fingerprintKeyFile = join(dir, 'fingerprint.key');
   writeFileSync(fingerprintKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+  const settlementOperatorTokenFile = join(dir, 'settlement-operator.token');
+  writeFileSync(settlementOperatorTokenFile, randomBytes(32).toString('base64url'), { mode: 0o600 });
   const upstreamsDir = join(dir, 'upstreams');
   const upstreamKeysDir = join(dir, 'upstream-keys');
   for (const id of DEMO_UPSTREAMS) {
@@ -37,6 +41,7 @@ export async function devSetup(dir: string): Promise<DevSetup> {
     protectionPrivateJwks: protection.privatePath,
     protectionPublicJwks: protection.publicPath,
     fingerprintKeyFile,
+    settlementOperatorTokenFile,
     upstreamsDir,
     upstreamKeysDir,
   };

@@ -2,6 +2,7 @@
 //   payrail dev-setup --dir DIR      development keys and demo upstreams (prints their paths as JSON)
 //   payrail topics ensure            creates every topic of the contracts catalogue that is missing
 //   payrail dlq list|inspect|replay  dead letters: list, inspect, replay to their original topic (docs/dead-letters.md)
+//   payrail settlement check | reconcile | rebuild   the ledger's invariants, reconcile and rebuild from Kafka
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { envList, parseEnv } from '@payrail/config';
@@ -9,6 +10,7 @@ import { createKafka, ensureTopics, kafkaConnectionFromEnv, kafkaEnvFragment } f
 import { z } from 'zod';
 import { devSetup } from './dev-setup';
 import { DLQ_USAGE, runDlq } from './dlq/dlq.command';
+import { runSettlementCommand } from './settlement';
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'dlq') {
@@ -28,7 +30,10 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`topics created: ${created.length === 0 ? 'none (all exist)' : created.join(', ')}\n`);
     return 0;
   }
-  process.stderr.write(`usage: payrail dev-setup --dir DIR | payrail topics ensure [--replication N] | payrail dlq ...\n${DLQ_USAGE}\n`);
+  if (command === 'settlement') {
+    return runSettlementCommand(sub, process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+  }
+  process.stderr.write(`usage: payrail dev-setup --dir DIR | payrail topics ensure [--replication N] | payrail settlement check|reconcile|rebuild | payrail dlq ...\n${DLQ_USAGE}\n`);
   return 2;
 }
 

@@ -2,7 +2,17 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { MessagingModule } from '@payrail/messaging-nest';
 import { loggerParams } from '@payrail/platform';
+import { AccountsController } from './accounts/accounts.controller';
+import { BatchCloser } from './batches/batch-closer.service';
+import { CloseBatchesUseCase } from './batches/close-batches.use-case';
+import { RecordSignedBatchUseCase } from './batches/record-signed-batch.use-case';
+import { SettlementQueries } from './batches/settlement-queries';
+import { SettlementsController } from './batches/settlements.controller';
+import { SignedBatchesHandler } from './batches/signed-batches.handler';
 import { SETTLEMENT_CONFIG, SettlementConfig } from './config';
+import { OperatorAuthGuard } from './http/operator-auth.guard';
+import { InvariantMonitor } from './invariants/invariant-monitor.service';
+import { Ledger } from './ledger/ledger.provider';
 import { PayrailSignatures } from './posting/payrail-signatures.provider';
 import { PostPaymentUseCase } from './posting/post-payment.use-case';
 import { PostingHandler } from './posting/posting.handler';
@@ -16,8 +26,19 @@ export class SettlementAppModule {
         LoggerModule.forRoot(loggerParams('settlement', config.logLevel)),
         MessagingModule.forRoot({ service: 'settlement', kafka: config.kafka, redis: config.redis }),
       ],
-      controllers: [PostingHandler],
-      providers: [{ provide: SETTLEMENT_CONFIG, useValue: config }, PayrailSignatures, PostPaymentUseCase],
+      controllers: [PostingHandler, SignedBatchesHandler, SettlementsController, AccountsController],
+      providers: [
+        { provide: SETTLEMENT_CONFIG, useValue: config },
+        Ledger,
+        PayrailSignatures,
+        PostPaymentUseCase,
+        CloseBatchesUseCase,
+        BatchCloser,
+        RecordSignedBatchUseCase,
+        SettlementQueries,
+        InvariantMonitor,
+        OperatorAuthGuard,
+      ],
     };
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ServiceSettings, SigningJwksSource, envInt, parseEnv, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource } from '@payrail/config';
+import { ConfigError, ServiceSettings, SigningJwksSource, envInt, parseEnv, readSecret, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource } from '@payrail/config';
+import { BatchPolicy, FeeSchedule, ledgerEnvFragment, ledgerSettings } from '@payrail/ledger';
 import {
   KafkaConnectionConfig,
   RedisConnectionConfig,
@@ -15,30 +16,42 @@ export const SettlementEnvSchema = z.object({
   ...redisEnvFragment,
   HTTP_PORT: serviceEnvFragment.HTTP_PORT.default(8083),
   ...signingJwksEnvFragment,
-  /** Fee = amount x FEE_BPS / 10,000 (rounded half away from zero) + FEE_FIXED_MINOR, capped at the amount. */
-  FEE_BPS: envInt(0, 10_000).default(150),
-  FEE_FIXED_MINOR: envInt(0, 1_000_000).default(10),
-  /** Settlement batches close at this cutoff interval (seconds since the epoch, aligned). */
-  BATCH_CUTOFF_S: envInt(60, 86_400).default(3_600),
+  // fee schedule and batch policy: shared with the reconcile / rebuild commands
+  ...ledgerEnvFragment,
+  /** A window's batch closes this long after the window ended, so late screenings still join it. */
+  BATCH_GRACE_S: envInt(0, 86_400).default(30),
+  /** How often the batch closer runs (closes due batches, publishes unsent reports). */
+  BATCH_CLOSE_INTERVAL_S: envInt(1, 3_600).default(5),
+  /** How often the ledger invariants are checked (0: never; `payrail settlement check` still works). */
+  INVARIANT_CHECK_INTERVAL_S: envInt(0, 86_400).default(300),
 });
 
 export interface SettlementConfig extends ServiceSettings {
   kafka: KafkaConnectionConfig;
   redis: RedisConnectionConfig;
   payrailKeys: SigningJwksSource;
-  fee: { bps: number; fixedMinor: number };
-  batchCutoffS: number;
+  fee: FeeSchedule;
+  batch: BatchPolicy & { graceS: number; closeIntervalS: number };
+  invariantCheckIntervalS: number;
+  /** Bearer token operators present to the HTTP API (SETTLEMENT_OPERATOR_TOKEN or _FILE, >= 32 characters). */
+  operatorToken: string;
 }
 
 export function loadSettlementConfig(env: Record<string, string | undefined> = process.env): SettlementConfig {
   const e = parseEnv(SettlementEnvSchema, env);
+  const operatorToken = readSecret(env, 'SETTLEMENT_OPERATOR_TOKEN');
+  if (!operatorToken) throw new ConfigError([{ variable: 'SETTLEMENT_OPERATOR_TOKEN', reason: 'is required (or SETTLEMENT_OPERATOR_TOKEN_FILE): the bearer token of the operators API' }]);
+  if (operatorToken.length < 32 || /\s/.test(operatorToken)) throw new ConfigError([{ variable: 'SETTLEMENT_OPERATOR_TOKEN', reason: 'must be at least 32 characters without whitespace' }]);
+  const { fees, policy } = ledgerSettings(e);
   return {
     ...serviceSettings(e),
     kafka: kafkaConnectionFromEnv(e, env, 'payrail-settlement'),
     redis: redisConnectionFromEnv(e),
     payrailKeys: signingJwksSource(e),
-    fee: { bps: e.FEE_BPS, fixedMinor: e.FEE_FIXED_MINOR },
-    batchCutoffS: e.BATCH_CUTOFF_S,
+    fee: fees,
+    batch: { ...policy, graceS: e.BATCH_GRACE_S, closeIntervalS: e.BATCH_CLOSE_INTERVAL_S },
+    invariantCheckIntervalS: e.INVARIANT_CHECK_INTERVAL_S,
+    operatorToken,
   };
 }
 

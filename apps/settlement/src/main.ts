@@ -3,6 +3,7 @@ import { connectConsumerGroups } from '@payrail/messaging-nest';
 import { bootstrapService, configOrExit, runMain } from '@payrail/platform';
 import { SettlementAppModule } from './app.module';
 import { loadSettlementConfig } from './config';
+import { serveOpenApi, settlementOpenApi } from './http/openapi';
 
 async function main(): Promise<void> {
   const config = configOrExit('settlement', () => loadSettlementConfig());
@@ -12,7 +13,9 @@ async function main(): Promise<void> {
     host: config.http.host,
     port: config.http.port,
     shutdownTimeoutS: config.shutdownTimeoutS,
-    connectTransports: (app) => connectConsumerGroups(app, 'settlement'),
+    configure: (app) => serveOpenApi(app, settlementOpenApi(app)),
+    // screened payments -> postings; signed batch reports -> recorded on their batches
+    connectTransports: (app) => connectConsumerGroups(app, 'settlement', 'settlementBatches'),
   });
 }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { JwsVerifier, PayrailVerifierHandle, openPayrailVerifier } from '@payrail/crypto';
+import type { PayloadVerifier } from '@payrail/ledger';
+import { CryptoError, JwsVerifier, PayrailVerifierHandle, openPayrailVerifier } from '@payrail/crypto';
 import { SETTLEMENT_CONFIG, SettlementConfig } from '../config';
 
 /** Verifies Payrail's own signatures with the published JWKS (or a mounted copy); never with keys from tokens. */
@@ -21,4 +22,16 @@ export class PayrailSignatures implements OnModuleInit, OnApplicationShutdown {
   onApplicationShutdown(): void {
     this.handle?.close();
   }
+}
+
+/** Payrail-signed payload, or undefined when the signature does not verify (the ledger's PayloadVerifier). */
+export function payloadVerifier(verifier: () => JwsVerifier): PayloadVerifier {
+  return async (jws) => {
+    try {
+      return (await verifier().verify(jws)).payload;
+    } catch (err) {
+      if (err instanceof CryptoError) return undefined;
+      throw err;
+    }
+  };
 }

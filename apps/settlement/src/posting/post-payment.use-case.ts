@@ -1,39 +1,81 @@
-// Posting one approved payment: verify Payrail's signature again (settlement trusts no upstream stage blindly),
-// compute the fee, post the double-entry transaction once, and publish `settled`. A redelivery finds the posting
-// and re-publishes the same `settled` event (same event id), so a crash between posting and publishing loses
-// nothing and posts nothing twice.
-import { Inject, Injectable } from '@nestjs/common';
+// Posting one screened payment. APPROVE: verify Payrail's signature again (settlement trusts no upstream stage
+// blindly), compute the fee, post the double-entry transaction once into the window's current batch, and publish
+// `settled`. REVIEW / DECLINE: record the hold, so the ledger itself refuses to post a declined payment and the
+// invariants can prove none was posted. An analyst's later APPROVE of a payment held in REVIEW (fraud-check's
+// review flow: a new screened event with `review` set) posts it like any approval, once.
+// A redelivery finds the posting and re-publishes the same `settled` event (same event id, same facts), so a
+// crash between posting and publishing loses nothing and posts nothing twice.
+import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { PaymentInstructionSchema, PaymentScreened, PaymentSettled, TOPICS } from '@payrail/contracts';
+import { PaymentInstruction, PaymentInstructionSchema, PaymentScreened, PaymentSettled, TOPICS } from '@payrail/contracts';
 import { CryptoError } from '@payrail/crypto';
+import { instructionMatches, planPosting, postLive } from '@payrail/ledger';
 import { PermanentError } from '@payrail/messaging';
 import { MessagingRuntime } from '@payrail/messaging-nest';
-import { SETTLEMENT_CONFIG, SettlementConfig } from '../config';
-import { computeFee } from '../ledger/fees';
-import { LedgerRepository } from '../ledger/ledger.repository';
+import { Ledger } from '../ledger/ledger.provider';
 import { PayrailSignatures } from './payrail-signatures.provider';
 
 export type PostPaymentResult =
   | { kind: 'POSTED' | 'DUPLICATE'; paymentId: string; batchId: string }
-  | { kind: 'NOT_APPROVED'; paymentId: string; decision: string };
+  | { kind: 'HELD'; paymentId: string; decision: 'REVIEW' | 'DECLINE' }
+  | { kind: 'REFUSED_DECLINED'; paymentId: string };
 
 @Injectable()
 export class PostPaymentUseCase {
-  private readonly ledger: LedgerRepository;
-
   constructor(
-    @Inject(SETTLEMENT_CONFIG) private readonly config: SettlementConfig,
+    private readonly ledger: Ledger,
     private readonly signatures: PayrailSignatures,
     private readonly runtime: MessagingRuntime,
     private readonly logger: PinoLogger,
   ) {
-    this.ledger = new LedgerRepository(runtime.redis);
     this.logger.setContext('posting');
   }
 
   async execute(screened: PaymentScreened, trace: { traceparent?: string }): Promise<PostPaymentResult> {
-    if (screened.decision !== 'APPROVE') return { kind: 'NOT_APPROVED', paymentId: screened.payment_id, decision: screened.decision };
-    let instruction;
+    await this.ledger.registerMerchant(screened.merchant_id);
+    if (screened.decision !== 'APPROVE') return this.hold(screened, screened.decision);
+
+    const instruction = await this.verifiedInstruction(screened);
+    const { fee: fees, batch: policy } = this.ledger.config;
+    const plan = planPosting(instruction, screened.screened_at, fees, policy);
+    const postedAt = new Date().toISOString();
+    const outcome = await postLive(this.ledger.repository, plan, policy, postedAt, this.ledger.cursors);
+    if (outcome.kind === 'DECLINED') {
+      this.logger.error({ payment_id: plan.paymentId, merchant_id: plan.merchantId }, 'approval of a payment declined earlier: not posted (a decline is final)');
+      return { kind: 'REFUSED_DECLINED', paymentId: plan.paymentId };
+    }
+    // on a duplicate, publish what was posted the first time
+    const posted = outcome.kind === 'DUPLICATE' ? { fee: outcome.fee, net: outcome.net, postedAt: outcome.postedAt } : { fee: plan.fee, net: plan.net, postedAt };
+    const settled: PaymentSettled = {
+      payment_id: plan.paymentId,
+      merchant_id: plan.merchantId,
+      amount: instruction.amount,
+      fee: { minor: posted.fee.toString(), currency: instruction.amount.currency },
+      net: { minor: posted.net.toString(), currency: instruction.amount.currency },
+      posted_at: posted.postedAt,
+      batch_id: outcome.batchId,
+    };
+    await this.runtime.producer.publish(TOPICS.paymentsSettled, settled, {
+      key: settled.merchant_id,
+      correlationId: settled.payment_id,
+      eventId: `${settled.payment_id}:settled`,
+      subject: settled.payment_id,
+      traceparent: trace.traceparent,
+    });
+    return { kind: outcome.kind, paymentId: settled.payment_id, batchId: settled.batch_id };
+  }
+
+  private async hold(screened: PaymentScreened, decision: 'REVIEW' | 'DECLINE'): Promise<PostPaymentResult> {
+    const outcome = await this.ledger.repository.hold(screened.merchant_id, screened.payment_id, decision);
+    if (outcome === 'ALREADY_POSTED' && decision === 'DECLINE') {
+      // settlement never reverses a posting on its own: operators see it here and in reconcile
+      this.logger.error({ payment_id: screened.payment_id, merchant_id: screened.merchant_id }, 'DECLINE for a payment already posted: the posting stands');
+    }
+    return { kind: 'HELD', paymentId: screened.payment_id, decision };
+  }
+
+  private async verifiedInstruction(screened: PaymentScreened): Promise<PaymentInstruction> {
+    let instruction: PaymentInstruction;
     try {
       instruction = PaymentInstructionSchema.parse((await this.signatures.verifier().verify(screened.instruction_jws)).payload);
     } catch (err) {
@@ -47,47 +89,9 @@ export class PostPaymentUseCase {
       }
       throw err;
     }
-    if (instruction.payment_id !== screened.payment_id || instruction.payee.merchant_id !== screened.merchant_id) {
+    if (!instructionMatches(instruction, screened)) {
       throw new PermanentError('screened event does not match its signed instruction', 'mismatch');
     }
-    const amount = BigInt(instruction.amount.minor);
-    const fee = computeFee(amount, this.config.fee.bps, this.config.fee.fixedMinor);
-    const postedAt = new Date().toISOString();
-    const batchId = batchIdFor(instruction.payee.merchant_id, instruction.amount.currency, Date.parse(screened.screened_at), this.config.batchCutoffS);
-    const result = await this.ledger.post({
-      paymentId: instruction.payment_id,
-      merchantId: instruction.payee.merchant_id,
-      currency: instruction.amount.currency,
-      amount,
-      fee,
-      net: amount - fee,
-      postedAt,
-      batchId,
-    });
-    // on a duplicate, publish what was posted the first time
-    const posting = result === 'DUPLICATE' ? await this.ledger.posting(instruction.payee.merchant_id, instruction.payment_id) : undefined;
-    const settled: PaymentSettled = {
-      payment_id: instruction.payment_id,
-      merchant_id: instruction.payee.merchant_id,
-      amount: instruction.amount,
-      fee: { minor: posting?.['fee'] ?? fee.toString(), currency: instruction.amount.currency },
-      net: { minor: posting?.['net'] ?? (amount - fee).toString(), currency: instruction.amount.currency },
-      posted_at: posting?.['posted_at'] ?? postedAt,
-      batch_id: posting?.['batch_id'] ?? batchId,
-    };
-    await this.runtime.producer.publish(TOPICS.paymentsSettled, settled, {
-      key: settled.merchant_id,
-      correlationId: settled.payment_id,
-      eventId: `${settled.payment_id}:settled`,
-      subject: settled.payment_id,
-      traceparent: trace.traceparent,
-    });
-    return { kind: result, paymentId: settled.payment_id, batchId: settled.batch_id };
+    return instruction;
   }
-}
-
-/** Deterministic: the same merchant, currency and cutoff window always give the same batch id. */
-export function batchIdFor(merchantId: string, currency: string, atMs: number, cutoffS: number): string {
-  const windowStart = Math.floor(atMs / 1000 / cutoffS) * cutoffS;
-  return `${merchantId}.${currency}.${new Date(windowStart * 1000).toISOString().replace(/[-:]/g, '').replace(/\.000Z$/, 'Z')}`;
 }

@@ -18,6 +18,8 @@ export const CONSUMER_GROUP_SUBSCRIPTIONS = {
   signingReports: { service: 'signing', topics: ['settlementBatchReports'] },
   fraudCheck: { service: 'fraud-check', topics: ['paymentsSigned'] },
   settlement: { service: 'settlement', topics: ['paymentsScreened'] },
+  /** settlement records each signed batch report on its batch (the operators API serves it). */
+  settlementBatches: { service: 'settlement', topics: ['settlementBatches'] },
 } as const satisfies Record<ConsumerGroupKey, ConsumerGroupSubscription>;
 
 /** The consumer group id a service reads a topic with, or undefined when it does not read it. */

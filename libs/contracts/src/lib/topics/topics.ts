@@ -120,11 +120,11 @@ export const TOPICS = {
     eventType: 'dev.payrail.settlement.batch.v1',
     schemaVersion: 1,
     schema: SignedSettlementBatchSchema,
-    description: "Settlement batch reports signed by Payrail, for merchants' and treasury's systems.",
+    description: "Settlement batch reports signed by Payrail, for merchants' and treasury's systems (settlement records them on their batches).",
     key: { field: 'merchant_id', why: 'ordering per merchant' },
     partitions: PARTITIONS,
     producers: ['signing'],
-    consumers: [],
+    consumers: ['settlement'],
   }),
   securityAlerts: topic({
     name: 'payrail.security.alerts.v1',
@@ -181,6 +181,7 @@ export const CONSUMER_GROUPS = {
   signingReports: 'payrail-signing-reports',
   fraudCheck: 'payrail-fraud-check',
   settlement: 'payrail-settlement',
+  settlementBatches: 'payrail-settlement-batches',
 } as const;
 
 export function allTopicNames(): { name: string; partitions: number }[] {

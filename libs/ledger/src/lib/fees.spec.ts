@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { computeFee } from './fees';
-import { batchIdFor } from '../posting/post-payment.use-case';
+import { batchIdFor, parseBatchId } from './batch-id';
 
 describe('fees', () => {
   it('is bps of the amount rounded half away from zero plus the fixed part', () => {
@@ -28,5 +28,15 @@ describe('batch ids', () => {
     expect(batchIdFor('m-1', 'EUR', t, 3600)).toBe('m-1.EUR.20261129T100000Z');
     expect(batchIdFor('m-1', 'EUR', t + 60_000, 3600)).toBe(batchIdFor('m-1', 'EUR', t, 3600));
     expect(batchIdFor('m-1', 'EUR', t + 3_600_000, 3600)).not.toBe(batchIdFor('m-1', 'EUR', t, 3600));
+  });
+});
+
+describe('batch id parsing', () => {
+  it('reads merchant, currency, window and sequence back, also for merchants with dots', () => {
+    expect(parseBatchId('m-1.EUR.20261129T100000Z')).toEqual({ merchantId: 'm-1', currency: 'EUR', windowLabel: '20261129T100000Z', seq: 1 });
+    expect(parseBatchId('shop.eu.GBP.20261129T100000Z.3')).toEqual({ merchantId: 'shop.eu', currency: 'GBP', windowLabel: '20261129T100000Z', seq: 3 });
+    expect(parseBatchId('m-1.EUR.2026')).toBeUndefined();
+    expect(parseBatchId('m-1.EUR.20261129T100000Z.1')).toBeUndefined();
+    expect(parseBatchId('EUR.20261129T100000Z')).toBeUndefined();
   });
 });

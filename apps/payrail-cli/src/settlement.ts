@@ -1,0 +1,75 @@
+// payrail settlement check | reconcile | rebuild: the ledger's operator commands. They read the same environment
+// as the settlement service (REDIS_URL, REDIS_KEY_PREFIX, KAFKA_BROKERS, SIGNING_JWKS_URL or SIGNING_JWKS_FILE,
+// FEE_BPS, FEE_FIXED_MINOR, BATCH_CUTOFF_S, BATCH_MAX_PAYMENTS), print a JSON report on stdout and a summary
+// with every discrepancy on stderr, and exit 1 when anything is wrong.
+//   check      the invariants Redis proves (balances sum to 0, batch totals, each payment in one batch, no held
+//              payment posted), plus, with Kafka, every approved payment posted exactly once and no declined or
+//              in-review payment posted (a reconcile)
+//   reconcile  recompute the ledger from the screened topic and compare it with Redis
+//   rebuild    restore the ledger in Redis from Kafka (after Redis lost its data)
+import { z } from 'zod';
+import { envList, parseEnv, signingJwksEnvFragment, signingJwksSource } from '@payrail/config';
+import { CryptoError, openPayrailVerifier } from '@payrail/crypto';
+import { LedgerRepository, checkInvariants, instructionVerifier, ledgerEnvFragment, ledgerSettings, rebuildLedger, reconcile } from '@payrail/ledger';
+import { createKafka, createRedis, kafkaConnectionFromEnv, kafkaEnvFragment, redisConnectionFromEnv, redisEnvFragment } from '@payrail/messaging';
+
+const RedisOnlyEnv = z.object({ ...redisEnvFragment, ...ledgerEnvFragment });
+const FullEnv = z.object({ ...redisEnvFragment, ...ledgerEnvFragment, ...kafkaEnvFragment, KAFKA_BROKERS: envList, ...signingJwksEnvFragment });
+
+type Io = { out: (s: string) => void; err: (s: string) => void };
+
+export async function runSettlementCommand(sub: string | undefined, env: Record<string, string | undefined>, io: Io): Promise<number> {
+  if (sub !== 'check' && sub !== 'reconcile' && sub !== 'rebuild') {
+    io.err('usage: payrail settlement check | reconcile | rebuild\n');
+    return 2;
+  }
+  const withKafka = sub !== 'check' || Boolean(env['KAFKA_BROKERS']);
+  const base = parseEnv(RedisOnlyEnv, env);
+  const redis = createRedis(redisConnectionFromEnv(base), 'payrail-cli-settlement');
+  await redis.connect();
+  const ledger = new LedgerRepository(redis);
+  try {
+    if (!withKafka) {
+      const report = await checkInvariants(ledger);
+      io.out(`${JSON.stringify(report, null, 2)}\n`);
+      io.err(`invariants: ${report.ok ? 'OK' : 'VIOLATED'} (${report.merchants} merchants, ${report.batches} batches, ${report.postings} postings; currency sums ${JSON.stringify(report.currencySums)})\n`);
+      for (const v of report.violations) io.err(`  ${v.invariant} merchant=${v.merchantId}${v.batchId ? ` batch=${v.batchId}` : ''}${v.paymentId ? ` payment=${v.paymentId}` : ''}: ${v.detail}\n`);
+      io.err('(set KAFKA_BROKERS to also check every approved payment against the screened topic)\n');
+      return report.ok ? 0 : 1;
+    }
+    const e = parseEnv(FullEnv, env);
+    const { fees, policy } = ledgerSettings(e);
+    const kafka = createKafka(kafkaConnectionFromEnv(e, env, 'payrail-cli'));
+    const keys = await openPayrailVerifier(signingJwksSource(e));
+    try {
+      const verify = instructionVerifier(async (jws) => {
+        try {
+          return (await keys.verifier.verify(jws)).payload;
+        } catch (err) {
+          if (err instanceof CryptoError) return undefined;
+          throw err;
+        }
+      });
+      if (sub === 'rebuild') {
+        const report = await rebuildLedger(kafka, ledger, { fees, policy, verify, progress: (line) => io.err(`rebuild: ${line}\n`) });
+        io.out(`${JSON.stringify(report, null, 2)}\n`);
+        io.err(`rebuild: ${report.postingsRestored} postings restored, ${report.postingsRecomputed} recomputed, ${report.alreadyPresent} already present, ${report.held} held, ${report.batchesClosed} batches closed, ${report.signedRecorded} signed reports; new epoch ${report.epoch}\n`);
+        for (const d of report.discrepancies) io.err(`  ${d}\n`);
+        return report.discrepancies.length === 0 ? 0 : 1;
+      }
+      const report = await reconcile(kafka, ledger, { fees, policy, verify });
+      io.out(`${JSON.stringify(report, null, 2)}\n`);
+      io.err(
+        `${sub}: ${report.ok ? 'OK' : 'DISCREPANCIES'}: ${report.screened.events} screened events, ${report.approved} approved, ${report.held} held; ` +
+          `${report.expectedPostings} postings expected, ${report.actualPostings} in Redis; invariants ${report.invariants.ok ? 'OK' : 'VIOLATED'}\n`,
+      );
+      for (const d of report.discrepancies) io.err(`  ${d.kind} merchant=${d.merchantId}${d.paymentId ? ` payment=${d.paymentId}` : ''}: ${d.detail}\n`);
+      for (const v of report.invariants.violations) io.err(`  ${v.invariant} merchant=${v.merchantId}${v.batchId ? ` batch=${v.batchId}` : ''}: ${v.detail}\n`);
+      return report.ok ? 0 : 1;
+    } finally {
+      keys.close();
+    }
+  } finally {
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}

@@ -1,0 +1,30 @@
+import { ConfigError } from '@payrail/config';
+import { loadSettlementConfig } from './config';
+
+const base = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6379', SIGNING_JWKS_FILE: '/keys/public.jwks.json', SETTLEMENT_OPERATOR_TOKEN: 't'.repeat(32) };
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadSettlementConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map((p) => p.variable);
+    throw err;
+  }
+  return [];
+}
+
+describe('settlement configuration', () => {
+  it('reads the fee schedule and the batch policy with their defaults', () => {
+    const c = loadSettlementConfig(base);
+    expect(c.fee).toEqual({ bps: 150, fixedMinor: 10 });
+    expect(c.batch).toEqual({ cutoffS: 3600, maxPayments: 1000, graceS: 30, closeIntervalS: 5 });
+    expect(c.invariantCheckIntervalS).toBe(300);
+  });
+
+  it('refuses to start without an operator token, or with a short one, naming the variable', () => {
+    const { SETTLEMENT_OPERATOR_TOKEN: _omit, ...withoutToken } = base;
+    expect(problems(withoutToken)).toEqual(['SETTLEMENT_OPERATOR_TOKEN']);
+    expect(problems({ ...base, SETTLEMENT_OPERATOR_TOKEN: 'short' })).toEqual(['SETTLEMENT_OPERATOR_TOKEN']);
+    expect(problems({ ...base, BATCH_MAX_PAYMENTS: '20000', BATCH_CUTOFF_S: '10' }).sort()).toEqual(['BATCH_CUTOFF_S', 'BATCH_MAX_PAYMENTS']);
+  });
+});

@@ -1,0 +1,269 @@
+// Settlement against the real Kafka broker (KAFKA_BROKERS) and Redis (REDIS_URL): in-process instances wired like
+// main.ts, each test with its own Redis key prefix and its own merchants.
+import { randomBytes } from 'node:crypto';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { PaymentInstruction, PaymentScreened, SettlementBatchReport, TOPICS } from '@payrail/contracts';
+import { JwsSigner, PayrailKeyStore, openPayrailVerifier } from '@payrail/crypto';
+import { LedgerRepository, checkInvariants, computeFee, instructionVerifier, rebuildLedger, reconcile } from '@payrail/ledger';
+import { EventProducer, Kafka, Redis, createKafka, createRedis, ensureTopics } from '@payrail/messaging';
+import { deletePrefix, uniquePrefix } from '@payrail/ledger/testing';
+import { OPERATOR_TOKEN, PaymentFactory, eventually, settlementEnv, startSettlement } from '../test/fixtures';
+import { BatchCloser } from './batches/batch-closer.service';
+import { payloadVerifier } from './posting/payrail-signatures.provider';
+
+const BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const FEES = { bps: 150, fixedMinor: 10 };
+
+interface Stream {
+  events: PaymentScreened[];
+  approved: Map<string, PaymentInstruction>;
+  notPosted: Map<string, string>;
+}
+
+/** A stream of screened events for `merchants`: approvals, declines, reviews (some approved later), redeliveries. */
+function makeStream(factory: PaymentFactory, merchants: string[], count: number, screenedAt?: string): Stream {
+  const stream: Stream = { events: [], approved: new Map(), notPosted: new Map() };
+  for (let i = 0; i < count; i++) {
+    const m = merchants[i % merchants.length] ?? 'm';
+    const instruction = factory.instruction(m, BigInt(100 + ((i * 7919) % 250_000)), i % 5 === 0 ? 'JPY' : 'EUR');
+    const kind = i % 10;
+    if (kind === 8) {
+      stream.events.push(factory.screened(instruction, 'DECLINE', { screenedAt }));
+      stream.notPosted.set(instruction.payment_id, 'DECLINE');
+    } else if (kind === 9) {
+      stream.events.push(factory.screened(instruction, 'REVIEW', { screenedAt }));
+      if (i % 20 === 9) {
+        // the analyst approves it later: posted once, like any approval
+        stream.events.push(factory.screened(instruction, 'APPROVE', { screenedAt, review: { analyst: 'ana', decided_at: new Date().toISOString() } }));
+        stream.approved.set(instruction.payment_id, instruction);
+      } else stream.notPosted.set(instruction.payment_id, 'REVIEW');
+    } else {
+      const event = factory.screened(instruction, 'APPROVE', { screenedAt });
+      stream.events.push(event);
+      if (kind === 3) stream.events.push(event); // redelivered
+      stream.approved.set(instruction.payment_id, instruction);
+    }
+  }
+  return stream;
+}
+
+function expectedBalances(stream: Stream, merchant: string): Record<string, { clearing: bigint; merchant_payable: bigint; fee_revenue: bigint }> {
+  const out: Record<string, { clearing: bigint; merchant_payable: bigint; fee_revenue: bigint }> = {};
+  for (const i of stream.approved.values()) {
+    if (i.payee.merchant_id !== merchant) continue;
+    const amount = BigInt(i.amount.minor);
+    const fee = computeFee(amount, FEES.bps, FEES.fixedMinor);
+    const row = (out[i.amount.currency] ??= { clearing: 0n, merchant_payable: 0n, fee_revenue: 0n });
+    row.clearing -= amount;
+    row.merchant_payable += amount - fee;
+    row.fee_revenue += fee;
+  }
+  return out;
+}
+
+async function actualBalances(ledger: LedgerRepository, merchant: string): Promise<Record<string, { clearing: bigint; merchant_payable: bigint; fee_revenue: bigint }>> {
+  return Object.fromEntries((await ledger.balances(merchant)).map(({ currency, ...rest }) => [currency, rest]));
+}
+
+async function postedCount(ledger: LedgerRepository, merchants: string[]): Promise<number> {
+  let n = 0;
+  for (const m of merchants) for (const id of await ledger.batchIds(m)) n += (await ledger.batch(m, id))?.count ?? 0;
+  return n;
+}
+
+async function publishAll(producer: EventProducer, events: PaymentScreened[]): Promise<void> {
+  await Promise.all(events.map((e) => producer.publish(TOPICS.paymentsScreened, e, { key: e.merchant_id, correlationId: e.payment_id })));
+}
+
+describe('settlement service (real Kafka and Redis)', () => {
+  let kafka: Kafka;
+  let producer: EventProducer;
+  let factory: PaymentFactory;
+  const apps: NestFastifyApplication[] = [];
+  const redisClients: Redis[] = [];
+  const prefixes: string[] = [];
+
+  async function ledgerAt(prefix: string): Promise<LedgerRepository> {
+    const redis = createRedis({ url: REDIS_URL, keyPrefix: prefix }, 'settlement-int-spec');
+    await redis.connect();
+    redisClients.push(redis);
+    prefixes.push(prefix);
+    return new LedgerRepository(redis);
+  }
+
+  async function instance(prefix: string, extra: Record<string, string> = {}): Promise<{ app: NestFastifyApplication; url: string }> {
+    const started = await startSettlement(settlementEnv({ KAFKA_BROKERS: BROKERS, REDIS_URL, REDIS_KEY_PREFIX: prefix, SIGNING_JWKS_FILE: factory.publicJwksFile, ...extra }));
+    apps.push(started.app);
+    return started;
+  }
+
+  beforeAll(async () => {
+    kafka = createKafka({ brokers: BROKERS.split(','), clientId: 'settlement-int-spec', ssl: false }, { warn: () => undefined, error: (o, m) => console.error(m, o) });
+    await ensureTopics(kafka);
+    producer = new EventProducer(kafka, { source: 'payrail/test' });
+    await producer.connect();
+    factory = await PaymentFactory.create();
+  });
+
+  afterEach(async () => {
+    // instances share the consumer group: one left running would take the next test's partitions
+    for (const app of apps.splice(0)) await app.close().catch(() => undefined);
+  });
+
+  afterAll(async () => {
+    await producer.disconnect();
+    for (const [i, redis] of redisClients.entries()) {
+      await deletePrefix(redis, prefixes[i] ?? 'none');
+      await redis.quit();
+    }
+  });
+
+  it('two instances with a forced rebalance mid-stream post every approved payment exactly once, and serve it over the API', async () => {
+    const prefix = uniquePrefix('settle-two');
+    const ledger = await ledgerAt(prefix);
+    const run = randomBytes(3).toString('hex');
+    const merchants = Array.from({ length: 6 }, (_, i) => `m-two-${run}-${i}`);
+    const stream = makeStream(factory, merchants, 300);
+    const third = Math.ceil(stream.events.length / 3);
+
+    const a = await instance(prefix);
+    await publishAll(producer, stream.events.slice(0, third));
+    const b = await instance(prefix); // joins: rebalance while the first third is being consumed
+    await publishAll(producer, stream.events.slice(third, 2 * third));
+    await a.app.close(); // leaves: rebalance again, its partitions move to b
+    apps.splice(apps.indexOf(a.app), 1);
+    await publishAll(producer, stream.events.slice(2 * third));
+
+    await eventually(async () => ((await postedCount(ledger, merchants)) >= stream.approved.size ? true : undefined), 90_000, 'every approved payment posted');
+    expect(await postedCount(ledger, merchants)).toBe(stream.approved.size);
+    for (const [pid, i] of stream.approved) expect((await ledger.posting(i.payee.merchant_id, pid))?.amount).toBe(BigInt(i.amount.minor));
+    for (const m of merchants) {
+      expect(await actualBalances(ledger, m)).toEqual(expectedBalances(stream, m));
+      const held = await ledger.held(m);
+      for (const [pid, decision] of stream.notPosted) {
+        if (held[pid] === undefined) continue;
+        expect(held[pid]).toBe(decision);
+        expect(await ledger.posting(m, pid)).toBeUndefined();
+      }
+    }
+    const heldTotal = (await Promise.all(merchants.map((m) => ledger.held(m)))).reduce((n, h) => n + Object.keys(h).length, 0);
+    expect(heldTotal).toBe(stream.notPosted.size);
+    const invariants = await checkInvariants(ledger);
+    expect(invariants.violations).toEqual([]);
+
+    // the operators API on the surviving instance
+    const m0 = merchants[0] ?? '';
+    const auth = { authorization: `Bearer ${OPERATOR_TOKEN}` };
+    const accounts = await fetch(`${b.url}/v1/accounts/${m0}`, { headers: auth });
+    expect(accounts.status).toBe(200);
+    const body = (await accounts.json()) as { balances: { currency: string; clearing: { minor: string }; sum: { minor: string } }[] };
+    expect(body.balances.map((r) => [r.currency, r.clearing.minor, r.sum.minor])).toEqual(Object.entries(expectedBalances(stream, m0)).sort().map(([c, r]) => [c, r.clearing.toString(), '0']));
+    const anonymous = await fetch(`${b.url}/v1/accounts/${m0}`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('content-type')).toContain('application/problem+json');
+    expect(anonymous.headers.get('www-authenticate')).toContain('Bearer');
+    const wrong = await fetch(`${b.url}/v1/settlements/batches?merchant_id=${m0}`, { headers: { authorization: 'Bearer nope' } });
+    expect(wrong.status).toBe(401);
+    const list = (await (await fetch(`${b.url}/v1/settlements/batches?merchant_id=${m0}&limit=10`, { headers: auth })).json()) as { items: { batch_id: string; payment_count: number; status: string }[]; total: number };
+    expect(list.items.length).toBeGreaterThan(0);
+    const first = list.items[0];
+    const detail = (await (await fetch(`${b.url}/v1/settlements/batches/${encodeURIComponent(first?.batch_id ?? '')}`, { headers: auth })).json()) as { payment_ids: string[]; status: string };
+    expect(detail.payment_ids.length).toBe(first?.payment_count);
+    const bad = await fetch(`${b.url}/v1/settlements/batches?limit=1000`, { headers: auth });
+    expect(bad.status).toBe(400);
+    const problem = (await bad.json()) as { errors: { pointer: string }[] };
+    expect(problem.errors.map((e) => e.pointer).sort()).toEqual(['#/query/limit', '#/query/merchant_id']);
+    expect((await fetch(`${b.url}/v1/settlements/batches/nope.EUR.20261129T100000Z`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${b.url}/docs/json`)).status).toBe(200);
+  });
+
+  it('closes batches by size and by cutoff, sends each report once for signing, and records the signed report', async () => {
+    const prefix = uniquePrefix('settle-batches');
+    const ledger = await ledgerAt(prefix);
+    const run = randomBytes(3).toString('hex');
+    const merchant = `m-batch-${run}`;
+    const signer = new JwsSigner(await PayrailKeyStore.fromFile(factory.publicJwksFile.replace('public.jwks.json', 'private.jwks.json')));
+    // stands in for the signing service: signs each report it receives and publishes it on the batches topic
+    const reports: SettlementBatchReport[] = [];
+    const consumer = kafka.consumer({ groupId: `settlement-int-spec-signer-${run}` });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [TOPICS.settlementBatchReports.name], fromBeginning: false });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const report = JSON.parse(message.value?.toString('utf8') ?? '{}') as SettlementBatchReport;
+        if (report.merchant_id !== merchant) return;
+        reports.push(report);
+        await producer.publish(TOPICS.settlementBatches, { batch_id: report.batch_id, merchant_id: merchant, kid: 'k', report_jws: signer.sign(report) }, { key: merchant, correlationId: report.batch_id, eventId: `${report.batch_id}:signed` });
+      },
+    });
+    await new Promise((r) => setTimeout(r, 3_000)); // the signer's group has joined before reports flow
+    try {
+      const { app } = await instance(prefix, { BATCH_MAX_PAYMENTS: '4', BATCH_CLOSE_INTERVAL_S: '1', BATCH_GRACE_S: '0' });
+      const oldWindow = '2026-01-01T10:15:00.000Z'; // a window long past: its batches close at the next round
+      const approvals = Array.from({ length: 6 }, (_, i) => factory.screened(factory.instruction(merchant, BigInt(1_000 + i)), 'APPROVE', { screenedAt: oldWindow }));
+      await publishAll(producer, approvals);
+      const approvedIds = new Set(approvals.map((e) => e.payment_id));
+      const signed = await eventually(async () => {
+        const ids = await ledger.batchIds(merchant);
+        const batches = await Promise.all(ids.map((id) => ledger.batch(merchant, id)));
+        const count = batches.reduce((n, x) => n + (x?.count ?? 0), 0);
+        return count === approvedIds.size && batches.every((x) => x?.status === 'signed') ? batches : undefined;
+      }, 60_000, 'every batch signed');
+      const bySeq = [...signed].sort((x, y) => (x?.seq ?? 0) - (y?.seq ?? 0));
+      expect([bySeq[0]?.batchId, bySeq[0]?.closeReason, bySeq[0]?.count]).toEqual([`${merchant}.EUR.20260101T100000Z`, 'size', 4]);
+      // the rest closed by cutoff (normally one batch; a close round may fall between two postings)
+      expect(bySeq.slice(1).every((x) => x?.closeReason === 'cutoff')).toBe(true);
+      // a second close round changes nothing: one report per batch
+      await app.get(BatchCloser).tick();
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(reports.map((r) => r.batch_id).sort()).toEqual(signed.map((x) => x?.batchId).sort());
+      expect(new Set(reports.flatMap((r) => r.payment_ids))).toEqual(approvedIds);
+      const total = reports.reduce((s, r) => s + BigInt(r.gross.minor), 0n);
+      expect(-(await ledger.balance(merchant, 'clearing', 'EUR'))).toBe(total);
+      expect((await checkInvariants(ledger)).violations).toEqual([]);
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+
+  it('after Redis loses its data mid-stream, a rebuild from Kafka restores identical balances, and reconcile agrees', async () => {
+    const prefix = uniquePrefix('settle-flush');
+    const ledger = await ledgerAt(prefix);
+    const run = randomBytes(3).toString('hex');
+    const merchants = Array.from({ length: 4 }, (_, i) => `m-flush-${run}-${i}`);
+    const stream = makeStream(factory, merchants, 240);
+    const { app } = await instance(prefix, { BATCH_CLOSE_INTERVAL_S: '1' });
+    const half = Math.floor(stream.events.length / 2);
+    await publishAll(producer, stream.events.slice(0, half));
+    await eventually(async () => ((await postedCount(ledger, merchants)) > 40 ? true : undefined), 60_000, 'postings before the flush');
+    await deletePrefix(ledger.redis, prefix); // FLUSHALL, scoped to this test's keys on the shared Redis
+    await publishAll(producer, stream.events.slice(half));
+    // the stream is consumed when each merchant's last approval is posted (one merchant = one partition, in order)
+    const lastApproved = new Map<string, string>();
+    for (const e of stream.events) if (e.decision === 'APPROVE') lastApproved.set(e.merchant_id, e.payment_id);
+    await eventually(async () => ((await Promise.all([...lastApproved].map(([m, pid]) => ledger.posting(m, pid)))).every(Boolean) ? true : undefined), 60_000, 'the stream consumed');
+    await eventually(async () => (app.get(BatchCloser).ledgerEpoch === 'lost' ? true : undefined), 10_000, 'the closer noticing the lost ledger');
+
+    const keys = await openPayrailVerifier({ file: factory.publicJwksFile });
+    try {
+      const verify = instructionVerifier(payloadVerifier(() => keys.verifier));
+      const policy = { cutoffS: 3600, maxPayments: 1000 };
+      const rebuilt = await rebuildLedger(kafka, ledger, { fees: FEES, policy, verify });
+      expect(rebuilt.postingsRestored).toBeGreaterThan(0);
+      for (const m of merchants) expect(await actualBalances(ledger, m)).toEqual(expectedBalances(stream, m));
+      expect(await postedCount(ledger, merchants)).toBe(stream.approved.size);
+      const report = await reconcile(kafka, ledger, { fees: FEES, policy, verify });
+      const ours = new Set(merchants);
+      expect(report.discrepancies.filter((d) => ours.has(d.merchantId))).toEqual([]);
+      expect(report.invariants.violations.filter((v) => ours.has(v.merchantId))).toEqual([]);
+      await eventually(async () => (app.get(BatchCloser).ledgerEpoch === 'ok' ? true : undefined), 10_000, 'the closer resuming after the rebuild');
+      // running it again changes nothing
+      const again = await rebuildLedger(kafka, ledger, { fees: FEES, policy, verify });
+      expect(again.postingsRestored + again.postingsRecomputed).toBe(0);
+      for (const m of merchants) expect(await actualBalances(ledger, m)).toEqual(expectedBalances(stream, m));
+    } finally {
+      keys.close();
+    }
+  });
+});

@@ -1,0 +1,97 @@
+// Test fixtures for settlement: Payrail signing keys written to a temp dir (the service reads the public JWKS
+// file), signed payment instructions, screened events as fraud-check publishes them, and an in-process settlement
+// instance wired like main.ts (own Kafka client, consumer groups and Redis connection per instance).
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { PaymentInstruction, PaymentScreened } from '@payrail/contracts';
+import { JwsSigner, PayrailKeyStore, writeDevKeys } from '@payrail/crypto';
+import { connectConsumerGroups } from '@payrail/messaging-nest';
+import { ProblemDetailsFilter } from '@payrail/platform';
+import { SettlementAppModule } from '../src/app.module';
+import { loadSettlementConfig } from '../src/config';
+import { serveOpenApi, settlementOpenApi } from '../src/http/openapi';
+
+export const OPERATOR_TOKEN = 'test-operator-token-0123456789abcdef0123456789';
+
+export class PaymentFactory {
+  private constructor(
+    private readonly signer: JwsSigner,
+    readonly publicJwksFile: string,
+  ) {}
+
+  static async create(): Promise<PaymentFactory> {
+    const dir = mkdtempSync(join(tmpdir(), 'payrail-settlement-test-'));
+    const keys = await writeDevKeys(join(dir, 'signing'), { alg: 'ES256' });
+    return new PaymentFactory(new JwsSigner(await PayrailKeyStore.fromFile(keys.privatePath)), keys.publicPath);
+  }
+
+  instruction(merchantId: string, minor: bigint, currency = 'EUR'): PaymentInstruction {
+    const paymentId = randomUUID();
+    return {
+      payment_id: paymentId,
+      upstream_id: 'psp-test',
+      upstream_reference: `ref-${paymentId.slice(0, 8)}`,
+      accepted_at: new Date().toISOString(),
+      amount: { minor: minor.toString(), currency: currency as PaymentInstruction['amount']['currency'] },
+      payer: { type: 'card', fingerprint: 'f'.repeat(64), masked: '411111******1111', bin: '411111', country: 'DE', expiry: '2027-09', protected_jwe: 'eyJhbGciOiJFQ0RILUVTIiwiZW5jIjoiQTI1NkdDTSJ9..aXY.Y2lwaGVydGV4dA.dGFn' },
+      payee: { merchant_id: merchantId, mcc: '5411', country: 'DE' },
+      upstream_verification: { kid: 'psp-test-1', alg: 'ES256', jti: randomUUID(), iat: Math.floor(Date.now() / 1000) },
+      signed_at: new Date().toISOString(),
+    };
+  }
+
+  screened(instruction: PaymentInstruction, decision: PaymentScreened['decision'], opts: { screenedAt?: string; review?: PaymentScreened['review'] } = {}): PaymentScreened {
+    return {
+      payment_id: instruction.payment_id,
+      merchant_id: instruction.payee.merchant_id,
+      amount: instruction.amount,
+      decision,
+      score: decision === 'APPROVE' ? 0 : 100,
+      reasons: [],
+      ruleset_version: 'test',
+      screened_at: opts.screenedAt ?? new Date().toISOString(),
+      ...(opts.review ? { review: opts.review } : {}),
+      instruction_jws: this.signer.sign(instruction),
+    };
+  }
+}
+
+export function settlementEnv(overrides: Record<string, string>): Record<string, string> {
+  return {
+    KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
+    REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: '8083',
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'warn',
+    SETTLEMENT_OPERATOR_TOKEN: OPERATOR_TOKEN,
+    ...overrides,
+  };
+}
+
+/** One settlement instance in this process, as main.ts wires it; HTTP on an ephemeral port. */
+export async function startSettlement(env: Record<string, string>): Promise<{ app: NestFastifyApplication; url: string }> {
+  const config = loadSettlementConfig(env);
+  const app = await NestFactory.create<NestFastifyApplication>(SettlementAppModule.forRoot(config), new FastifyAdapter(), { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  serveOpenApi(app, settlementOpenApi(app));
+  connectConsumerGroups(app, 'settlement', 'settlementBatches');
+  await app.listen(0, '127.0.0.1');
+  await app.startAllMicroservices();
+  return { app, url: await app.getUrl() };
+}
+
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

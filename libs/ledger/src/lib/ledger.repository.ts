@@ -1,0 +1,345 @@
+// The double-entry ledger in Redis: postings, account balances, held (not approved) decisions and settlement
+// batches, written only through the scripts in scripts.ts (see there for why each is idempotent and atomic).
+// Accounts per merchant and currency: `clearing` (what the payment network owes Payrail for the payment: debited
+// with the gross amount), `merchant_payable` (what Payrail owes the merchant: credited with the net) and
+// `fee_revenue` (Payrail's fee: credited). A posting moves -amount + net + fee = 0, so every merchant's balances
+// in every currency sum to zero after every script.
+import type { Redis } from '@payrail/messaging';
+import { SettlementBatchReport, SettlementBatchReportSchema } from '@payrail/contracts';
+import { ACCOUNTS, LedgerAccount, LedgerKeys as K } from './keys';
+import { BatchWindow, batchId, batchScore, cursorField } from './batch-id';
+import { CLOSE_SCRIPT, HOLD_SCRIPT, MARK_REPORTED_SCRIPT, POST_SCRIPT, RECORD_SIGNED_SCRIPT } from './scripts';
+
+export interface PostingCommand {
+  paymentId: string;
+  merchantId: string;
+  currency: string;
+  amount: bigint;
+  fee: bigint;
+  net: bigint;
+  postedAt: string;
+  screenedAt: string;
+  window: BatchWindow;
+  /** The window's batch sequence the caller believes current (live) or the batch to restore into (restore). */
+  seq: number;
+  maxBatchPayments: number;
+  /** live: only into the window's current open batch; restore (rebuild): into the given batch, even closed. */
+  mode: 'live' | 'restore';
+}
+
+export type PostingOutcome =
+  | { kind: 'POSTED'; batchId: string; closedBySize: boolean }
+  | { kind: 'DUPLICATE'; batchId: string; fee: bigint; net: bigint; postedAt: string }
+  | { kind: 'STALE_BATCH'; currentSeq: number }
+  | { kind: 'DECLINED' };
+
+export type HoldOutcome = 'HELD' | 'ALREADY_POSTED';
+export type CloseOutcome = 'CLOSED' | 'ALREADY_CLOSED' | 'UNKNOWN';
+export type RecordSignedOutcome = 'RECORDED' | 'DUPLICATE' | 'NOT_CLOSED' | 'UNKNOWN';
+
+export interface Posting {
+  paymentId: string;
+  merchantId: string;
+  currency: string;
+  amount: bigint;
+  fee: bigint;
+  net: bigint;
+  postedAt: string;
+  batchId: string;
+  screenedAt: string;
+}
+
+export type BatchStatus = 'open' | 'closed' | 'reported' | 'signed';
+
+export interface BatchState {
+  batchId: string;
+  merchantId: string;
+  currency: string;
+  seq: number;
+  windowStart: string;
+  windowEnd: string;
+  cursorField: string;
+  state: 'open' | 'closed';
+  status: BatchStatus;
+  openedAt: string;
+  closedAt?: string;
+  closeReason?: 'cutoff' | 'size';
+  count: number;
+  gross: bigint;
+  fees: bigint;
+  net: bigint;
+  reportedAt?: string;
+  signedAt?: string;
+  kid?: string;
+  reportJws?: string;
+}
+
+export type CurrencyBalances = { currency: string } & Record<LedgerAccount, bigint>;
+
+interface ScriptCommands {
+  payrailLedgerPost(...args: string[]): Promise<string[]>;
+  payrailLedgerHold(...args: string[]): Promise<string>;
+  payrailLedgerClose(...args: string[]): Promise<string>;
+  payrailLedgerMarkReported(...args: string[]): Promise<string>;
+  payrailLedgerRecordSigned(...args: string[]): Promise<string>;
+}
+
+export class LedgerRepository {
+  private readonly scripts: ScriptCommands;
+
+  constructor(readonly redis: Redis) {
+    // defineCommand: EVALSHA, falling back to EVAL once when the script cache was flushed
+    redis.defineCommand('payrailLedgerPost', { numberOfKeys: 12, lua: POST_SCRIPT });
+    redis.defineCommand('payrailLedgerHold', { numberOfKeys: 2, lua: HOLD_SCRIPT });
+    redis.defineCommand('payrailLedgerClose', { numberOfKeys: 4, lua: CLOSE_SCRIPT });
+    redis.defineCommand('payrailLedgerMarkReported', { numberOfKeys: 2, lua: MARK_REPORTED_SCRIPT });
+    redis.defineCommand('payrailLedgerRecordSigned', { numberOfKeys: 2, lua: RECORD_SIGNED_SCRIPT });
+    this.scripts = redis as unknown as ScriptCommands;
+  }
+
+  /** Idempotent; done before the merchant's first script (a global key cannot share the merchant's slot). */
+  async registerMerchant(merchantId: string): Promise<void> {
+    await this.redis.sadd(K.merchants, merchantId);
+  }
+
+  async post(cmd: PostingCommand): Promise<PostingOutcome> {
+    const m = cmd.merchantId;
+    const id = batchId(m, cmd.currency, cmd.window, cmd.seq);
+    const reply = await this.scripts.payrailLedgerPost(
+      K.posting(m, cmd.paymentId),
+      K.account(m, 'clearing', cmd.currency),
+      K.account(m, 'merchant_payable', cmd.currency),
+      K.account(m, 'fee_revenue', cmd.currency),
+      K.batch(m, id),
+      K.batchPayments(m, id),
+      K.batches(m),
+      K.openBatches(m),
+      K.cursors(m),
+      K.held(m),
+      K.currencies(m),
+      K.unreported(m),
+      cmd.paymentId,
+      cmd.amount.toString(),
+      cmd.fee.toString(),
+      cmd.net.toString(),
+      cmd.postedAt,
+      id,
+      cmd.currency,
+      m,
+      new Date(cmd.window.startS * 1000).toISOString(),
+      new Date(cmd.window.endS * 1000).toISOString(),
+      String(cmd.seq),
+      cursorField(cmd.currency, cmd.window),
+      String(cmd.maxBatchPayments),
+      cmd.mode,
+      cmd.screenedAt,
+      String(batchScore(cmd.window, cmd.seq)),
+    );
+    switch (reply[0]) {
+      case 'POSTED':
+        return { kind: 'POSTED', batchId: String(reply[1]), closedBySize: reply[2] === '1' };
+      case 'DUPLICATE':
+        return { kind: 'DUPLICATE', batchId: String(reply[1]), fee: BigInt(String(reply[2])), net: BigInt(String(reply[3])), postedAt: String(reply[4]) };
+      case 'STALE_BATCH':
+        return { kind: 'STALE_BATCH', currentSeq: Number(reply[1]) };
+      case 'DECLINED':
+        return { kind: 'DECLINED' };
+      default:
+        throw new Error(`unexpected posting reply ${JSON.stringify(reply)}`);
+    }
+  }
+
+  async hold(merchantId: string, paymentId: string, decision: 'REVIEW' | 'DECLINE'): Promise<HoldOutcome> {
+    const reply = await this.scripts.payrailLedgerHold(K.posting(merchantId, paymentId), K.held(merchantId), paymentId, decision);
+    if (reply !== 'HELD' && reply !== 'ALREADY_POSTED') throw new Error(`unexpected hold reply ${reply}`);
+    return reply;
+  }
+
+  async closeBatch(merchantId: string, id: string, closedAt: string, reason: 'cutoff' | 'size'): Promise<CloseOutcome> {
+    const reply = await this.scripts.payrailLedgerClose(K.batch(merchantId, id), K.openBatches(merchantId), K.unreported(merchantId), K.cursors(merchantId), id, closedAt, reason);
+    if (reply !== 'CLOSED' && reply !== 'ALREADY_CLOSED' && reply !== 'UNKNOWN') throw new Error(`unexpected close reply ${reply}`);
+    return reply;
+  }
+
+  async markReported(merchantId: string, id: string, reportedAt: string): Promise<string> {
+    return this.scripts.payrailLedgerMarkReported(K.batch(merchantId, id), K.unreported(merchantId), id, reportedAt);
+  }
+
+  async recordSigned(merchantId: string, id: string, kid: string, jws: string, signedAt: string): Promise<RecordSignedOutcome> {
+    const reply = await this.scripts.payrailLedgerRecordSigned(K.batch(merchantId, id), K.unreported(merchantId), id, kid, jws, signedAt);
+    if (reply !== 'RECORDED' && reply !== 'DUPLICATE' && reply !== 'NOT_CLOSED' && reply !== 'UNKNOWN') throw new Error(`unexpected record reply ${reply}`);
+    return reply;
+  }
+
+  // ---- reads ----
+
+  async posting(merchantId: string, paymentId: string): Promise<Posting | undefined> {
+    return toPosting(await this.redis.hgetall(K.posting(merchantId, paymentId)));
+  }
+
+  /** Postings by payment id, pipelined (missing ones are absent from the map). */
+  async postings(merchantId: string, paymentIds: readonly string[]): Promise<Map<string, Posting>> {
+    const out = new Map<string, Posting>();
+    for (let i = 0; i < paymentIds.length; i += 500) {
+      const chunk = paymentIds.slice(i, i + 500);
+      const pipeline = this.redis.pipeline();
+      for (const pid of chunk) pipeline.hgetall(K.posting(merchantId, pid));
+      const replies = (await pipeline.exec()) ?? [];
+      replies.forEach(([err, value], j) => {
+        if (err) throw err;
+        const posting = toPosting(value as Record<string, string>);
+        const pid = chunk[j];
+        if (posting && pid) out.set(pid, posting);
+      });
+    }
+    return out;
+  }
+
+  async balance(merchantId: string, account: LedgerAccount, currency: string): Promise<bigint> {
+    return BigInt((await this.redis.get(K.account(merchantId, account, currency))) ?? '0');
+  }
+
+  async balances(merchantId: string): Promise<CurrencyBalances[]> {
+    const currencies = (await this.redis.smembers(K.currencies(merchantId))).sort();
+    return Promise.all(
+      currencies.map(async (currency) => {
+        const values = await this.redis.mget(...ACCOUNTS.map((a) => K.account(merchantId, a, currency)));
+        const row = { currency } as CurrencyBalances;
+        ACCOUNTS.forEach((a, i) => (row[a] = BigInt(values[i] ?? '0')));
+        return row;
+      }),
+    );
+  }
+
+  async merchants(): Promise<string[]> {
+    return (await this.redis.smembers(K.merchants)).sort();
+  }
+
+  async isMerchant(merchantId: string): Promise<boolean> {
+    return (await this.redis.sismember(K.merchants, merchantId)) === 1;
+  }
+
+  async batch(merchantId: string, id: string): Promise<BatchState | undefined> {
+    return toBatch(await this.redis.hgetall(K.batch(merchantId, id)));
+  }
+
+  async batchPaymentIds(merchantId: string, id: string): Promise<string[]> {
+    return (await this.redis.smembers(K.batchPayments(merchantId, id))).sort();
+  }
+
+  /** The merchant's batch ids, newest window first. */
+  async batchIds(merchantId: string, offset = 0, limit = -1): Promise<string[]> {
+    return this.redis.zrevrange(K.batches(merchantId), offset, limit < 0 ? -1 : offset + limit - 1);
+  }
+
+  async batchCount(merchantId: string): Promise<number> {
+    return this.redis.zcard(K.batches(merchantId));
+  }
+
+  async openBatchIds(merchantId: string): Promise<string[]> {
+    return (await this.redis.smembers(K.openBatches(merchantId))).sort();
+  }
+
+  async unreportedBatchIds(merchantId: string): Promise<string[]> {
+    return (await this.redis.smembers(K.unreported(merchantId))).sort();
+  }
+
+  async held(merchantId: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(K.held(merchantId));
+  }
+
+  async currentSeq(merchantId: string, field: string): Promise<number> {
+    return Number((await this.redis.hget(K.cursors(merchantId), field)) ?? '1');
+  }
+
+  /**
+   * A short lease for work one instance should do at a time (the batch closer, the invariant check). A SET NX
+   * that ioredis re-sent after a lost reply answers "not set" although it was ours: the token tells.
+   */
+  async tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    if ((await this.redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK') return true;
+    return (await this.redis.get(key)) === token;
+  }
+
+  async releaseLock(key: string, token: string): Promise<void> {
+    await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, key, token);
+  }
+
+  /** The ledger's epoch, created when missing (first start, or after a rebuild). */
+  async ensureEpoch(candidate: string): Promise<string> {
+    await this.redis.set(K.epoch, candidate, 'NX');
+    return (await this.redis.get(K.epoch)) ?? candidate;
+  }
+
+  async epoch(): Promise<string | null> {
+    return this.redis.get(K.epoch);
+  }
+
+  async setEpoch(value: string): Promise<void> {
+    await this.redis.set(K.epoch, value);
+  }
+}
+
+function toPosting(h: Record<string, string>): Posting | undefined {
+  if (!h['payment_id']) return undefined;
+  return {
+    paymentId: h['payment_id'],
+    merchantId: h['merchant_id'] ?? '',
+    currency: h['currency'] ?? '',
+    amount: BigInt(h['amount'] ?? '0'),
+    fee: BigInt(h['fee'] ?? '0'),
+    net: BigInt(h['net'] ?? '0'),
+    postedAt: h['posted_at'] ?? '',
+    batchId: h['batch_id'] ?? '',
+    screenedAt: h['screened_at'] ?? '',
+  };
+}
+
+function toBatch(h: Record<string, string>): BatchState | undefined {
+  if (!h['batch_id'] || !h['state']) return undefined;
+  const state = h['state'] === 'closed' ? 'closed' : 'open';
+  const status: BatchStatus = state === 'open' ? 'open' : h['report_jws'] ? 'signed' : h['reported_at'] ? 'reported' : 'closed';
+  const reason = h['close_reason'];
+  return {
+    batchId: h['batch_id'],
+    merchantId: h['merchant_id'] ?? '',
+    currency: h['currency'] ?? '',
+    seq: Number(h['seq'] ?? '1'),
+    windowStart: h['window_start'] ?? '',
+    windowEnd: h['window_end'] ?? '',
+    cursorField: h['cursor_field'] ?? '',
+    state,
+    status,
+    openedAt: h['opened_at'] ?? '',
+    closedAt: h['closed_at'],
+    closeReason: reason === 'cutoff' || reason === 'size' ? reason : undefined,
+    count: Number(h['count'] ?? '0'),
+    gross: BigInt(h['gross'] ?? '0'),
+    fees: BigInt(h['fees'] ?? '0'),
+    net: BigInt(h['net'] ?? '0'),
+    reportedAt: h['reported_at'],
+    signedAt: h['signed_at'],
+    kid: h['kid'],
+    reportJws: h['report_jws'],
+  };
+}
+
+/** The unsigned report of a closed batch: a pure function of its (immutable once closed) state. */
+export function batchReport(batch: BatchState, paymentIds: readonly string[]): SettlementBatchReport {
+  if (batch.state !== 'closed' || !batch.closedAt || !batch.closeReason) throw new Error(`batch ${batch.batchId} is not closed`);
+  const money = (minor: bigint) => ({ minor: minor.toString(), currency: batch.currency });
+  // parsed with the contract: a batch whose state does not make a valid report fails here, not at the consumer
+  return SettlementBatchReportSchema.parse({
+    batch_id: batch.batchId,
+    merchant_id: batch.merchantId,
+    currency: batch.currency,
+    opened_at: batch.openedAt,
+    closed_at: batch.closedAt,
+    close_reason: batch.closeReason,
+    payment_count: batch.count,
+    gross: money(batch.gross),
+    fees: money(batch.fees),
+    net: money(batch.net),
+    payment_ids: [...paymentIds].sort(),
+  });
+}

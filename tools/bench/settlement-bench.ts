@@ -1,0 +1,119 @@
+// Benchmark of the settlement stage alone: consume screened -> verify Payrail's signature -> post (Lua script) ->
+// produce settled. N approved payments for M merchants are signed and published to the screened topic first; then
+// a settlement instance (wired like main.ts, in this process) starts, and the rate is the settled topic's growth
+// between its first and its last posting (start-up and group join excluded). Several runs, each with a fresh
+// Redis key prefix; the JSON has the median as per_s and every run.
+// Usage: npm run bench:settlement -- [--json FILE] [--payments N] [--merchants M] [--runs R]
+// Infrastructure: KAFKA_BROKERS and REDIS_URL when set, else started like npm start (tools/stack Stack).
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { TOPICS } from '@payrail/contracts';
+import { EventProducer, Kafka, createKafka, createRedis, ensureTopics } from '@payrail/messaging';
+import { PaymentFactory, settlementEnv, startSettlement } from '../../apps/settlement/test/fixtures';
+import { deletePrefix, uniquePrefix } from '@payrail/ledger/testing';
+
+interface Args {
+  json?: string;
+  payments: number;
+  merchants: number;
+  runs: number;
+}
+
+function args(argv: string[]): Args {
+  const out: Args = { payments: 20_000, merchants: 200, runs: 3 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') out.json = argv[++i];
+    else if (a === '--payments') out.payments = Number(argv[++i]);
+    else if (a === '--merchants') out.merchants = Number(argv[++i]);
+    else if (a === '--runs') out.runs = Number(argv[++i]);
+    else if (a === '--') continue;
+    else throw new Error(`unknown argument ${String(a)}`);
+  }
+  if (argv.includes('--json') && !out.json) throw new Error('--json needs a file');
+  if (!(out.payments >= 100) || !(out.merchants >= 1) || !(out.runs >= 1)) throw new Error('--payments >= 100, --merchants >= 1, --runs >= 1');
+  return out;
+}
+
+async function settledHigh(kafka: Kafka): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(TOPICS.paymentsSettled.name)).reduce((n, o) => n + Number(o.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function infra(): Promise<{ brokers: string; redisUrl: string; stop: () => Promise<void> }> {
+  if (process.env['KAFKA_BROKERS'] && process.env['REDIS_URL']) return { brokers: process.env['KAFKA_BROKERS'], redisUrl: process.env['REDIS_URL'], stop: async () => undefined };
+  const { Stack } = (await import('../stack/stack.mjs' as string)) as { Stack: new (o: { name: string }) => { startInfra(): Promise<{ kafkaBrokers: string; redisUrl: string }>; stop(): Promise<void> } };
+  const stack = new Stack({ name: 'bench-settlement' });
+  const started = await stack.startInfra();
+  return { brokers: started.kafkaBrokers, redisUrl: started.redisUrl, stop: () => stack.stop() };
+}
+
+async function oneRun(kafka: Kafka, producer: EventProducer, factory: PaymentFactory, env: { brokers: string; redisUrl: string }, a: Args, run: number): Promise<{ per_s: number; postings: number; seconds: number }> {
+  const merchants = Array.from({ length: a.merchants }, (_, i) => `m-bench-${run}-${i}`);
+  const events = Array.from({ length: a.payments }, (_, i) => factory.screened(factory.instruction(merchants[i % merchants.length] ?? 'm', BigInt(100 + (i % 90_000))), 'APPROVE'));
+  for (let i = 0; i < events.length; i += 2_000) {
+    await Promise.all(events.slice(i, i + 2_000).map((e) => producer.publish(TOPICS.paymentsScreened, e, { key: e.merchant_id, correlationId: e.payment_id })));
+  }
+  const prefix = uniquePrefix(`bench-${run}`);
+  const before = await settledHigh(kafka);
+  const { app } = await startSettlement(settlementEnv({ KAFKA_BROKERS: env.brokers, REDIS_URL: env.redisUrl, REDIS_KEY_PREFIX: prefix, SIGNING_JWKS_FILE: factory.publicJwksFile, LOG_LEVEL: 'error', INVARIANT_CHECK_INTERVAL_S: '0' }));
+  let t0 = 0;
+  let n0 = 0;
+  let last = before;
+  const deadline = Date.now() + 600_000;
+  while (last - before < a.payments && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    last = await settledHigh(kafka);
+    if (t0 === 0 && last > before) {
+      t0 = Date.now();
+      n0 = last - before;
+    }
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  await app.close();
+  const redis = createRedis({ url: env.redisUrl, keyPrefix: '' }, 'bench-cleanup');
+  await redis.connect();
+  await deletePrefix(redis, prefix);
+  await redis.quit();
+  const postings = last - before - n0;
+  return { per_s: Math.round(postings / seconds), postings: last - before, seconds: Math.round(seconds * 100) / 100 };
+}
+
+async function main(): Promise<void> {
+  const a = args(process.argv.slice(2));
+  const env = await infra();
+  try {
+    const kafka = createKafka({ brokers: env.brokers.split(','), clientId: 'settlement-bench', ssl: false }, { warn: () => undefined, error: () => undefined });
+    await ensureTopics(kafka);
+    const producer = new EventProducer(kafka, { source: 'payrail/bench', maxBatchMessages: 1_000 });
+    await producer.connect();
+    const factory = await PaymentFactory.create();
+    const runs = [];
+    for (let r = 0; r < a.runs; r++) {
+      const result = await oneRun(kafka, producer, factory, env, a, r);
+      runs.push(result);
+      process.stdout.write(`run ${r + 1}/${a.runs}: ${result.per_s} postings/s (${result.postings} postings, ${result.seconds} s)\n`);
+    }
+    await producer.disconnect();
+    const sorted = runs.map((x) => x.per_s).sort((x, y) => x - y);
+    const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+    const summary = { per_s: median, runs, payments: a.payments, merchants: a.merchants, cpus: cpus().length, node: process.version };
+    process.stdout.write(`settlement stage: median ${median} postings/s over ${a.runs} runs (min ${sorted[0]}, max ${sorted[sorted.length - 1]}); ${a.payments} payments, ${a.merchants} merchants, ${cpus().length} CPUs, Node ${process.version}\n`);
+    if (a.json) writeFileSync(a.json, `${JSON.stringify(summary, null, 2)}\n`);
+  } finally {
+    await env.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
