@@ -304,7 +304,7 @@ async function main(): Promise<void> {
   const stack = new Stack({ name: 'bench' });
   stack.installSignalHandlers();
   try {
-    await stack.up({ preferWellKnown: false });
+    await stack.up({ preferWellKnown: false, withConsole: false }); // the console would take CPU from the services measured
     const ingestPort = stack.ports['ingest'];
     if (!ingestPort) throw new Error('ingest has no port');
     const ingestUrl = `http://127.0.0.1:${ingestPort}`;

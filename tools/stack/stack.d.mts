@@ -40,8 +40,9 @@ export class Stack {
   serviceEnv(name: string): Record<string, string>;
   startService(name: string, options?: { instance?: string; extraEnv?: Record<string, string> }): Promise<ServiceEntry>;
   waitReady(entry: ServiceEntry, timeoutMs?: number): Promise<void>;
-  startServices(): Promise<void>;
-  up(options?: { preferWellKnown?: boolean }): Promise<void>;
+  /** Starts the four services and, unless withConsole is false, the operator console. */
+  startServices(options?: { withConsole?: boolean }): Promise<void>;
+  up(options?: { preferWellKnown?: boolean; withConsole?: boolean }): Promise<void>;
   stopService(instance: string, signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   stop(): Promise<void>;
 }

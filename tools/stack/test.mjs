@@ -2,12 +2,14 @@
 //   static       lint (module boundaries), type-check and build of every project
 //   unit         each project's *.spec.ts (no I/O)
 //   integration  *.int-spec.ts against the real Kafka broker and Redis started here
-//   e2e          *.e2e-spec.ts against the four services running as separate processes
+//   e2e          *.e2e-spec.ts against the four services and the console running as separate processes (the
+//                console's browser test drives Debian's chromium, installed here when missing)
 // Prints each runner's summary and a last line "N passed, N failed"; exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { log } from '../../deploy/local/process-utils.mjs';
+import { ensureChromium } from './chromium.mjs';
 import { Stack, repoRoot } from './stack.mjs';
 
 const ALL = ['static', 'unit', 'integration', 'e2e'];
@@ -38,6 +40,7 @@ export async function runTests({ layers }) {
       jestLayer('integration', ['-c', 'jest.integration.config.cjs'], { ...NX_ENV, ...stack.infraEnv(), PAYRAIL_TEST_RUN_DIR: stack.runDir }, totals, failures);
     }
     if (selected.includes('e2e')) {
+      const chromium = ensureChromium();
       await stack.allocatePorts({ preferWellKnown: false });
       await stack.startServices();
       const env = {
@@ -46,6 +49,7 @@ export async function runTests({ layers }) {
         PAYRAIL_TEST_RUN_DIR: stack.runDir,
         PAYRAIL_KEYS_JSON: JSON.stringify(stack.keys),
         PAYRAIL_PORTS_JSON: JSON.stringify(stack.ports),
+        PAYRAIL_CHROMIUM: chromium,
       };
       jestLayer('e2e', ['-c', 'jest.e2e.config.cjs'], env, totals, failures);
     }

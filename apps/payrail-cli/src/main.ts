@@ -1,11 +1,13 @@
 // payrail: the operators' command line.
 //   payrail dev-setup --dir DIR      development keys and demo upstreams (prints their paths as JSON)
 //   payrail topics ensure            creates every topic of the contracts catalogue that is missing
+//   payrail console-password         reads a password on stdin, prints its scrypt hash for the console's users file
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { envList, parseEnv } from '@payrail/config';
 import { createKafka, ensureTopics, kafkaConnectionFromEnv, kafkaEnvFragment } from '@payrail/messaging';
 import { z } from 'zod';
+import { hashPassword } from '@payrail/crypto';
 import { devSetup } from './dev-setup';
 
 async function main(argv: string[]): Promise<number> {
@@ -23,7 +25,14 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`topics created: ${created.length === 0 ? 'none (all exist)' : created.join(', ')}\n`);
     return 0;
   }
-  process.stderr.write('usage: payrail dev-setup --dir DIR | payrail topics ensure [--replication N]\n');
+  if (command === 'console-password') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    process.stdout.write(`${await hashPassword(password)}\n`);
+    return 0;
+  }
+  process.stderr.write('usage: payrail dev-setup --dir DIR | payrail topics ensure [--replication N] | payrail console-password < password\n');
   return 2;
 }
 

@@ -7,3 +7,5 @@ export * from './lib/kafka/batch-consumer';
 export * from './lib/redis/redis.config';
 export * from './lib/redis/redis-client';
 export * from './lib/redis/redis-replay-store';
+export * from './lib/kafka/topic-observer';
+export * from './lib/kafka/consumer-lag';
