@@ -10,8 +10,6 @@ import {
 } from '@payrail/messaging';
 import { ConsoleUser, loadUsersFile } from './auth/operator-directory';
 
-const STAGES = ['ingest', 'signing', 'fraud-check', 'settlement'] as const;
-
 /** `name=url,name=url`: the services whose /health/ready the console shows. */
 const healthUrls = z
   .string()
@@ -66,8 +64,6 @@ export interface ConsoleConfig extends ServiceSettings {
   fraudAdmin: { url: string; token: string } | undefined;
   settlement: { url: string; token: string | undefined } | undefined;
 }
-
-export const CONSOLE_STAGES = STAGES;
 
 export function loadConsoleConfig(env: Env = process.env): ConsoleConfig {
   const e = parseEnv(ConsoleEnvSchema, env);

@@ -188,6 +188,7 @@ function renderFraud(fraud) {
 
 function renderReviews(reviews) {
   $('reviews-total').textContent = reviews.total;
+  $('reviews-total').className = `count ${reviews.total > 0 ? '' : 'zero'}`;
   const canAct = session?.can_act && reviews.can_decide;
   const more = reviews.total > Math.min(10, reviews.items.length) ? ` Showing the oldest ${Math.min(10, reviews.items.length)} of ${reviews.total}.` : '';
   $('reviews-source').textContent = `Source: ${reviews.source}.${more}${reviews.error ? ` ${reviews.error}` : ''}${session?.can_act ? '' : ' Viewers cannot decide.'}`;
@@ -255,7 +256,7 @@ function renderDeadLetters(snapshot) {
         {},
         el('td', { text: time(d.dead_lettered_at) }),
         el('td', { text: STAGE_TITLES[d.stage] }),
-        el('td', { title: d.error_message ?? '' }, el('code', { text: d.error_class ?? '?' }), ` ${(d.error_message ?? '').slice(0, 60)}`),
+        el('td', { class: 'why', title: d.error_message ?? '' }, el('code', { text: d.error_class ?? '?' }), ` ${d.error_message ?? ''}`),
         el('td', { title: d.ref }, el('code', { text: d.original_topic ? `${d.original_topic.replace('payrail.', '')}/${d.original_partition}/${d.original_offset}` : '?' })),
         el('td', {}, el('button', { type: 'button', disabled: !canReplay, onclick: (e) => replay(d.ref, e.currentTarget), text: 'Replay' })),
       ),
@@ -285,7 +286,10 @@ function renderKeys(keys) {
 }
 
 function renderAlerts(alerts) {
-  fill($('alerts-body'), alerts.recent.map((a) => el('tr', {}, el('td', { text: time(a.raised_at) }), el('td', {}, el('span', { class: 'pill p-decline', text: a.alert })), el('td', { text: a.service }), el('td', { text: a.detail }))), 'No security alert. Good.');
+  const total = sum(Object.values(alerts.counts));
+  $('alerts-total').textContent = total;
+  $('alerts-total').className = `count ${total > 0 ? 'alert' : 'zero'}`;
+  fill($('alerts-body'), alerts.recent.slice(0, 8).map((a) => el('tr', {}, el('td', { text: time(a.raised_at) }), el('td', {}, el('span', { class: 'pill p-decline', text: a.alert })), el('td', { text: a.service }), el('td', { class: 'why', title: a.detail, text: a.detail }))), 'No security alert. Good.');
 }
 
 function renderAudit(audit) {

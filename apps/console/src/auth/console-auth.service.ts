@@ -26,7 +26,9 @@ export class ConsoleAuth {
   private readonly tokens: SessionTokens;
   private readonly store: RedisSessionStore;
   private readonly directory: OperatorDirectory;
+  /** Per username and address; and per username from anywhere (addresses behind a proxy can be varied). */
   private readonly throttle = new LoginThrottle();
+  private readonly userThrottle = new LoginThrottle(20);
 
   constructor(
     @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
@@ -42,7 +44,7 @@ export class ConsoleAuth {
     const who = UsernameSchema.safeParse(username).success ? username : '(not a username)';
     const record = (outcome: string, role: Operator['role'] | 'none') =>
       this.audit.record({ request_id: randomUUID(), at: new Date().toISOString(), operator: who, role, action: 'session.sign-in', target: 'session', outcome, address });
-    const retryAfterS = this.throttle.retryAfterS(who, address);
+    const retryAfterS = Math.max(this.throttle.retryAfterS(who, address), this.userThrottle.retryAfterS(who, '*'));
     if (retryAfterS > 0) {
       await record('throttled', 'none');
       return { kind: 'THROTTLED', retryAfterS };
@@ -50,6 +52,7 @@ export class ConsoleAuth {
     const operator = who === username ? await this.directory.authenticate(username, password) : undefined;
     if (!operator) {
       this.throttle.failed(who, address);
+      this.userThrottle.failed(who, '*');
       await record('denied', 'none');
       return { kind: 'DENIED' };
     }
@@ -71,6 +74,11 @@ export class ConsoleAuth {
     const stored = await this.store.touch(this.tokens.storageKey(id));
     if (!stored) return undefined;
     return { id, operator: { username: stored.username, role: stored.role }, csrfToken: this.tokens.csrfToken(id) };
+  }
+
+  /** Whether a session is still signed in (an open page's live stream ends when it is not). */
+  async alive(session: ConsoleSession): Promise<boolean> {
+    return this.store.exists(this.tokens.storageKey(session.id));
   }
 
   csrfValid(session: ConsoleSession, presented: string | undefined): boolean {

@@ -33,6 +33,11 @@ export class RedisSessionStore {
     return { username: found['username'], role, createdAt: found['created_at'] ?? '' };
   }
 
+  /** Whether the session still exists (without restarting its idle time-out). */
+  async exists(storageKey: string): Promise<boolean> {
+    return (await this.redis.exists(sessionKey(storageKey))) === 1;
+  }
+
   async destroy(storageKey: string): Promise<void> {
     await this.redis.del(sessionKey(storageKey));
   }
