@@ -1,46 +1,144 @@
-// docker-compose.yml cannot run here (no Docker engine): this test keeps it true to the code instead. Every
-// service the compose file runs must set exactly variables its config schema reads, cover every required one,
-// and publish the port its HTTP_PORT says.
-import { readFileSync } from 'node:fs';
+// docker-compose.yml cannot run here (no Docker engine): this test keeps it true to the code and hardened instead.
+// Every service sets only variables its config reads and every required one, publishes the port its HTTP_PORT
+// says, gets its keys as compose secrets, runs read-only without capabilities, and starts after what it needs.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { z } from 'zod';
-import { IngestEnvSchema } from '../apps/ingest/src/config';
-import { SigningEnvSchema } from '../apps/signing/src/config';
-import { FraudCheckEnvSchema } from '../apps/fraud-check/src/config';
-import { SettlementEnvSchema } from '../apps/settlement/src/config';
+import type { ServiceName } from '@payrail/contracts';
+import { JWKS_ROUTE, SERVICE_NAMES, keyFileVariables, knownVariables, loadConfigFrom, oneOfRequired, repoRoot, requiredVariables, secretVariables } from './service-facts';
 
-type ComposeService = { environment?: Record<string, unknown>; ports?: string[]; depends_on?: Record<string, { condition: string }>; image?: string; healthcheck?: unknown };
-const compose = parse(readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
+interface ComposeService {
+  image?: string;
+  build?: { context: string; args?: Record<string, string> };
+  command?: string[];
+  environment?: Record<string, unknown>;
+  ports?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test?: string[]; disable?: boolean };
+  secrets?: string[];
+  volumes?: string[];
+  read_only?: boolean;
+  tmpfs?: string[];
+  cap_drop?: string[];
+  security_opt?: string[];
+  user?: string;
+}
 
-// variables read outside the zod object (secrets given directly or as *_FILE)
-const SECRET_VARS: Record<string, string[]> = { ingest: ['FINGERPRINT_KEY_FILE'], signing: [], 'fraud-check': [], settlement: [] };
-const SCHEMAS: Record<string, z.ZodObject> = { ingest: IngestEnvSchema, signing: SigningEnvSchema, 'fraud-check': FraudCheckEnvSchema, settlement: SettlementEnvSchema };
+const composeText = readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8');
+const compose = parse(composeText, { merge: true }) as { services: Record<string, ComposeService>; secrets: Record<string, { file: string }> };
+
+function service(name: string): ComposeService {
+  const s = compose.services[name];
+  if (!s) throw new Error(`docker-compose.yml has no service ${name}`);
+  return s;
+}
+
+/** Compose's interpolation with nothing set: ${X:-default} gives the default, ${X:?err} a stand-in (compose would stop). */
+function interpolate(value: string): string {
+  return value.replace(/\$\{([A-Z0-9_]+)(?:(:?-)([^}]*)|(:?\?)([^}]*))?\}/g, (_m, _name: string, dash?: string, fallback?: string, need?: string) =>
+    dash ? (fallback ?? '') : need ? '/set/by/operator' : '',
+  );
+}
+
+const env = (name: string): Record<string, string> =>
+  Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([k, v]) => [k, interpolate(String(v))]));
 
 describe('docker-compose.yml', () => {
-  it.each(Object.keys(SCHEMAS))('%s sets only variables its config reads, and every required one', (name) => {
-    const service = compose.services[name];
-    expect(service).toBeDefined();
-    const env = Object.keys(service?.environment ?? {});
-    const schema = SCHEMAS[name];
-    if (!schema) throw new Error(name);
-    const known = new Set([...Object.keys(schema.shape), ...(SECRET_VARS[name] ?? [])]);
-    expect(env.filter((v) => !known.has(v))).toEqual([]);
-    const required = Object.entries(schema.shape).filter(([, s]) => !(s as z.ZodType).safeParse(undefined).success).map(([k]) => k);
-    const oneOf = ['SIGNING_JWKS_URL', 'SIGNING_JWKS_FILE'];
-    expect(required.filter((v) => !env.includes(v) && !oneOf.includes(v))).toEqual([]);
-    const port = String(service?.environment?.['HTTP_PORT']);
-    expect(service?.ports).toContain(`${port}:${port}`);
+  it.each(SERVICE_NAMES)('%s sets only variables its config reads, and every required one', (name: ServiceName) => {
+    const vars = Object.keys(env(name));
+    const known = knownVariables(name);
+    expect(vars.filter((v) => !known.has(v))).toEqual([]);
+    expect(requiredVariables(name).filter((v) => !vars.includes(v))).toEqual([]);
+    for (const group of oneOfRequired(name)) expect(group.filter((v) => vars.includes(v)).length).toBe(1);
+    // a secret variable is given as *_FILE (a compose secret), never as its value
+    for (const secret of secretVariables(name)) expect(vars).not.toContain(secret);
   });
 
-  it('pins the Kafka image, runs KRaft, and starts services only after healthy dependencies', () => {
-    expect(compose.services['kafka']?.image).toMatch(/^apache\/kafka:\d+\.\d+\.\d+$/);
-    expect(compose.services['kafka']?.environment?.['KAFKA_PROCESS_ROLES']).toBe('broker,controller');
-    for (const name of Object.keys(SCHEMAS)) {
-      const deps = compose.services[name]?.depends_on ?? {};
-      expect(Object.values(deps).every((d) => d.condition === 'service_healthy' || d.condition === 'service_completed_successfully')).toBe(true);
+  it.each(SERVICE_NAMES)("%s: the app's own config loader accepts the environment compose gives it", (name: ServiceName) => {
+    expect(() => loadConfigFrom(name, env(name))).not.toThrow();
+  });
+
+  it.each(SERVICE_NAMES)('%s publishes its HTTP_PORT: ingest to the network, the others on loopback only', (name: ServiceName) => {
+    const port = env(name)['HTTP_PORT'];
+    expect(port).toMatch(/^\d+$/);
+    expect(service(name).ports).toEqual([name === 'ingest' ? `${port}:${port}` : `127.0.0.1:${port}:${port}`]);
+  });
+
+  it.each(SERVICE_NAMES)('%s reads every *_FILE from a compose secret it is given, backed by a required PAYRAIL_KEYS_DIR', (name: ServiceName) => {
+    const keyFiles = keyFileVariables(name);
+    const fileVars = Object.entries(env(name)).filter(([k]) => keyFiles.includes(k));
+    for (const [variable, path] of fileVars) {
+      const secret = /^\/run\/secrets\/([a-z_]+)$/.exec(path)?.[1];
+      expect({ variable, secret }).toEqual({ variable, secret: expect.any(String) });
+      expect(service(name).secrets).toContain(secret);
+      expect(compose.secrets[secret as string]?.file).toMatch(/^\$\{PAYRAIL_KEYS_DIR:\?[^}]*\}\//);
     }
-    expect(compose.services['kafka']?.healthcheck).toBeDefined();
-    expect(compose.services['redis']?.healthcheck).toBeDefined();
+    for (const secret of service(name).secrets ?? []) expect(Object.values(env(name))).toContain(`/run/secrets/${secret}`);
+  });
+
+  it('fails loudly when PAYRAIL_KEYS_DIR is missing: every use is ${PAYRAIL_KEYS_DIR:?...}', () => {
+    const uses = [...composeText.matchAll(/\$\{PAYRAIL_KEYS_DIR([^}]*)\}/g)].map((m) => m[1] ?? '');
+    expect(uses.length).toBeGreaterThan(0);
+    expect(uses.filter((u) => !u.startsWith(':?'))).toEqual([]);
+  });
+
+  it.each([...SERVICE_NAMES, 'topics', 'redis'])('%s runs hardened: read-only root, tmpfs /tmp, no capabilities, no new privileges', (name) => {
+    const s = service(name);
+    expect(s.read_only).toBe(true);
+    expect(s.tmpfs?.some((t) => t.startsWith('/tmp'))).toBe(true);
+    expect(s.cap_drop).toEqual(['ALL']);
+    expect(s.security_opt).toContain('no-new-privileges:true');
+  });
+
+  it('drops every capability of the Kafka broker too, and runs Redis as its own user without persistence', () => {
+    expect(service('kafka').cap_drop).toEqual(['ALL']);
+    expect(service('kafka').security_opt).toContain('no-new-privileges:true');
+    expect(service('redis').user).toBe('redis');
+    expect(service('redis').command).toEqual(expect.arrayContaining(['--save', '', '--appendonly', 'no']));
+  });
+
+  it('pins the Kafka image (the same one the test stack uses with Docker) and runs it in KRaft mode', () => {
+    const image = service('kafka').image;
+    expect(image).toMatch(/^apache\/kafka:\d+\.\d+\.\d+$/);
+    expect(readFileSync(join(repoRoot, 'tools/stack/stack.mjs'), 'utf8')).toContain(`'${image}'`);
+    expect(env('kafka')['KAFKA_PROCESS_ROLES']).toBe('broker,controller');
+    expect(env('kafka')['KAFKA_AUTO_CREATE_TOPICS_ENABLE']).toBe('false');
+    expect(service('redis').image).toMatch(/^redis:\d+\.\d+(\.\d+)?-alpine$/);
+  });
+
+  it('builds each service from the one Dockerfile with APP set to its name', () => {
+    for (const name of SERVICE_NAMES) {
+      expect(service(name).build?.args?.['APP']).toBe(name);
+      expect(service(name).image).toMatch(new RegExp(`^payrail/${name}:`));
+    }
+    expect(service('topics').build?.args?.['APP']).toBe('payrail-cli');
+  });
+
+  it('creates the topics with payrail-cli before any service starts, and starts services only after healthy dependencies', () => {
+    expect(service('topics').command).toEqual(['node', 'main.js', 'topics', 'ensure', '--replication', '1']);
+    expect(service('topics').depends_on).toEqual({ kafka: { condition: 'service_healthy' } });
+    expect(service('signing').depends_on).toEqual({ kafka: { condition: 'service_healthy' }, topics: { condition: 'service_completed_successfully' } });
+    for (const name of ['ingest', 'fraud-check', 'settlement']) {
+      expect(service(name).depends_on?.['signing']).toEqual({ condition: 'service_healthy' });
+      expect(service(name).depends_on?.['redis']).toEqual({ condition: 'service_healthy' });
+    }
+    for (const name of SERVICE_NAMES) {
+      const conditions = Object.values(service(name).depends_on ?? {}).map((d) => d.condition);
+      expect(conditions.every((c) => c === 'service_healthy' || c === 'service_completed_successfully')).toBe(true);
+    }
+  });
+
+  it('has a healthcheck on Kafka, Redis and every service (the image\'s readiness check)', () => {
+    for (const name of ['kafka', 'redis', ...SERVICE_NAMES]) expect(service(name).healthcheck?.test?.length).toBeGreaterThan(0);
+    for (const name of SERVICE_NAMES) expect(service(name).healthcheck?.test).toEqual(['CMD', 'node', '/app/healthcheck.cjs']);
+    expect(service('topics').healthcheck?.disable).toBe(true);
+  });
+
+  it("points fraud-check and settlement at signing's real JWKS route, and fraud-check at the rule set baked into its image", () => {
+    const signingPort = env('signing')['HTTP_PORT'];
+    for (const name of ['fraud-check', 'settlement']) expect(env(name)['SIGNING_JWKS_URL']).toBe(`http://signing:${signingPort}${JWKS_ROUTE}`);
+    // the Dockerfile copies apps/<APP>/rules to /app/rules
+    expect(env('fraud-check')['RULES_FILE']).toBe('/app/rules/ruleset.json');
+    expect(existsSync(join(repoRoot, 'apps/fraud-check/rules/ruleset.json'))).toBe(true);
   });
 });

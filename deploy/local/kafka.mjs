@@ -130,26 +130,41 @@ export async function startKafka(opts) {
   const format = spawnSync('java', formatArgs, { encoding: 'utf8' });
   if (format.status !== 0) throw new Error(`kafka storage format failed: ${format.stderr || format.stdout}`);
 
-  const out = openSync(join(runDir, 'kafka.stdout.log'), 'a');
-  const child = spawn('java', [...jvm, '-cp', classpath, 'kafka.Kafka', propsFile], {
-    stdio: ['ignore', out, out],
-    detached: true, // own process group: Ctrl-C in the terminal reaches us, and we stop it in order
-  });
-  child.unref();
   const bootstrap = `127.0.0.1:${port}`;
-  try {
-    await waitForPort(port, { timeoutMs: 90_000, process: child, what: `Kafka ${version} broker` });
-  } catch (err) {
-    try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
-    throw new Error(`${err.message}\n--- last lines of ${logFile} ---\n${tail(logFile)}`);
-  }
-  return {
-    pid: child.pid,
+  const launch = async () => {
+    const out = openSync(join(runDir, 'kafka.stdout.log'), 'a');
+    const child = spawn('java', [...jvm, '-cp', classpath, 'kafka.Kafka', propsFile], {
+      stdio: ['ignore', out, out],
+      detached: true, // own process group: Ctrl-C in the terminal reaches us, and we stop it in order
+    });
+    child.unref();
+    try {
+      await waitForPort(port, { timeoutMs: 90_000, process: child, what: `Kafka ${version} broker` });
+    } catch (err) {
+      try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      throw new Error(`${err.message}\n--- last lines of ${logFile} ---\n${tail(logFile)}`);
+    }
+    return child.pid;
+  };
+  const broker = {
+    pid: await launch(),
     bootstrap,
     logFile,
     version,
-    stop: () => stopProcess(child.pid, 20_000),
+    stop: () => stopProcess(broker.pid, 20_000),
+    /** Stops the broker (SIGTERM, or SIGKILL when `kill`) and starts it again on the same storage and port. */
+    restart: async ({ kill = false } = {}) => {
+      if (kill) {
+        try { process.kill(broker.pid, 'SIGKILL'); } catch { /* gone */ }
+        await waitForExit(broker.pid, 10_000);
+      } else {
+        await stopProcess(broker.pid, 20_000);
+      }
+      broker.pid = await launch();
+      return broker.pid;
+    },
   };
+  return broker;
 }
 
 export async function stopProcess(pid, graceMs) {

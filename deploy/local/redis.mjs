@@ -60,25 +60,35 @@ export async function ensureRedis({ runDir, url = process.env.REDIS_URL, allowDe
   const dir = join(runDir, 'redis');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const child = spawn(
-    'redis-server',
-    ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', join(dir, 'redis.log')],
-    { stdio: 'ignore', detached: true },
-  );
-  child.unref();
-  await waitForPort(port, { timeoutMs: 15_000, process: child, what: 'redis-server' });
-  const started = `redis://127.0.0.1:${port}`;
-  return {
-    url: started,
+  const launch = async () => {
+    const child = spawn(
+      'redis-server',
+      ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', join(dir, 'redis.log')],
+      { stdio: 'ignore', detached: true },
+    );
+    child.unref();
+    await waitForPort(port, { timeoutMs: 15_000, process: child, what: 'redis-server' });
+    return child.pid;
+  };
+  const stopPid = async (pid, signal) => {
+    try { process.kill(pid, signal); } catch { return; }
+    if (!(await waitForExit(pid, 5000))) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  };
+  const server = {
+    url: `redis://127.0.0.1:${port}`,
     started: true,
-    pid: child.pid,
-    stop: async () => {
-      try { process.kill(child.pid, 'SIGTERM'); } catch { return; }
-      if (!(await waitForExit(child.pid, 5000))) {
-        try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ }
-      }
+    pid: await launch(),
+    stop: () => stopPid(server.pid, 'SIGTERM'),
+    /** Kills the server and starts an empty one on the same port: what a Redis without persistence does after a crash. */
+    restart: async () => {
+      await stopPid(server.pid, 'SIGKILL');
+      server.pid = await launch();
+      return server.pid;
     },
   };
+  return server;
 }
 
 export function redact(url) {

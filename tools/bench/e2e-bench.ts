@@ -8,21 +8,16 @@
 // loop of `concurrency` upstream connections; steady window after the warm-up), (3) drain: every accepted payment
 // must reach a final state (settled, declined, or in review), (4) a raw kafkajs single-hop baseline with the same
 // message size on the same broker. Writes the JSON, a markdown summary and SVG charts into bench/results/.
-import { randomUUID } from 'node:crypto';
-import { Agent, request } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
 import { TOPICS } from '@payrail/contracts';
-import { UpstreamClient, demoPayment, prng } from '@payrail/upstream-sdk';
-import { PerSecondSeries, ProcessSample, lineChartSvg, percentile, round, sampleProcess } from './lib/measure';
+import { Pipeline, Submitter, drain, fixedRate, maxRate, observe, prepare } from './lib/load';
+import { ProcessSample, lineChartSvg, percentile, round, sampleProcess } from './lib/measure';
 import { rawSingleHop } from './lib/raw-kafka';
 import type { Stack as StackType } from '../stack/stack.mjs';
 
-
-const UPSTREAMS = ['psp-alpha', 'bank-beta', 'shop-gamma'];
 
 interface Options {
   json: string;
@@ -57,198 +52,6 @@ function options(): Options {
   };
   for (const [k, v] of Object.entries(o)) if (typeof v === 'number' && !(v > 0)) throw new Error(`--${k} must be a positive number`);
   return o;
-}
-
-/** One request as an upstream sends it; duplicates re-send an earlier request, replays re-use its JWS. */
-interface Prepared {
-  jws: string;
-  idempotencyKey: string;
-  kind: 'new' | 'duplicate' | 'replay';
-}
-
-interface Outcome {
-  submittedAt: number;
-  acceptedAt?: number;
-  finalAt?: number;
-  finalState?: 'settled' | 'declined' | 'in_review';
-  settledCount: number;
-}
-
-class Pipeline {
-  readonly outcomes = new Map<string, Outcome>();
-  readonly early = new Map<string, { at: number; state: Outcome['finalState']; settled: boolean }[]>();
-  readonly accepted: PerSecondSeries;
-  readonly completed: PerSecondSeries;
-  readonly responses = { accepted: 0, idempotent_replays: 0, refused_replays: 0, other: 0, errors: 0 };
-  readonly unexpected: Record<string, number> = {};
-
-  constructor(readonly origin: number) {
-    this.accepted = new PerSecondSeries(origin);
-    this.completed = new PerSecondSeries(origin);
-  }
-
-  onAccepted(paymentId: string, submittedAt: number, at: number, kind: Prepared['kind']): void {
-    if (kind === 'duplicate' || this.outcomes.has(paymentId)) {
-      this.responses.idempotent_replays++;
-      return;
-    }
-    this.responses.accepted++;
-    const outcome: Outcome = { submittedAt, acceptedAt: at, settledCount: 0 };
-    this.outcomes.set(paymentId, outcome);
-    this.accepted.add(at);
-    for (const e of this.early.get(paymentId) ?? []) this.onFinal(paymentId, e.at, e.state, e.settled);
-    this.early.delete(paymentId);
-  }
-
-  onFinal(paymentId: string, at: number, state: Outcome['finalState'], settled: boolean): void {
-    const outcome = this.outcomes.get(paymentId);
-    if (!outcome) {
-      const list = this.early.get(paymentId) ?? [];
-      list.push({ at, state, settled });
-      this.early.set(paymentId, list);
-      return;
-    }
-    if (settled) outcome.settledCount++;
-    if (outcome.finalAt !== undefined) return;
-    outcome.finalAt = at;
-    outcome.finalState = state;
-    this.completed.add(at, at - outcome.submittedAt);
-  }
-
-  pending(): number {
-    let n = 0;
-    for (const o of this.outcomes.values()) if (o.finalAt === undefined) n++;
-    return n;
-  }
-}
-
-/** Watches the screened and settled topics from their current end; a payment is final when settled, declined or held for review. */
-async function observe(brokers: string, pipeline: Pipeline): Promise<() => Promise<void>> {
-  const kafka = new Kafka({ clientId: 'payrail-bench-observer', brokers: [brokers], logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `payrail-bench-${randomUUID()}`, maxWaitTimeInMs: 20, sessionTimeout: 30_000 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [TOPICS.paymentsScreened.name, TOPICS.paymentsSettled.name], fromBeginning: false });
-  const joined = new Promise<void>((resolveJoin) => consumer.on(consumer.events.GROUP_JOIN, () => resolveJoin()));
-  await consumer.run({
-    partitionsConsumedConcurrently: 4,
-    eachBatch: async ({ batch }) => {
-      const at = Date.now();
-      const settledTopic = batch.topic === TOPICS.paymentsSettled.name;
-      for (const message of batch.messages) {
-        if (!message.value) continue;
-        const data = JSON.parse(message.value.toString('utf8')) as { payment_id?: string; decision?: string };
-        if (!data.payment_id) continue;
-        if (settledTopic) pipeline.onFinal(data.payment_id, at, 'settled', true);
-        else if (data.decision === 'DECLINE') pipeline.onFinal(data.payment_id, at, 'declined', false);
-        else if (data.decision === 'REVIEW') pipeline.onFinal(data.payment_id, at, 'in_review', false);
-      }
-    },
-  });
-  await joined;
-  return () => consumer.disconnect();
-}
-
-/** Pre-signs payments from the demo upstreams: realistic mix, a share that trips fraud rules, some duplicates and replays. */
-async function prepare(keysDir: string, ingestUrl: string, count: number, seed: number): Promise<Prepared[]> {
-  const clients = await Promise.all(UPSTREAMS.map((id) => UpstreamClient.open(id, join(keysDir, id, 'private.jwks.json'), ingestUrl)));
-  const random = prng(seed);
-  const out: Prepared[] = [];
-  for (let i = 0; i < count; i++) {
-    const roll = random();
-    const earlier = out.length > 100 ? out[out.length - 1 - Math.floor(random() * 100)] : undefined;
-    if (earlier && earlier.kind === 'new' && roll < 0.03) {
-      out.push({ jws: earlier.jws, idempotencyKey: earlier.idempotencyKey, kind: 'duplicate' });
-    } else if (earlier && earlier.kind === 'new' && roll < 0.04) {
-      out.push({ jws: earlier.jws, idempotencyKey: randomUUID(), kind: 'replay' });
-    } else {
-      const client = clients[i % clients.length];
-      if (!client) throw new Error('no upstream clients');
-      out.push({ jws: client.signPayment(demoPayment(i, random).payment), idempotencyKey: randomUUID(), kind: 'new' });
-    }
-  }
-  return out;
-}
-
-class Submitter {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 512 });
-  inflight = 0;
-  constructor(private readonly port: number, private readonly pipeline: Pipeline) {}
-
-  submit(p: Prepared): Promise<void> {
-    this.inflight++;
-    const submittedAt = Date.now();
-    return new Promise<void>((done) => {
-      const req = request(
-        { host: '127.0.0.1', port: this.port, method: 'POST', path: '/v1/payments', agent: this.agent, headers: { 'content-type': 'application/jose', 'idempotency-key': p.idempotencyKey, 'content-length': Buffer.byteLength(p.jws) } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            this.inflight--;
-            const at = Date.now();
-            const status = res.statusCode ?? 0;
-            let body: { payment_id?: string; type?: string } = {};
-            try {
-              body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
-            } catch {
-              /* counted below */
-            }
-            if ((status === 202 || status === 200) && body.payment_id) this.pipeline.onAccepted(body.payment_id, submittedAt, at, p.kind);
-            else if (p.kind === 'replay' && status >= 400 && status < 500) this.pipeline.responses.refused_replays++;
-            else {
-              this.pipeline.responses.other++;
-              const why = `${p.kind}:${status}:${basename(body.type ?? 'no-body')}`;
-              this.pipeline.unexpected[why] = (this.pipeline.unexpected[why] ?? 0) + 1;
-            }
-            done();
-          });
-        },
-      );
-      req.on('error', () => {
-        this.inflight--;
-        this.pipeline.responses.errors++;
-        done();
-      });
-      req.end(p.jws);
-    });
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Open loop: `rate` requests per second for `seconds`, whatever the answers' latency (capped in-flight). */
-async function fixedRate(submitter: Submitter, queue: Prepared[], rate: number, seconds: number): Promise<number> {
-  const start = Date.now();
-  let sent = 0;
-  const total = Math.min(queue.length, Math.round(rate * seconds));
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((Date.now() - start) / 1000) * rate));
-    while (sent < due && submitter.inflight < 4_000) {
-      const p = queue[sent++];
-      if (p) void submitter.submit(p);
-    }
-    await sleep(2);
-  }
-  while (submitter.inflight > 0) await sleep(5);
-  return sent;
-}
-
-/** Closed loop: `concurrency` connections, each sending its next request when the previous one answers. */
-async function maxRate(submitter: Submitter, queue: Prepared[], concurrency: number, seconds: number): Promise<number> {
-  const end = Date.now() + seconds * 1000;
-  let next = 0;
-  const worker = async () => {
-    while (Date.now() < end && next < queue.length) {
-      const p = queue[next++];
-      if (p) await submitter.submit(p);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return next;
 }
 
 interface PhaseResult {
@@ -304,7 +107,7 @@ async function main(): Promise<void> {
   const stack = new Stack({ name: 'bench' });
   stack.installSignalHandlers();
   try {
-    await stack.up({ preferWellKnown: false, withConsole: false }); // the console would take CPU from the services measured
+    await stack.up({ preferWellKnown: false });
     const ingestPort = stack.ports['ingest'];
     if (!ingestPort) throw new Error('ingest has no port');
     const ingestUrl = `http://127.0.0.1:${ingestPort}`;
@@ -376,12 +179,6 @@ async function main(): Promise<void> {
   } finally {
     await stack.stop();
   }
-}
-
-async function drain(pipeline: Pipeline, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  while (pipeline.pending() > 0 && Date.now() < deadline) await sleep(250);
-  return pipeline.pending();
 }
 
 function writeReport(jsonFile: string, result: Record<string, unknown> & { e2e_per_s: number }, pipeline: Pipeline): void {

@@ -6,8 +6,9 @@
 //   node tools/stack/cli.mjs start [--once --payments N --summary FILE]
 //   node tools/stack/cli.mjs test
 //   node tools/stack/cli.mjs infra            (Kafka + Redis only, prints their addresses, Ctrl-C stops them)
+//   node tools/stack/cli.mjs sim-scale [--json FILE] [--short]   (scale-out simulation: tools/stack/scale-sim.mjs)
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { log } from '../../deploy/local/process-utils.mjs';
@@ -21,6 +22,8 @@ const { values, positionals } = parseArgs({
     summary: { type: 'string' },
     rate: { type: 'string' },
     layer: { type: 'string', multiple: true },
+    json: { type: 'string' },
+    short: { type: 'boolean', default: false },
   },
 });
 const command = positionals[0] ?? 'start';
@@ -57,14 +60,22 @@ async function main() {
     const { runTests } = await import('./test.mjs');
     return runTests({ layers: values.layer });
   }
+  if (command === 'sim-scale') {
+    const { runScaleCommand } = await import('./scale-sim.mjs');
+    return runScaleCommand({ json: values.json ? resolve(values.json) : undefined, short: values.short });
+  }
   if (command === 'infra') {
     const stack = new Stack({ name: 'infra' });
     stack.installSignalHandlers();
     const infra = await stack.startInfra();
     log(`KAFKA_BROKERS=${infra.kafkaBrokers} REDIS_URL=${infra.redisUrl} (Ctrl-C stops them)`);
+    // everything the integration tests read, including the SCRAM test user's password (kept out of the log)
+    const envFile = join(stack.runDir, 'test.env');
+    writeFileSync(envFile, Object.entries(stack.testEnv()).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
+    log(`integration-test environment in ${envFile} (set -a; . ${envFile}; set +a)`);
     await stack.untilSignal();
   }
-  throw new Error(`unknown command ${command}: use start, test or infra`);
+  throw new Error(`unknown command ${command}: use start, test, sim-scale or infra`);
 }
 
 main().then(

@@ -7,6 +7,7 @@ export const SERVICES: readonly string[];
 export interface StackInfra {
   kafkaBrokers: string;
   kafkaPid?: number;
+  kafkaScram?: { brokers: string; username: string; password: string };
   redisUrl: string;
   redisKeyPrefix: string;
   mode: 'local' | 'containers';
@@ -24,7 +25,7 @@ export interface ServiceEntry {
 }
 
 export class Stack {
-  constructor(options: { name: string });
+  constructor(options: { name: string; privateRedis?: boolean });
   readonly runDir: string;
   infra: StackInfra;
   keys: StackKeys;
@@ -33,16 +34,22 @@ export class Stack {
   installSignalHandlers(): void;
   startInfra(): Promise<StackInfra>;
   build(): void;
+  run(command: string, args: string[], options?: { env?: Record<string, string>; quiet?: boolean }): string;
   devSetup(): StackKeys;
   ensureTopics(): void;
   infraEnv(): Record<string, string>;
+  testEnv(): Record<string, string>;
   allocatePorts(options?: { preferWellKnown?: boolean }): Promise<Record<string, number>>;
   serviceEnv(name: string): Record<string, string>;
   startService(name: string, options?: { instance?: string; extraEnv?: Record<string, string> }): Promise<ServiceEntry>;
   waitReady(entry: ServiceEntry, timeoutMs?: number): Promise<void>;
-  /** Starts the four services and, unless withConsole is false, the operator console. */
+  /** The four services and, with withConsole, the operator console. */
   startServices(options?: { withConsole?: boolean }): Promise<void>;
+  addInstance(name: string, instance: string): Promise<ServiceEntry>;
+  restartInstance(entry: ServiceEntry): Promise<ServiceEntry>;
   up(options?: { preferWellKnown?: boolean; withConsole?: boolean }): Promise<void>;
   stopService(instance: string, signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  restartKafka(options?: { kill?: boolean }): Promise<void>;
+  restartRedis(): Promise<void>;
   stop(): Promise<void>;
 }

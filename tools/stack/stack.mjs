@@ -21,7 +21,9 @@ export function dockerEngineAvailable() {
 }
 
 export class Stack {
-  constructor({ name }) {
+  constructor({ name, privateRedis = false }) {
+    /** A Redis of this run's own (never the shared one): for tests that restart or empty it. */
+    this.privateRedis = privateRedis;
     this.runDir = join(repoRoot, '.payrail', name);
     mkdirSync(this.runDir, { recursive: true });
     this.pids = new PidRegistry(this.runDir);
@@ -47,12 +49,17 @@ export class Stack {
     log('infrastructure: no Docker engine answers; running the Apache Kafka broker (KRaft) from Maven Central jars and a local Redis');
     const kafkaPort = await freePort(Number(process.env.PAYRAIL_KAFKA_PORT ?? 9092));
     const controllerPort = await freePort();
-    const kafka = await startKafka({ port: kafkaPort, controllerPort, runDir: this.runDir, heapMb: Number(process.env.PAYRAIL_KAFKA_HEAP_MB ?? 768) });
+    // A second listener with SASL/SCRAM-SHA-512 (same broker, no extra JVM) for the tests that prove
+    // authenticated connections work and wrong credentials fail fast. The user exists only in this run's storage.
+    const scram = { port: await freePort(), username: 'payrail-scram', password: randomBytes(18).toString('base64url') };
+    const kafka = await startKafka({ port: kafkaPort, controllerPort, runDir: this.runDir, heapMb: Number(process.env.PAYRAIL_KAFKA_HEAP_MB ?? 768), scram });
     this.pids.record('kafka', kafka.pid, 'kafka.Kafka');
     this.stoppers.push(async () => { await kafka.stop(); this.pids.forget('kafka'); });
+    this.kafka = kafka;
     log(`kafka ${kafka.version} ready at ${kafka.bootstrap} (log: ${kafka.logFile})`);
 
-    const redis = await ensureRedis({ runDir: this.runDir });
+    const redis = await ensureRedis(this.privateRedis ? { runDir: this.runDir, url: undefined, allowDefault: false } : { runDir: this.runDir });
+    this.redis = redis;
     if (redis.started) {
       this.pids.record('redis', redis.pid, 'redis-server');
       this.stoppers.push(async () => { await redis.stop(); this.pids.forget('redis'); });
@@ -60,7 +67,14 @@ export class Stack {
     } else {
       log(`redis: using the running server at ${redis.url} (this run's keys are isolated by a key prefix)`);
     }
-    this.infra = { kafkaBrokers: kafka.bootstrap, kafkaPid: kafka.pid, redisUrl: redis.url, redisKeyPrefix: `payrail:${randomBytes(4).toString('hex')}:`, mode: 'local' };
+    this.infra = {
+      kafkaBrokers: kafka.bootstrap,
+      kafkaPid: kafka.pid,
+      kafkaScram: { brokers: `127.0.0.1:${scram.port}`, username: scram.username, password: scram.password },
+      redisUrl: redis.url,
+      redisKeyPrefix: `payrail:${randomBytes(4).toString('hex')}:`,
+      mode: 'local',
+    };
     return this.infra;
   }
 
@@ -130,6 +144,14 @@ export class Stack {
     return { KAFKA_BROKERS: this.infra.kafkaBrokers, REDIS_URL: this.infra.redisUrl, REDIS_KEY_PREFIX: this.infra.redisKeyPrefix };
   }
 
+  /** What the integration tests get on top of infraEnv(): the broker's SCRAM listener, when it has one. */
+  testEnv() {
+    const scram = this.infra.kafkaScram;
+    return scram
+      ? { ...this.infraEnv(), KAFKA_SCRAM_BROKERS: scram.brokers, KAFKA_SCRAM_USERNAME: scram.username, KAFKA_SCRAM_PASSWORD: scram.password }
+      : this.infraEnv();
+  }
+
   /** The well-known ports when free (interactive use), or any free ports (tests, next to a running stack). */
   async allocatePorts({ preferWellKnown = true } = {}) {
     this.ports = {};
@@ -138,8 +160,26 @@ export class Stack {
     return this.ports;
   }
 
-  /** The whole pipeline: build, infrastructure, development keys, topics, ports, the four services and the console. */
-  async up({ preferWellKnown = true, withConsole = true } = {}) {
+  /** Restarts the local broker on the same storage (SIGTERM, or SIGKILL with kill: true). */
+  async restartKafka({ kill = false } = {}) {
+    if (!this.kafka) throw new Error('restartKafka: the broker is not a local process of this run');
+    const pid = await this.kafka.restart({ kill });
+    this.pids.record('kafka', pid, 'kafka.Kafka');
+    this.infra.kafkaPid = pid;
+  }
+
+  /** Restarts this run's private Redis empty (it keeps nothing on disk), as after a crash. */
+  async restartRedis() {
+    if (!this.redis?.started || !this.redis.restart) throw new Error('restartRedis: only a private Redis of this run can be restarted');
+    const pid = await this.redis.restart();
+    this.pids.record('redis', pid, 'redis-server');
+  }
+
+  /**
+   * The whole pipeline: build, infrastructure, development keys, topics, ports, the four services and, when asked
+   * (npm start), the operator console.
+   */
+  async up({ preferWellKnown = true, withConsole = false } = {}) {
     this.build();
     await this.startInfra();
     this.devSetup();
@@ -212,7 +252,22 @@ export class Stack {
     throw new Error(`${entry.instance} not ready within ${timeoutMs / 1000} s; see ${entry.logFile}:\n${tailFile(entry.logFile)}`);
   }
 
-  async startServices({ withConsole = true } = {}) {
+  /** One more instance of a service on a free port (scale-out), ready when this resolves. */
+  async addInstance(name, instance) {
+    const entry = await this.startService(name, { instance, extraEnv: { HTTP_PORT: String(await freePort()) } });
+    await this.waitReady(entry);
+    return entry;
+  }
+
+  /** Starts a stopped instance again with the same name and port. */
+  async restartInstance(entry) {
+    const restarted = await this.startService(entry.name, { instance: entry.instance, extraEnv: { HTTP_PORT: String(entry.port) } });
+    await this.waitReady(restarted);
+    return restarted;
+  }
+
+  /** The four services; the console too only when asked (npm start, the e2e layer): it would take CPU from measurements. */
+  async startServices({ withConsole = false } = {}) {
     // signing first: the others read its JWKS at start-up
     const signing = await this.startService('signing');
     await this.waitReady(signing);

@@ -9,7 +9,7 @@ export async function runStart({ once, payments, summary, rate }) {
   const stack = new Stack({ name: once ? 'once' : 'start' });
   stack.installSignalHandlers();
   try {
-    await stack.up();
+    await stack.up({ withConsole: true });
     const base = (name) => `http://127.0.0.1:${stack.ports[name]}`;
     log('Payrail is running:');
     log(`  ingest       ${base('ingest')}/v1/payments   (health: ${base('ingest')}/health/ready)`);

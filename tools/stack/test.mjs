@@ -4,6 +4,7 @@
 //   integration  *.int-spec.ts against the real Kafka broker and Redis started here
 //   e2e          *.e2e-spec.ts against the four services and the console running as separate processes (the
 //                console's browser test drives Debian's chromium, installed here when missing)
+//   scale        the short scale-out simulation (tools/stack/scale-sim.mjs) on the same running services
 // Prints each runner's summary and a last line "N passed, N failed"; exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { log } from '../../deploy/local/process-utils.mjs';
 import { ensureChromium } from './chromium.mjs';
 import { Stack, repoRoot } from './stack.mjs';
 
-const ALL = ['static', 'unit', 'integration', 'e2e'];
+const ALL = ['static', 'unit', 'integration', 'e2e', 'scale'];
 const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', TZ: 'UTC', FORCE_COLOR: '0' };
 
 export async function runTests({ layers }) {
@@ -30,19 +31,21 @@ export async function runTests({ layers }) {
     if (selected.includes('unit')) {
       jestLayer('unit', ['-c', 'jest.unit.config.cjs'], NX_ENV, totals, failures);
     }
-    if (selected.includes('integration') || selected.includes('e2e')) {
+    if (selected.includes('integration') || selected.includes('e2e') || selected.includes('scale')) {
       await stack.startInfra();
       if (!selected.includes('static')) stack.build();
       stack.devSetup();
       stack.ensureTopics();
     }
     if (selected.includes('integration')) {
-      jestLayer('integration', ['-c', 'jest.integration.config.cjs'], { ...NX_ENV, ...stack.infraEnv(), PAYRAIL_TEST_RUN_DIR: stack.runDir }, totals, failures);
+      jestLayer('integration', ['-c', 'jest.integration.config.cjs'], { ...NX_ENV, ...stack.testEnv(), PAYRAIL_TEST_RUN_DIR: stack.runDir }, totals, failures);
+    }
+    const chromium = selected.includes('e2e') ? ensureChromium() : undefined;
+    if (selected.includes('e2e') || selected.includes('scale')) {
+      await stack.allocatePorts({ preferWellKnown: false });
+      await stack.startServices({ withConsole: selected.includes('e2e') });
     }
     if (selected.includes('e2e')) {
-      const chromium = ensureChromium();
-      await stack.allocatePorts({ preferWellKnown: false });
-      await stack.startServices();
       const env = {
         ...NX_ENV,
         ...stack.infraEnv(),
@@ -52,6 +55,13 @@ export async function runTests({ layers }) {
         PAYRAIL_CHROMIUM: chromium,
       };
       jestLayer('e2e', ['-c', 'jest.e2e.config.cjs'], env, totals, failures);
+    }
+    if (selected.includes('scale')) {
+      await stack.stopService('console'); // the simulation measures the services alone
+      log('== scale-out simulation (short form; the long form is npm run sim:scale)');
+      const { runScaleSimulation } = await import('./scale-sim.mjs');
+      const report = await runScaleSimulation(stack, { json: join(repoRoot, '.payrail', 'sim-scale-short.json') });
+      report.ok ? totals.passed++ : (totals.failed++, failures.push('scale-out simulation (see .payrail/sim-scale-short.json)'));
     }
   } catch (err) {
     totals.failed++;

@@ -7,5 +7,7 @@ export * from './lib/kafka/batch-consumer';
 export * from './lib/redis/redis.config';
 export * from './lib/redis/redis-client';
 export * from './lib/redis/redis-replay-store';
+export * from './lib/redis/idempotent-consumer';
+export * from './lib/prometheus-metrics';
 export * from './lib/kafka/topic-observer';
 export * from './lib/kafka/consumer-lag';

@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { HealthController } from './health.controller';
+import { MetricsController } from './metrics.controller';
 import { MESSAGING_OPTIONS, MessagingModuleOptions, MessagingRuntime } from './messaging.runtime';
 
 @Global()
@@ -8,7 +9,7 @@ export class MessagingModule {
   static forRoot(options: MessagingModuleOptions): DynamicModule {
     return {
       module: MessagingModule,
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [{ provide: MESSAGING_OPTIONS, useValue: options }, MessagingRuntime],
       exports: [MessagingRuntime],
     };

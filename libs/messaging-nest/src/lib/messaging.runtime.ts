@@ -6,12 +6,13 @@ import {
   EventProducer,
   Kafka,
   KafkaConnectionConfig,
-  MessagingMetrics,
+  PrometheusMessagingMetrics,
   Redis,
   RedisConnectionConfig,
   createKafka,
+  connectRedis,
   createRedis,
-  noopMetrics,
+  redisAuthenticationFailure,
   redisReady,
 } from '@payrail/messaging';
 
@@ -21,7 +22,8 @@ export interface MessagingModuleOptions {
   /** Omitted by services that keep no state in Redis (signing). */
   redis?: RedisConnectionConfig;
   producerLingerMs?: number;
-  metrics?: MessagingMetrics;
+  /** Default: a registry of the service's own, served at GET /metrics. */
+  metrics?: PrometheusMessagingMetrics;
   /** Exit the process when a consumer crashes for good (default true): no zombie that looks alive. */
   exitOnConsumerCrash?: boolean;
 }
@@ -37,6 +39,7 @@ export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
   readonly kafka: Kafka;
   readonly producer: EventProducer;
+  readonly metrics: PrometheusMessagingMetrics;
   private readonly redisClient: Redis | undefined;
   private readonly consumers: BatchConsumer[] = [];
 
@@ -45,8 +48,9 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
     private readonly logger: PinoLogger,
   ) {
     this.logger.setContext('messaging');
+    this.metrics = options.metrics ?? new PrometheusMessagingMetrics({ service: options.service });
     this.kafka = createKafka(options.kafka, { warn: (o, m) => this.logger.warn(o, m), error: (o, m) => this.logger.error(o, m) });
-    this.producer = new EventProducer(this.kafka, { source: `payrail/${options.service}`, lingerMs: options.producerLingerMs, metrics: options.metrics ?? noopMetrics });
+    this.producer = new EventProducer(this.kafka, { source: `payrail/${options.service}`, lingerMs: options.producerLingerMs, metrics: this.metrics });
     if (options.redis) {
       this.redisClient = createRedis(options.redis, `payrail-${options.service}`);
       this.redisClient.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'redis connection error'));
@@ -59,7 +63,8 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    await Promise.all([this.redisClient?.connect(), this.producer.connect()]);
+    const redis = this.redisClient;
+    await Promise.all([redis && this.options.redis ? connectRedis(redis, this.options.redis) : undefined, this.producer.connect()]);
   }
 
   /** A consumer registered here is reported by the health endpoints and stopped on shutdown. */
@@ -67,7 +72,7 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
     const consumer = new BatchConsumer(this.kafka, {
       ...options,
       producer: this.producer,
-      metrics: this.options.metrics,
+      metrics: this.metrics,
       logger: { info: (o, m) => this.logger.info(o, m), warn: (o, m) => this.logger.warn(o, m), error: (o, m) => this.logger.error(o, m) },
       onCrash: (err) => {
         if (this.options.exitOnConsumerCrash === false) return;
@@ -85,10 +90,12 @@ export class MessagingRuntime implements OnModuleInit, OnApplicationShutdown {
     const producerOk = this.producer.isConnected();
     const crashed = consumers.some((c) => c.state === 'crashed');
     const consuming = consumers.every((c) => c.state === 'running');
+    // refused credentials are not healed by waiting: not live, so the orchestrator restarts us (and start-up says why)
+    const redisRefused = this.redisClient ? redisAuthenticationFailure(this.redisClient) !== undefined : false;
     return {
-      live: !crashed,
-      ready: !crashed && consuming && redisOk && producerOk,
-      detail: { redis: this.redisClient ? (redisOk ? 'up' : 'down') : 'not used', producer: producerOk ? 'up' : 'down', consumers },
+      live: !crashed && !redisRefused,
+      ready: !crashed && !redisRefused && consuming && redisOk && producerOk,
+      detail: { redis: this.redisClient ? (redisRefused ? 'credentials refused' : redisOk ? 'up' : 'down') : 'not used', producer: producerOk ? 'up' : 'down', consumers },
     };
   }
 

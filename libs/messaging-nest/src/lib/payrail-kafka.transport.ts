@@ -6,7 +6,7 @@ import type { INestApplication } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { ConsumerGroupKey, consumerGroupSpec } from '@payrail/contracts';
-import { BatchConsumer, ConsumedEvent } from '@payrail/messaging';
+import { BatchConsumer, ConsumedEvent, HandlerOutcome } from '@payrail/messaging';
 import { MessagingRuntime } from './messaging.runtime';
 
 export interface PayrailKafkaTransportOptions {
@@ -35,9 +35,11 @@ export class PayrailKafkaTransport extends Server implements CustomTransportStra
         if (!handler) throw new Error(`no @EventPattern('${topic.name}') handler registered for consumer group ${groupId}`);
         return {
           topic,
-          handler: async (event: ConsumedEvent) => {
+          handler: async (event: ConsumedEvent): Promise<HandlerOutcome | undefined> => {
             const result = await handler(event);
-            await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+            const outcome: unknown = await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+            // a handler that recognised a redelivery returns 'duplicate' (counted apart in the metrics)
+            return outcome === 'duplicate' ? 'duplicate' : undefined;
           },
         };
       });

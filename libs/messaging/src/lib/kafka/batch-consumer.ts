@@ -27,7 +27,10 @@ export interface ConsumedEvent<T = unknown> {
   readonly attempt: number;
 }
 
-export type EventHandler = (event: ConsumedEvent) => Promise<void>;
+/** What a handler may report: `duplicate` when the event had been processed before (counted apart in metrics). */
+export type HandlerOutcome = 'ok' | 'duplicate';
+
+export type EventHandler = (event: ConsumedEvent) => Promise<void | HandlerOutcome>;
 
 export interface ConsumerLogger {
   info(obj: object, msg: string): void;
@@ -54,11 +57,18 @@ export interface BatchConsumerOptions {
   fromBeginning?: boolean;
   /** Called when kafkajs gives up on the consumer (no restart): the service must turn unhealthy. */
   onCrash?: (err: Error) => void;
+  /**
+   * Crashes in a row (no batch finished in between, each within 5 min of the last) kafkajs may restart the consumer
+   * after (default 5); past that the consumer is crashed for good instead of restarting forever behind a
+   * live-looking process.
+   */
+  maxConsecutiveRestarts?: number;
   sessionTimeoutMs?: number;
   maxWaitTimeInMs?: number;
 }
 
-export type ConsumerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed';
+/** `restarting`: kafkajs crashed and restarts the consumer (not ready); `crashed`: for good (not live). */
+export type ConsumerState = 'idle' | 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped' | 'crashed';
 
 interface FailureRecord {
   attempts: number;
@@ -77,6 +87,8 @@ export class BatchConsumer {
   private stateValue: ConsumerState = 'idle';
   private crashError: Error | undefined;
   private assigned = 0;
+  private consecutiveRestarts = 0;
+  private lastCrashAt = 0;
 
   constructor(kafka: Kafka, private readonly options: BatchConsumerOptions) {
     this.consumer = kafka.consumer({
@@ -86,6 +98,10 @@ export class BatchConsumer {
       heartbeatInterval: 3_000,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
       rebalanceTimeout: 60_000,
+      retry: {
+        retries: 5,
+        restartOnFailure: async () => this.consecutiveRestarts < (options.maxConsecutiveRestarts ?? 5),
+      },
     });
     this.routes = new Map(options.routes.map((r) => [r.topic.name, r]));
     this.metrics = options.metrics ?? noopMetrics;
@@ -96,7 +112,12 @@ export class BatchConsumer {
     this.consumer.on(CRASH, (event) => {
       const error = event.payload.error;
       if (event.payload.restart) {
-        this.options.logger.warn({ err: error.message, groupId: options.groupId }, 'consumer crashed; kafkajs restarts it');
+        // crashes far apart (a broker restart now and then) are not a crash loop
+        if (Date.now() - this.lastCrashAt > CRASH_LOOP_WINDOW_MS) this.consecutiveRestarts = 0;
+        this.lastCrashAt = Date.now();
+        this.consecutiveRestarts++;
+        this.stateValue = 'restarting';
+        this.options.logger.warn({ err: error.message, groupId: options.groupId, restarts: this.consecutiveRestarts }, 'consumer crashed; kafkajs restarts it');
         return;
       }
       this.stateValue = 'crashed';
@@ -106,6 +127,7 @@ export class BatchConsumer {
     });
     this.consumer.on(GROUP_JOIN, (event) => {
       this.assigned = Object.values(event.payload.memberAssignment).reduce((n, parts) => n + parts.length, 0);
+      if (this.stateValue === 'restarting') this.stateValue = 'running';
       this.options.logger.info({ groupId: options.groupId, assignment: event.payload.memberAssignment }, 'joined consumer group');
     });
     this.consumer.on(STOP, () => {
@@ -135,22 +157,23 @@ export class BatchConsumer {
       partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 4,
       eachBatch: (payload) => this.handleBatch(payload),
     });
-    this.stateValue = 'running';
+    // kafkajs reports a crash while joining through the CRASH event, not by rejecting run()
+    if (this.stateValue === 'starting') this.stateValue = 'running';
   }
 
   /** Stops fetching, lets the in-flight batch finish its current messages, commits them, leaves the group. */
   async stop(): Promise<void> {
     if (this.stateValue === 'stopped' || this.stateValue === 'idle') return;
+    const crashed = this.stateValue === 'crashed';
     this.stateValue = 'stopping';
     await this.consumer.disconnect();
-    this.stateValue = 'stopped';
+    this.stateValue = crashed ? 'crashed' : 'stopped';
   }
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
     const route = this.routes.get(batch.topic);
     if (!route || batch.messages.length === 0) return;
-    this.metrics.lag(batch.topic, batch.partition, Number(batch.offsetLag()));
 
     // Same key: in order. Different keys: concurrently, bounded.
     const byKey = new Map<string, KafkaMessage[]>();
@@ -190,6 +213,11 @@ export class BatchConsumer {
     if (lastDone !== undefined) resolveOffset(lastDone);
     await commitOffsetsIfNecessary();
     await heartbeat();
+    // what is left behind this batch on the partition: its high watermark minus the next offset to consume
+    const nextOffset = lastDone !== undefined ? BigInt(lastDone) + 1n : BigInt(batch.firstOffset() ?? '0');
+    const lag = BigInt(batch.highWatermark) - nextOffset;
+    this.metrics.lag(batch.topic, batch.partition, Number(lag > 0n ? lag : 0n));
+    if (lastDone !== undefined) this.consecutiveRestarts = 0;
   }
 
   private async processMessage(topic: string, partition: number, message: KafkaMessage, route: { topic: TopicContract; handler: EventHandler }): Promise<void> {
@@ -201,14 +229,14 @@ export class BatchConsumer {
       decoded = decode(route.topic, message);
     } catch (err) {
       const now = new Date();
-      await this.deadLetter(topic, partition, message, { attempts: 1, first: now, last: now, error: err as Error });
+      await this.deadLetter(topic, partition, message, { attempts: 1, first: now, last: now, error: err as Error }, Date.now() - started);
       return;
     }
     let failure: FailureRecord | undefined;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       try {
-        await route.handler({ topic, partition, offset: message.offset, key, envelope: decoded.envelope, data: decoded.data, headers, attempt });
-        this.metrics.consumed(topic, 'ok', Date.now() - started);
+        const outcome = await route.handler({ topic, partition, offset: message.offset, key, envelope: decoded.envelope, data: decoded.data, headers, attempt });
+        this.metrics.consumed(topic, outcome === 'duplicate' ? 'duplicate' : 'ok', Date.now() - started);
         return;
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
@@ -222,10 +250,10 @@ export class BatchConsumer {
         }
       }
     }
-    if (failure) await this.deadLetter(topic, partition, message, failure);
+    if (failure) await this.deadLetter(topic, partition, message, failure, Date.now() - started);
   }
 
-  private async deadLetter(topic: string, partition: number, message: KafkaMessage, failure: FailureRecord): Promise<void> {
+  private async deadLetter(topic: string, partition: number, message: KafkaMessage, failure: FailureRecord, elapsedMs: number): Promise<void> {
     const errorClass = failure.error.name || 'Error';
     const dlqMessage: Message = {
       key: message.key,
@@ -245,7 +273,7 @@ export class BatchConsumer {
     };
     await this.options.producer.publishRaw(this.options.deadLetterTopic, dlqMessage);
     this.metrics.deadLettered(topic, errorClass);
-    this.metrics.consumed(topic, 'dead_lettered', 0);
+    this.metrics.consumed(topic, 'dead_lettered', elapsedMs);
     this.options.logger.warn(
       { topic, partition, offset: message.offset, errorClass, reason: failure.error.message, attempts: failure.attempts, dlq: this.options.deadLetterTopic },
       'message dead-lettered',
@@ -277,5 +305,8 @@ export function decode(contract: TopicContract, message: KafkaMessage): { envelo
   }
   return { envelope: envelope.envelope, data: parsed.data };
 }
+
+/** Crashes further apart than this do not count as one crash loop. */
+const CRASH_LOOP_WINDOW_MS = 5 * 60_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

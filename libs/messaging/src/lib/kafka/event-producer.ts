@@ -118,17 +118,21 @@ export class EventProducer {
       list.push(p.message);
       byTopic.set(p.topic, list);
     }
-    const started = Date.now();
     this.inFlight = this.inFlight.then(async () => {
+      // measured from the send, not from the queueing: batches wait for the one in flight before them
+      const started = Date.now();
       try {
         await this.producer.sendBatch({
           acks: -1,
           compression: this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         });
-        this.metrics.produced(batch.length, Date.now() - started);
+        const ackMs = Date.now() - started;
+        for (const [topic, messages] of byTopic) this.metrics.produced(topic, messages.length, ackMs, 'ok');
         for (const p of batch) p.resolve();
       } catch (err) {
+        const failedMs = Date.now() - started;
+        for (const [topic, messages] of byTopic) this.metrics.produced(topic, messages.length, failedMs, 'error');
         for (const p of batch) p.reject(err as Error);
       }
     });

@@ -1,0 +1,163 @@
+// The idempotent-consumer helper for effects that live in Redis. One Lua script checks the event's processed
+// marker, applies the effect and records the marker, so the three happen in one atomic step: a redelivered event
+// (Kafka at-least-once, a restart before the commit, a rebalance) finds its marker and changes nothing.
+//
+// Why a script and not "SET NX the marker, then apply": a crash between the two would lose the effect (marker set,
+// effect never applied) or, the other way round, apply it twice. Why a token in the marker: ioredis re-sends a
+// command whose reply was lost when the connection drops; the re-sent script finds the marker it wrote itself, and
+// the caller is told the truth (it was this call that applied the effect).
+//
+// Redis Cluster: the marker and every key of the effect carry the same hash tag (`{scope}`, e.g. the merchant id),
+// so the script touches one slot. Markers expire after `markerTtlSeconds`: keep it longer than the longest time a
+// message can be redelivered (topic retention), or a very late redelivery would apply again.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** A little over the local brokers' 7-day retention: no redelivery can outlive its marker. */
+export const DEFAULT_MARKER_TTL_S = 8 * 24 * 3600;
+
+export interface IdempotentConsumerOptions {
+  /** Who applies the effects (e.g. `settlement-ledger`): two consumers of the same event keep separate markers. */
+  consumer: string;
+  markerTtlSeconds?: number;
+}
+
+export interface EffectDefinition {
+  /** How many keys the effect's Lua body receives (its KEYS[1..n]; the marker is not among them). */
+  numberOfKeys: number;
+  /**
+   * A Lua body run with its own KEYS and ARGV. Redis does not roll a script back: check everything before the first
+   * write, and refuse with `return redis.error_reply('...')` (then no marker is recorded and a retry may apply it).
+   * Whatever it returns (a string, an integer or an array of them) is handed back as `result`.
+   */
+  lua: string;
+}
+
+export interface EffectInvocation {
+  /** The event's id (CloudEvents `id`): what makes a redelivery recognisable. */
+  eventId: string;
+  /** The hash tag every key shares (e.g. the merchant id); no braces. */
+  scope: string;
+  /** The effect's keys, each with the hash tag `{scope}` (e.g. `settled:{merchant-1}:sum`). */
+  keys: readonly string[];
+  args?: readonly (string | number)[];
+}
+
+export type EffectOutcome<R> =
+  /** Applied now (`resent`: by this call, whose first reply was lost; the effect's result is not known then). */
+  | { outcome: 'APPLIED'; result: R | undefined; resent: boolean }
+  /** The event had been processed before: nothing changed. */
+  | { outcome: 'DUPLICATE' };
+
+const MAX_EVENT_ID_LENGTH = 256;
+const MAX_SCOPE_LENGTH = 128;
+
+/** The hash tag Redis Cluster hashes a key by: what is between the first `{` and the next `}` when non-empty. */
+export function hashTag(key: string): string | undefined {
+  const open = key.indexOf('{');
+  if (open < 0) return undefined;
+  const close = key.indexOf('}', open + 1);
+  if (close <= open + 1) return undefined;
+  return key.slice(open + 1, close);
+}
+
+function wrap(body: string): string {
+  return `
+-- KEYS[1]: the event's processed marker; KEYS[2..]: the effect's keys (one hash tag, one slot)
+-- ARGV[1]: marker TTL (s); ARGV[2]: this call's token; ARGV[3..]: the effect's arguments
+local claimed = redis.call('GET', KEYS[1])
+if claimed then return {'DUPLICATE', claimed} end
+local effectKeys, effectArgs = {}, {}
+for i = 2, #KEYS do effectKeys[#effectKeys + 1] = KEYS[i] end
+for i = 3, #ARGV do effectArgs[#effectArgs + 1] = ARGV[i] end
+local result = (function(KEYS, ARGV)
+${body}
+end)(effectKeys, effectArgs)
+if type(result) == 'table' and result.err then return result end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[1])
+return {'APPLIED', result}
+`;
+}
+
+type ScriptCommand = (...keysAndArgs: (string | number)[]) => Promise<unknown>;
+
+/** One effect, defined once per client; `applyOnce` runs it at most once per event id. */
+export class IdempotentEffect<R = unknown> {
+  constructor(
+    private readonly redis: Redis,
+    private readonly command: string,
+    private readonly consumer: string,
+    private readonly numberOfKeys: number,
+    private readonly markerTtlSeconds: number,
+  ) {}
+
+  /** The marker key of an event (exposed for operators and tests: `TTL` shows when a redelivery would apply again). */
+  markerKey(scope: string, eventId: string): string {
+    return `processed:{${scope}}:${this.consumer}:${eventId}`;
+  }
+
+  async applyOnce(invocation: EffectInvocation, token: string = randomUUID()): Promise<EffectOutcome<R>> {
+    this.check(invocation);
+    const run = (this.redis as unknown as Record<string, ScriptCommand>)[this.command];
+    if (!run) throw new Error(`effect script ${this.command} is not defined on this Redis client`);
+    const reply = await run.call(
+      this.redis,
+      this.markerKey(invocation.scope, invocation.eventId),
+      ...invocation.keys,
+      this.markerTtlSeconds,
+      token,
+      ...(invocation.args ?? []),
+    );
+    return interpretReply<R>(reply, token);
+  }
+
+  private check({ eventId, scope, keys }: EffectInvocation): void {
+    if (eventId.length === 0 || eventId.length > MAX_EVENT_ID_LENGTH) throw new Error(`event id must be 1-${MAX_EVENT_ID_LENGTH} characters`);
+    if (scope.length === 0 || scope.length > MAX_SCOPE_LENGTH || /[{}]/.test(scope)) throw new Error(`scope must be 1-${MAX_SCOPE_LENGTH} characters without braces`);
+    if (keys.length !== this.numberOfKeys) throw new Error(`effect takes ${this.numberOfKeys} keys, got ${keys.length}`);
+    for (const key of keys) {
+      // one slot for the whole script, or it cannot run on Redis Cluster
+      if (hashTag(key) !== scope) throw new Error(`key ${key} must carry the hash tag {${scope}}`);
+    }
+  }
+}
+
+/** The script's reply: ['APPLIED', result?] or ['DUPLICATE', token of the call that applied it]. */
+export function interpretReply<R>(reply: unknown, token: string): EffectOutcome<R> {
+  if (!Array.isArray(reply) || (reply[0] !== 'APPLIED' && reply[0] !== 'DUPLICATE')) {
+    throw new Error(`unexpected reply from an idempotent effect: ${JSON.stringify(reply)}`);
+  }
+  if (reply[0] === 'APPLIED') return { outcome: 'APPLIED', result: reply[1] as R | undefined, resent: false };
+  // our own token: the first send of this very call applied it and its reply was lost
+  if (reply[1] === token) return { outcome: 'APPLIED', result: undefined, resent: true };
+  return { outcome: 'DUPLICATE' };
+}
+
+/**
+ * Defines effects for one consumer on one Redis client. Usage:
+ *
+ *   const ledger = new IdempotentConsumer(redis, { consumer: 'settlement-ledger' });
+ *   const settle = ledger.defineEffect<number>({ numberOfKeys: 2, lua: "redis.call('INCRBY', KEYS[1], ARGV[1]) return redis.call('INCR', KEYS[2])" });
+ *   await settle.applyOnce({ eventId: event.envelope.id, scope: merchantId, keys: [`settled:{${merchantId}}:sum`, `settled:{${merchantId}}:count`], args: [net] });
+ */
+export class IdempotentConsumer {
+  readonly markerTtlSeconds: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: IdempotentConsumerOptions,
+  ) {
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(options.consumer)) throw new Error('consumer must be 1-64 letters, digits, ".", "_" or "-"');
+    this.markerTtlSeconds = options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_S;
+    if (!Number.isInteger(this.markerTtlSeconds) || this.markerTtlSeconds < 1) throw new Error('markerTtlSeconds must be a positive whole number');
+  }
+
+  defineEffect<R = unknown>(definition: EffectDefinition): IdempotentEffect<R> {
+    if (!Number.isInteger(definition.numberOfKeys) || definition.numberOfKeys < 0) throw new Error('numberOfKeys must be a whole number >= 0');
+    const lua = wrap(definition.lua);
+    // named by content: the same effect defined twice (or by two instances sharing a client) is one command
+    const command = `payrailEffect${createHash('sha1').update(lua).digest('hex').slice(0, 16)}`;
+    if (!(command in this.redis)) this.redis.defineCommand(command, { numberOfKeys: definition.numberOfKeys + 1, lua });
+    return new IdempotentEffect<R>(this.redis, command, this.options.consumer, definition.numberOfKeys, this.markerTtlSeconds);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './lib/log-context';
+export * from './lib/trace-context';
+export * from './lib/sdk';

@@ -1,0 +1,40 @@
+// W3C trace context across Kafka hops. The producer writes the active context's `traceparent` into the event
+// envelope (CloudEvents distributed-tracing extension); the consumer continues that trace in a CONSUMER span around
+// the handler, so one payment is one trace from the upstream's POST to settlement. Uses only @opentelemetry/api:
+// without an SDK registered (tracing off) every call here is a cheap no-op.
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Attributes } from '@opentelemetry/api';
+
+const tracer = () => trace.getTracer('payrail');
+
+/** The active span's `traceparent` (W3C), or undefined when no sampled span is active. */
+export function activeTraceparent(): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier['traceparent'];
+}
+
+/** The trace id of the active span (for log lines), or undefined. */
+export function activeTraceId(): string | undefined {
+  const span = trace.getSpan(context.active());
+  const id = span?.spanContext().traceId;
+  return id && id !== '00000000000000000000000000000000' ? id : undefined;
+}
+
+/**
+ * Runs fn inside a span named `name` whose parent is the remote context in `traceparent` (or a new trace when
+ * absent or malformed). The span ends when fn settles; an error marks it failed and is rethrown.
+ */
+export function withConsumerSpan<T>(traceparent: string | undefined, name: string, attributes: Attributes, fn: () => Promise<T>): Promise<T> {
+  const parent = traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent }) : ROOT_CONTEXT;
+  return tracer().startActiveSpan(name, { kind: SpanKind.CONSUMER, attributes }, parent, async (span) => {
+    try {
+      return await fn();
+    } catch (err) {
+      span.recordException(err instanceof Error ? err : new Error(String(err)));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}

@@ -1,0 +1,235 @@
+// Chaos test: while payments flow, SIGKILL random service instances (and restart them), restart the Kafka broker
+// once and Redis once (empty, as after a crash: it keeps nothing on disk), rebuild the ledger from Kafka, then
+// prove that nothing was lost or settled twice and that the ledger balances and reconciles with Kafka.
+//
+//   npm run test:chaos -- --json FILE [--payments 20000] [--rate 300] [--kill-every-s 6] [--short]
+//
+// Runs its own stack (like `npm start`) with two instances of fraud-check and of settlement and a private Redis.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { TOPICS } from '@payrail/contracts';
+import { Pipeline, Submitter, drain, observe, prepare, sleep } from './lib/load';
+import type { ServiceEntry, Stack as StackType } from '../stack/stack.mjs';
+
+interface Options {
+  json: string;
+  payments: number;
+  rate: number;
+  killEveryS: number;
+}
+
+function options(): Options {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== '--'),
+    options: {
+      json: { type: 'string' },
+      payments: { type: 'string' },
+      rate: { type: 'string' },
+      'kill-every-s': { type: 'string' },
+      short: { type: 'boolean', default: false },
+    },
+  });
+  const short = values.short ?? false;
+  const o: Options = {
+    json: resolve(values.json ?? 'bench/results/chaos.json'),
+    payments: Number(values.payments ?? (short ? 3_000 : 20_000)),
+    rate: Number(values.rate ?? (short ? 150 : 300)),
+    killEveryS: Number(values['kill-every-s'] ?? (short ? 5 : 6)),
+  };
+  for (const [k, v] of Object.entries(o)) if (typeof v === 'number' && !(v > 0)) throw new Error(`--${k} must be a positive number`);
+  return o;
+}
+
+const log = (line: string) => process.stderr.write(`[chaos] ${line}\n`);
+
+/** Payments submitted at a steady rate by `rate`-paced workers that retry like an upstream (same request, same key). */
+async function submitAll(submitter: Submitter, queue: Awaited<ReturnType<typeof prepare>>, rate: number, progress: (sent: number) => void): Promise<void> {
+  const start = Date.now();
+  let sent = 0;
+  const pending = new Set<Promise<void>>();
+  while (sent < queue.length) {
+    const due = Math.min(queue.length, Math.floor(((Date.now() - start) / 1000) * rate));
+    while (sent < due && pending.size < 2_000) {
+      const p = queue[sent++];
+      if (!p) continue;
+      const promise = submitter.submit(p).finally(() => pending.delete(promise));
+      pending.add(promise);
+    }
+    progress(sent);
+    await sleep(5);
+  }
+  await Promise.all(pending);
+}
+
+/** Every payment's final states as Kafka holds them (screened decisions and settled events), read from the start. */
+async function finalStatesFromKafka(brokers: string): Promise<Map<string, { decisions: Set<string>; settled: number }>> {
+  const kafka = new Kafka({ clientId: 'payrail-chaos-audit', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const topics = [TOPICS.paymentsScreened.name, TOPICS.paymentsSettled.name];
+  const remaining = new Map<string, number>();
+  for (const topic of topics) {
+    for (const p of await admin.fetchTopicOffsets(topic)) {
+      const left = Number(p.high) - Number(p.low);
+      if (left > 0) remaining.set(`${topic}:${p.partition}`, Number(p.high));
+    }
+  }
+  await admin.disconnect();
+  const states = new Map<string, { decisions: Set<string>; settled: number }>();
+  if (remaining.size === 0) return states;
+  const consumer = kafka.consumer({ groupId: `payrail-chaos-audit-${Date.now()}`, maxWaitTimeInMs: 50 });
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((r) => (done = r));
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) {
+        if (!m.value) continue;
+        const data = JSON.parse(m.value.toString('utf8')) as { payment_id?: string; decision?: string };
+        if (!data.payment_id) continue;
+        const s = states.get(data.payment_id) ?? { decisions: new Set<string>(), settled: 0 };
+        if (batch.topic === TOPICS.paymentsSettled.name) s.settled++;
+        else if (data.decision) s.decisions.add(data.decision);
+        states.set(data.payment_id, s);
+      }
+      const key = `${batch.topic}:${batch.partition}`;
+      const high = remaining.get(key);
+      if (high !== undefined && Number(batch.lastOffset()) + 1 >= high) remaining.delete(key);
+      if (remaining.size === 0) done();
+    },
+  });
+  await Promise.race([finished, sleep(120_000)]);
+  await consumer.disconnect();
+  return states;
+}
+
+/** Runs a payrail-cli settlement command against this stack and returns its JSON answer. */
+function settlementCommand(stack: StackType, args: string[]): Record<string, unknown> {
+  const out = stack.run('node', ['dist/apps/payrail-cli/main.js', 'settlement', ...args, '--json'], { env: stack.infraEnv(), quiet: true });
+  return JSON.parse(out) as Record<string, unknown>;
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  const { Stack } = (await import('../stack/stack.mjs')) as { Stack: typeof StackType };
+  const stack = new Stack({ name: 'chaos', privateRedis: true });
+  stack.installSignalHandlers();
+  const events: string[] = [];
+  const note = (line: string) => {
+    events.push(`${new Date().toISOString()} ${line}`);
+    log(line);
+  };
+  try {
+    await stack.up({ preferWellKnown: false });
+    for (const name of ['fraud-check', 'settlement']) await stack.addInstance(name, `${name}-2`);
+    const ingestPort = stack.ports['ingest'];
+    if (!ingestPort) throw new Error('ingest has no port');
+    log(`pre-signing ${o.payments} payments`);
+    const queue = await prepare(stack.keys.upstreamKeysDir, `http://127.0.0.1:${ingestPort}`, o.payments, 7);
+    const pipeline = new Pipeline(Date.now());
+    const stopObserving = await observe(stack.infra.kafkaBrokers, pipeline);
+    const submitter = new Submitter(ingestPort, pipeline, 20);
+
+    let kills = 0;
+    let kafkaRestarted = false;
+    let redisRestarted = false;
+    let rebuild: Record<string, unknown> | undefined;
+    let sent = 0;
+    let submitting = true;
+    const chaos = (async () => {
+      let nextKill = Date.now() + o.killEveryS * 1000;
+      while (submitting) {
+        await sleep(200);
+        if (!kafkaRestarted && sent >= o.payments * 0.3) {
+          kafkaRestarted = true;
+          note('restarting the Kafka broker');
+          await stack.restartKafka();
+          note('Kafka broker back');
+        } else if (!redisRestarted && sent >= o.payments * 0.6) {
+          redisRestarted = true;
+          note('restarting Redis (empty)');
+          await stack.restartRedis();
+          rebuild = settlementCommand(stack, ['rebuild']);
+          note(`Redis back; ledger rebuilt from Kafka: ${JSON.stringify(rebuild)}`);
+        } else if (Date.now() >= nextKill) {
+          const victims = [...stack.services.values()];
+          const victim: ServiceEntry | undefined = victims[Math.floor(Math.random() * victims.length)];
+          if (!victim) continue;
+          note(`SIGKILL ${victim.instance}`);
+          await stack.stopService(victim.instance, 'SIGKILL');
+          kills++;
+          await sleep(500 + Math.random() * 1500);
+          await stack.restartInstance(victim);
+          note(`${victim.instance} restarted`);
+          nextKill = Date.now() + o.killEveryS * 1000;
+        }
+      }
+    })();
+    await submitAll(submitter, queue, o.rate, (n) => (sent = n));
+    submitting = false;
+    await chaos;
+    note(`submitted ${sent}; accepted ${pipeline.responses.accepted}; waiting for every accepted payment to be final`);
+    const pendingAfterDrain = await drain(pipeline, 180_000);
+    submitter.close();
+    await stopObserving();
+
+    const kafkaStates = await finalStatesFromKafka(stack.infra.kafkaBrokers);
+    let lost = 0;
+    let doubleSettledEvents = 0;
+    let conflicting = 0;
+    for (const id of pipeline.outcomes.keys()) {
+      const s = kafkaStates.get(id);
+      if (!s || (s.settled === 0 && !s.decisions.has('DECLINE') && !s.decisions.has('REVIEW'))) {
+        lost++;
+        continue;
+      }
+      if (s.settled > 1) doubleSettledEvents++;
+      if (s.settled > 0 && s.decisions.has('DECLINE')) conflicting++;
+    }
+    const check = settlementCommand(stack, ['check']);
+    const reconcile = settlementCommand(stack, ['reconcile']);
+    const result = {
+      payments: o.payments,
+      accepted: pipeline.responses.accepted,
+      kills,
+      kafka_restarts: kafkaRestarted ? 1 : 0,
+      redis_restarts: redisRestarted ? 1 : 0,
+      lost,
+      pending_after_drain: pendingAfterDrain,
+      double_settled: Number(check['double_posted'] ?? Number.NaN),
+      settled_events_repeated: doubleSettledEvents,
+      conflicting_final_states: conflicting,
+      ledger_balanced: check['balanced'] === true,
+      reconciliation_clean: reconcile['clean'] === true,
+      upstream_retries: submitter.retries,
+      responses: pipeline.responses,
+      unexpected_responses: pipeline.unexpected,
+      ledger_check: check,
+      reconcile,
+      rebuild,
+      events,
+    };
+    mkdirSync(dirname(o.json), { recursive: true });
+    writeFileSync(o.json, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(
+      `payrail chaos: ${result.accepted}/${o.payments} accepted, ${kills} kills, broker and Redis restarted once; lost ${lost}, double settled ${result.double_settled}, ` +
+        `conflicting ${conflicting}, ledger balanced ${result.ledger_balanced}, reconciliation clean ${result.reconciliation_clean}\n  wrote ${o.json}\n`,
+    );
+    const ok = lost === 0 && result.double_settled === 0 && conflicting === 0 && result.ledger_balanced && result.reconciliation_clean;
+    process.exitCode = ok ? 0 : 1;
+  } finally {
+    await stack.stop();
+  }
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => {
+    process.stderr.write(`chaos failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
