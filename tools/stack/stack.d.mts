@@ -43,10 +43,11 @@ export class Stack {
   serviceEnv(name: string): Record<string, string>;
   startService(name: string, options?: { instance?: string; extraEnv?: Record<string, string> }): Promise<ServiceEntry>;
   waitReady(entry: ServiceEntry, timeoutMs?: number): Promise<void>;
-  startServices(): Promise<void>;
+  /** The four services and, with withConsole, the operator console. */
+  startServices(options?: { withConsole?: boolean }): Promise<void>;
   addInstance(name: string, instance: string): Promise<ServiceEntry>;
   restartInstance(entry: ServiceEntry): Promise<ServiceEntry>;
-  up(options?: { preferWellKnown?: boolean }): Promise<void>;
+  up(options?: { preferWellKnown?: boolean; withConsole?: boolean }): Promise<void>;
   stopService(instance: string, signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   restartKafka(options?: { kill?: boolean }): Promise<void>;
   restartRedis(): Promise<void>;

@@ -1,5 +1,5 @@
-// The local stack: infrastructure (Kafka + Redis) and the four services as separate processes, with everything
-// it starts recorded so that Ctrl-C, SIGTERM or the next run (after a kill -9) stops it all.
+// The local stack: infrastructure (Kafka + Redis), the four services and the operator console as separate
+// processes, with everything it starts recorded so that Ctrl-C, SIGTERM or the next run (after a kill -9) stops it all.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
@@ -11,7 +11,8 @@ import { PidRegistry, freePort, log, sleep } from '../../deploy/local/process-ut
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export const SERVICES = ['ingest', 'signing', 'fraud-check', 'settlement'];
+/** The four payment services, then the operator console (which only watches them). */
+export const SERVICES = ['ingest', 'signing', 'fraud-check', 'settlement', 'console'];
 
 export function dockerEngineAvailable() {
   if (process.env.PAYRAIL_INFRA === 'local') return false;
@@ -154,7 +155,7 @@ export class Stack {
   /** The well-known ports when free (interactive use), or any free ports (tests, next to a running stack). */
   async allocatePorts({ preferWellKnown = true } = {}) {
     this.ports = {};
-    const wellKnown = { ingest: 8080, signing: 8081, 'fraud-check': 8082, settlement: 8083 };
+    const wellKnown = { ingest: 8080, signing: 8081, 'fraud-check': 8082, settlement: 8083, console: 8084 };
     for (const name of SERVICES) this.ports[name] = await freePort(preferWellKnown ? wellKnown[name] : undefined);
     return this.ports;
   }
@@ -174,14 +175,17 @@ export class Stack {
     this.pids.record('redis', pid, 'redis-server');
   }
 
-  /** The whole pipeline: build, infrastructure, development keys, topics, ports and the four services. */
-  async up({ preferWellKnown = true } = {}) {
+  /**
+   * The whole pipeline: build, infrastructure, development keys, topics, ports, the four services and, when asked
+   * (npm start), the operator console.
+   */
+  async up({ preferWellKnown = true, withConsole = false } = {}) {
     this.build();
     await this.startInfra();
     this.devSetup();
     this.ensureTopics();
     await this.allocatePorts({ preferWellKnown });
-    await this.startServices();
+    await this.startServices({ withConsole });
   }
 
   /** Keeps this process (and its signal handlers) alive: the processes it started are detached children. */
@@ -201,6 +205,15 @@ export class Stack {
         return { ...common, SIGNING_JWKS_URL: jwksUrl, RULES_FILE: join(repoRoot, 'apps/fraud-check/rules/ruleset.json') };
       case 'settlement':
         return { ...common, SIGNING_JWKS_URL: jwksUrl, SETTLEMENT_OPERATOR_TOKEN_FILE: this.keys.settlementOperatorTokenFile };
+      case 'console':
+        return {
+          ...common,
+          CONSOLE_USERS_FILE: this.keys.consoleUsersFile,
+          CONSOLE_SESSION_KEY_FILE: this.keys.consoleSessionKeyFile,
+          CONSOLE_COOKIE_SECURE: 'false', // plain HTTP on 127.0.0.1
+          SIGNING_JWKS_URL: jwksUrl,
+          CONSOLE_HEALTH_URLS: ['ingest', 'signing', 'fraud-check', 'settlement'].map((n) => `${n}=http://127.0.0.1:${this.ports[n]}`).join(','),
+        };
       default:
         throw new Error(`unknown service ${name}`);
     }
@@ -253,11 +266,12 @@ export class Stack {
     return restarted;
   }
 
-  async startServices() {
+  /** The four services; the console too only when asked (npm start, the e2e layer): it would take CPU from measurements. */
+  async startServices({ withConsole = false } = {}) {
     // signing first: the others read its JWKS at start-up
     const signing = await this.startService('signing');
     await this.waitReady(signing);
-    const others = await Promise.all(['ingest', 'fraud-check', 'settlement'].map((n) => this.startService(n)));
+    const others = await Promise.all(['ingest', 'fraud-check', 'settlement', ...(withConsole ? ['console'] : [])].map((n) => this.startService(n)));
     await Promise.all(others.map((e) => this.waitReady(e)));
   }
 

@@ -2,13 +2,15 @@
 //   static       lint (module boundaries), type-check and build of every project
 //   unit         each project's *.spec.ts (no I/O)
 //   integration  *.int-spec.ts against the real Kafka broker and Redis started here
-//   e2e          *.e2e-spec.ts against the four services running as separate processes
+//   e2e          *.e2e-spec.ts against the four services and the console running as separate processes (the
+//                console's browser test drives Debian's chromium, installed here when missing)
 //   scale        the short scale-out simulation (tools/stack/scale-sim.mjs) on the same running services
 // Prints each runner's summary and a last line "N passed, N failed"; exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { log } from '../../deploy/local/process-utils.mjs';
+import { ensureChromium } from './chromium.mjs';
 import { Stack, repoRoot } from './stack.mjs';
 
 const ALL = ['static', 'unit', 'integration', 'e2e', 'scale'];
@@ -38,9 +40,10 @@ export async function runTests({ layers }) {
     if (selected.includes('integration')) {
       jestLayer('integration', ['-c', 'jest.integration.config.cjs'], { ...NX_ENV, ...stack.testEnv(), PAYRAIL_TEST_RUN_DIR: stack.runDir }, totals, failures);
     }
+    const chromium = selected.includes('e2e') ? ensureChromium() : undefined;
     if (selected.includes('e2e') || selected.includes('scale')) {
       await stack.allocatePorts({ preferWellKnown: false });
-      await stack.startServices();
+      await stack.startServices({ withConsole: selected.includes('e2e') });
     }
     if (selected.includes('e2e')) {
       const env = {
@@ -49,10 +52,12 @@ export async function runTests({ layers }) {
         PAYRAIL_TEST_RUN_DIR: stack.runDir,
         PAYRAIL_KEYS_JSON: JSON.stringify(stack.keys),
         PAYRAIL_PORTS_JSON: JSON.stringify(stack.ports),
+        PAYRAIL_CHROMIUM: chromium,
       };
       jestLayer('e2e', ['-c', 'jest.e2e.config.cjs'], env, totals, failures);
     }
     if (selected.includes('scale')) {
+      await stack.stopService('console'); // the simulation measures the services alone
       log('== scale-out simulation (short form; the long form is npm run sim:scale)');
       const { runScaleSimulation } = await import('./scale-sim.mjs');
       const report = await runScaleSimulation(stack, { json: join(repoRoot, '.payrail', 'sim-scale-short.json') });

@@ -1,9 +1,10 @@
-// Development keys for a local run: Payrail's signing key, the data-protection key pair, the fingerprint key and
-// three demo upstreams (key pairs + registrations). Written under the run's folder, never into the repository.
+// Development keys for a local run: Payrail's signing key, the data-protection key pair, the fingerprint key,
+// three demo upstreams (key pairs + registrations) and the console's users (a dev operator and a dev viewer with
+// random passwords) and session key. Written under the run's folder, never into the repository.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { writeDevKeys } from '@payrail/crypto';
+import { hashPassword, writeDevKeys } from '@payrail/crypto';
 import { writeUpstreamRegistration } from '@payrail/upstream-sdk';
 
 export const DEMO_UPSTREAMS = ['psp-alpha', 'bank-beta', 'shop-gamma'];
@@ -18,6 +19,36 @@ export interface DevSetup {
   settlementOperatorTokenFile: string;
   upstreamsDir: string;
   upstreamKeysDir: string;
+  /** The console's users file (scrypt hashes only), as CONSOLE_USERS_FILE reads it. */
+  consoleUsersFile: string;
+  /** The console's session key (CONSOLE_SESSION_KEY_FILE). */
+  consoleSessionKeyFile: string;
+  /** The development sign-ins in plain text (mode 0600), for `npm start` to print and the browser test to use. */
+  consoleCredentialsFile: string;
+}
+
+export interface ConsoleDevCredentials {
+  operator: { username: string; password: string };
+  viewer: { username: string; password: string };
+}
+
+async function writeConsoleUsers(dir: string): Promise<Pick<DevSetup, 'consoleUsersFile' | 'consoleSessionKeyFile' | 'consoleCredentialsFile'>> {
+  const consoleDir = join(dir, 'console');
+  mkdirSync(consoleDir, { recursive: true, mode: 0o700 });
+  const credentials: ConsoleDevCredentials = {
+    operator: { username: 'dev-operator', password: randomBytes(12).toString('base64url') },
+    viewer: { username: 'dev-viewer', password: randomBytes(12).toString('base64url') },
+  };
+  const users = await Promise.all(
+    (['operator', 'viewer'] as const).map(async (role) => ({ username: credentials[role].username, role, password_scrypt: await hashPassword(credentials[role].password) })),
+  );
+  const consoleUsersFile = join(consoleDir, 'users.json');
+  writeFileSync(consoleUsersFile, `${JSON.stringify({ users }, null, 2)}\n`, { mode: 0o600 });
+  const consoleSessionKeyFile = join(consoleDir, 'session.key');
+  writeFileSync(consoleSessionKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+  const consoleCredentialsFile = join(consoleDir, 'dev-credentials.json');
+  writeFileSync(consoleCredentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  return { consoleUsersFile, consoleSessionKeyFile, consoleCredentialsFile };
 }
 
 export async function devSetup(dir: string): Promise<DevSetup> {
@@ -44,5 +75,6 @@ export async function devSetup(dir: string): Promise<DevSetup> {
     settlementOperatorTokenFile,
     upstreamsDir,
     upstreamKeysDir,
+    ...(await writeConsoleUsers(dir)),
   };
 }

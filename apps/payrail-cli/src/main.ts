@@ -3,11 +3,13 @@
 //   payrail topics ensure            creates every topic of the contracts catalogue that is missing
 //   payrail dlq list|inspect|replay  dead letters: list, inspect, replay to their original topic (docs/dead-letters.md)
 //   payrail settlement check | reconcile | rebuild   the ledger's invariants, reconcile and rebuild from Kafka
+//   payrail console-password         reads a password on stdin, prints its scrypt hash for the console's users file
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { envList, parseEnv } from '@payrail/config';
 import { createKafka, ensureTopics, kafkaConnectionFromEnv, kafkaEnvFragment } from '@payrail/messaging';
 import { z } from 'zod';
+import { hashPassword } from '@payrail/crypto';
 import { devSetup } from './dev-setup';
 import { DLQ_USAGE, runDlq } from './dlq/dlq.command';
 import { runSettlementCommand } from './settlement';
@@ -33,7 +35,14 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'settlement') {
     return runSettlementCommand(sub, process.env, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
   }
-  process.stderr.write(`usage: payrail dev-setup --dir DIR | payrail topics ensure [--replication N] | payrail settlement check|reconcile|rebuild | payrail dlq ...\n${DLQ_USAGE}\n`);
+  if (command === 'console-password') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    process.stdout.write(`${await hashPassword(password)}\n`);
+    return 0;
+  }
+  process.stderr.write(`usage: payrail dev-setup --dir DIR | payrail topics ensure [--replication N] | payrail settlement check|reconcile|rebuild | payrail console-password < password | payrail dlq ...\n${DLQ_USAGE}\n`);
   return 2;
 }
 

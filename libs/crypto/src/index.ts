@@ -40,3 +40,6 @@ export type { CliIo } from './cli/generate-keys';
 
 export { openPayrailVerifier, PAYRAIL_SIGNING_ALGS } from './payrail-verifier';
 export type { PayrailVerifierHandle } from './payrail-verifier';
+
+export { hashPassword, verifyPassword, parsePasswordHash, DEFAULT_PASSWORD_HASH_PARAMS, MAX_PASSWORD_LENGTH } from './passwords/password-hash';
+export type { PasswordHashParams } from './passwords/password-hash';

@@ -13,3 +13,5 @@ export * from './lib/dead-letters/dead-letter';
 export * from './lib/dead-letters/partition-reader';
 export * from './lib/dead-letters/replay-ledger';
 export * from './lib/dead-letters/dead-letter-operations';
+export * from './lib/kafka/topic-observer';
+export * from './lib/kafka/consumer-lag';

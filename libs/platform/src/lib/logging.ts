@@ -10,6 +10,7 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
   'req.headers["idempotency-key"]',
   'req.headers["x-jws-signature"]',
+  'req.headers["x-csrf-token"]',
   'req.body',
   'res.headers["set-cookie"]',
   '*.number',

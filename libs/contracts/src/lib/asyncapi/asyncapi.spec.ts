@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { CE_HEADERS } from '../envelope/envelope';
 import { EXAMPLE_PAYLOADS } from '../examples/examples';
-import { consumerGroupFor } from '../topics/consumer-group-subscriptions';
+import { OBSERVER_GROUPS, ObserverGroup, consumerGroupFor } from '../topics/consumer-group-subscriptions';
 import { DEAD_LETTER_TOPICS, DLQ_HEADERS, REPLAY_HEADERS, TopicContract, TopicKey, TOPICS } from '../topics/topics';
 import { ASYNCAPI_DOCUMENT_PATH, buildAsyncApiDocument, jsonSchemaOf, REGENERATE_COMMAND, renderAsyncApiYaml } from './asyncapi';
 import { EVENTS_DOCUMENT_PATH, renderEventsMarkdown, schemaExportName } from './events-markdown';
@@ -75,7 +75,8 @@ describe('docs/asyncapi.yaml', () => {
       expect(messages[0]?.payload()?.json()).toBeDefined();
       const operations = channel?.operations().all() ?? [];
       expect(operations.filter((o) => o.action() === 'send').length).toBe(t.producers.length);
-      expect(operations.filter((o) => o.action() === 'receive').length).toBe(t.consumers.length);
+      const observing = Object.values(OBSERVER_GROUPS as Record<string, ObserverGroup>).filter((o) => o.topics.includes(key)).length;
+      expect(operations.filter((o) => o.action() === 'receive').length).toBe(t.consumers.length + observing);
       expect({ key, examples: messages[0]?.examples().all().length }).toEqual({ key, examples: 1 });
     }
   }, 30_000);
@@ -131,7 +132,8 @@ describe('docs/asyncapi.yaml', () => {
       const operations = Object.values(get(document, 'operations') ?? {}).filter((o) => get(o, 'channel', '$ref') === `#/channels/${key}`);
       expect(operations.filter((o) => get(o, 'action') === 'send').map((o) => get(o, 'tags'))).toEqual(t.producers.map((p) => [{ name: p }]));
       const receives = operations.filter((o) => get(o, 'action') === 'receive');
-      expect(receives.map((o) => get(o, 'bindings', 'kafka', 'groupId', 'enum'))).toEqual(t.consumers.map((c) => [consumerGroupFor(key, c)]));
+      const observers = Object.values(OBSERVER_GROUPS as Record<string, ObserverGroup>).filter((o) => o.topics.includes(key));
+      expect(receives.map((o) => get(o, 'bindings', 'kafka', 'groupId', 'enum'))).toEqual([...t.consumers.map((c) => [consumerGroupFor(key, c)]), ...observers.map((o) => [o.groupId])]);
     });
 
     it('shows the example message', () => {
@@ -147,6 +149,16 @@ describe('docs/asyncapi.yaml', () => {
       expect(sends.map((o) => get(o, 'tags'))).toEqual([[{ name: service }]]);
     }
     expect(Object.keys(get(document, 'components', 'messages', 'deadLetter', 'headers', 'properties') ?? {}).sort()).toEqual(Object.values(DLQ_HEADERS).sort());
+  });
+
+  it('documents each observer group as read-only receive operations, on dead-letter topics too when it watches them', () => {
+    for (const group of Object.values(OBSERVER_GROUPS as Record<string, ObserverGroup>)) {
+      const observed = Object.values(get(document, 'operations') ?? {})
+        .filter((o) => get(o, 'action') === 'receive' && JSON.stringify(get(o, 'bindings', 'kafka', 'groupId', 'enum')) === JSON.stringify([group.groupId]))
+        .map((o) => String(get(resolve(document, get(o, 'channel')), 'address')));
+      const expected = [...group.topics.map((k) => TOPICS[k].name), ...(group.deadLetters ? Object.values(DEAD_LETTER_TOPICS) : [])];
+      expect(observed.sort()).toEqual(expected.sort());
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import { Document, isScalar, visit } from 'yaml';
 import { z } from 'zod';
 import { EXAMPLE_KEYS, EXAMPLE_PAYLOADS } from '../examples/examples';
 import { MoneySchema } from '../money/money.schema';
-import { consumerGroupFor } from '../topics/consumer-group-subscriptions';
+import { OBSERVER_GROUPS, ObserverGroup, consumerGroupFor } from '../topics/consumer-group-subscriptions';
 import { allTopicNames, DEAD_LETTER_TOPICS, DLQ_HEADERS, REPLAY_HEADERS, ServiceName, TopicContract, TopicKey, TOPICS } from '../topics/topics';
 import { CE_HEADERS } from '../envelope/envelope';
 import { JWS_FIELDS, JWS_PAYLOAD_SCHEMAS, JwsPayloadName, KEY_ORIGINS } from './annotations';
@@ -280,6 +280,21 @@ export function buildAsyncApiDocument(): JsonObject {
     };
   }
 
+  for (const [observer, group] of Object.entries(OBSERVER_GROUPS) as [string, ObserverGroup][]) {
+    const watched: [string, string][] = group.topics.map((key) => [key, TOPICS[key].name]);
+    if (group.deadLetters) for (const [service, name] of Object.entries(DEAD_LETTER_TOPICS) as [ServiceName, string][]) watched.push([deadLetterChannelId(service), name]);
+    for (const [channelId, name] of watched) {
+      operations[`${camel(observer)}Observe${pascal(channelId)}`] = {
+        action: 'receive',
+        channel: { $ref: `#/channels/${channelId}` },
+        title: `${observer} observes ${name}`,
+        summary: `${observer} reads ${name} in consumer group ${group.groupId}, read-only: it never produces, never dead-letters and commits no offsets.`,
+        tags: [{ name: observer }],
+        bindings: { kafka: { groupId: { type: 'string', enum: [group.groupId] }, bindingVersion: KAFKA_BINDING_VERSION } },
+      };
+    }
+  }
+
   const schemas: JsonObject = {};
   for (const name of Object.keys(SHARED_SCHEMAS) as (keyof typeof SHARED_SCHEMAS)[]) {
     schemas[name] = { ...jsonSchemaOf(SHARED_SCHEMAS[name]), description: SHARED_DESCRIPTIONS[name] };
@@ -306,7 +321,10 @@ export function buildAsyncApiDocument(): JsonObject {
         `Generated from @payrail/contracts (libs/contracts); do not edit by hand. Regenerate with \`${REGENERATE_COMMAND}\`.`,
       ].join('\n'),
       license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
-      tags: (Object.keys(PARTICIPANTS) as Producer[]).map((name) => ({ name, description: PARTICIPANTS[name] })),
+      tags: [
+        ...(Object.keys(PARTICIPANTS) as Producer[]).map((name) => ({ name, description: PARTICIPANTS[name] })),
+        ...Object.entries(OBSERVER_GROUPS).map(([name, group]) => ({ name, description: `Read-only observer. ${group.description}` })),
+      ],
     },
     defaultContentType: 'application/json',
     servers: {

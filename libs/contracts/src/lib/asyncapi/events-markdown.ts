@@ -5,7 +5,7 @@ import * as paymentEvents from '../payments/payment-events';
 import * as paymentSubmission from '../payments/payment-submission';
 import * as securityAlert from '../security/security-alert';
 import * as settlementBatch from '../settlement/settlement-batch';
-import { CONSUMER_GROUP_SUBSCRIPTIONS, ConsumerGroupKey, consumerGroupFor } from '../topics/consumer-group-subscriptions';
+import { CONSUMER_GROUP_SUBSCRIPTIONS, ConsumerGroupKey, OBSERVER_GROUPS, ObserverGroup, consumerGroupFor } from '../topics/consumer-group-subscriptions';
 import { allTopicNames, CONSUMER_GROUPS, DEAD_LETTER_TOPICS, DLQ_HEADERS, REPLAY_HEADERS, ServiceName, TopicContract, TopicKey, TOPICS } from '../topics/topics';
 import { JWS_FIELDS, JWS_PAYLOAD_SCHEMAS, KEY_ORIGINS } from './annotations';
 import { ASYNCAPI_DOCUMENT_PATH, jsonSchemaOf, REGENERATE_COMMAND, strictObjectPaths } from './asyncapi';
@@ -155,6 +155,18 @@ export function renderEventsMarkdown(): string {
         code(CONSUMER_GROUPS[group]),
         s.service,
         s.topics.map((k) => code(TOPICS[k].name)).join(', '),
+      ]),
+    ),
+    '',
+    'Read-only observers (`OBSERVER_GROUPS`) are no stage of the flow: they never produce, never dead-letter and commit',
+    'no offsets (each start reads the payment topics from their end and the dead-letter topics from their beginning).',
+    '',
+    ...table(
+      ['Observer group id', 'Observer', 'Topics'],
+      (Object.entries(OBSERVER_GROUPS) as [string, ObserverGroup][]).map(([name, o]) => [
+        code(o.groupId),
+        name,
+        [...o.topics.map((k) => code(TOPICS[k].name)), ...(o.deadLetters ? ['every dead-letter topic'] : [])].join(', '),
       ]),
     ),
     '',

@@ -46,3 +46,34 @@ export function consumerGroupSpec(group: ConsumerGroupKey): ConsumerGroupSpec {
     deadLetterTopic: DEAD_LETTER_TOPICS[subscription.service],
   };
 }
+
+/**
+ * Read-only observers: consumer groups that watch the flow for operators (the console) and are no stage of it.
+ * They never produce, never dead-letter (a message they cannot decode is the consuming stage's business, and that
+ * stage has dead-lettered it already) and commit no offsets: they hold nothing durable, so every start reads the
+ * payment topics from their end (live counters) and, with `deadLetters`, every dead-letter topic from its beginning.
+ */
+export interface ObserverGroup {
+  readonly groupId: string;
+  readonly description: string;
+  readonly topics: readonly TopicKey[];
+  /** Also reads every dead-letter topic (DEAD_LETTER_TOPICS). */
+  readonly deadLetters: boolean;
+}
+
+export const OBSERVER_GROUPS = {
+  console: {
+    groupId: 'payrail-console',
+    description: 'The operator console: live counters, throughput, fraud decisions, settlement batches, signing key use and dead letters.',
+    topics: ['paymentsAccepted', 'paymentsRejected', 'paymentsSigned', 'paymentsScreened', 'paymentsSettled', 'settlementBatchReports', 'settlementBatches', 'securityAlerts'],
+    deadLetters: true,
+  },
+} as const satisfies Record<string, ObserverGroup>;
+
+export type ObserverKey = keyof typeof OBSERVER_GROUPS;
+
+/** The topic names an observer reads: its topics and, when it watches dead letters, every dead-letter topic. */
+export function observerTopicNames(observer: ObserverKey): { live: string[]; deadLetters: string[] } {
+  const group: ObserverGroup = OBSERVER_GROUPS[observer];
+  return { live: group.topics.map((key) => TOPICS[key].name), deadLetters: group.deadLetters ? Object.values(DEAD_LETTER_TOPICS) : [] };
+}

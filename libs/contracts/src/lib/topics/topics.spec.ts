@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CE_HEADERS } from '../envelope/envelope';
 import { EXAMPLE_PAYLOADS } from '../examples/examples';
 import { KEY_ORIGINS } from '../asyncapi/annotations';
-import { CONSUMER_GROUP_SUBSCRIPTIONS, ConsumerGroupKey, ConsumerGroupSubscription, consumerGroupFor } from './consumer-group-subscriptions';
+import { CONSUMER_GROUP_SUBSCRIPTIONS, ConsumerGroupKey, ConsumerGroupSubscription, OBSERVER_GROUPS, consumerGroupFor, observerTopicNames } from './consumer-group-subscriptions';
 import { allTopicNames, CONSUMER_GROUPS, DEAD_LETTER_TOPICS, DLQ_HEADERS, ServiceName, TopicContract, TopicKey, TOPICS, topicByName } from './topics';
 
 const SERVICES: readonly ServiceName[] = ['ingest', 'signing', 'fraud-check', 'settlement'];
@@ -156,5 +156,30 @@ describe('consumer groups', () => {
     expect(consumerGroupFor('paymentsSigned', 'ingest')).toBe('payrail-ingest-status');
     expect(consumerGroupFor('paymentsSigned', 'fraud-check')).toBe('payrail-fraud-check');
     expect(consumerGroupFor('paymentsRejected', 'ingest')).toBeUndefined();
+  });
+});
+
+describe('observer groups', () => {
+  it('have ids unique among all consumer groups, named like them', () => {
+    const observerIds = Object.values(OBSERVER_GROUPS).map((o) => o.groupId);
+    expect(duplicates([...Object.values(CONSUMER_GROUPS), ...observerIds])).toEqual([]);
+    for (const id of observerIds) expect(id).toMatch(/^payrail-[a-z]+(-[a-z]+)*$/);
+  });
+
+  it('read catalogue topics only, without being listed as their consumers (they are no stage of the flow)', () => {
+    for (const [name, observer] of Object.entries(OBSERVER_GROUPS)) {
+      expect(duplicates([...observer.topics])).toEqual([]);
+      for (const topic of observer.topics) {
+        expect(TOPICS[topic]).toBeDefined();
+        expect(TOPICS[topic].consumers as readonly string[]).not.toContain(name);
+      }
+    }
+  });
+
+  it('observerTopicNames gives the console every payment topic it counts and every dead-letter topic', () => {
+    const { live, deadLetters } = observerTopicNames('console');
+    expect(live).toEqual(expect.arrayContaining([TOPICS.paymentsAccepted.name, TOPICS.paymentsSigned.name, TOPICS.paymentsScreened.name, TOPICS.paymentsSettled.name]));
+    expect(live).not.toContain(TOPICS.paymentsInbound.name);
+    expect(deadLetters.sort()).toEqual(Object.values(DEAD_LETTER_TOPICS).sort());
   });
 });

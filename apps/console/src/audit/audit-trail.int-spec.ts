@@ -1,0 +1,69 @@
+// Against the real Redis (REDIS_URL): the audit trail keeps one entry per request even when the same append is
+// sent again (as ioredis does after a lost reply), newest first; sessions live under the hash of their id and
+// end on sign-out or after the idle time-out.
+import { randomUUID } from 'node:crypto';
+import { createRedis } from '@payrail/messaging';
+import { RedisSessionStore } from '../auth/session.store';
+import { AuditEntry, AuditTrail } from './audit-trail';
+
+const prefix = `payrail-test:console:${randomUUID().slice(0, 8)}:`;
+const redis = createRedis({ url: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', keyPrefix: prefix }, 'console-int-test');
+
+function entry(overrides: Partial<AuditEntry> = {}): AuditEntry {
+  return { request_id: randomUUID(), at: new Date().toISOString(), operator: 'ops.alice', role: 'operator', action: 'review.approve', target: randomUUID(), outcome: 'decided', ...overrides };
+}
+
+beforeAll(async () => {
+  await redis.connect();
+});
+
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+  await redis.quit();
+});
+
+describe('AuditTrail', () => {
+  it('appends each request once however often it is sent, and reads back newest first', async () => {
+    const trail = new AuditTrail(redis, 1_000);
+    const first = entry({ action: 'session.sign-in', target: 'session', outcome: 'ok', address: '127.0.0.1' });
+    const second = entry({ detail: 'looks fine' });
+    await expect(trail.record(first)).resolves.toBe(true);
+    const resent = await Promise.all([trail.record(second), trail.record(second), trail.record(second)]);
+    expect(resent.filter(Boolean)).toEqual([true]);
+    const recent = await trail.recent(10);
+    expect(recent.map(({ id: _id, ...e }) => e)).toEqual([
+      { ...second, address: undefined },
+      { ...first, detail: undefined },
+    ]);
+    // everything lives under the configured prefix
+    expect((await redis.keys(`${prefix}console:audit*`)).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('trims the stream near its cap', async () => {
+    const trail = new AuditTrail(redis, 1_000);
+    for (let i = 0; i < 1_300; i += 100) await Promise.all(Array.from({ length: 100 }, () => trail.record(entry())));
+    expect(await redis.xlen('console:audit')).toBeLessThan(1_300);
+    expect(await redis.xlen('console:audit')).toBeGreaterThanOrEqual(1_000);
+  });
+});
+
+describe('RedisSessionStore', () => {
+  it('creates, refreshes and ends sessions; an expired one is gone', async () => {
+    const store = new RedisSessionStore(redis, 1);
+    const key = 'a'.repeat(64);
+    await store.create(key, { username: 'ops.alice', role: 'operator', createdAt: '2025-03-01T10:00:00.000Z' });
+    await store.create(key, { username: 'ops.alice', role: 'operator', createdAt: '2025-03-01T10:00:00.000Z' });
+    await expect(store.touch(key)).resolves.toEqual({ username: 'ops.alice', role: 'operator', createdAt: '2025-03-01T10:00:00.000Z' });
+    await expect(store.exists(key)).resolves.toBe(true);
+    await store.destroy(key);
+    await store.destroy(key);
+    await expect(store.touch(key)).resolves.toBeUndefined();
+    await expect(store.exists(key)).resolves.toBe(false);
+
+    const idle = 'b'.repeat(64);
+    await store.create(idle, { username: 'ops.bob', role: 'viewer', createdAt: '2025-03-01T10:00:00.000Z' });
+    await new Promise((r) => setTimeout(r, 2_100));
+    await expect(store.touch(idle)).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,74 @@
+// The console's audit trail: one Redis stream entry per operator action (sign-in, sign-out, REVIEW decisions,
+// dead-letter replays), including refused ones: who, what, when, and how it ended. Appending is one script that
+// first claims an operation key named after the request id, so a command ioredis re-sends after a lost reply
+// never writes a second entry. No passwords, tokens or cookies are ever written.
+import type { Redis } from '@payrail/messaging';
+import type { ConsoleRole } from '../auth/operator-directory';
+
+export const AUDIT_STREAM_KEY = 'console:audit';
+const OPERATION_TTL_S = 3_600;
+const operationKey = (requestId: string) => `console:audit:op:${requestId}`;
+
+export type AuditAction = 'session.sign-in' | 'session.sign-out' | 'review.approve' | 'review.decline' | 'dead-letter.replay';
+
+export interface AuditEntry {
+  readonly request_id: string;
+  readonly at: string;
+  /** The signed-in username; for a failed sign-in the username that was tried. */
+  readonly operator: string;
+  readonly role: ConsoleRole | 'none';
+  readonly action: AuditAction;
+  /** What the action was about: a payment id, a dead letter's topic/partition/offset, or the session. */
+  readonly target: string;
+  /** ok, denied, throttled, forbidden, decided, already_decided, conflict, not_found, replayed, unavailable, failed, ... */
+  readonly outcome: string;
+  readonly detail?: string;
+  /** The client's address (sign-ins). */
+  readonly address?: string;
+}
+
+const APPEND_SCRIPT = `
+-- KEYS: 1 audit stream, 2 operation key; ARGV: 1 max length, 2.. field/value pairs
+if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ${OPERATION_TTL_S}) then return 0 end
+local args = { 'XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*' }
+for i = 2, #ARGV do args[#args + 1] = ARGV[i] end
+redis.call(unpack(args))
+return 1
+`;
+
+const FIELDS: readonly (keyof AuditEntry)[] = ['request_id', 'at', 'operator', 'role', 'action', 'target', 'outcome', 'detail', 'address'];
+
+export class AuditTrail {
+  constructor(
+    private readonly redis: Redis,
+    private readonly maxEntries: number,
+  ) {}
+
+  /** Appends the entry once per request id (a repeat is a no-op); true when this call wrote it. */
+  async record(entry: AuditEntry): Promise<boolean> {
+    const pairs = FIELDS.flatMap((f) => (entry[f] === undefined ? [] : [f, String(entry[f])]));
+    const written = await this.redis.eval(APPEND_SCRIPT, 2, AUDIT_STREAM_KEY, operationKey(entry.request_id), String(this.maxEntries), ...pairs);
+    return written === 1;
+  }
+
+  /** Newest first. */
+  async recent(count: number): Promise<(AuditEntry & { id: string })[]> {
+    const rows = await this.redis.xrevrange(AUDIT_STREAM_KEY, '+', '-', 'COUNT', count);
+    return rows.map(([id, flat]) => {
+      const f: Record<string, string> = {};
+      for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i] ?? ''] = flat[i + 1] ?? '';
+      return {
+        id,
+        request_id: f['request_id'] ?? '',
+        at: f['at'] ?? '',
+        operator: f['operator'] ?? '',
+        role: (f['role'] ?? 'none') as AuditEntry['role'],
+        action: (f['action'] ?? '') as AuditAction,
+        target: f['target'] ?? '',
+        outcome: f['outcome'] ?? '',
+        detail: f['detail'],
+        address: f['address'],
+      };
+    });
+  }
+}

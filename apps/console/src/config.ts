@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { ConfigError, Env, ServiceSettings, envBool, envInt, parseEnv, readSecret, serviceEnvFragment, serviceSettings } from '@payrail/config';
+import {
+  KafkaConnectionConfig,
+  RedisConnectionConfig,
+  kafkaConnectionFromEnv,
+  kafkaEnvFragment,
+  redisConnectionFromEnv,
+  redisEnvFragment,
+} from '@payrail/messaging';
+import { ConsoleUser, loadUsersFile } from './auth/operator-directory';
+
+/** `name=url,name=url`: the services whose /health/ready the console shows. */
+const healthUrls = z
+  .string()
+  .min(1)
+  .transform((v, ctx) => {
+    const out: Record<string, string> = {};
+    for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const [name, url] = part.split(/=(.*)/s);
+      if (!name || !url || !/^https?:\/\/[^\s]+$/.test(url)) {
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not name=http(s)://host:port` });
+        return z.NEVER;
+      }
+      out[name] = url.replace(/\/+$/, '');
+    }
+    return out;
+  });
+
+export const ConsoleEnvSchema = z.object({
+  ...serviceEnvFragment,
+  ...kafkaEnvFragment,
+  ...redisEnvFragment,
+  HTTP_PORT: serviceEnvFragment.HTTP_PORT.default(8084),
+  /** Operators and viewers (JSON, scrypt hashes only), a mounted Secret: {"users":[{"username","role","password_scrypt"}]}. */
+  CONSOLE_USERS_FILE: z.string().min(1),
+  /** Idle sessions end after this long. */
+  CONSOLE_SESSION_TTL_S: envInt(300, 7 * 86_400).default(8 * 3600),
+  /** Mark the session cookie Secure (browsers then send it over HTTPS only); false only for plain-HTTP development. */
+  CONSOLE_COOKIE_SECURE: envBool.default(true),
+  /** Approximate cap of the audit stream. */
+  CONSOLE_AUDIT_MAX_ENTRIES: envInt(1_000, 100_000_000).default(1_000_000),
+  /** Payrail's published signing keys (signing's /.well-known/jwks.json), for the keys panel. */
+  SIGNING_JWKS_URL: z.url().optional(),
+  /** Services whose readiness the console shows: ingest=http://...,signing=http://... */
+  CONSOLE_HEALTH_URLS: healthUrls.optional(),
+  /** fraud-check's admin API (REVIEW queue); the token comes from FRAUD_ADMIN_TOKEN or FRAUD_ADMIN_TOKEN_FILE. */
+  FRAUD_ADMIN_URL: z.url().optional(),
+  /** settlement's HTTP API (batches, balances); an optional bearer token from SETTLEMENT_TOKEN[_FILE]. */
+  SETTLEMENT_URL: z.url().optional(),
+});
+
+export interface ConsoleConfig extends ServiceSettings {
+  kafka: KafkaConnectionConfig;
+  redis: RedisConnectionConfig;
+  users: ConsoleUser[];
+  /** HMAC key that signs session cookies and derives CSRF tokens. */
+  sessionKey: Buffer;
+  sessionTtlS: number;
+  cookieSecure: boolean;
+  auditMaxEntries: number;
+  signingJwksUrl: string | undefined;
+  healthUrls: Record<string, string>;
+  fraudAdmin: { url: string; token: string } | undefined;
+  settlement: { url: string; token: string | undefined } | undefined;
+}
+
+export function loadConsoleConfig(env: Env = process.env): ConsoleConfig {
+  const e = parseEnv(ConsoleEnvSchema, env);
+  const sessionKeyText = readSecret(env, 'CONSOLE_SESSION_KEY');
+  const sessionKey = sessionKeyText === undefined ? undefined : Buffer.from(sessionKeyText, 'base64');
+  if (!sessionKey || sessionKey.length < 32) {
+    throw new ConfigError([{ variable: 'CONSOLE_SESSION_KEY', reason: 'set CONSOLE_SESSION_KEY or CONSOLE_SESSION_KEY_FILE to base64 of at least 32 random bytes' }]);
+  }
+  let fraudAdmin: ConsoleConfig['fraudAdmin'];
+  if (e.FRAUD_ADMIN_URL) {
+    const token = readSecret(env, 'FRAUD_ADMIN_TOKEN');
+    if (!token) throw new ConfigError([{ variable: 'FRAUD_ADMIN_TOKEN', reason: 'is required (or FRAUD_ADMIN_TOKEN_FILE) when FRAUD_ADMIN_URL is set' }]);
+    fraudAdmin = { url: e.FRAUD_ADMIN_URL.replace(/\/+$/, ''), token };
+  }
+  return {
+    ...serviceSettings(e),
+    kafka: kafkaConnectionFromEnv(e, env, 'payrail-console'),
+    redis: redisConnectionFromEnv(e),
+    users: loadUsersFile(e.CONSOLE_USERS_FILE),
+    sessionKey,
+    sessionTtlS: e.CONSOLE_SESSION_TTL_S,
+    cookieSecure: e.CONSOLE_COOKIE_SECURE,
+    auditMaxEntries: e.CONSOLE_AUDIT_MAX_ENTRIES,
+    signingJwksUrl: e.SIGNING_JWKS_URL,
+    healthUrls: e.CONSOLE_HEALTH_URLS ?? {},
+    fraudAdmin,
+    settlement: e.SETTLEMENT_URL ? { url: e.SETTLEMENT_URL.replace(/\/+$/, ''), token: readSecret(env, 'SETTLEMENT_TOKEN') } : undefined,
+  };
+}
+
+export const CONSOLE_CONFIG = Symbol('CONSOLE_CONFIG');

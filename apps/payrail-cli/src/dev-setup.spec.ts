@@ -1,0 +1,26 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyPassword } from '@payrail/crypto';
+import { ConsoleDevCredentials, devSetup } from './dev-setup';
+
+describe('dev-setup: the console sign-ins of a local run', () => {
+  it('writes a dev operator and a dev viewer whose users file holds only scrypt hashes of their random passwords', async () => {
+    const setup = await devSetup(join(mkdtempSync(join(tmpdir(), 'dev-setup-')), 'keys'));
+    const credentials = JSON.parse(readFileSync(setup.consoleCredentialsFile, 'utf8')) as ConsoleDevCredentials;
+    const users = (JSON.parse(readFileSync(setup.consoleUsersFile, 'utf8')) as { users: { username: string; role: string; password_scrypt: string }[] }).users;
+
+    expect(users.map((u) => [u.username, u.role])).toEqual([
+      [credentials.operator.username, 'operator'],
+      [credentials.viewer.username, 'viewer'],
+    ]);
+    expect(credentials.operator.password).not.toBe(credentials.viewer.password);
+    expect(credentials.operator.password.length).toBeGreaterThanOrEqual(16);
+    await expect(verifyPassword(credentials.operator.password, users[0]?.password_scrypt ?? '')).resolves.toBe(true);
+    await expect(verifyPassword(credentials.viewer.password, users[1]?.password_scrypt ?? '')).resolves.toBe(true);
+    expect(readFileSync(setup.consoleUsersFile, 'utf8')).not.toContain(credentials.operator.password);
+
+    expect(Buffer.from(readFileSync(setup.consoleSessionKeyFile, 'utf8'), 'base64').length).toBe(32);
+    for (const file of [setup.consoleUsersFile, setup.consoleSessionKeyFile, setup.consoleCredentialsFile]) expect(statSync(file).mode & 0o777).toBe(0o600);
+  }, 30_000);
+});
