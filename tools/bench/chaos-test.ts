@@ -5,6 +5,7 @@
 //   npm run test:chaos -- --json FILE [--payments 20000] [--rate 300] [--kill-every-s 6] [--short]
 //
 // Runs its own stack (like `npm start`) with two instances of fraud-check and of settlement and a private Redis.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,6 +13,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { TOPICS } from '@payrail/contracts';
 import { Pipeline, Submitter, drain, observe, prepare, sleep } from './lib/load';
 import type { ServiceEntry, Stack as StackType } from '../stack/stack.mjs';
+import { repoRoot } from './lib/repo';
 
 interface Options {
   json: string;
@@ -107,10 +109,25 @@ async function finalStatesFromKafka(brokers: string): Promise<Map<string, { deci
   return states;
 }
 
-/** Runs a payrail-cli settlement command against this stack and returns its JSON answer. */
-function settlementCommand(stack: StackType, args: string[]): Record<string, unknown> {
-  const out = stack.run('node', ['dist/apps/payrail-cli/main.js', 'settlement', ...args, '--json'], { env: stack.infraEnv(), quiet: true });
-  return JSON.parse(out) as Record<string, unknown>;
+interface InvariantReport {
+  ok: boolean;
+  currencySums: Record<string, string>;
+  violations: { invariant: string; paymentId?: string; detail: string }[];
+}
+
+interface LedgerReport {
+  ok: boolean;
+  discrepancies?: { kind: string; paymentId?: string; detail: string }[];
+  invariants?: InvariantReport;
+}
+
+/** Runs `payrail settlement <command>` against this stack (exit 1 means it found problems: its JSON says which). */
+function settlementCommand(stack: StackType, command: 'check' | 'reconcile' | 'rebuild'): LedgerReport {
+  const env = { ...process.env, ...stack.infraEnv(), SIGNING_JWKS_URL: `http://127.0.0.1:${stack.ports['signing']}/.well-known/jwks.json` };
+  const res = spawnSync('node', ['dist/apps/payrail-cli/main.js', 'settlement', command], { cwd: repoRoot, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (res.status !== 0 && res.status !== 1) throw new Error(`payrail settlement ${command} failed (exit ${res.status}): ${res.stderr}`);
+  if (res.stderr) log(res.stderr.trim().split('\n').slice(0, 20).join('\n'));
+  return JSON.parse(res.stdout) as LedgerReport;
 }
 
 async function main(): Promise<void> {
@@ -137,7 +154,7 @@ async function main(): Promise<void> {
     let kills = 0;
     let kafkaRestarted = false;
     let redisRestarted = false;
-    let rebuild: Record<string, unknown> | undefined;
+    let rebuild: LedgerReport | undefined;
     let sent = 0;
     let submitting = true;
     const chaos = (async () => {
@@ -153,8 +170,8 @@ async function main(): Promise<void> {
           redisRestarted = true;
           note('restarting Redis (empty)');
           await stack.restartRedis();
-          rebuild = settlementCommand(stack, ['rebuild']);
-          note(`Redis back; ledger rebuilt from Kafka: ${JSON.stringify(rebuild)}`);
+          rebuild = settlementCommand(stack, 'rebuild');
+          note(`Redis back; ledger rebuilt from Kafka (${rebuild.discrepancies?.length ?? 0} discrepancies)`);
         } else if (Date.now() >= nextKill) {
           const victims = [...stack.services.values()];
           const victim: ServiceEntry | undefined = victims[Math.floor(Math.random() * victims.length)];
@@ -190,8 +207,8 @@ async function main(): Promise<void> {
       if (s.settled > 1) doubleSettledEvents++;
       if (s.settled > 0 && s.decisions.has('DECLINE')) conflicting++;
     }
-    const check = settlementCommand(stack, ['check']);
-    const reconcile = settlementCommand(stack, ['reconcile']);
+    const reconcile = settlementCommand(stack, 'reconcile');
+    const invariants = reconcile.invariants;
     const result = {
       payments: o.payments,
       accepted: pipeline.responses.accepted,
@@ -200,17 +217,18 @@ async function main(): Promise<void> {
       redis_restarts: redisRestarted ? 1 : 0,
       lost,
       pending_after_drain: pendingAfterDrain,
-      double_settled: Number(check['double_posted'] ?? Number.NaN),
+      double_settled: invariants ? invariants.violations.filter((v) => v.invariant === 'posted_twice').length : Number.NaN,
       settled_events_repeated: doubleSettledEvents,
       conflicting_final_states: conflicting,
-      ledger_balanced: check['balanced'] === true,
-      reconciliation_clean: reconcile['clean'] === true,
+      ledger_balanced: invariants !== undefined && Object.values(invariants.currencySums).every((sum) => sum === '0') && !invariants.violations.some((v) => v.invariant === 'balance_sum'),
+      reconciliation_clean: reconcile.ok,
       upstream_retries: submitter.retries,
       responses: pipeline.responses,
       unexpected_responses: pipeline.unexpected,
-      ledger_check: check,
-      reconcile,
-      rebuild,
+      currency_sums: invariants?.currencySums,
+      discrepancies: reconcile.discrepancies?.slice(0, 50),
+      invariant_violations: invariants?.violations.slice(0, 50),
+      rebuild_discrepancies: rebuild?.discrepancies?.slice(0, 50),
       events,
     };
     mkdirSync(dirname(o.json), { recursive: true });
