@@ -1,3 +1,4 @@
+import './instrumentation';
 import 'reflect-metadata';
 import { bootstrapService, configOrExit, runMain } from '@payrail/platform';
 import { ConsoleAppModule } from './app.module';

@@ -1,3 +1,4 @@
+import './instrumentation';
 import 'reflect-metadata';
 import { connectConsumerGroups } from '@payrail/messaging-nest';
 import { bootstrapService, configOrExit, runMain } from '@payrail/platform';
