@@ -1,15 +1,21 @@
 // payrail: the operators' command line.
 //   payrail dev-setup --dir DIR      development keys and demo upstreams (prints their paths as JSON)
 //   payrail topics ensure            creates every topic of the contracts catalogue that is missing
+//   payrail signing-keys list|add|activate|retire|remove --file FILE [--kid KID] [--alg ES256|EdDSA|PS256]
+//                                    the key rotation steps on the signing service's key file (docs/runbooks/key-rotation.md)
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { envList, parseEnv } from '@payrail/config';
 import { createKafka, ensureTopics, kafkaConnectionFromEnv, kafkaEnvFragment } from '@payrail/messaging';
 import { z } from 'zod';
+import { SIGNING_ALGS } from '@payrail/crypto';
 import { devSetup } from './dev-setup';
+import { SigningKeysAction, runSigningKeys } from './signing-keys';
+
+const SIGNING_KEYS_ACTIONS: readonly SigningKeysAction[] = ['list', 'add', 'activate', 'retire', 'remove'];
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { dir: { type: 'string' }, replication: { type: 'string', default: '1' } } });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { dir: { type: 'string' }, replication: { type: 'string', default: '1' }, file: { type: 'string' }, kid: { type: 'string' }, alg: { type: 'string' } } });
   const [command, sub] = positionals;
   if (command === 'dev-setup') {
     if (!values.dir) throw new Error('dev-setup needs --dir DIR');
@@ -23,7 +29,16 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`topics created: ${created.length === 0 ? 'none (all exist)' : created.join(', ')}\n`);
     return 0;
   }
-  process.stderr.write('usage: payrail dev-setup --dir DIR | payrail topics ensure [--replication N]\n');
+  if (command === 'signing-keys') {
+    const action = SIGNING_KEYS_ACTIONS.find((a) => a === sub);
+    if (!action || !values.file) throw new Error(`signing-keys needs one of ${SIGNING_KEYS_ACTIONS.join(', ')} and --file FILE`);
+    const alg = SIGNING_ALGS.find((a) => a === values.alg);
+    if (values.alg !== undefined && alg === undefined) throw new Error(`--alg must be one of ${SIGNING_ALGS.join(', ')}`);
+    const keys = await runSigningKeys({ action, file: values.file, kid: values.kid, alg });
+    process.stdout.write(`${JSON.stringify({ file: values.file, keys })}\n`);
+    return 0;
+  }
+  process.stderr.write('usage: payrail dev-setup --dir DIR | payrail topics ensure [--replication N] | payrail signing-keys list|add|activate|retire|remove --file FILE [--kid KID] [--alg ALG]\n');
   return 2;
 }
 
