@@ -8,10 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONSUMER_GROUPS, DEAD_LETTER_TOPICS, PaymentAccepted, PaymentScreenedSchema, PaymentSignedSchema, SecurityAlertSchema, SettlementBatchReport, SignedSettlementBatchSchema, TOPICS, headersToEnvelope } from '@payrail/contracts';
+import { CONSUMER_GROUPS, DEAD_LETTER_TOPICS, PaymentAccepted, PaymentScreenedSchema, PaymentSignedSchema, SecurityAlertSchema, SignedSettlementBatchSchema, TOPICS, headersToEnvelope } from '@payrail/contracts';
 import { JwsVerifier, PayrailKeyStore, canonicalJson } from '@payrail/crypto';
 import { EventProducer, createKafka, createRedis, ensureTopics } from '@payrail/messaging';
 import { acceptedPayment } from './testing/accepted-payments';
+import { settlementBatchReport } from './testing/settlement-reports';
 import { Jwk, privateValues } from './testing/key-files';
 import { ServiceProcess, builtEntry, repoRoot } from './testing/service-process';
 import { RecordedMessage, TopicRecorder, moveGroupToEnd } from './testing/topic-recorder';
@@ -102,6 +103,24 @@ describe('signing and fraud-check on the real broker while Payrail rotates its s
   };
   const signedWith = (kid: string) => () => refresh().kids.has(kid);
 
+  /**
+   * One rotation, the runbook's steps: add the new key (verify-only) and wait until signing publishes it, give every
+   * verifier time to be able to fetch it, switch, and retire the old key once the payments signed before the switch
+   * (the in-flight ones) are decided.
+   */
+  async function rotate(oldKid: string, newKid: string): Promise<void> {
+    signingKeys('add', newKid);
+    await untilPublished([oldKid, newKid]);
+    const publishedAt = Date.now();
+    await sleep(PUBLISH_TO_ACTIVATE_MS - (Date.now() - publishedAt));
+    signingKeys('activate', newKid);
+    await recorder.until(signedWith(newKid), 15_000, `a ${newKid} signature`);
+    const activeAt = Date.now();
+    await recorder.until(() => undecided(activeAt).length === 0, 30_000, `the payments signed with ${oldKid} to be decided`);
+    signingKeys('retire', oldKid);
+    await untilPublished([newKid]);
+  }
+
   function publishAccepted(p: PaymentAccepted): Promise<void> {
     published.set(p.payment_id, published.get(p.payment_id) ?? Date.now());
     return producer.publish(TOPICS.paymentsAccepted, p, { key: p.payer.fingerprint, correlationId: p.payment_id, eventId: `${p.payment_id}:accepted`, subject: p.payment_id });
@@ -167,29 +186,8 @@ describe('signing and fraud-check on the real broker while Payrail rotates its s
     try {
       await recorder.until(() => refresh().decisions.size > 0, 30_000, 'the first decision');
 
-      // rotation 1: publish k2, wait for every verifier, switch, retire k1 once nothing signed with it is in flight
-      signingKeys('add', 'payrail-sig-k2');
-      await untilPublished(['payrail-sig-k1', 'payrail-sig-k2']);
-      const k2PublishedAt = Date.now();
-      await sleep(PUBLISH_TO_ACTIVATE_MS - (Date.now() - k2PublishedAt));
-      signingKeys('activate', 'payrail-sig-k2');
-      await recorder.until(signedWith('payrail-sig-k2'), 15_000, 'a k2 signature');
-      const k2ActiveAt = Date.now();
-      await recorder.until(() => undecided(k2ActiveAt).length === 0, 30_000, 'the payments signed with k1 to be decided');
-      signingKeys('retire', 'payrail-sig-k1');
-      await untilPublished(['payrail-sig-k2']);
-
-      // rotation 2: the same steps for k3
-      signingKeys('add', 'payrail-sig-k3');
-      await untilPublished(['payrail-sig-k2', 'payrail-sig-k3']);
-      const k3PublishedAt = Date.now();
-      await sleep(PUBLISH_TO_ACTIVATE_MS - (Date.now() - k3PublishedAt));
-      signingKeys('activate', 'payrail-sig-k3');
-      await recorder.until(signedWith('payrail-sig-k3'), 15_000, 'a k3 signature');
-      const k3ActiveAt = Date.now();
-      await recorder.until(() => undecided(k3ActiveAt).length === 0, 30_000, 'the payments signed with k2 to be decided');
-      signingKeys('retire', 'payrail-sig-k2');
-      await untilPublished(['payrail-sig-k3']);
+      await rotate('payrail-sig-k1', 'payrail-sig-k2');
+      await rotate('payrail-sig-k2', 'payrail-sig-k3');
       await sleep(2_000);
     } finally {
       clearInterval(flow);
@@ -247,23 +245,11 @@ describe('signing and fraud-check on the real broker while Payrail rotates its s
   }, 90_000);
 
   it('signs a settlement batch report with the active key, verifiable from the published JWKS', async () => {
-    const report: SettlementBatchReport = {
-      batch_id: `m-int-${randomUUID().slice(0, 8)}-EUR-20261129T1000Z`,
-      merchant_id: 'm-int',
-      currency: 'EUR',
-      opened_at: '2026-11-29T10:00:00.000Z',
-      closed_at: '2026-11-29T11:00:00.000Z',
-      close_reason: 'cutoff',
-      payment_count: 1,
-      gross: { minor: '1050', currency: 'EUR' },
-      fees: { minor: '26', currency: 'EUR' },
-      net: { minor: '1024', currency: 'EUR' },
-      payment_ids: [randomUUID()],
-    };
+    const report = settlementBatchReport();
     await producer.publish(TOPICS.settlementBatchReports, report, { key: report.merchant_id, correlationId: report.batch_id, eventId: `${report.batch_id}:report` });
     await recorder.until((ms) => ms.some((m) => m.topic === TOPICS.settlementBatches.name && m.value.includes(report.batch_id)), 30_000, 'the signed batch');
     const batch = recorder.on(TOPICS.settlementBatches.name).map((m) => ({ m, v: parse(SignedSettlementBatchSchema, m) })).find((b) => b.v.batch_id === report.batch_id);
-    expect(batch?.m.key).toBe('m-int');
+    expect(batch?.m.key).toBe(report.merchant_id);
     expect(batch?.v.kid).toBe('payrail-sig-k3');
     const jwks = await (await fetch(`${signing.url}/.well-known/jwks.json`)).text();
     const verifier = new JwsVerifier(await PayrailKeyStore.fromJwks(jwks), { algorithms: ['ES256'], typ: 'payrail-settlement-batch+jws' });

@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PaymentInstructionSchema, PaymentSignedSchema, SettlementBatchReport, SignedSettlementBatchSchema, TOPICS, headersToEnvelope } from '@payrail/contracts';
+import { PaymentInstructionSchema, PaymentSignedSchema, SignedSettlementBatchSchema, TOPICS, headersToEnvelope } from '@payrail/contracts';
 import type { RawHeaders } from '@payrail/contracts';
 import { JwsVerifier, PayrailKeyStore, canonicalJson } from '@payrail/crypto';
 import { EventProducer, Kafka } from '@payrail/messaging';
 import type { MessagingRuntime } from '@payrail/messaging-nest';
 import { acceptedPayment } from '../testing/accepted-payments';
+import { settlementBatchReport } from '../testing/settlement-reports';
 import { es256Key, writeKeyFile } from '../testing/key-files';
 import { SigningKeyRing } from '../keys/signing-key-ring';
 import { SignReportUseCase } from '../reports/sign-report.use-case';
@@ -94,23 +95,11 @@ describe('signing a settlement batch report', () => {
     const ring = await SigningKeyRing.open({ keysFile: join(dir, 'keys.json'), generateDevKeys: false });
     try {
       const { runtime, sent } = recordingRuntime();
-      const report: SettlementBatchReport = {
-        batch_id: 'm-4711-EUR-20261129T1000Z',
-        merchant_id: 'm-4711',
-        currency: 'EUR',
-        opened_at: '2026-11-29T10:00:00.000Z',
-        closed_at: '2026-11-29T11:00:00.000Z',
-        close_reason: 'cutoff',
-        payment_count: 2,
-        gross: { minor: '3000', currency: 'EUR' },
-        fees: { minor: '65', currency: 'EUR' },
-        net: { minor: '2935', currency: 'EUR' },
-        payment_ids: ['01936f3e-0000-7000-8000-000000000001', '01936f3e-0000-7000-8000-000000000002'],
-      };
+      const report = settlementBatchReport();
       await expect(new SignReportUseCase(ring, runtime).execute(report)).resolves.toEqual({ status: 'SIGNED', batchId: report.batch_id, kid: 'payrail-sig-2026-11' });
       const [message] = sent;
       expect(message?.topic).toBe(TOPICS.settlementBatches.name);
-      expect(message?.key).toBe('m-4711');
+      expect(message?.key).toBe(report.merchant_id);
       expect(headersToEnvelope(message?.headers ?? {})).toMatchObject({ ok: true, envelope: { id: `${report.batch_id}:signed` } });
       const signed = SignedSettlementBatchSchema.parse(message?.value);
       const verifier = new JwsVerifier(await PayrailKeyStore.fromJwks(ring.publishedJwks().body), { algorithms: ['ES256'], typ: 'payrail-settlement-batch+jws' });
