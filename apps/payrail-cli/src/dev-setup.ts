@@ -54,7 +54,8 @@ async function writeConsoleUsers(dir: string): Promise<Pick<DevSetup, 'consoleUs
 export async function devSetup(dir: string): Promise<DevSetup> {
   rmSync(dir, { recursive: true, force: true }); // fresh keys every run
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const signing = await writeDevKeys(join(dir, 'signing'), { alg: 'ES256' });
+  // the signing service holds signing keys only (it refuses a file with an encryption key)
+  const signing = await writeDevKeys(join(dir, 'signing'), { alg: 'ES256', withEncryptionKey: false });
   const protection = await writeDevKeys(join(dir, 'protection'), { alg: 'ES256', withEncryptionKey: true });
   const fingerprintKeyFile = join(dir, 'fingerprint.key');
   writeFileSync(fingerprintKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ServiceSettings, envBool, envInt, parseEnv, serviceEnvFragment, serviceSettings } from '@payrail/config';
+import { ConfigError, ServiceSettings, envBool, envInt, parseEnv, serviceEnvFragment, serviceSettings } from '@payrail/config';
 import { KafkaConnectionConfig, kafkaConnectionFromEnv, kafkaEnvFragment } from '@payrail/messaging';
 
 export const SigningEnvSchema = z.object({
@@ -23,6 +23,10 @@ export interface SigningConfig extends ServiceSettings {
 
 export function loadSigningConfig(env: Record<string, string | undefined> = process.env): SigningConfig {
   const e = parseEnv(SigningEnvSchema, env);
+  // a production pod whose Secret failed to mount must stop, not sign with a key nobody trusts
+  if (e.SIGNING_GENERATE_DEV_KEYS && env['NODE_ENV'] === 'production') {
+    throw new ConfigError([{ variable: 'SIGNING_GENERATE_DEV_KEYS', reason: 'must not be true when NODE_ENV=production: mount the signing keys at SIGNING_KEYS_FILE' }]);
+  }
   return {
     ...serviceSettings(e),
     kafka: kafkaConnectionFromEnv(e, env, 'payrail-signing'),

@@ -1,22 +1,22 @@
 import './instrumentation';
 import 'reflect-metadata';
-import { connectConsumerGroups } from '@payrail/messaging-nest';
-import { bootstrapService, configOrExit, runMain } from '@payrail/platform';
+import { bootstrapService, configOrExit, configOrExitAsync, runMain } from '@payrail/platform';
 import { SigningAppModule } from './app.module';
 import { loadSigningConfig } from './config';
-import { SigningKeys } from './keys/signing-keys.provider';
+import { connectSigningConsumers } from './consumers';
+import { SigningKeyRing } from './keys/signing-key-ring';
 
 async function main(): Promise<void> {
   const config = configOrExit('signing', () => loadSigningConfig());
+  // the keys are configuration: missing, weak or mismatched keys stop the process (exit 78) before it connects
+  const keys = await configOrExitAsync('signing', () => SigningKeyRing.open({ keysFile: config.keysFile, generateDevKeys: config.generateDevKeys }));
   await bootstrapService({
     service: 'signing',
-    module: SigningAppModule.forRoot(config),
+    module: SigningAppModule.forRoot(config, keys),
     host: config.http.host,
     port: config.http.port,
     shutdownTimeoutS: config.shutdownTimeoutS,
-    // keys are loaded (or refused) before anything is consumed
-    configure: async (app) => app.get(SigningKeys).load(),
-    connectTransports: (app) => connectConsumerGroups(app, 'signing', 'signingReports'),
+    connectTransports: (app) => connectSigningConsumers(app),
   });
 }
 

@@ -2,21 +2,28 @@ import { Injectable } from '@nestjs/common';
 import { PaymentAccepted, PaymentInstruction, PaymentSigned, TOPICS } from '@payrail/contracts';
 import { EventProducer } from '@payrail/messaging';
 import { MessagingRuntime } from '@payrail/messaging-nest';
-import { SigningKeys } from '../keys/signing-keys.provider';
+import { SigningKeyRing } from '../keys/signing-key-ring';
 
 export type SignInstructionResult = { status: 'SIGNED'; paymentId: string; kid: string };
 
 /**
- * Signs the canonical (RFC 8785) payment instruction and publishes it keyed by payer (fraud velocity ordering).
- * Redelivery: signing is stateless, so a redelivered payment is signed again and published a second time with
- * the same event id (`<payment_id>:signed`); fraud-check de-duplicates on the payment id (tested).
+ * Signs the payment instruction: the accepted payment (with what ingest verified of the upstream's signature,
+ * `upstream_verification`) plus `signed_at`, as RFC 8785 canonical JSON in an ES256 JWS whose header names the
+ * kid and the type `payrail-instruction+jws`. Published keyed by the payer's fingerprint, like the accepted topic,
+ * so fraud-check sees each payer's payments in order.
+ *
+ * Redelivery: signing keeps no state, so an accepted payment delivered twice is signed twice and published twice
+ * with the same event id (`<payment_id>:signed`) and the same payment; the two instructions differ only in
+ * `signed_at` and the (randomised) ECDSA signature. Consumers de-duplicate on the payment id: fraud-check records
+ * the first decision (Redis SET NX) and answers the second instruction with that same decision (tested against
+ * the real broker in signing-flow.int-spec.ts).
  */
 @Injectable()
 export class SignInstructionUseCase {
   private readonly producer: EventProducer;
 
   constructor(
-    private readonly keys: SigningKeys,
+    private readonly keys: SigningKeyRing,
     runtime: MessagingRuntime,
   ) {
     this.producer = runtime.producer;
@@ -24,8 +31,7 @@ export class SignInstructionUseCase {
 
   async execute(accepted: PaymentAccepted, trace: { traceparent?: string }): Promise<SignInstructionResult> {
     const instruction: PaymentInstruction = { ...accepted, signed_at: new Date().toISOString() };
-    const jws = this.keys.signer.sign(instruction);
-    const kid = kidOf(jws);
+    const { jws, kid } = this.keys.sign('instruction', instruction);
     const event: PaymentSigned = { payment_id: accepted.payment_id, kid, instruction_jws: jws };
     await this.producer.publish(TOPICS.paymentsSigned, event, {
       key: accepted.payer.fingerprint,
@@ -36,12 +42,4 @@ export class SignInstructionUseCase {
     });
     return { status: 'SIGNED', paymentId: accepted.payment_id, kid };
   }
-}
-
-/** The kid the signer put in the protected header (the active key at the instant of signing). */
-export function kidOf(compact: string): string {
-  const header = compact.slice(0, compact.indexOf('.'));
-  const parsed = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { kid?: unknown };
-  if (typeof parsed.kid !== 'string') throw new Error('signer produced a JWS without kid');
-  return parsed.kid;
 }

@@ -10,6 +10,6 @@ export class ReportsHandler {
 
   @EventPattern(TOPICS.settlementBatchReports.name)
   async onBatchReport(@Payload() event: ConsumedEvent<SettlementBatchReport>): Promise<void> {
-    await this.signReport.execute(event.data);
+    await this.signReport.execute(event.data, { traceparent: event.envelope.traceparent });
   }
 }

@@ -47,13 +47,25 @@ export function configOrExit<T>(service: string, parse: () => T): T {
   try {
     return parse();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${JSON.stringify({ level: 'fatal', service, msg: 'refusing to start: invalid configuration', problems: err.problems })}\n`);
-      process.stderr.write(`${service}: ${err.message}\n`);
-      process.exit(78);
-    }
+    if (err instanceof ConfigError) refuseToStart(service, err);
     throw err;
   }
+}
+
+/** configOrExit for configuration that needs I/O to check (key files): the same message and exit code. */
+export async function configOrExitAsync<T>(service: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    if (err instanceof ConfigError) refuseToStart(service, err);
+    throw err;
+  }
+}
+
+function refuseToStart(service: string, err: ConfigError): never {
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', service, msg: 'refusing to start: invalid configuration', problems: err.problems })}\n`);
+  process.stderr.write(`${service}: ${err.message}\n`);
+  process.exit(78);
 }
 
 /** Runs a service's main(); a start-up failure is logged as one JSON line and exits 1. */

@@ -1,9 +1,9 @@
 // Facts the generated docs add to the topic catalogue: which fields are signed documents (compact JWS) and what
 // they carry, and where a topic's key comes from when it is not a field of the message value.
 import { z } from 'zod';
-import { PaymentInstructionSchema } from '../payments/payment-events';
+import { PAYMENT_INSTRUCTION_JWS_TYPE, PaymentInstructionSchema } from '../payments/payment-events';
 import { SignedSubmissionClaimsSchema } from '../payments/payment-submission';
-import { SettlementBatchReportSchema } from '../settlement/settlement-batch';
+import { SETTLEMENT_BATCH_JWS_TYPE, SettlementBatchReportSchema } from '../settlement/settlement-batch';
 import { TopicKey } from '../topics/topics';
 
 /** Signed documents carried as compact JWS strings: the schemas of their (decoded) payloads. */
@@ -22,9 +22,9 @@ export interface JwsField {
 
 export const JWS_FIELDS: Partial<Record<TopicKey, JwsField>> = {
   paymentsInbound: { field: 'jws', payload: 'SignedSubmissionClaims', signer: "the upstream's key (kid in the JWS header)" },
-  paymentsSigned: { field: 'instruction_jws', payload: 'PaymentInstruction', signer: "Payrail's signing key (kid)" },
-  paymentsScreened: { field: 'instruction_jws', payload: 'PaymentInstruction', signer: "Payrail's signing key" },
-  settlementBatches: { field: 'report_jws', payload: 'SettlementBatchReport', signer: "Payrail's signing key (kid)" },
+  paymentsSigned: { field: 'instruction_jws', payload: 'PaymentInstruction', signer: `Payrail's signing key (ES256; kid and typ \`${PAYMENT_INSTRUCTION_JWS_TYPE}\` in the JWS header)` },
+  paymentsScreened: { field: 'instruction_jws', payload: 'PaymentInstruction', signer: "Payrail's signing key (the instruction exactly as signing published it)" },
+  settlementBatches: { field: 'report_jws', payload: 'SettlementBatchReport', signer: `Payrail's signing key (ES256; kid and typ \`${SETTLEMENT_BATCH_JWS_TYPE}\` in the JWS header)` },
 };
 
 export interface KeyOrigin {

@@ -28,6 +28,9 @@ export const PaymentInstructionSchema = PaymentAcceptedSchema.extend({
 });
 export type PaymentInstruction = z.infer<typeof PaymentInstructionSchema>;
 
+/** The `typ` header of Payrail's JWS over a payment instruction (RFC 8725 3.11 explicit typing). */
+export const PAYMENT_INSTRUCTION_JWS_TYPE = 'payrail-instruction+jws';
+
 /** signing -> fraud-check: Payrail's JWS over the canonical (RFC 8785) payment instruction. */
 export const PaymentSignedSchema = z.object({
   payment_id: PaymentIdSchema,

@@ -18,6 +18,9 @@ export const SettlementBatchReportSchema = z.object({
 });
 export type SettlementBatchReport = z.infer<typeof SettlementBatchReportSchema>;
 
+/** The `typ` header of Payrail's JWS over a settlement batch report: never mistaken for a payment instruction. */
+export const SETTLEMENT_BATCH_JWS_TYPE = 'payrail-settlement-batch+jws';
+
 /** signing -> merchants/treasury: the batch report with Payrail's JWS over its canonical form. */
 export const SignedSettlementBatchSchema = z.object({
   batch_id: z.string().min(1),

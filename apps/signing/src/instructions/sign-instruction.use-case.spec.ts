@@ -1,0 +1,115 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PaymentInstructionSchema, PaymentSignedSchema, SignedSettlementBatchSchema, TOPICS, headersToEnvelope } from '@payrail/contracts';
+import type { RawHeaders } from '@payrail/contracts';
+import { JwsVerifier, PayrailKeyStore, canonicalJson } from '@payrail/crypto';
+import { EventProducer, Kafka } from '@payrail/messaging';
+import type { MessagingRuntime } from '@payrail/messaging-nest';
+import { acceptedPayment } from '../testing/accepted-payments';
+import { settlementBatchReport } from '../testing/settlement-reports';
+import { es256Key, writeKeyFile } from '../testing/key-files';
+import { SigningKeyRing } from '../keys/signing-key-ring';
+import { SignReportUseCase } from '../reports/sign-report.use-case';
+import { SignInstructionUseCase } from './sign-instruction.use-case';
+
+/** The producer's real encoding (envelope headers, schema check, JSON), recorded instead of sent. */
+function recordingRuntime(): { runtime: MessagingRuntime; sent: Array<{ topic: string; key: string; value: Record<string, unknown>; headers: RawHeaders }> } {
+  const encoder = new EventProducer({ producer: () => ({}) } as unknown as Kafka, { source: 'payrail/signing' });
+  const sent: Array<{ topic: string; key: string; value: Record<string, unknown>; headers: RawHeaders }> = [];
+  const producer = {
+    publish: async (...args: Parameters<EventProducer['publish']>) => {
+      const m = encoder.encode(...args);
+      sent.push({ topic: args[0].name, key: String(m.key), value: JSON.parse(String(m.value)) as Record<string, unknown>, headers: m.headers as RawHeaders });
+    },
+  };
+  return { runtime: { producer } as unknown as MessagingRuntime, sent };
+}
+
+function segment(jws: string, i: number): string {
+  return Buffer.from(jws.split('.')[i] ?? '', 'base64url').toString('utf8');
+}
+
+describe('signing a payment instruction', () => {
+  let dir: string;
+  let ring: SigningKeyRing;
+  let verifier: JwsVerifier;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'payrail-sign-'));
+    writeKeyFile(join(dir, 'keys.json'), [es256Key('payrail-sig-2026-11')]);
+    ring = await SigningKeyRing.open({ keysFile: join(dir, 'keys.json'), generateDevKeys: false });
+    verifier = new JwsVerifier(await PayrailKeyStore.fromJwks(ring.publishedJwks().body), { algorithms: ['ES256'], typ: 'payrail-instruction+jws' });
+  });
+  afterAll(() => {
+    ring.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('publishes the canonical instruction (payment, signing time, upstream verification) signed with kid, keyed by payer', async () => {
+    const { runtime, sent } = recordingRuntime();
+    const accepted = acceptedPayment(1);
+    const result = await new SignInstructionUseCase(ring, runtime).execute(accepted, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+    expect(result).toEqual({ status: 'SIGNED', paymentId: accepted.payment_id, kid: 'payrail-sig-2026-11' });
+
+    expect(sent).toHaveLength(1);
+    const [message] = sent;
+    expect(message?.topic).toBe(TOPICS.paymentsSigned.name);
+    expect(message?.key).toBe(accepted.payer.fingerprint); // the contract's key: ordering per payer
+    const envelope = headersToEnvelope(message?.headers ?? {});
+    expect(envelope.ok && envelope.envelope).toMatchObject({ id: `${accepted.payment_id}:signed`, subject: accepted.payment_id, correlationid: accepted.payment_id, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+
+    const signed = PaymentSignedSchema.parse(message?.value);
+    expect(JSON.parse(segment(signed.instruction_jws, 0))).toEqual({ alg: 'ES256', kid: signed.kid, typ: 'payrail-instruction+jws' });
+    const verified = await verifier.verify(signed.instruction_jws);
+    expect(verified.kid).toBe('payrail-sig-2026-11');
+    const instruction = PaymentInstructionSchema.parse(verified.payload);
+    const { signed_at, ...payment } = instruction;
+    expect(payment).toEqual(accepted);
+    expect(instruction.upstream_verification).toEqual(accepted.upstream_verification);
+    expect(Date.now() - Date.parse(signed_at)).toBeLessThan(5_000);
+    // the signed bytes are the RFC 8785 form: any consumer re-canonicalising the payment gets the same bytes
+    expect(segment(signed.instruction_jws, 1)).toBe(canonicalJson(verified.payload));
+  });
+
+  it('signs a redelivered payment again under the same event id and payment, differing only in signing time and signature', async () => {
+    const { runtime, sent } = recordingRuntime();
+    const useCase = new SignInstructionUseCase(ring, runtime);
+    const accepted = acceptedPayment(2);
+    await useCase.execute(accepted, {});
+    await new Promise((r) => setTimeout(r, 5));
+    await useCase.execute(accepted, {});
+    const ids = sent.map((m) => (headersToEnvelope(m.headers) as { envelope: { id: string } }).envelope.id);
+    expect(ids).toEqual([`${accepted.payment_id}:signed`, `${accepted.payment_id}:signed`]);
+    const payloads = await Promise.all(sent.map(async (m) => PaymentInstructionSchema.parse((await verifier.verify(PaymentSignedSchema.parse(m.value).instruction_jws)).payload)));
+    const [first, second] = payloads.map(({ signed_at: _s, ...payment }) => payment);
+    expect(second).toEqual(first);
+    expect(sent[0]?.value['instruction_jws']).not.toBe(sent[1]?.value['instruction_jws']);
+  });
+});
+
+describe('signing a settlement batch report', () => {
+  it('publishes the report signed as a settlement batch, keyed by merchant, with a deterministic event id', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'payrail-sign-report-'));
+    writeKeyFile(join(dir, 'keys.json'), [es256Key('payrail-sig-2026-11')]);
+    const ring = await SigningKeyRing.open({ keysFile: join(dir, 'keys.json'), generateDevKeys: false });
+    try {
+      const { runtime, sent } = recordingRuntime();
+      const report = settlementBatchReport();
+      await expect(new SignReportUseCase(ring, runtime).execute(report)).resolves.toEqual({ status: 'SIGNED', batchId: report.batch_id, kid: 'payrail-sig-2026-11' });
+      const [message] = sent;
+      expect(message?.topic).toBe(TOPICS.settlementBatches.name);
+      expect(message?.key).toBe(report.merchant_id);
+      expect(headersToEnvelope(message?.headers ?? {})).toMatchObject({ ok: true, envelope: { id: `${report.batch_id}:signed` } });
+      const signed = SignedSettlementBatchSchema.parse(message?.value);
+      const verifier = new JwsVerifier(await PayrailKeyStore.fromJwks(ring.publishedJwks().body), { algorithms: ['ES256'], typ: 'payrail-settlement-batch+jws' });
+      expect((await verifier.verify(signed.report_jws)).payload).toEqual(report);
+      // an instruction verifier that requires its own type refuses a report
+      const instructions = new JwsVerifier(await PayrailKeyStore.fromJwks(ring.publishedJwks().body), { algorithms: ['ES256'], typ: 'payrail-instruction+jws' });
+      await expect(instructions.verify(signed.report_jws)).rejects.toThrow();
+    } finally {
+      ring.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
