@@ -159,14 +159,15 @@ async function main(): Promise<void> {
     let submitting = true;
     const chaos = (async () => {
       let nextKill = Date.now() + o.killEveryS * 1000;
-      while (submitting) {
+      // the broker and Redis restarts happen once each, also when the stream ended before their turn came
+      while (submitting || !kafkaRestarted || !redisRestarted) {
         await sleep(200);
-        if (!kafkaRestarted && sent >= o.payments * 0.3) {
+        if (!kafkaRestarted && (sent >= o.payments * 0.3 || !submitting)) {
           kafkaRestarted = true;
           note('restarting the Kafka broker');
           await stack.restartKafka();
           note('Kafka broker back');
-        } else if (!redisRestarted && sent >= o.payments * 0.6) {
+        } else if (!redisRestarted && (sent >= o.payments * 0.6 || !submitting)) {
           redisRestarted = true;
           note('restarting Redis (empty)');
           await stack.restartRedis();
@@ -234,10 +235,10 @@ async function main(): Promise<void> {
     mkdirSync(dirname(o.json), { recursive: true });
     writeFileSync(o.json, `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(
-      `payrail chaos: ${result.accepted}/${o.payments} accepted, ${kills} kills, broker and Redis restarted once; lost ${lost}, double settled ${result.double_settled}, ` +
+      `payrail chaos: ${result.accepted}/${o.payments} accepted, ${kills} kills, ${result.kafka_restarts} broker and ${result.redis_restarts} Redis restarts; lost ${lost}, double settled ${result.double_settled}, ` +
         `conflicting ${conflicting}, ledger balanced ${result.ledger_balanced}, reconciliation clean ${result.reconciliation_clean}\n  wrote ${o.json}\n`,
     );
-    const ok = lost === 0 && result.double_settled === 0 && conflicting === 0 && result.ledger_balanced && result.reconciliation_clean;
+    const ok = kafkaRestarted && redisRestarted && lost === 0 && result.double_settled === 0 && conflicting === 0 && result.ledger_balanced && result.reconciliation_clean;
     process.exitCode = ok ? 0 : 1;
   } finally {
     await stack.stop();

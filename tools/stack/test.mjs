@@ -5,6 +5,7 @@
 //   e2e          *.e2e-spec.ts against the four services and the console running as separate processes (the
 //                console's browser test drives Debian's chromium, installed here when missing)
 //   scale        the short scale-out simulation (tools/stack/scale-sim.mjs) on the same running services
+//   chaos        the short chaos test (tools/bench/chaos-test.ts --short) on a stack of its own
 // Prints each runner's summary and a last line "N passed, N failed"; exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { log } from '../../deploy/local/process-utils.mjs';
 import { ensureChromium } from './chromium.mjs';
 import { Stack, repoRoot } from './stack.mjs';
 
-const ALL = ['static', 'unit', 'integration', 'e2e', 'scale'];
+const ALL = ['static', 'unit', 'integration', 'e2e', 'scale', 'chaos'];
 const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', TZ: 'UTC', FORCE_COLOR: '0' };
 
 export async function runTests({ layers }) {
@@ -68,6 +69,13 @@ export async function runTests({ layers }) {
     failures.push(`set-up: ${err.message}`);
   } finally {
     await stack.stop();
+  }
+  if (selected.includes('chaos')) {
+    // its own stack (two instances of fraud-check and settlement, a private Redis it restarts); the long form is
+    // npm run test:chaos
+    const json = join(repoRoot, '.payrail', 'chaos-short.json');
+    const ok = step('chaos test (short form: kills, a broker restart, a Redis restart and a ledger rebuild)', 'npm', ['run', 'test:chaos', '--', '--short', '--json', json], NX_ENV);
+    ok ? totals.passed++ : (totals.failed++, failures.push(`chaos test (see ${json})`));
   }
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   log(`test layers: ${selected.join(', ')} in ${minutes} min`);
