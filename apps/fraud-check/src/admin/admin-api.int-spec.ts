@@ -5,6 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { FraudCheckHarness } from '../../test/fraud-check-harness';
 import { fingerprintOf, instruction } from '../../test/payments';
 import { AUDIT_STREAM_KEY } from '../audit/audit-log';
+import { AuditPage, BlocklistAdded, BlocklistPage, BlocklistRemoved, ProblemSchema, ReviewDecided, ReviewPage, ReviewViewSchema, RulesView } from './admin-api.schemas';
+import type { z } from 'zod';
+
+/** The body is exactly what the documented schema (docs/fraud-check-admin.openapi.yaml) says: nothing missing, nothing extra. */
+function conforms(schema: z.ZodType, body: unknown): void {
+  expect(schema.parse(body)).toEqual(body);
+}
 
 const RULESET = {
   version: 'it-admin.1',
@@ -36,6 +43,7 @@ describe('admin API: authentication and roles', () => {
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       expect(res.headers.get('www-authenticate')).toBe('Bearer realm="payrail-fraud-admin"');
       expect(res.body).toMatchObject({ type: 'https://payrail.dev/problems/unauthenticated', status: 401, instance: '/admin/v1/blocklists/ip' });
+      conforms(ProblemSchema, res.body);
     }
     const denied = (await auditEntries()).filter((e) => e['outcome'] === 'unauthenticated');
     expect(denied.length).toBeGreaterThanOrEqual(3);
@@ -61,19 +69,25 @@ describe('admin API: blocklists', () => {
     const created = await h.admin('POST', '/admin/v1/blocklists/ip/entries', 'a.smith', { value: '2001:DB8:0:0::7', reason: 'chargebacks' });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ list: 'ip', outcome: 'created', entry: { value: '2001:db8::7', reason: 'chargebacks', added_by: 'a.smith' } });
+    conforms(BlocklistAdded, created.body);
     const updated = await h.admin('POST', '/admin/v1/blocklists/ip/entries', 'b.jones', { value: '2001:db8::7', reason: 'confirmed fraud' });
     expect(updated.status).toBe(200);
     expect(updated.body['outcome']).toBe('updated');
 
     const listed = await h.admin('GET', '/admin/v1/blocklists/ip?limit=100', 'r.viewer');
     expect(listed.body).toMatchObject({ list: 'ip', next_cursor: null });
+    conforms(BlocklistPage, listed.body);
     expect(listed.body['entries']).toEqual([expect.objectContaining({ value: '2001:db8::7', reason: 'confirmed fraud', added_by: 'b.jones' })]);
 
-    expect((await h.admin('POST', '/admin/v1/blocklists/ip/removals', 'a.smith', { value: '2001:db8::7' })).status).toBe(200);
+    const removed = await h.admin('POST', '/admin/v1/blocklists/ip/removals', 'a.smith', { value: '2001:db8::7' });
+    expect(removed.status).toBe(200);
+    conforms(BlocklistRemoved, removed.body);
     const again = await h.admin('POST', '/admin/v1/blocklists/ip/removals', 'a.smith', { value: '2001:db8::7' });
     expect(again.status).toBe(404);
     expect(again.body['type']).toBe('https://payrail.dev/problems/blocklist-entry-not-found');
 
+    conforms(AuditPage, (await h.admin('GET', '/admin/v1/audit?limit=5', 'r.viewer')).body);
+    conforms(RulesView, (await h.admin('GET', '/admin/v1/rules', 'r.viewer')).body);
     const changes = (await auditEntries()).filter((e) => e['target'] === 'ip:2001:db8::7').reverse();
     expect(changes.map((e) => [e['operator'], e['action'], e['outcome']])).toEqual([
       ['a.smith', 'blocklist.add', 'created'],
@@ -91,6 +105,7 @@ describe('admin API: blocklists', () => {
     const pan = await h.admin('POST', '/admin/v1/blocklists/card/entries', 'a.smith', { value: '4111111111111111' });
     expect(pan.status).toBe(422);
     expect(pan.body).toMatchObject({ type: 'https://payrail.dev/problems/invalid-request-body', errors: [{ pointer: '#/value' }] });
+    conforms(ProblemSchema, pan.body);
     expect(JSON.stringify(pan.body)).not.toContain('4111111111111111');
     const list = await h.admin('GET', '/admin/v1/blocklists/cards', 'a.smith');
     expect(list.status).toBe(400);
@@ -130,10 +145,12 @@ describe('REVIEW flow', () => {
     const queued = (queue.body['reviews'] as Record<string, unknown>[]).find((r) => r['payment_id'] === p.payment_id);
     expect(queued).toMatchObject({ merchant_id: 'm-review', amount: { minor: '150000', currency: 'EUR' }, score: 50, ruleset_version: 'it-admin.1', payer: { type: 'card', masked: '411111******1111' } });
     expect(JSON.stringify(queued)).not.toContain('protected_jwe');
+    conforms(ReviewPage, queue.body);
 
     const decided = await h.admin('POST', `/admin/v1/reviews/${p.payment_id}/decision`, 'a.smith', { decision: 'APPROVE', note: 'customer confirmed by phone' });
     expect(decided.status).toBe(200);
     expect(decided.body).toMatchObject({ outcome: 'decided', decision: 'APPROVE', review: { analyst: 'a.smith', note: 'customer confirmed by phone' } });
+    conforms(ReviewDecided, decided.body);
 
     const final = await h.reader.until('the analyst decision', () => h.reader.screenedOf(p.payment_id).find((e) => e.data.review));
     expect(final.key).toBe('m-review');
@@ -144,7 +161,9 @@ describe('REVIEW flow', () => {
     // gone from the queue; readable with its outcome
     const after = await h.admin('GET', '/admin/v1/reviews?limit=500', 'r.viewer');
     expect((after.body['reviews'] as { payment_id: string }[]).map((r) => r.payment_id)).not.toContain(p.payment_id);
-    expect((await h.admin('GET', `/admin/v1/reviews/${p.payment_id}`, 'r.viewer')).body).toMatchObject({ status: 'decided', outcome: { decision: 'APPROVE', analyst: 'a.smith' } });
+    const view = (await h.admin('GET', `/admin/v1/reviews/${p.payment_id}`, 'r.viewer')).body;
+    expect(view).toMatchObject({ status: 'decided', outcome: { decision: 'APPROVE', analyst: 'a.smith' } });
+    conforms(ReviewViewSchema, view);
 
     // the same decision again is a no-op; the other one is refused
     const same = await h.admin('POST', `/admin/v1/reviews/${p.payment_id}/decision`, 'b.jones', { decision: 'APPROVE' });

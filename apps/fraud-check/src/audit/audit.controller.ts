@@ -1,13 +1,9 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { z } from 'zod';
 import { Admin, AdminAction, AdminCall, OperatorGuard } from '../admin/operator.guard';
+import { AuditQuery } from '../admin/admin-api.schemas';
 import { parseRequestPart } from '../admin/request-validation';
 import { AuditEntry, RedisAuditLog } from './audit-log';
 
-const AuditQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  before: z.string().regex(/^[0-9]+-[0-9]+$/, 'must be an entry id from a previous page').optional(),
-});
 
 /** The audit trail, newest first (reading it is audited too). */
 @Controller('admin/v1/audit')

@@ -2,22 +2,16 @@
 // mistake is refused by validation and never reaches a URL that request logs would keep.
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { z } from 'zod';
 import { ProblemException } from '@payrail/platform';
 import { Admin, AdminAction, AdminCall, OperatorGuard } from '../admin/operator.guard';
+import { BlocklistEntryBody, BlocklistPageQuery, BlocklistParams } from '../admin/admin-api.schemas';
 import { parseRequestPart } from '../admin/request-validation';
-import { BLOCKLISTS, BLOCKLIST_VALUE_SCHEMAS, BlocklistEntry, BlocklistName } from './blocklist';
+import { BLOCKLIST_VALUE_SCHEMAS, BlocklistEntry, BlocklistName } from './blocklist';
 import { ManageBlocklistUseCase } from './manage-blocklist.use-case';
 
-const ListParam = z.object({ list: z.enum(BLOCKLISTS, { error: `must be one of ${BLOCKLISTS.join(', ')}` }) });
-const PageQuery = z.strictObject({
-  cursor: z.string().regex(/^[0-9]+$/, 'must be a cursor returned by a previous page').default('0'),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
-const Reason = z.string().min(1).max(300).optional();
-
+/** The documented body, with the value checked by its list's own rule. */
 function entryBody(list: BlocklistName) {
-  return z.strictObject({ value: BLOCKLIST_VALUE_SCHEMAS[list], reason: Reason });
+  return BlocklistEntryBody.extend({ value: BLOCKLIST_VALUE_SCHEMAS[list] });
 }
 
 @Controller('admin/v1/blocklists')
@@ -28,8 +22,8 @@ export class BlocklistController {
   @Get(':list')
   @AdminAction('blocklist.list', 'read')
   async list(@Admin() call: AdminCall, @Param() params: unknown, @Query() query: unknown): Promise<{ list: BlocklistName; entries: BlocklistEntry[]; next_cursor: string | null }> {
-    const { list } = parseRequestPart(ListParam, params, 'path');
-    const { cursor, limit } = parseRequestPart(PageQuery, query, 'query');
+    const { list } = parseRequestPart(BlocklistParams, params, 'path');
+    const { cursor, limit } = parseRequestPart(BlocklistPageQuery, query, 'query');
     const page = await this.blocklists.list(call, list, cursor, limit);
     return { list, entries: page.entries, next_cursor: page.cursor === '0' ? null : page.cursor };
   }
@@ -38,7 +32,7 @@ export class BlocklistController {
   @Post(':list/entries')
   @AdminAction('blocklist.add', 'write')
   async add(@Admin() call: AdminCall, @Param() params: unknown, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ list: BlocklistName; outcome: string; entry: BlocklistEntry }> {
-    const { list } = parseRequestPart(ListParam, params, 'path');
+    const { list } = parseRequestPart(BlocklistParams, params, 'path');
     const { value, reason } = parseRequestPart(entryBody(list), body, 'body');
     const change = await this.blocklists.add(call, list, value, reason);
     if (change.kind !== 'CREATED' && change.kind !== 'UPDATED') throw new Error(`unexpected ${change.kind}`);
@@ -51,7 +45,7 @@ export class BlocklistController {
   @AdminAction('blocklist.remove', 'write')
   @HttpCode(200)
   async remove(@Admin() call: AdminCall, @Param() params: unknown, @Body() body: unknown): Promise<{ list: BlocklistName; outcome: string; value: string }> {
-    const { list } = parseRequestPart(ListParam, params, 'path');
+    const { list } = parseRequestPart(BlocklistParams, params, 'path');
     const { value, reason } = parseRequestPart(entryBody(list), body, 'body');
     const change = await this.blocklists.remove(call, list, value, reason);
     if (change.kind === 'NOT_FOUND') throw new ProblemException(404, 'blocklist-entry-not-found', 'Not on the blocklist', `the ${list} blocklist has no such entry`);

@@ -66,9 +66,9 @@ export const BLOCKLIST_VALUE_SCHEMAS: Record<BlocklistName, z.ZodType<string, st
   merchant: MerchantIdSchema,
 };
 
-/** A card number must never become a blocklist value (or a key in Redis), even by mistake. */
+/** A card or account number (all digits, or IBAN-shaped) must never become a blocklist value, even by mistake. */
 export function looksLikeCardNumber(value: string): boolean {
-  return /^[0-9]{12,34}$/.test(value);
+  return /^[0-9]{12,34}$/.test(value) || /^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$/.test(value);
 }
 
 export class InMemoryBlocklists implements BlocklistReader {

@@ -1,14 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import type { ReviewView } from '../admin/admin-api.schemas';
 import { AdminCall } from '../admin/operator.guard';
 import { RedisAuditLog } from '../audit/audit-log';
 import { RedisReviewQueue, ReviewSummary } from './review-queue.store';
-
-export interface ReviewView {
-  status: 'pending' | 'decided';
-  payment: ReviewSummary;
-  /** Set once an analyst decided. */
-  outcome?: { decision: string; analyst: string; decided_at: string; note?: string };
-}
 
 /** What analysts read: the pending queue (oldest first) and one review; each read audited. */
 @Injectable()
@@ -32,7 +26,7 @@ export class ReviewQueriesUseCase {
     return {
       status: record.status,
       payment: record.summary,
-      outcome: record.final && review ? { decision: record.final.decision, analyst: review.analyst, decided_at: review.decided_at, note: review.note } : undefined,
+      outcome: record.final && review && record.final.decision !== 'REVIEW' ? { decision: record.final.decision, analyst: review.analyst, decided_at: review.decided_at, note: review.note } : undefined,
     };
   }
 }

@@ -6,6 +6,7 @@
 import type { Redis } from '@payrail/messaging';
 import { RedisScript, defineScript } from '../redis-script';
 import { PaymentScreened } from '@payrail/contracts';
+import type { ReviewSummary } from '../admin/admin-api.schemas';
 import { AUDIT_LUA, AUDIT_STREAM_KEY, AuditEntry, OPERATION_TTL_S, OPS_NAMESPACE, auditArgs, operationKey } from '../audit/audit-log';
 
 export const REVIEW_QUEUE_KEY = `${OPS_NAMESPACE}:reviews:pending`;
@@ -13,21 +14,6 @@ export const reviewKey = (paymentId: string) => `${OPS_NAMESPACE}:review:${payme
 /** A decided review is kept this long (as the decision itself). */
 export const DECIDED_REVIEW_TTL_S = 30 * 86_400;
 
-/** What analysts see of a payment in review: never the card number, only what the instruction already shows. */
-export interface ReviewSummary {
-  payment_id: string;
-  upstream_id: string;
-  merchant_id: string;
-  mcc: string;
-  amount: { minor: string; currency: string };
-  payer: { type: 'card' | 'account'; fingerprint: string; masked: string; bin?: string; country?: string };
-  context?: { ip?: string; country?: string; device_id?: string };
-  accepted_at: string;
-  score: number;
-  reasons: PaymentScreened['reasons'];
-  ruleset_version: string;
-  screened_at: string;
-}
 
 export interface ReviewRecord {
   status: 'pending' | 'decided';
@@ -35,6 +21,8 @@ export interface ReviewRecord {
   screened: PaymentScreened;
   final?: PaymentScreened;
 }
+
+export type { ReviewSummary };
 
 export type DecideOutcome = 'decided' | 'already_decided' | 'conflict' | 'not_found';
 

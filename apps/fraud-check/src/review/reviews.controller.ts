@@ -1,23 +1,12 @@
 // Admin HTTP API for the review queue: list pending payments, read one, decide it (APPROVE or DECLINE).
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { z } from 'zod';
-import { PaymentIdSchema } from '@payrail/contracts';
 import { ProblemException } from '@payrail/platform';
 import { Admin, AdminAction, AdminCall, OperatorGuard } from '../admin/operator.guard';
+import { ReviewDecisionBody, ReviewPageQuery, ReviewParams, ReviewSummary, ReviewView } from '../admin/admin-api.schemas';
 import { parseRequestPart } from '../admin/request-validation';
 import { DecideReviewUseCase } from './decide-review.use-case';
-import { ReviewQueriesUseCase, ReviewView } from './review-queries.use-case';
-import { ReviewSummary } from './review-queue.store';
+import { ReviewQueriesUseCase } from './review-queries.use-case';
 
-const PaymentParam = z.object({ paymentId: PaymentIdSchema });
-const PageQuery = z.strictObject({
-  offset: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-});
-const DecisionBody = z.strictObject({
-  decision: z.enum(['APPROVE', 'DECLINE'], { error: 'must be APPROVE or DECLINE' }),
-  note: z.string().min(1).max(500).optional(),
-});
 
 @Controller('admin/v1/reviews')
 @UseGuards(OperatorGuard)
@@ -30,14 +19,14 @@ export class ReviewsController {
   @Get()
   @AdminAction('reviews.list', 'read')
   async pending(@Admin() call: AdminCall, @Query() query: unknown): Promise<{ total: number; offset: number; reviews: ReviewSummary[] }> {
-    const { offset, limit } = parseRequestPart(PageQuery, query, 'query');
+    const { offset, limit } = parseRequestPart(ReviewPageQuery, query, 'query');
     return { offset, ...(await this.queries.pending(call, offset, limit)) };
   }
 
   @Get(':paymentId')
   @AdminAction('review.read', 'read')
   async find(@Admin() call: AdminCall, @Param() params: unknown): Promise<ReviewView> {
-    const { paymentId } = parseRequestPart(PaymentParam, params, 'path');
+    const { paymentId } = parseRequestPart(ReviewParams, params, 'path');
     const view = await this.queries.find(call, paymentId);
     if (!view) throw notInReview(paymentId);
     return view;
@@ -47,8 +36,8 @@ export class ReviewsController {
   @AdminAction('review.decide', 'write')
   @HttpCode(200)
   async decide(@Admin() call: AdminCall, @Param() params: unknown, @Body() body: unknown): Promise<Record<string, unknown>> {
-    const { paymentId } = parseRequestPart(PaymentParam, params, 'path');
-    const { decision, note } = parseRequestPart(DecisionBody, body, 'body');
+    const { paymentId } = parseRequestPart(ReviewParams, params, 'path');
+    const { decision, note } = parseRequestPart(ReviewDecisionBody, body, 'body');
     const result = await this.decideReview.execute(call, { paymentId, decision, note });
     switch (result.kind) {
       case 'NOT_FOUND':
