@@ -135,7 +135,7 @@ describe('REVIEW flow', () => {
     const p = instruction({ minor: '150000', merchant: 'm-review', card: { fingerprint: fingerprintOf(`review-${randomUUID()}`) }, context: { ip: '198.51.100.77' } });
     const signed = await h.submit(p);
     const decision = await h.reader.decision(p.payment_id);
-    expect(decision.data.decision).toBe('REVIEW');
+    expect(decision.data).toMatchObject({ decision: 'REVIEW', reasons: [{ rule: 'amount.review' }] });
     return { p, signed, decision };
   }
 

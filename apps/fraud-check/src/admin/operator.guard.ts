@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { CanActivate, ExecutionContext, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { PinoLogger } from 'nestjs-pino';
 import { ProblemException } from '@payrail/platform';
 import { AuditEntry, OperatorRole, RedisAuditLog } from '../audit/audit-log';
 import { Operator, OperatorDirectory, mayPerform } from './operators';
@@ -49,12 +48,7 @@ export class OperatorGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly operators: OperatorDirectory,
     private readonly auditLog: RedisAuditLog,
-    logger: PinoLogger,
-  ) {
-    logger.setContext('admin');
-    if (operators.size === 0) logger.warn('no operators configured (FRAUD_OPERATORS_FILE / FRAUD_OPERATORS): every admin call is refused');
-    else logger.info({ operators: operators.size }, 'admin API operators loaded');
-  }
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const spec = this.reflector.get<AdminActionSpec | undefined>(ADMIN_ACTION, context.getHandler());

@@ -43,48 +43,58 @@ export class ScreenPaymentUseCase {
 
   async execute(signed: PaymentSigned, trace: { traceparent?: string }): Promise<ScreenPaymentResult> {
     const redis = this.runtime.redis;
-    const previous = await redis.get(decisionKey(signed.payment_id));
-    if (previous) {
-      await this.carryOn(JSON.parse(previous) as PaymentScreened, trace);
-      return { kind: 'DUPLICATE', paymentId: signed.payment_id };
+    const key = decisionKey(signed.payment_id);
+    const instruction = await this.verifiedInstruction(signed);
+    if (!instruction) {
+      const previous = await redis.get(key);
+      if (previous) return this.duplicate(JSON.parse(previous) as PaymentScreened, trace);
+      const screened = await this.storeOnce(await this.declineTampered(signed, new Date().toISOString()));
+      await this.publisher.publish(screened, trace);
+      return { kind: 'SIGNATURE_INVALID', paymentId: signed.payment_id };
     }
 
-    let instruction: PaymentInstruction | undefined;
+    // a decision already taken (redelivery) and this payment's signals in one round trip: recording the payment's
+    // velocity again is a no-op, so the common case (no previous decision) does not wait for a lookup first
+    const [previous, verdict] = await Promise.all([redis.get(key), this.engine.screen(this.rules.current(), instruction)]);
+    if (previous) return this.duplicate(JSON.parse(previous) as PaymentScreened, trace);
+    const screened = await this.storeOnce({
+      payment_id: instruction.payment_id,
+      merchant_id: instruction.payee.merchant_id,
+      amount: instruction.amount,
+      decision: verdict.decision,
+      score: verdict.score,
+      reasons: verdict.reasons,
+      ruleset_version: verdict.rulesetVersion,
+      screened_at: new Date().toISOString(),
+      instruction_jws: signed.instruction_jws,
+    });
+    await this.carryOn(screened, trace, instruction);
+    return { kind: 'DECIDED', decision: screened.decision, paymentId: screened.payment_id };
+  }
+
+  /** The instruction when Payrail's signature verifies and it is the event's payment; undefined otherwise. */
+  private async verifiedInstruction(signed: PaymentSigned): Promise<PaymentInstruction | undefined> {
     try {
-      const verified = await this.signatures.verifier().verify(signed.instruction_jws);
-      instruction = PaymentInstructionSchema.parse(verified.payload);
+      const instruction = PaymentInstructionSchema.parse((await this.signatures.verifier().verify(signed.instruction_jws)).payload);
+      return instruction.payment_id === signed.payment_id ? instruction : undefined;
     } catch (err) {
-      if (!(err instanceof CryptoError)) throw err;
+      if (err instanceof CryptoError) return undefined;
+      throw err;
     }
-    const now = new Date().toISOString();
-    let screened: PaymentScreened;
-    const valid = instruction !== undefined && instruction.payment_id === signed.payment_id;
-    if (!instruction || !valid) {
-      screened = await this.declineTampered(signed, now);
-    } else {
-      const verdict = await this.engine.screen(this.rules.current(), instruction);
-      screened = {
-        payment_id: instruction.payment_id,
-        merchant_id: instruction.payee.merchant_id,
-        amount: instruction.amount,
-        decision: verdict.decision,
-        score: verdict.score,
-        reasons: verdict.reasons,
-        ruleset_version: verdict.rulesetVersion,
-        screened_at: now,
-        instruction_jws: signed.instruction_jws,
-      };
-    }
+  }
 
-    // first decision wins, also across two instances racing on a redelivered message
-    const stored = await redis.set(decisionKey(signed.payment_id), JSON.stringify(screened), 'EX', DECISION_TTL_S, 'NX');
-    if (stored !== 'OK') {
-      const winner = await redis.get(decisionKey(signed.payment_id));
-      if (winner) screened = JSON.parse(winner) as PaymentScreened;
-    }
-    if (valid) await this.carryOn(screened, trace, instruction);
-    else await this.publisher.publish(screened, trace);
-    return valid ? { kind: 'DECIDED', decision: screened.decision, paymentId: screened.payment_id } : { kind: 'SIGNATURE_INVALID', paymentId: signed.payment_id };
+  /** Stores the decision unless one exists: the first decision wins, also across instances racing on a redelivery. */
+  private async storeOnce(screened: PaymentScreened): Promise<PaymentScreened> {
+    const redis = this.runtime.redis;
+    const key = decisionKey(screened.payment_id);
+    if ((await redis.set(key, JSON.stringify(screened), 'EX', DECISION_TTL_S, 'NX')) === 'OK') return screened;
+    const winner = await redis.get(key);
+    return winner ? (JSON.parse(winner) as PaymentScreened) : screened;
+  }
+
+  private async duplicate(previous: PaymentScreened, trace: { traceparent?: string }): Promise<ScreenPaymentResult> {
+    await this.carryOn(previous, trace);
+    return { kind: 'DUPLICATE', paymentId: previous.payment_id };
   }
 
   /**

@@ -110,7 +110,7 @@ it('keeps velocity counts and sums exact with two instances consuming, rebalanci
   const decisions = new Map<string, PaymentScreened>();
   for (const p of all) {
     const events = h.reader.screenedOf(p.payment_id).map((e) => e.data);
-    expect(new Set(events.map((e) => JSON.stringify(e))).size).toBe(1);
+    expect([...new Set(events.map((e) => JSON.stringify(e)))]).toEqual([JSON.stringify(events[0])]);
     const stored = JSON.parse((await h.redis.get(decisionKey(p.payment_id))) ?? 'null') as PaymentScreened;
     expect(stored).toEqual(events[0]);
     decisions.set(p.payment_id, stored);
