@@ -67,7 +67,7 @@ export class FraudEventsReader {
   }
 
   /** Waits until `done` holds (re-checked on every message), or fails after `timeoutMs`. */
-  async until<T>(what: string, done: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  async until<T>(what: string, done: () => T | undefined, timeoutMs = 60_000): Promise<T> {
     const first = done();
     if (first !== undefined) return first;
     return new Promise<T>((resolve, reject) => {

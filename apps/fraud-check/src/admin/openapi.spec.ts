@@ -18,7 +18,7 @@ function servedRoutes(): { method: string; path: string; action: string; role: s
   for (const controller of [BlocklistController, ReviewsController, AuditController, RulesController]) {
     const base = String(Reflect.getMetadata(PATH_METADATA, controller));
     for (const name of Object.getOwnPropertyNames(controller.prototype)) {
-      const handler = (controller.prototype as Record<string, unknown>)[name];
+      const handler = (controller.prototype as unknown as Record<string, unknown>)[name];
       if (typeof handler !== 'function' || name === 'constructor') continue;
       const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
       if (method === undefined) continue;

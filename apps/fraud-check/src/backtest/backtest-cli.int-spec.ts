@@ -11,7 +11,7 @@ import { JwsSigner, PayrailKeyStore, generateDevKeys } from '@payrail/crypto';
 import { EventProducer, Redis, createKafka, createRedis, ensureTopics } from '@payrail/messaging';
 import { brokers, redisUrl } from '../../test/fraud-check-harness';
 import { fingerprintOf, instruction } from '../../test/payments';
-import { blocklistKey } from '../blocklist/redis-blocklist.store';
+import { BLOCKLISTS_KEY, blocklistField } from '../blocklist/redis-blocklist.store';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
@@ -55,7 +55,7 @@ describe('fraud-cli backtest over a range of the signed topic', () => {
       ]),
     );
     // live state the backtest may read (blocklists) and must not touch (velocity of the same card)
-    await redis.hset(blocklistKey('merchant'), 'm-blocked', JSON.stringify({ value: 'm-blocked', added_by: 'ops', added_at: new Date().toISOString() }));
+    await redis.hset(BLOCKLISTS_KEY, blocklistField('merchant', 'm-blocked'), JSON.stringify({ value: 'm-blocked', added_by: 'ops', added_at: new Date().toISOString() }));
     await redis.hset(`fraud:v:{card:${fingerprintOf('bt-busy')}}:agg`, 'wm', '1');
     const before = await liveState();
 

@@ -79,9 +79,9 @@ export async function runBacktest(payments: Iterable<PaymentInstruction>, option
 
   for (const payment of replayOrder(payments)) {
     const current = await engines.current.screen(options.current, payment);
-    await engines.current.decided(payment, current.decision);
+    await engines.current.decided(payment, current.decision, current.payeeKnown);
     const candidate = await engines.candidate.screen(options.candidate, payment);
-    await engines.candidate.decided(payment, candidate.decision);
+    await engines.candidate.decided(payment, candidate.decision, candidate.payeeKnown);
 
     result.payments++;
     result.from ??= payment.accepted_at;

@@ -1,15 +1,17 @@
-// Blocklists in Redis: one hash per list (value -> JSON entry) under the operators' hash tag. Adding and removing
-// run as one script with the audit entry and an operation key (see audit-log.ts): re-sending changes nothing.
-// Screening looks up every probe of a payment in one round trip.
+// Blocklists in Redis: one hash for every list (field "<list>:<value>" -> JSON entry) under the operators' hash
+// tag, so screening looks a payment's values up with one HMGET. Adding and removing run as one script with the
+// audit entry and an operation key (see audit-log.ts): re-sending changes nothing.
 import type { Redis } from '@payrail/messaging';
 import { RedisScript, defineScript } from '../redis-script';
 import { AUDIT_LUA, AUDIT_STREAM_KEY, AuditEntry, OPERATION_TTL_S, OPS_NAMESPACE, auditArgs, operationKey } from '../audit/audit-log';
 import { BlocklistEntry, BlocklistHit, BlocklistName, BlocklistProbe, BlocklistReader } from './blocklist';
 
-export const blocklistKey = (list: BlocklistName) => `${OPS_NAMESPACE}:blocklist:${list}`;
+export const BLOCKLISTS_KEY = `${OPS_NAMESPACE}:blocklists`;
+/** The hash field of a value on a list (list names never contain ":"; values may, e.g. IPv6). */
+export const blocklistField = (list: BlocklistName, value: string) => `${list}:${value}`;
 
 const PUT_SCRIPT = `${AUDIT_LUA}
--- KEYS: 1 list hash, 2 audit stream, 3 operation key; ARGV: 1 value, 2 entry JSON, 3.. audit arguments
+-- KEYS: 1 blocklists hash, 2 audit stream, 3 operation key; ARGV: 1 field, 2 entry JSON, 3.. audit arguments
 local done = redis.call('GET', KEYS[3])
 if done then return done end
 local outcome = 'created'
@@ -21,7 +23,7 @@ return outcome
 `;
 
 const REMOVE_SCRIPT = `${AUDIT_LUA}
--- KEYS: 1 list hash, 2 audit stream, 3 operation key; ARGV: 1 value, 2.. audit arguments
+-- KEYS: 1 blocklists hash, 2 audit stream, 3 operation key; ARGV: 1 field, 2.. audit arguments
 local done = redis.call('GET', KEYS[3])
 if done then return done end
 local outcome = 'not_found'
@@ -45,7 +47,7 @@ export class RedisBlocklistStore implements BlocklistReader {
 
   async find(probes: BlocklistProbe[]): Promise<BlocklistHit[]> {
     if (probes.length === 0) return [];
-    const found = await Promise.all(probes.map((p) => this.redis.hget(blocklistKey(p.list), p.value)));
+    const found = await this.redis.hmget(BLOCKLISTS_KEY, ...probes.map((p) => blocklistField(p.list, p.value)));
     const hits: BlocklistHit[] = [];
     probes.forEach((probe, i) => {
       const raw = found[i];
@@ -55,20 +57,20 @@ export class RedisBlocklistStore implements BlocklistReader {
   }
 
   async put(list: BlocklistName, entry: BlocklistEntry, audit: Omit<AuditEntry, 'outcome'>): Promise<'created' | 'updated'> {
-    const outcome = await this.putScript(blocklistKey(list), AUDIT_STREAM_KEY, operationKey(audit.request_id), entry.value, JSON.stringify(entry), ...auditArgs(audit, this.auditMaxEntries));
+    const outcome = await this.putScript(BLOCKLISTS_KEY, AUDIT_STREAM_KEY, operationKey(audit.request_id), blocklistField(list, entry.value), JSON.stringify(entry), ...auditArgs(audit, this.auditMaxEntries));
     if (outcome !== 'created' && outcome !== 'updated') throw new Error(`unexpected blocklist outcome ${outcome}`);
     return outcome;
   }
 
   async remove(list: BlocklistName, value: string, audit: Omit<AuditEntry, 'outcome'>): Promise<'removed' | 'not_found'> {
-    const outcome = await this.removeScript(blocklistKey(list), AUDIT_STREAM_KEY, operationKey(audit.request_id), value, ...auditArgs(audit, this.auditMaxEntries));
+    const outcome = await this.removeScript(BLOCKLISTS_KEY, AUDIT_STREAM_KEY, operationKey(audit.request_id), blocklistField(list, value), ...auditArgs(audit, this.auditMaxEntries));
     if (outcome !== 'removed' && outcome !== 'not_found') throw new Error(`unexpected blocklist outcome ${outcome}`);
     return outcome;
   }
 
-  /** One page of a list (HSCAN order); `cursor` "0" starts, a returned "0" means the end. */
+  /** One page of a list (HSCAN order, may hold fewer than `count`); `cursor` "0" starts, a returned "0" means the end. */
   async list(list: BlocklistName, cursor: string, count: number): Promise<{ entries: BlocklistEntry[]; cursor: string }> {
-    const [next, flat] = await this.redis.hscan(blocklistKey(list), cursor, 'COUNT', count);
+    const [next, flat] = await this.redis.hscan(BLOCKLISTS_KEY, cursor, 'MATCH', `${list}:*`, 'COUNT', count);
     const entries: BlocklistEntry[] = [];
     for (let i = 1; i < flat.length; i += 2) entries.push(JSON.parse(flat[i] ?? '{}') as BlocklistEntry);
     return { entries, cursor: next };
@@ -76,10 +78,10 @@ export class RedisBlocklistStore implements BlocklistReader {
 
   /** Every entry of every list (backtests read a snapshot of the live lists; nothing is written). */
   async snapshot(lists: readonly BlocklistName[]): Promise<Record<BlocklistName, Map<string, BlocklistEntry>>> {
-    const out = {} as Record<BlocklistName, Map<string, BlocklistEntry>>;
-    for (const list of lists) {
-      const all = await this.redis.hgetall(blocklistKey(list));
-      out[list] = new Map(Object.entries(all).map(([value, raw]) => [value, JSON.parse(raw) as BlocklistEntry]));
+    const out = Object.fromEntries(lists.map((list) => [list, new Map<string, BlocklistEntry>()])) as Record<BlocklistName, Map<string, BlocklistEntry>>;
+    for (const [field, raw] of Object.entries(await this.redis.hgetall(BLOCKLISTS_KEY))) {
+      const list = field.slice(0, field.indexOf(':')) as BlocklistName;
+      out[list]?.set(field.slice(list.length + 1), JSON.parse(raw) as BlocklistEntry);
     }
     return out;
   }

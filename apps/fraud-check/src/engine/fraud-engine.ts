@@ -9,14 +9,21 @@ import { FraudSignals, Verdict, evaluate, payerDimension } from '../rules/evalua
 import { RuleSet, duplicateLookbackMs } from '../rules/ruleset';
 import { VelocityDimension, VelocityEvent, VelocityObservation, VelocityStore } from '../velocity/velocity';
 
+export interface Screening extends Verdict {
+  /** The payer already had a payment to this payee approved (so an approval now records nothing new). */
+  payeeKnown: boolean;
+}
+
 export class FraudEngine {
   constructor(
     private readonly velocity: VelocityStore,
     private readonly blocklists: BlocklistReader,
   ) {}
 
-  async screen(ruleset: RuleSet, payment: PaymentInstruction): Promise<Verdict> {
-    return evaluate(ruleset, payment, await this.gather(ruleset, payment));
+  async screen(ruleset: RuleSet, payment: PaymentInstruction): Promise<Screening> {
+    const signals = await this.gather(ruleset, payment);
+    // the payee is known when another payment of this payer to it was approved: nothing to record after an approval
+    return { ...evaluate(ruleset, payment, signals), payeeKnown: signals.velocity[payerDimension(payment)]?.firstPaymentToPayee === false };
   }
 
   async gather(ruleset: RuleSet, payment: PaymentInstruction): Promise<FraudSignals> {
@@ -45,8 +52,8 @@ export class FraudEngine {
   }
 
   /** After the decision: an approved payment makes its payee known to the payer (first payment to a payee). */
-  async decided(payment: PaymentInstruction, decision: Verdict['decision']): Promise<void> {
-    if (decision !== 'APPROVE') return;
+  async decided(payment: PaymentInstruction, decision: Verdict['decision'], payeeKnown = false): Promise<void> {
+    if (decision !== 'APPROVE' || payeeKnown) return;
     await this.velocity.markPayeeKnown(payerDimension(payment), payment.payer.fingerprint, payment.payee.merchant_id, payment.payment_id);
   }
 }

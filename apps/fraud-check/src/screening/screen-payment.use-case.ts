@@ -24,6 +24,19 @@ export type ScreenPaymentResult =
   | { kind: 'SIGNATURE_INVALID'; paymentId: string };
 
 export const decisionKey = (paymentId: string) => `fraud:decision:{${paymentId}}`;
+
+/**
+ * The stored decision leaves out the signed instruction: every redelivery carries the same JWS, so it is put back
+ * from the message (a third of the size, for 30 days of decisions).
+ */
+export function toDecisionRecord(screened: PaymentScreened): string {
+  const { instruction_jws: _jws, ...record } = screened;
+  return JSON.stringify(record);
+}
+
+export function fromDecisionRecord(record: string, carrier: { instruction_jws: string }): PaymentScreened {
+  return { ...(JSON.parse(record) as Omit<PaymentScreened, 'instruction_jws'>), instruction_jws: carrier.instruction_jws };
+}
 const DECISION_TTL_S = 30 * 86_400;
 const SIGNATURE_INVALID_SCORE = 1000;
 
@@ -47,7 +60,7 @@ export class ScreenPaymentUseCase {
     const instruction = await this.verifiedInstruction(signed);
     if (!instruction) {
       const previous = await redis.get(key);
-      if (previous) return this.duplicate(JSON.parse(previous) as PaymentScreened, trace);
+      if (previous) return this.duplicate(fromDecisionRecord(previous, signed), trace);
       const screened = await this.storeOnce(await this.declineTampered(signed, new Date().toISOString()));
       await this.publisher.publish(screened, trace);
       return { kind: 'SIGNATURE_INVALID', paymentId: signed.payment_id };
@@ -56,7 +69,7 @@ export class ScreenPaymentUseCase {
     // a decision already taken (redelivery) and this payment's signals in one round trip: recording the payment's
     // velocity again is a no-op, so the common case (no previous decision) does not wait for a lookup first
     const [previous, verdict] = await Promise.all([redis.get(key), this.engine.screen(this.rules.current(), instruction)]);
-    if (previous) return this.duplicate(JSON.parse(previous) as PaymentScreened, trace);
+    if (previous) return this.duplicate(fromDecisionRecord(previous, signed), trace);
     const screened = await this.storeOnce({
       payment_id: instruction.payment_id,
       merchant_id: instruction.payee.merchant_id,
@@ -68,7 +81,7 @@ export class ScreenPaymentUseCase {
       screened_at: new Date().toISOString(),
       instruction_jws: signed.instruction_jws,
     });
-    await this.carryOn(screened, trace, instruction);
+    await this.carryOn(screened, trace, instruction, verdict.payeeKnown);
     return { kind: 'DECIDED', decision: screened.decision, paymentId: screened.payment_id };
   }
 
@@ -87,9 +100,9 @@ export class ScreenPaymentUseCase {
   private async storeOnce(screened: PaymentScreened): Promise<PaymentScreened> {
     const redis = this.runtime.redis;
     const key = decisionKey(screened.payment_id);
-    if ((await redis.set(key, JSON.stringify(screened), 'EX', DECISION_TTL_S, 'NX')) === 'OK') return screened;
+    if ((await redis.set(key, toDecisionRecord(screened), 'EX', DECISION_TTL_S, 'NX')) === 'OK') return screened;
     const winner = await redis.get(key);
-    return winner ? (JSON.parse(winner) as PaymentScreened) : screened;
+    return winner ? fromDecisionRecord(winner, screened) : screened;
   }
 
   private async duplicate(previous: PaymentScreened, trace: { traceparent?: string }): Promise<ScreenPaymentResult> {
@@ -101,12 +114,12 @@ export class ScreenPaymentUseCase {
    * What follows a stored decision, safe to repeat: a REVIEW gets its queue entry, an APPROVE makes the payee known
    * to the payer, the decision is published, and a review an analyst already decided is published again after it.
    */
-  private async carryOn(screened: PaymentScreened, trace: { traceparent?: string }, verified?: PaymentInstruction): Promise<void> {
+  private async carryOn(screened: PaymentScreened, trace: { traceparent?: string }, verified?: PaymentInstruction, payeeKnown = false): Promise<void> {
     const instruction = verified ?? (screened.reasons.some((r) => r.rule === 'signature_invalid') ? undefined : decodeInstructionPayload(screened.instruction_jws));
     // independent and idempotent: done together, and all done before the message counts as handled
     await Promise.all([
       instruction && screened.decision === 'REVIEW' ? this.reviews.open(screened, reviewSummary(instruction, screened)) : undefined,
-      instruction ? this.engine.decided(instruction, screened.decision) : undefined,
+      instruction ? this.engine.decided(instruction, screened.decision, payeeKnown) : undefined,
       this.publisher.publish(screened, trace),
     ]);
     if (screened.decision === 'REVIEW') {
