@@ -27,7 +27,7 @@ export const decisionKey = (paymentId: string) => `fraud:decision:{${paymentId}}
 
 /**
  * The stored decision leaves out the signed instruction: every redelivery carries the same JWS, so it is put back
- * from the message (a third of the size, for 30 days of decisions).
+ * from the message (about a third of the size, for 30 days of decisions).
  */
 export function toDecisionRecord(screened: PaymentScreened): string {
   const { instruction_jws: _jws, ...record } = screened;
@@ -37,6 +37,7 @@ export function toDecisionRecord(screened: PaymentScreened): string {
 export function fromDecisionRecord(record: string, carrier: { instruction_jws: string }): PaymentScreened {
   return { ...(JSON.parse(record) as Omit<PaymentScreened, 'instruction_jws'>), instruction_jws: carrier.instruction_jws };
 }
+
 const DECISION_TTL_S = 30 * 86_400;
 const SIGNATURE_INVALID_SCORE = 1000;
 
