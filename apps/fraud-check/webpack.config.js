@@ -10,6 +10,8 @@ module.exports = {
       target: 'node',
       compiler: 'tsc',
       main: './src/main.ts',
+      // operators' tools in the same image: node fraud-cli.js backtest|operator-token ...
+      additionalEntryPoints: [{ entryName: 'fraud-cli', entryPath: './src/cli/fraud-cli.ts' }],
       tsConfig: './tsconfig.app.json',
       optimization: false,
       outputHashing: 'none',

@@ -2,10 +2,20 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { MessagingModule } from '@payrail/messaging-nest';
 import { loggerParams } from '@payrail/platform';
+import { OperatorGuard } from './admin/operator.guard';
+import { AuditController } from './audit/audit.controller';
+import { BlocklistController } from './blocklist/blocklist.controller';
+import { ManageBlocklistUseCase } from './blocklist/manage-blocklist.use-case';
 import { FRAUD_CHECK_CONFIG, FraudCheckConfig } from './config';
+import { FRAUD_STORE_PROVIDERS } from './fraud-stores';
+import { DecideReviewUseCase } from './review/decide-review.use-case';
+import { ReviewQueriesUseCase } from './review/review-queries.use-case';
+import { ReviewsController } from './review/reviews.controller';
 import { RuleSetProvider } from './rules/ruleset.provider';
+import { RulesController } from './rules/rules.controller';
 import { PayrailSignatures } from './screening/payrail-signatures.provider';
 import { ScreenPaymentUseCase } from './screening/screen-payment.use-case';
+import { ScreenedPublisher } from './screening/screened.publisher';
 import { ScreeningHandler } from './screening/screening.handler';
 
 @Module({})
@@ -15,10 +25,23 @@ export class FraudCheckAppModule {
       module: FraudCheckAppModule,
       imports: [
         LoggerModule.forRoot(loggerParams('fraud-check', config.logLevel)),
-        MessagingModule.forRoot({ service: 'fraud-check', kafka: config.kafka, redis: config.redis }),
+        // decisions are latency-bound (each handler waits for its ack) and batch anyway while the previous send is in
+        // flight (one at a time): a short linger saves its full length on every decision at low and medium load
+        MessagingModule.forRoot({ service: 'fraud-check', kafka: config.kafka, redis: config.redis, producerLingerMs: 1 }),
       ],
-      controllers: [ScreeningHandler],
-      providers: [{ provide: FRAUD_CHECK_CONFIG, useValue: config }, RuleSetProvider, PayrailSignatures, ScreenPaymentUseCase],
+      controllers: [ScreeningHandler, BlocklistController, ReviewsController, AuditController, RulesController],
+      providers: [
+        { provide: FRAUD_CHECK_CONFIG, useValue: config },
+        ...FRAUD_STORE_PROVIDERS,
+        RuleSetProvider,
+        PayrailSignatures,
+        ScreenedPublisher,
+        ScreenPaymentUseCase,
+        ManageBlocklistUseCase,
+        ReviewQueriesUseCase,
+        DecideReviewUseCase,
+        OperatorGuard,
+      ],
     };
   }
 }

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ServiceSettings, SigningJwksSource, parseEnv, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource } from '@payrail/config';
+import { ConfigError, ServiceSettings, SigningJwksSource, envInt, parseEnv, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource } from '@payrail/config';
 import {
   KafkaConnectionConfig,
   RedisConnectionConfig,
@@ -8,6 +9,7 @@ import {
   redisConnectionFromEnv,
   redisEnvFragment,
 } from '@payrail/messaging';
+import { OperatorsFile, OperatorsFileSchema } from './admin/operators';
 
 export const FraudCheckEnvSchema = z.object({
   ...serviceEnvFragment,
@@ -17,6 +19,12 @@ export const FraudCheckEnvSchema = z.object({
   ...signingJwksEnvFragment,
   /** The declarative rule set (JSON), re-read when it changes. */
   RULES_FILE: z.string().min(1),
+  /** Admin API operators (JSON, token hashes only): a mounted Secret file... */
+  FRAUD_OPERATORS_FILE: z.string().min(1).optional(),
+  /** ...or the same JSON inline. Without either, every admin call is refused (401). */
+  FRAUD_OPERATORS: z.string().min(1).optional(),
+  /** Approximate cap of the audit stream (oldest entries are trimmed beyond it). */
+  FRAUD_AUDIT_MAX_ENTRIES: envInt(1_000, 100_000_000).default(1_000_000),
 });
 
 export interface FraudCheckConfig extends ServiceSettings {
@@ -24,6 +32,8 @@ export interface FraudCheckConfig extends ServiceSettings {
   redis: RedisConnectionConfig;
   payrailKeys: SigningJwksSource;
   rulesFile: string;
+  operators: OperatorsFile['operators'];
+  auditMaxEntries: number;
 }
 
 export function loadFraudCheckConfig(env: Record<string, string | undefined> = process.env): FraudCheckConfig {
@@ -34,7 +44,37 @@ export function loadFraudCheckConfig(env: Record<string, string | undefined> = p
     redis: redisConnectionFromEnv(e),
     payrailKeys: signingJwksSource(e),
     rulesFile: e.RULES_FILE,
+    operators: operatorsFromEnv(e),
+    auditMaxEntries: e.FRAUD_AUDIT_MAX_ENTRIES,
   };
+}
+
+function operatorsFromEnv(e: { FRAUD_OPERATORS_FILE?: string; FRAUD_OPERATORS?: string }): OperatorsFile['operators'] {
+  if (e.FRAUD_OPERATORS_FILE && e.FRAUD_OPERATORS) {
+    throw new ConfigError([{ variable: 'FRAUD_OPERATORS', reason: 'set FRAUD_OPERATORS or FRAUD_OPERATORS_FILE, not both' }]);
+  }
+  const variable = e.FRAUD_OPERATORS_FILE ? 'FRAUD_OPERATORS_FILE' : 'FRAUD_OPERATORS';
+  let text = e.FRAUD_OPERATORS;
+  if (e.FRAUD_OPERATORS_FILE) {
+    try {
+      text = readFileSync(e.FRAUD_OPERATORS_FILE, 'utf8');
+    } catch (err) {
+      throw new ConfigError([{ variable, reason: `cannot read ${e.FRAUD_OPERATORS_FILE}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` }]);
+    }
+  }
+  if (text === undefined) return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ConfigError([{ variable, reason: 'is not JSON ({"operators":[{"id","role","token_sha256"}]})' }]);
+  }
+  const parsed = OperatorsFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError([{ variable, reason: `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` }]);
+  }
+  return parsed.data.operators;
 }
 
 export const FRAUD_CHECK_CONFIG = Symbol('FRAUD_CHECK_CONFIG');

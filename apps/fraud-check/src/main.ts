@@ -1,5 +1,6 @@
 import './instrumentation';
 import 'reflect-metadata';
+import { Logger } from 'nestjs-pino';
 import { connectConsumerGroups } from '@payrail/messaging-nest';
 import { bootstrapService, configOrExit, runMain } from '@payrail/platform';
 import { FraudCheckAppModule } from './app.module';
@@ -7,14 +8,17 @@ import { loadFraudCheckConfig } from './config';
 
 async function main(): Promise<void> {
   const config = configOrExit('fraud-check', () => loadFraudCheckConfig());
-  await bootstrapService({
+  const app = await bootstrapService({
     service: 'fraud-check',
     module: FraudCheckAppModule.forRoot(config),
     host: config.http.host,
     port: config.http.port,
     shutdownTimeoutS: config.shutdownTimeoutS,
-    connectTransports: (app) => connectConsumerGroups(app, 'fraudCheck'),
+    connectTransports: (nest) => connectConsumerGroups(nest, 'fraudCheck'),
   });
+  const admins = config.operators.length;
+  if (admins === 0) app.get(Logger).warn('admin API: no operators configured (FRAUD_OPERATORS_FILE / FRAUD_OPERATORS); every admin call is refused', 'admin');
+  else app.get(Logger).log(`admin API: ${admins} operator(s) (${config.operators.filter((o) => o.role === 'write').length} with write)`, 'admin');
 }
 
 runMain('fraud-check', main);

@@ -1,28 +1,54 @@
 // Screening one signed payment instruction: verify Payrail's signature (keys from the JWKS, never from the
-// token), evaluate the rule set, record the decision once (Redis SET NX: a redelivered or duplicate signed
-// instruction gets the decision already taken), publish it keyed by merchant for settlement.
+// token), gather the payment's signals and evaluate the rule set (FraudEngine), record the decision once (Redis
+// SET NX: a redelivered or duplicate signed instruction gets the decision already taken), queue a REVIEW for the
+// analysts, publish the decision keyed by merchant for settlement.
+//
+// Redelivery at any step is safe: velocity recording is idempotent per payment id, the stored decision wins,
+// opening a review and marking a payee known are idempotent, and events carry deterministic ids.
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { PaymentInstruction, PaymentInstructionSchema, PaymentScreened, PaymentSigned, TOPICS } from '@payrail/contracts';
 import { CryptoError } from '@payrail/crypto';
 import { MessagingRuntime } from '@payrail/messaging-nest';
-import { PayrailSignatures } from './payrail-signatures.provider';
+import { FraudEngine } from '../engine/fraud-engine';
+import { RedisReviewQueue } from '../review/review-queue.store';
+import { reviewSummary } from '../review/review-summary';
 import { RuleSetProvider } from '../rules/ruleset.provider';
-import { evaluate } from '../rules/ruleset';
+import { decodeInstructionPayload } from './instruction-payload';
+import { PayrailSignatures } from './payrail-signatures.provider';
+import { ScreenedPublisher } from './screened.publisher';
 
 export type ScreenPaymentResult =
   | { kind: 'DECIDED'; decision: PaymentScreened['decision']; paymentId: string }
   | { kind: 'DUPLICATE'; paymentId: string }
   | { kind: 'SIGNATURE_INVALID'; paymentId: string };
 
-const decisionKey = (paymentId: string) => `fraud:decision:{${paymentId}}`;
+export const decisionKey = (paymentId: string) => `fraud:decision:{${paymentId}}`;
+
+/**
+ * The stored decision leaves out the signed instruction: every redelivery carries the same JWS, so it is put back
+ * from the message (about a third of the size, for 30 days of decisions).
+ */
+export function toDecisionRecord(screened: PaymentScreened): string {
+  const { instruction_jws: _jws, ...record } = screened;
+  return JSON.stringify(record);
+}
+
+export function fromDecisionRecord(record: string, carrier: { instruction_jws: string }): PaymentScreened {
+  return { ...(JSON.parse(record) as Omit<PaymentScreened, 'instruction_jws'>), instruction_jws: carrier.instruction_jws };
+}
+
 const DECISION_TTL_S = 30 * 86_400;
+const SIGNATURE_INVALID_SCORE = 1000;
 
 @Injectable()
 export class ScreenPaymentUseCase {
   constructor(
     private readonly signatures: PayrailSignatures,
     private readonly rules: RuleSetProvider,
+    private readonly engine: FraudEngine,
+    private readonly reviews: RedisReviewQueue,
+    private readonly publisher: ScreenedPublisher,
     private readonly runtime: MessagingRuntime,
     private readonly logger: PinoLogger,
   ) {
@@ -31,86 +57,96 @@ export class ScreenPaymentUseCase {
 
   async execute(signed: PaymentSigned, trace: { traceparent?: string }): Promise<ScreenPaymentResult> {
     const redis = this.runtime.redis;
-    const previous = await redis.get(decisionKey(signed.payment_id));
-    if (previous) {
-      await this.publish(JSON.parse(previous) as PaymentScreened, trace);
-      return { kind: 'DUPLICATE', paymentId: signed.payment_id };
+    const key = decisionKey(signed.payment_id);
+    const instruction = await this.verifiedInstruction(signed);
+    if (!instruction) {
+      const previous = await redis.get(key);
+      if (previous) return this.duplicate(fromDecisionRecord(previous, signed), trace);
+      const screened = await this.storeOnce(await this.declineTampered(signed, new Date().toISOString()));
+      await this.publisher.publish(screened, trace);
+      return { kind: 'SIGNATURE_INVALID', paymentId: signed.payment_id };
     }
 
-    let instruction: PaymentInstruction | undefined;
-    let signatureValid = true;
-    try {
-      const verified = await this.signatures.verifier().verify(signed.instruction_jws);
-      instruction = PaymentInstructionSchema.parse(verified.payload);
-    } catch (err) {
-      if (!(err instanceof CryptoError)) throw err;
-      signatureValid = false;
-    }
-
-    let screened: PaymentScreened;
-    const now = new Date().toISOString();
-    if (!signatureValid || !instruction || instruction.payment_id !== signed.payment_id) {
-      const claimed = unverifiedInstruction(signed.instruction_jws);
-      screened = {
-        payment_id: signed.payment_id,
-        merchant_id: claimed?.payee.merchant_id ?? 'unknown',
-        amount: claimed?.amount ?? { minor: '0', currency: 'EUR' },
-        decision: 'DECLINE',
-        score: 1000,
-        reasons: [{ rule: 'signature_invalid', score: 1000, observed: { kid: signed.kid } }],
-        ruleset_version: this.rules.current().version,
-        screened_at: now,
-        instruction_jws: signed.instruction_jws,
-      };
-      await this.runtime.producer.publish(
-        TOPICS.securityAlerts,
-        { alert: 'signature_invalid', service: 'fraud-check', payment_id: signed.payment_id, kid: signed.kid, detail: 'Payrail signature on a payment instruction did not verify', raised_at: now },
-        { key: signed.payment_id, correlationId: signed.payment_id, eventId: `${signed.payment_id}:alert:signature` },
-      );
-      this.logger.error({ payment_id: signed.payment_id, kid: signed.kid }, 'payment instruction signature invalid: declined and alerted');
-    } else {
-      const verdict = evaluate(this.rules.current(), instruction);
-      screened = {
-        payment_id: instruction.payment_id,
-        merchant_id: instruction.payee.merchant_id,
-        amount: instruction.amount,
-        decision: verdict.decision,
-        score: verdict.score,
-        reasons: verdict.reasons,
-        ruleset_version: verdict.rulesetVersion,
-        screened_at: now,
-        instruction_jws: signed.instruction_jws,
-      };
-    }
-
-    // first decision wins, also across two instances racing on a redelivered message
-    const stored = await redis.set(decisionKey(signed.payment_id), JSON.stringify(screened), 'EX', DECISION_TTL_S, 'NX');
-    if (stored !== 'OK') {
-      const winner = await redis.get(decisionKey(signed.payment_id));
-      if (winner) screened = JSON.parse(winner) as PaymentScreened;
-    }
-    await this.publish(screened, trace);
-    return signatureValid ? { kind: 'DECIDED', decision: screened.decision, paymentId: screened.payment_id } : { kind: 'SIGNATURE_INVALID', paymentId: signed.payment_id };
-  }
-
-  private publish(screened: PaymentScreened, trace: { traceparent?: string }): Promise<void> {
-    return this.runtime.producer.publish(TOPICS.paymentsScreened, screened, {
-      key: screened.merchant_id,
-      correlationId: screened.payment_id,
-      eventId: `${screened.payment_id}:screened:${screened.review ? 'review' : 'auto'}`,
-      subject: screened.payment_id,
-      traceparent: trace.traceparent,
+    // a decision already taken (redelivery) and this payment's signals in one round trip: recording the payment's
+    // velocity again is a no-op, so the common case (no previous decision) does not wait for a lookup first
+    const [previous, verdict] = await Promise.all([redis.get(key), this.engine.screen(this.rules.current(), instruction)]);
+    if (previous) return this.duplicate(fromDecisionRecord(previous, signed), trace);
+    const screened = await this.storeOnce({
+      payment_id: instruction.payment_id,
+      merchant_id: instruction.payee.merchant_id,
+      amount: instruction.amount,
+      decision: verdict.decision,
+      score: verdict.score,
+      reasons: verdict.reasons,
+      ruleset_version: verdict.rulesetVersion,
+      screened_at: new Date().toISOString(),
+      instruction_jws: signed.instruction_jws,
     });
+    await this.carryOn(screened, trace, instruction, verdict.payeeKnown);
+    return { kind: 'DECIDED', decision: screened.decision, paymentId: screened.payment_id };
   }
-}
 
-/** Only to route and record a payment whose signature failed; never trusted for a decision. */
-function unverifiedInstruction(jws: string): PaymentInstruction | undefined {
-  try {
-    const payload = jws.split('.')[1] ?? '';
-    const parsed = PaymentInstructionSchema.safeParse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
+  /** The instruction when Payrail's signature verifies and it is the event's payment; undefined otherwise. */
+  private async verifiedInstruction(signed: PaymentSigned): Promise<PaymentInstruction | undefined> {
+    try {
+      const instruction = PaymentInstructionSchema.parse((await this.signatures.verifier().verify(signed.instruction_jws)).payload);
+      return instruction.payment_id === signed.payment_id ? instruction : undefined;
+    } catch (err) {
+      if (err instanceof CryptoError) return undefined;
+      throw err;
+    }
+  }
+
+  /** Stores the decision unless one exists: the first decision wins, also across instances racing on a redelivery. */
+  private async storeOnce(screened: PaymentScreened): Promise<PaymentScreened> {
+    const redis = this.runtime.redis;
+    const key = decisionKey(screened.payment_id);
+    if ((await redis.set(key, toDecisionRecord(screened), 'EX', DECISION_TTL_S, 'NX')) === 'OK') return screened;
+    const winner = await redis.get(key);
+    return winner ? fromDecisionRecord(winner, screened) : screened;
+  }
+
+  private async duplicate(previous: PaymentScreened, trace: { traceparent?: string }): Promise<ScreenPaymentResult> {
+    await this.carryOn(previous, trace);
+    return { kind: 'DUPLICATE', paymentId: previous.payment_id };
+  }
+
+  /**
+   * What follows a stored decision, safe to repeat: a REVIEW gets its queue entry, an APPROVE makes the payee known
+   * to the payer, the decision is published, and a review an analyst already decided is published again after it.
+   */
+  private async carryOn(screened: PaymentScreened, trace: { traceparent?: string }, verified?: PaymentInstruction, payeeKnown = false): Promise<void> {
+    const instruction = verified ?? (screened.reasons.some((r) => r.rule === 'signature_invalid') ? undefined : decodeInstructionPayload(screened.instruction_jws));
+    // independent and idempotent: done together, and all done before the message counts as handled
+    await Promise.all([
+      instruction && screened.decision === 'REVIEW' ? this.reviews.open(screened, reviewSummary(instruction, screened)) : undefined,
+      instruction ? this.engine.decided(instruction, screened.decision, payeeKnown) : undefined,
+      this.publisher.publish(screened, trace),
+    ]);
+    if (screened.decision === 'REVIEW') {
+      const review = await this.reviews.get(screened.payment_id);
+      if (review?.final) await this.publisher.publish(review.final, trace);
+    }
+  }
+
+  private async declineTampered(signed: PaymentSigned, now: string): Promise<PaymentScreened> {
+    const claimed = decodeInstructionPayload(signed.instruction_jws);
+    await this.runtime.producer.publish(
+      TOPICS.securityAlerts,
+      { alert: 'signature_invalid', service: 'fraud-check', payment_id: signed.payment_id, kid: signed.kid, detail: 'Payrail signature on a payment instruction did not verify', raised_at: now },
+      { key: signed.payment_id, correlationId: signed.payment_id, eventId: `${signed.payment_id}:alert:signature` },
+    );
+    this.logger.error({ payment_id: signed.payment_id, kid: signed.kid }, 'payment instruction signature invalid: declined and alerted');
+    return {
+      payment_id: signed.payment_id,
+      merchant_id: claimed?.payee.merchant_id ?? 'unknown',
+      amount: claimed?.amount ?? { minor: '0', currency: 'EUR' },
+      decision: 'DECLINE',
+      score: SIGNATURE_INVALID_SCORE,
+      reasons: [{ rule: 'signature_invalid', score: SIGNATURE_INVALID_SCORE, observed: { kid: signed.kid } }],
+      ruleset_version: this.rules.current().version,
+      screened_at: now,
+      instruction_jws: signed.instruction_jws,
+    };
   }
 }

@@ -1,0 +1,42 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '@payrail/config';
+import { newOperatorToken } from './admin/operators';
+import { loadFraudCheckConfig } from './config';
+
+const BASE = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6379', SIGNING_JWKS_FILE: '/keys/jwks.json', RULES_FILE: '/rules/ruleset.json' };
+
+function problems(env: Record<string, string>): { variable: string; reason: string }[] {
+  try {
+    loadFraudCheckConfig({ ...BASE, ...env });
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+  return [];
+}
+
+describe('fraud-check configuration', () => {
+  it('starts without operators (every admin call is then refused) and with defaults', () => {
+    const config = loadFraudCheckConfig(BASE);
+    expect(config).toMatchObject({ http: { port: 8082 }, operators: [], auditMaxEntries: 1_000_000, rulesFile: '/rules/ruleset.json' });
+  });
+
+  it('reads operators from a mounted file or inline JSON', () => {
+    const { operator } = newOperatorToken('a.smith', 'write');
+    const file = join(mkdtempSync(join(tmpdir(), 'payrail-ops-')), 'operators.json');
+    writeFileSync(file, JSON.stringify({ operators: [operator] }));
+    expect(loadFraudCheckConfig({ ...BASE, FRAUD_OPERATORS_FILE: file }).operators).toEqual([operator]);
+    expect(loadFraudCheckConfig({ ...BASE, FRAUD_OPERATORS: JSON.stringify({ operators: [operator] }) }).operators).toEqual([operator]);
+  });
+
+  it('refuses to start naming the variable when operators are unreadable or invalid', () => {
+    expect(problems({ FRAUD_OPERATORS_FILE: '/nonexistent/operators.json' })).toEqual([{ variable: 'FRAUD_OPERATORS_FILE', reason: 'cannot read /nonexistent/operators.json: ENOENT' }]);
+    expect(problems({ FRAUD_OPERATORS: 'not json' })[0]?.variable).toBe('FRAUD_OPERATORS');
+    expect(problems({ FRAUD_OPERATORS: '{"operators":[{"id":"x","role":"write","token_sha256":"secret"}]}' })[0]?.reason).toMatch(/^operators\.0\.token_sha256/);
+    expect(problems({ FRAUD_OPERATORS: '{"operators":[]}', FRAUD_OPERATORS_FILE: '/x' })[0]?.variable).toBe('FRAUD_OPERATORS');
+    expect(problems({ FRAUD_AUDIT_MAX_ENTRIES: '10' })[0]).toEqual({ variable: 'FRAUD_AUDIT_MAX_ENTRIES', reason: 'must be >= 1000' });
+    expect(problems({ RULES_FILE: '' })[0]?.variable).toBe('RULES_FILE');
+  });
+});

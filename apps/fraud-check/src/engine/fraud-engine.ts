@@ -1,0 +1,97 @@
+// The rules engine, framework-free: gathers a payment's signals through two ports (velocity, blocklists), then
+// evaluates the rule set (pure). The service runs it on Redis; the backtest on in-memory copies.
+//
+// Every payment is recorded under every dimension value it has (card or payer account, IP, device), whatever the
+// rules say, in one store call per dimension value, all sent at once (one Redis round trip when pipelined).
+import { PaymentInstruction } from '@payrail/contracts';
+import { BlocklistProbe, BlocklistReader, normaliseIp } from '../blocklist/blocklist';
+import { FraudSignals, Verdict, evaluate, payerDimension } from '../rules/evaluate';
+import { RuleSet, duplicateLookbackMs } from '../rules/ruleset';
+import { VelocityDimension, VelocityEvent, VelocityObservation, VelocityStore } from '../velocity/velocity';
+
+export interface Screening extends Verdict {
+  /** The payer already had a payment to this payee approved (so an approval now records nothing new). */
+  payeeKnown: boolean;
+}
+
+export class FraudEngine {
+  constructor(
+    private readonly velocity: VelocityStore,
+    private readonly blocklists: BlocklistReader,
+  ) {}
+
+  async screen(ruleset: RuleSet, payment: PaymentInstruction): Promise<Screening> {
+    const signals = await this.gather(ruleset, payment);
+    // the payee is known when another payment of this payer to it was approved: nothing to record after an approval
+    return { ...evaluate(ruleset, payment, signals), payeeKnown: signals.velocity[payerDimension(payment)]?.firstPaymentToPayee === false };
+  }
+
+  async gather(ruleset: RuleSet, payment: PaymentInstruction): Promise<FraudSignals> {
+    const dimensions = velocityDimensions(payment);
+    const base = velocityEvent(ruleset, payment);
+    const [observations, blocklistHits] = await Promise.all([
+      Promise.all(
+        dimensions.map(({ dimension, value }) =>
+          this.velocity.record(dimension, value, {
+            ...base,
+            // the payer dimension answers payee and duplicate questions; IP and device count distinct payers
+            payerFingerprint: dimension === 'ip' || dimension === 'device' ? payment.payer.fingerprint : undefined,
+            trackPayees: dimension === 'card' || dimension === 'account',
+            duplicateLookbackMs: dimension === 'card' || dimension === 'account' ? base.duplicateLookbackMs : 0,
+          }),
+        ),
+      ),
+      this.blocklists.find(blocklistProbes(ruleset, payment)),
+    ]);
+    const velocity: Partial<Record<VelocityDimension, VelocityObservation>> = {};
+    dimensions.forEach(({ dimension }, i) => {
+      const observation = observations[i];
+      if (observation) velocity[dimension] = observation;
+    });
+    return { velocity, blocklistHits };
+  }
+
+  /** After the decision: an approved payment makes its payee known to the payer (first payment to a payee). */
+  async decided(payment: PaymentInstruction, decision: Verdict['decision'], payeeKnown = false): Promise<void> {
+    if (decision !== 'APPROVE' || payeeKnown) return;
+    await this.velocity.markPayeeKnown(payerDimension(payment), payment.payer.fingerprint, payment.payee.merchant_id, payment.payment_id);
+  }
+}
+
+export function velocityDimensions(payment: PaymentInstruction): { dimension: VelocityDimension; value: string }[] {
+  const out: { dimension: VelocityDimension; value: string }[] = [{ dimension: payerDimension(payment), value: payment.payer.fingerprint }];
+  if (payment.context?.ip) out.push({ dimension: 'ip', value: normaliseIp(payment.context.ip) });
+  if (payment.context?.device_id) out.push({ dimension: 'device', value: payment.context.device_id });
+  return out;
+}
+
+function velocityEvent(ruleset: RuleSet, payment: PaymentInstruction): Omit<VelocityEvent, 'trackPayees' | 'payerFingerprint'> {
+  const amountMinor = BigInt(payment.amount.minor);
+  const smallLimit = ruleset.small_amount?.[payment.amount.currency];
+  return {
+    paymentId: payment.payment_id,
+    atMs: Date.parse(payment.accepted_at),
+    currency: payment.amount.currency,
+    amountMinor,
+    payee: payment.payee.merchant_id,
+    small: smallLimit !== undefined && amountMinor <= BigInt(smallLimit),
+    duplicateLookbackMs: duplicateLookbackMs(ruleset),
+  };
+}
+
+/** The payment's values in each list a blocklist rule of the set looks at. */
+export function blocklistProbes(ruleset: RuleSet, payment: PaymentInstruction): BlocklistProbe[] {
+  const lists = new Set(ruleset.rules.flatMap((r) => (r.type === 'blocklist' ? [r.list] : [])));
+  const probes: BlocklistProbe[] = [];
+  const { payer, payee, context } = payment;
+  if (lists.has('card') && payer.type === 'card') probes.push({ list: 'card', value: payer.fingerprint, field: 'payer.fingerprint' });
+  if (lists.has('account') && payer.type === 'account') probes.push({ list: 'account', value: payer.fingerprint, field: 'payer.fingerprint' });
+  if (lists.has('bin') && payer.type === 'card') probes.push({ list: 'bin', value: payer.bin, field: 'payer.bin' });
+  if (lists.has('ip') && context?.ip) probes.push({ list: 'ip', value: normaliseIp(context.ip), field: 'context.ip' });
+  if (lists.has('country')) {
+    if (payer.country) probes.push({ list: 'country', value: payer.country, field: 'payer.country' });
+    if (context?.country && context.country !== payer.country) probes.push({ list: 'country', value: context.country, field: 'context.country' });
+  }
+  if (lists.has('merchant')) probes.push({ list: 'merchant', value: payee.merchant_id, field: 'payee.merchant_id' });
+  return probes;
+}
