@@ -2,7 +2,7 @@
 // copied): each service's env schema, default HTTP port, secret variables, consumer groups and HTTP routes. When
 // another change adds a variable, a consumer group or moves a route, the deploy tests fail instead of drifting.
 import 'reflect-metadata';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import type { z } from 'zod';
@@ -116,11 +116,18 @@ export function schemaDefault(service: ServiceName, variable: string): unknown {
 
 /** Consumer groups the service really joins: the keys its main.ts passes to connectConsumerGroups. */
 export function consumerGroupsOf(service: ServiceName): ConsumerGroupKey[] {
-  const main = readFileSync(join(repoRoot, 'apps', service, 'src', 'main.ts'), 'utf8');
-  const call = /connectConsumerGroups\(\s*app\s*,([^)]*)\)/.exec(main);
-  const keys = call?.[1] ? [...call[1].matchAll(/'([A-Za-z]+)'/g)].map((m) => m[1] as string) : [];
-  for (const key of keys) if (!(key in CONSUMER_GROUPS)) throw new Error(`${service}/main.ts joins unknown consumer group ${key}`);
-  return keys as ConsumerGroupKey[];
+  // the groups main.ts joins: connectConsumerGroups(app, 'a', 'b'), or transports built with { group: 'a' } in
+  // main.ts or the app's consumers.ts
+  const sources = ['main.ts', 'consumers.ts'].map((f) => join(repoRoot, 'apps', service, 'src', f)).filter((f) => existsSync(f));
+  const keys: string[] = [];
+  for (const file of sources) {
+    const text = readFileSync(file, 'utf8');
+    const call = /connectConsumerGroups\(\s*[A-Za-z_$][\w$]*\s*,([^)]*)\)/.exec(text);
+    if (call?.[1]) keys.push(...[...call[1].matchAll(/'([A-Za-z]+)'/g)].map((m) => m[1] as string));
+    keys.push(...[...text.matchAll(/\bgroup:\s*'([A-Za-z]+)'/g)].map((m) => m[1] as string));
+  }
+  for (const key of keys) if (!(key in CONSUMER_GROUPS)) throw new Error(`${service} joins unknown consumer group ${key}`);
+  return [...new Set(keys)] as ConsumerGroupKey[];
 }
 
 export interface ConsumedTopic {
