@@ -11,7 +11,7 @@ import { PaymentsController } from './payments/payments.controller';
 import { InboundPaymentsHandler } from './payments/inbound.handler';
 import { PaymentStatusHandler } from './status/status.handler';
 import { PaymentStatusStore } from './status/payment-status.store';
-import { IdempotencyStore } from './payments/idempotency.store';
+import { AdmissionStore } from './payments/admission.store';
 
 @Module({})
 export class IngestAppModule {
@@ -26,7 +26,7 @@ export class IngestAppModule {
       providers: [
         { provide: INGEST_CONFIG, useValue: config },
         { provide: PaymentStatusStore, useFactory: (runtime: MessagingRuntime) => new PaymentStatusStore(runtime.redis), inject: [MessagingRuntime] },
-        { provide: IdempotencyStore, useFactory: (runtime: MessagingRuntime) => new IdempotencyStore(runtime.redis, config.idempotencyTtlS), inject: [MessagingRuntime] },
+        { provide: AdmissionStore, useFactory: (runtime: MessagingRuntime) => new AdmissionStore(runtime.redis, config.idempotencyTtlS), inject: [MessagingRuntime] },
         UpstreamRegistry,
         RequestAuthenticator,
         PayerProtection,
