@@ -12,6 +12,7 @@ import { InboundPaymentsHandler } from './payments/inbound.handler';
 import { PaymentStatusHandler } from './status/status.handler';
 import { PaymentStatusStore } from './status/payment-status.store';
 import { AdmissionStore } from './payments/admission.store';
+import { DocsController } from './docs/docs.controller';
 
 @Module({})
 export class IngestAppModule {
@@ -22,7 +23,7 @@ export class IngestAppModule {
         LoggerModule.forRoot(loggerParams('ingest', config.logLevel)),
         MessagingModule.forRoot({ service: 'ingest', kafka: config.kafka, redis: config.redis }),
       ],
-      controllers: [PaymentsController, InboundPaymentsHandler, PaymentStatusHandler],
+      controllers: [PaymentsController, DocsController, InboundPaymentsHandler, PaymentStatusHandler],
       providers: [
         { provide: INGEST_CONFIG, useValue: config },
         { provide: PaymentStatusStore, useFactory: (runtime: MessagingRuntime) => new PaymentStatusStore(runtime.redis), inject: [MessagingRuntime] },

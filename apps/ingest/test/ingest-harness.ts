@@ -2,7 +2,7 @@
 // loopback port, talking to the real Kafka (KAFKA_BROKERS) and Redis (REDIS_URL) with its own key prefix. Keys,
 // upstream registrations and the fingerprint key are generated in a temporary directory.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
@@ -38,6 +38,7 @@ export class IngestFixture {
     const protection = await writeDevKeys(join(dir, 'protection'), { alg: 'ES256', withEncryptionKey: true });
     const fingerprintKeyFile = join(dir, 'fingerprint.key');
     writeFileSync(fingerprintKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+    mkdirSync(join(dir, 'upstreams'));
     return new IngestFixture(dir, join(dir, 'upstreams'), protection.publicPath, protection.privatePath, fingerprintKeyFile);
   }
 
@@ -59,7 +60,7 @@ export class IngestFixture {
       FINGERPRINT_KEY_FILE: this.fingerprintKeyFile,
       LOG_LEVEL: process.env['INGEST_TEST_LOG_LEVEL'] ?? 'warn',
       HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
+      HTTP_PORT: '8080', // unused: instances listen on a free port
       ...extra,
     };
   }
@@ -84,7 +85,7 @@ export async function startIngest(fixture: IngestFixture, extraEnv: Record<strin
   const app = await NestFactory.create<NestFastifyApplication>(IngestAppModule.forRoot(config), adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemDetailsFilter());
-  configureIngestHttp(app);
+  await configureIngestHttp(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();
   if (address === null || typeof address === 'string') throw new Error('ingest is not listening on a TCP port');

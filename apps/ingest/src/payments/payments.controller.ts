@@ -1,10 +1,21 @@
 import { Body, Controller, Get, Headers, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { PaymentIdSchema } from '@payrail/contracts';
 import { PROBLEM_BASE, ProblemException } from '@payrail/platform';
 import { RequestAuthenticator } from '../upstreams/request-authenticator';
 import { PaymentStatusStore, PaymentStatusView } from '../status/payment-status.store';
 import { STATUS_PROBLEMS, SUBMISSION_PROBLEMS, SubmissionProblem } from './problems';
 import { SignedSubmission, SubmitPaymentResult, SubmitPaymentUseCase } from './submit-payment.use-case';
+
+/** 202 Accepted. */
+export const PaymentAcceptedResponseSchema = z.object({
+  payment_id: PaymentIdSchema,
+  status: z.literal('accepted'),
+  upstream_reference: z.string(),
+  accepted_at: z.iso.datetime({ offset: true }),
+  links: z.object({ self: z.string() }),
+});
 
 /** Header carrying the detached JWS (RFC 7515 Appendix F) of a JSON body: `<protected>..<signature>`. */
 export const DETACHED_SIGNATURE_HEADER = 'x-jws-signature';
@@ -82,7 +93,13 @@ export function renderSubmission(result: SubmitPaymentResult): RenderedResponse 
     return {
       status: 202,
       headers: { 'content-type': 'application/json; charset=utf-8', location },
-      body: JSON.stringify({ payment_id: result.paymentId, status: 'accepted', upstream_reference: result.upstreamReference, accepted_at: result.acceptedAt, links: { self: location } }),
+      body: JSON.stringify({
+        payment_id: result.paymentId,
+        status: 'accepted',
+        upstream_reference: result.upstreamReference,
+        accepted_at: result.acceptedAt,
+        links: { self: location },
+      } satisfies z.input<typeof PaymentAcceptedResponseSchema>),
     };
   }
   const spec = SUBMISSION_PROBLEMS[result.problem];

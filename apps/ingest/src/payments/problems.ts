@@ -1,7 +1,19 @@
 // Every way ingest can refuse a request, in one place: the HTTP status and title of its RFC 9457 problem
 // (type https://payrail.dev/problems/<slug>), and the reason carried on the rejections topic for Kafka submissions.
 // The OpenAPI document lists its responses from this table.
+import { z } from 'zod';
 import type { RejectionReason } from '@payrail/contracts';
+
+/** RFC 9457 problem details as ingest writes them (application/problem+json). */
+export const ProblemSchema = z.object({
+  type: z.url().describe('https://payrail.dev/problems/<slug>; the slugs are listed with each response'),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  instance: z.string().optional(),
+  errors: z.array(z.object({ pointer: z.string().describe('JSON Pointer into the signed claims (#/payment/amount/minor) or #/headers/<name>'), detail: z.string() })).optional(),
+  upstream_reference: z.string().optional(),
+});
 
 export interface ProblemSpec {
   status: number;
