@@ -39,7 +39,7 @@ describe('AdmissionStore on real Redis', () => {
     let runs = 0;
     const outcomes = await Promise.all(
       Array.from({ length: 40 }, async (_, i) => {
-        const store = stores[i % 2];
+        const store = stores[(i % 2) as 0 | 1];
         const admission = await store.admit(request({ upstreamId: u, jti, idempotencyKey: key }));
         if (admission.kind !== 'ADMITTED') return admission;
         runs++;

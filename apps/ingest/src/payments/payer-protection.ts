@@ -1,22 +1,28 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PayerSubmission, ProtectedPayer } from '@payrail/contracts';
-import { FieldProtector, JweEncrypter, PayrailKeyStore, maskAccount, maskPan } from '@payrail/crypto';
+import { EcdhAgreementPool, FieldProtector, JweEncrypter, PayrailKeyStore, maskAccount, maskPan } from '@payrail/crypto';
 import { INGEST_CONFIG, IngestConfig } from '../config';
 
 /**
  * Card and account numbers leave ingest only as a JWE to the data-protection key (bound to its field by the `pfld`
  * protected header), a keyed HMAC-SHA256 fingerprint (so fraud-check can count and block without seeing them) and
- * a masked form: @payrail/crypto's FieldProtector does all three.
+ * a masked form: @payrail/crypto's FieldProtector does all three. The ECDH-ES key agreements of the JWEs are
+ * prepared on a worker thread, off the request path.
  */
 @Injectable()
-export class PayerProtection implements OnModuleInit {
+export class PayerProtection implements OnModuleInit, OnApplicationShutdown {
   private protector: FieldProtector | undefined;
+  private readonly agreements = new EcdhAgreementPool();
 
   constructor(@Inject(INGEST_CONFIG) private readonly config: IngestConfig) {}
 
   async onModuleInit(): Promise<void> {
-    const encrypter = new JweEncrypter(await PayrailKeyStore.fromFile(this.config.protectionJwksFile));
+    const encrypter = new JweEncrypter(await PayrailKeyStore.fromFile(this.config.protectionJwksFile), { agreements: this.agreements });
     this.protector = new FieldProtector({ encrypter, fingerprintKey: this.config.fingerprintKey });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.agreements.close();
   }
 
   async protect(payer: PayerSubmission): Promise<ProtectedPayer> {

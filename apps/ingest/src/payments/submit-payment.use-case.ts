@@ -200,7 +200,8 @@ export class SubmitPaymentUseCase {
         traceparent,
       }),
     ]);
-    this.logger.info({ payment_id: paymentId, upstream_id: upstream.id }, 'payment accepted');
+    // debug: the request log already has one line per request; at thousands a second a second line costs CPU
+    this.logger.debug({ payment_id: paymentId, upstream_id: upstream.id }, 'payment accepted');
     return { kind: 'ACCEPTED', paymentId, upstreamId: upstream.id, upstreamReference: payment.upstream_reference, acceptedAt };
   }
 }

@@ -5,8 +5,9 @@
 // and content encryption A256GCM (RFC 7518 5.3) with the ASCII of the encoded protected header as AAD.
 // node-jose does the same job at ~300/s (its EC arithmetic is JavaScript); this runs at native speed. The interop
 // tests (interop.spec.ts) decrypt these tokens with node-jose and panva `jose` and vice versa.
-import { constants, createCipheriv, createHash, diffieHellman, generateKeyPairSync, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+import { constants, createCipheriv, createHash, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
 import { CONTENT_ENCRYPTION_ALG, type KeyWrapAlg } from '../lib/algorithms';
+import { agreeNow, type EcdhAgreement, type EcdhAgreementPool } from './agreement-pool';
 
 /** RFC 3394 2.2.3.1 default initial value. */
 const KW_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
@@ -49,12 +50,9 @@ export function aesKeyWrap(kek: Buffer, cek: Buffer): Buffer {
 }
 
 /** ECDH-ES key agreement with a fresh ephemeral key: the public half (for `epk`) and the key encryption key. */
-export function ecdhEsAgreement(recipient: KeyObject, alg: string): { epk: { kty: 'EC'; crv: 'P-256'; x: string; y: string }; kek: Buffer } {
-  const ephemeral = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = ephemeral.publicKey.export({ format: 'jwk' });
-  if (typeof jwk.x !== 'string' || typeof jwk.y !== 'string') throw new Error('ephemeral key export failed');
-  const z = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient });
-  return { epk: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, kek: concatKdf(z, alg) };
+export function ecdhEsAgreement(recipient: KeyObject, alg: string, pool?: EcdhAgreementPool): { epk: EcdhAgreement['epk']; kek: Buffer } {
+  const { epk, sharedSecret } = pool ? pool.take(recipient) : agreeNow(recipient);
+  return { epk, kek: concatKdf(sharedSecret, alg) };
 }
 
 export interface NativeJweInput {
@@ -64,6 +62,8 @@ export interface NativeJweInput {
   plaintext: Buffer;
   /** Extra protected members, already checked by the caller (never alg, enc, kid, epk). */
   extraProtected: Record<string, unknown>;
+  /** Where ECDH-ES agreements come from (default: computed on the spot). */
+  agreements?: EcdhAgreementPool;
 }
 
 /** `header.encryptedKey.iv.ciphertext.tag` with a random CEK and IV per message. */
@@ -72,7 +72,7 @@ export function encryptCompactNative(input: NativeJweInput): string {
   const header: Record<string, unknown> = { ...input.extraProtected, alg: input.alg, enc: CONTENT_ENCRYPTION_ALG, kid: input.kid };
   let encryptedKey: Buffer;
   if (input.alg === 'ECDH-ES+A256KW') {
-    const { epk, kek } = ecdhEsAgreement(input.recipient, input.alg);
+    const { epk, kek } = ecdhEsAgreement(input.recipient, input.alg, input.agreements);
     header['epk'] = epk;
     encryptedKey = aesKeyWrap(kek, cek);
   } else {
