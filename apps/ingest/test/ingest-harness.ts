@@ -10,6 +10,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger } from 'nestjs-pino';
 import { writeDevKeys } from '@payrail/crypto';
 import { Kafka, createKafka, ensureTopics } from '@payrail/messaging';
+import { MessagingRuntime, connectConsumerGroups } from '@payrail/messaging-nest';
 import { ProblemDetailsFilter } from '@payrail/platform';
 import { UpstreamClient, UpstreamLimits, writeUpstreamRegistration } from '@payrail/upstream-sdk';
 import { IngestAppModule } from '../src/app.module';
@@ -78,15 +79,28 @@ export interface IngestInstance {
   close(): Promise<void>;
 }
 
-/** One ingest instance as main.ts builds it (without its Kafka consumers: the tests drive HTTP). */
-export async function startIngest(fixture: IngestFixture, extraEnv: Record<string, string> = {}): Promise<IngestInstance> {
+/**
+ * One ingest instance as main.ts builds it. Without `consumeInbound` it has no Kafka consumers (the tests drive
+ * HTTP); with it, it consumes the inbound topic, and the call returns once partitions are assigned.
+ */
+export async function startIngest(fixture: IngestFixture, extraEnv: Record<string, string> = {}, opts: { consumeInbound?: boolean } = {}): Promise<IngestInstance> {
   const config = loadIngestConfig(fixture.env(extraEnv));
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes });
   const app = await NestFactory.create<NestFastifyApplication>(IngestAppModule.forRoot(config), adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemDetailsFilter());
   await configureIngestHttp(app);
+  if (opts.consumeInbound) connectConsumerGroups(app, 'ingestInbound');
   await app.listen(0, '127.0.0.1');
+  if (opts.consumeInbound) {
+    await app.startAllMicroservices();
+    const runtime = app.get(MessagingRuntime);
+    const deadline = Date.now() + 60_000;
+    while (!(await runtime.health()).ready) {
+      if (Date.now() > deadline) throw new Error('the inbound consumer did not get partitions within 60 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
   const address = app.getHttpServer().address();
   if (address === null || typeof address === 'string') throw new Error('ingest is not listening on a TCP port');
   const url = `http://127.0.0.1:${address.port}`;
