@@ -50,31 +50,40 @@ async function pool<T>(count: number, limit: number, task: (i: number) => Promis
   return out;
 }
 
-/** Reads the accepted topic from the start and keeps the payments of one upstream, until `expected` arrived and no more for `settleMs`. */
-async function acceptedFor(upstreamId: string, expected: number, timeoutMs = 120_000, settleMs = 3_000): Promise<PaymentAccepted[]> {
-  const kafka = testKafka(`ingest-test-reader-${randomUUID().slice(0, 8)}`);
-  const consumer = kafka.consumer({ groupId: `ingest-test-${randomUUID()}` });
-  const found: PaymentAccepted[] = [];
-  let last = Date.now();
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: TOPICS.paymentsAccepted.name, fromBeginning: true });
-    await consumer.run({
+/** Follows the accepted topic (from the start) and keeps the payments of one upstream. */
+class AcceptedTopicReader {
+  readonly found: PaymentAccepted[] = [];
+  private last = Date.now();
+  private readonly consumer = testKafka(`ingest-test-reader-${randomUUID().slice(0, 8)}`).consumer({ groupId: `ingest-test-${randomUUID()}` });
+
+  constructor(private readonly upstreamId: string) {}
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: TOPICS.paymentsAccepted.name, fromBeginning: true });
+    await this.consumer.run({
       eachBatch: async ({ batch }) => {
         for (const m of batch.messages) {
           const value = JSON.parse(m.value?.toString('utf8') ?? '{}') as PaymentAccepted;
-          if (value.upstream_id === upstreamId) {
-            found.push(value);
-            last = Date.now();
+          if (value.upstream_id === this.upstreamId) {
+            this.found.push(value);
+            this.last = Date.now();
           }
         }
       },
     });
+  }
+
+  /** Waits until `expected` arrived and nothing more for `settleMs` (so that extra messages would be seen). */
+  async settle(expected: number, settleMs: number, timeoutMs = 120_000): Promise<PaymentAccepted[]> {
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && (found.length < expected || Date.now() - last < settleMs)) await new Promise((r) => setTimeout(r, 200));
-    return found;
-  } finally {
-    await consumer.disconnect();
+    const since = Date.now();
+    while (Date.now() < deadline && (this.found.length < expected || Date.now() - Math.max(this.last, since) < settleMs)) await new Promise((r) => setTimeout(r, 100));
+    return [...this.found];
+  }
+
+  stop(): Promise<void> {
+    return this.consumer.disconnect();
   }
 }
 
@@ -104,6 +113,8 @@ describe('ingest over real HTTP, Kafka and Redis (two instances)', () => {
   });
 
   it(`accepts exactly one payment per Idempotency-Key for ${KEYS} keys sent 1-5 times each, concurrently, to two instances, with byte-identical answers`, async () => {
+    const reader = new AcceptedTopicReader(bulk.id);
+    await reader.start();
     const random = prng(42);
     const jobs = Array.from({ length: KEYS }, (_, i) => ({ key: `${run}-key-${i}`, jws: bulkA.signPayment(payment(i, run)), copies: 1 + Math.floor(random() * 5) }));
     const answers = await pool(KEYS, 40, async (i) => {
@@ -123,7 +134,7 @@ describe('ingest over real HTTP, Kafka and Redis (two instances)', () => {
     expect(paymentIds.size).toBe(KEYS);
     expect(answers.reduce((n, c) => n + c.length, 0)).toBeGreaterThan(KEYS * 2);
 
-    const published = await acceptedFor(bulk.id, KEYS);
+    const published = await reader.settle(KEYS, 3_000);
     expect(published).toHaveLength(KEYS);
     expect(new Set(published.map((p) => p.payment_id))).toEqual(paymentIds);
 
@@ -142,7 +153,8 @@ describe('ingest over real HTTP, Kafka and Redis (two instances)', () => {
     const again = bulkA.signPayment(payment(7, run));
     const firstOf7 = answers[7]?.[0];
     expect(await post(b.url, again, jose(again, jobs[7]?.key))).toEqual(firstOf7);
-    expect(await acceptedFor(bulk.id, KEYS, 10_000, 1_000)).toHaveLength(KEYS);
+    expect(await reader.settle(KEYS, 2_000)).toHaveLength(KEYS);
+    await reader.stop();
   }, 900_000); // ~30,000 requests: well under a minute on an idle machine, much longer on a busy shared one
 
   it('refuses a jti replayed to another instance, also when the copies race', async () => {
