@@ -11,7 +11,8 @@ import { PaymentsController } from './payments/payments.controller';
 import { InboundPaymentsHandler } from './payments/inbound.handler';
 import { PaymentStatusHandler } from './status/status.handler';
 import { PaymentStatusStore } from './status/payment-status.store';
-import { IdempotencyStore } from './payments/idempotency.store';
+import { AdmissionStore } from './payments/admission.store';
+import { DocsController } from './docs/docs.controller';
 
 @Module({})
 export class IngestAppModule {
@@ -22,11 +23,11 @@ export class IngestAppModule {
         LoggerModule.forRoot(loggerParams('ingest', config.logLevel)),
         MessagingModule.forRoot({ service: 'ingest', kafka: config.kafka, redis: config.redis }),
       ],
-      controllers: [PaymentsController, InboundPaymentsHandler, PaymentStatusHandler],
+      controllers: [PaymentsController, DocsController, InboundPaymentsHandler, PaymentStatusHandler],
       providers: [
         { provide: INGEST_CONFIG, useValue: config },
         { provide: PaymentStatusStore, useFactory: (runtime: MessagingRuntime) => new PaymentStatusStore(runtime.redis), inject: [MessagingRuntime] },
-        { provide: IdempotencyStore, useFactory: (runtime: MessagingRuntime) => new IdempotencyStore(runtime.redis, config.idempotencyTtlS), inject: [MessagingRuntime] },
+        { provide: AdmissionStore, useFactory: (runtime: MessagingRuntime) => new AdmissionStore(runtime.redis, config.idempotencyTtlS), inject: [MessagingRuntime] },
         UpstreamRegistry,
         RequestAuthenticator,
         PayerProtection,

@@ -23,6 +23,10 @@ export const IngestEnvSchema = z.object({
   /** How long an Idempotency-Key and its response are kept (seconds, >= 24 h). */
   IDEMPOTENCY_TTL_S: envInt(86_400, 30 * 86_400).default(86_400),
   BODY_LIMIT_BYTES: envInt(1024, 1024 * 1024).default(64 * 1024),
+  /** Rate limit of an upstream whose registration names no `limits` (requests per second, sustained). */
+  DEFAULT_RATE_LIMIT_PER_S: envInt(1, 100_000).default(100),
+  /** ... and the burst it may send at once above that rate. */
+  DEFAULT_RATE_LIMIT_BURST: envInt(1, 100_000).default(200),
 });
 
 export interface IngestConfig extends ServiceSettings {
@@ -35,6 +39,14 @@ export interface IngestConfig extends ServiceSettings {
   freshnessWindowS: number;
   idempotencyTtlS: number;
   bodyLimitBytes: number;
+  /** Limits for registrations without their own `limits`. */
+  defaultRateLimit: RateLimit;
+}
+
+/** Generic cell rate: `perSecond` sustained, up to `burst` at once. */
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
 }
 
 export function loadIngestConfig(env: Record<string, string | undefined> = process.env): IngestConfig {
@@ -53,6 +65,7 @@ export function loadIngestConfig(env: Record<string, string | undefined> = proce
     freshnessWindowS: e.FRESHNESS_WINDOW_S,
     idempotencyTtlS: e.IDEMPOTENCY_TTL_S,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    defaultRateLimit: { perSecond: e.DEFAULT_RATE_LIMIT_PER_S, burst: e.DEFAULT_RATE_LIMIT_BURST },
   };
 }
 

@@ -4,6 +4,7 @@ import { connectConsumerGroups } from '@payrail/messaging-nest';
 import { bootstrapService, configOrExit, runMain } from '@payrail/platform';
 import { IngestAppModule } from './app.module';
 import { loadIngestConfig } from './config';
+import { configureIngestHttp } from './http';
 
 async function main(): Promise<void> {
   const config = configOrExit('ingest', () => loadIngestConfig());
@@ -14,10 +15,7 @@ async function main(): Promise<void> {
     port: config.http.port,
     shutdownTimeoutS: config.shutdownTimeoutS,
     bodyLimitBytes: config.bodyLimitBytes,
-    configure: (app) => {
-      // the body of POST /v1/payments is the upstream's compact JWS, kept as the exact bytes it signed
-      app.getHttpAdapter().getInstance().addContentTypeParser('application/jose', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-    },
+    configure: (app) => configureIngestHttp(app),
     connectTransports: (app) => connectConsumerGroups(app, 'ingestInbound', 'ingestStatus'),
   });
 }

@@ -1,7 +1,7 @@
 // payrail-upstream: the upstream kit (docs/upstreams.md).
 //   keygen --dir DIR                      an upstream key pair: DIR/private.jwks.json + DIR/public.jwks.json
-//   register --id ID --public FILE --upstreams DIR   writes the registration Payrail's operators install
-//   submit --id ID --keys DIR --ingest URL --payment FILE [--idempotency-key K]
+//   register --id ID --public FILE --upstreams DIR [--rate N --burst N]   writes the registration operators install
+//   submit --id ID --keys DIR --ingest URL --payment FILE [--idempotency-key K] [--detached]
 //   status --id ID --keys DIR --ingest URL --payment-id ID
 //   demo --ingest URL --upstreams DIR --keys DIR --payments N [--summary FILE] [--progress]
 import 'reflect-metadata';
@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { PaymentSubmissionSchema } from '@payrail/contracts';
 import { writeDevKeys } from '@payrail/crypto';
 import { runDemo } from './demo';
-import { UpstreamClient, writeUpstreamRegistration } from '@payrail/upstream-sdk';
+import { DEFAULT_UPSTREAM_LIMITS, UpstreamClient, writeUpstreamRegistration } from '@payrail/upstream-sdk';
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -27,6 +27,9 @@ async function main(argv: string[]): Promise<number> {
       payment: { type: 'string' },
       'payment-id': { type: 'string' },
       'idempotency-key': { type: 'string' },
+      rate: { type: 'string' },
+      burst: { type: 'string' },
+      detached: { type: 'boolean', default: false },
       payments: { type: 'string', default: '100' },
       concurrency: { type: 'string', default: '16' },
       summary: { type: 'string' },
@@ -47,13 +50,21 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'register': {
-      process.stdout.write(`${writeUpstreamRegistration(need('upstreams'), need('id'), need('public'))}\n`);
+      const limits = {
+        requests_per_second: Number(values.rate ?? DEFAULT_UPSTREAM_LIMITS.requests_per_second),
+        burst: Number(values.burst ?? DEFAULT_UPSTREAM_LIMITS.burst),
+      };
+      if (!Number.isInteger(limits.requests_per_second) || !Number.isInteger(limits.burst) || limits.requests_per_second < 1 || limits.burst < 1) {
+        throw new Error('--rate and --burst must be positive integers');
+      }
+      process.stdout.write(`${writeUpstreamRegistration(need('upstreams'), need('id'), need('public'), limits)}\n`);
       return 0;
     }
     case 'submit': {
       const client = await UpstreamClient.open(need('id'), join(need('keys'), 'private.jwks.json'), need('ingest'));
       const payment = PaymentSubmissionSchema.parse(JSON.parse(readFileSync(need('payment'), 'utf8')));
-      const res = await client.submit(client.signPayment(payment), values['idempotency-key']);
+      const key = values['idempotency-key'];
+      const res = values.detached ? await client.submitDetached(client.signPaymentDetached(payment), key) : await client.submit(client.signPayment(payment), key);
       process.stdout.write(`${res.status} ${JSON.stringify(res.body)}\n`);
       return res.status === 202 ? 0 : 1;
     }

@@ -25,6 +25,8 @@ export { RemoteJwksClient } from './jws/remote-jwks';
 export type { RemoteJwksOptions } from './jws/remote-jwks';
 
 export { JweEncrypter, JweDecrypter } from './jwe/jwe';
+export { EcdhAgreementPool } from './jwe/agreement-pool';
+export type { AgreementPoolOptions } from './jwe/agreement-pool';
 export type { JweEncrypterOptions, JweEncryptOptions, JweDecrypterOptions, DecryptedJwe } from './jwe/jwe';
 
 export { FieldProtector, FieldRevealer, PROTECTED_FIELD_HEADER } from './fields/field-protector';

@@ -91,6 +91,35 @@ describe.each([
     expect((await new JweDecrypter(ks).decrypt(token)).toString()).toBe('from jose');
   });
 
+  it('node-jose decrypts what the node:crypto path encrypts, extra protected members included', async () => {
+    const joseStore = nodeJose.JWK.createKeyStore();
+    await joseStore.add(key().privateJwk);
+    for (let i = 0; i < 20; i++) {
+      const token = await new JweEncrypter(ks).encrypt(`4111111111111111-${i}`, { extraProtected: { pfld: 'card.number' } });
+      const out = await nodeJose.JWE.createDecrypt(joseStore, { algorithms: [alg, 'A256GCM'] }).decrypt(token);
+      expect(out.plaintext.toString()).toBe(`4111111111111111-${i}`);
+      expect(out.header).toMatchObject({ alg, enc: 'A256GCM', kid: key().kid, pfld: 'card.number' });
+    }
+  });
+
+  it('we decrypt what node-jose encrypts', async () => {
+    const joseKey = await nodeJose.JWK.asKey(key().publicJwk);
+    const token = await nodeJose.JWE.createEncrypt({ format: 'compact', contentAlg: 'A256GCM', fields: { alg, kid: key().kid }, protect: '*' }, joseKey).update(Buffer.from('from node-jose')).final();
+    expect((await new JweDecrypter(ks).decrypt(token as unknown as string)).toString()).toBe('from node-jose');
+  });
+
+  it('panva jose decrypts a stream of our tokens: fresh CEK, IV and ephemeral key each time', async () => {
+    const priv = await importKey(key().privateJwk, alg);
+    const tokens = await Promise.all(Array.from({ length: 50 }, (_, i) => new JweEncrypter(ks).encrypt(JSON.stringify({ number: `${i}` }))));
+    for (const [i, token] of tokens.entries()) {
+      expect(new TextDecoder().decode((await jose.compactDecrypt(token, priv)).plaintext)).toBe(JSON.stringify({ number: `${i}` }));
+    }
+    const segments = (n: number) => new Set(tokens.map((t) => t.split('.')[n]));
+    expect(segments(0).size).toBe(alg === 'ECDH-ES+A256KW' ? 50 : 1); // the header carries a fresh epk (ECDH-ES only)
+    expect(segments(1).size).toBe(50); // encrypted CEK
+    expect(segments(2).size).toBe(50); // IV
+  });
+
   it('we refuse what panva jose encrypts with compression or another enc', async () => {
     const pub = await importKey(key().publicJwk, alg);
     const cbc = await new jose.CompactEncrypt(new TextEncoder().encode('x')).setProtectedHeader({ alg, enc: 'A128CBC-HS256', kid: key().kid }).encrypt(pub);

@@ -3,39 +3,35 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { InboundPayment, PaymentRejected, TOPICS } from '@payrail/contracts';
 import type { ConsumedEvent } from '@payrail/messaging';
 import { MessagingRuntime } from '@payrail/messaging-nest';
-import { IdempotencyStore, bodyHash } from './idempotency.store';
-import { PaymentRefusal, SubmitPaymentResult, SubmitPaymentUseCase } from './submit-payment.use-case';
+import { rejectionReason } from './problems';
+import { PaymentRefusal, SubmitPaymentUseCase } from './submit-payment.use-case';
 
 /**
- * Upstreams may publish signed payments to the inbound topic instead of POSTing them: the same checks apply, and a
- * refusal goes to the rejections topic with the reason and the upstream's reference (never silently dropped).
+ * Upstreams may publish signed payments to the inbound topic instead of POSTing them: the same checks apply (no
+ * rate limit: the consumer sets the pace), and a refusal goes to the rejections topic with the reason and the
+ * upstream's reference (never silently dropped).
  */
 @Controller()
 export class InboundPaymentsHandler {
   constructor(
     private readonly submitPayment: SubmitPaymentUseCase,
     private readonly runtime: MessagingRuntime,
-    private readonly idempotency: IdempotencyStore,
   ) {}
 
   @EventPattern(TOPICS.paymentsInbound.name)
   async onInboundPayment(@Payload() event: ConsumedEvent<InboundPayment>): Promise<void> {
     const { jws, idempotency_key: idempotencyKey } = event.data;
-    const auth = await this.submitPayment.authenticate(jws);
-    if (!auth.ok) return this.reject(auth.result, idempotencyKey, event.envelope.id);
-    const upstreamId = auth.value.upstream.id;
-    // Redelivery of this very message: the idempotency key defaults to the message's event id.
-    const key = idempotencyKey ?? `kafka:${event.envelope.id}`;
-    const outcome = await this.idempotency.runOnce(upstreamId, key, bodyHash(jws), async () => {
-      const result: SubmitPaymentResult = await this.submitPayment.accept(auth.value, event.envelope.traceparent);
-      if (result.kind === 'REJECTED') await this.reject(result, idempotencyKey, event.envelope.id);
-      return { status: result.kind === 'ACCEPTED' ? 202 : 400, headers: {}, body: result.kind };
+    // a redelivery of this very message is a duplicate: without the upstream's key, the event id is the key
+    const result = await this.submitPayment.execute({
+      submission: { form: 'compact', jws },
+      channel: 'kafka',
+      idempotencyKey: idempotencyKey ?? `kafka:${event.envelope.id}`,
+      traceparent: event.envelope.traceparent,
     });
-    if (outcome.kind === 'CONFLICT') {
-      return this.reject({ kind: 'REJECTED', reason: 'idempotency_conflict', detail: 'idempotency key reused with a different payment', upstreamId }, idempotencyKey, event.envelope.id);
-    }
-    if (outcome.kind === 'IN_PROGRESS') throw new Error('idempotency key held by a concurrent request; retrying');
-    // FRESH: accepted (or rejected) and published now; REPLAY: already done by an earlier delivery
+    if (result.kind === 'ACCEPTED') return;
+    // still running elsewhere: fail the message so the consumer retries it
+    if (result.problem === 'idempotency-in-progress') throw new Error('idempotency key held by a concurrent request; retrying');
+    await this.reject(result, idempotencyKey, event.envelope.id);
   }
 
   private async reject(result: PaymentRefusal, idempotencyKey: string | undefined, eventId: string): Promise<void> {
@@ -43,8 +39,8 @@ export class InboundPaymentsHandler {
       upstream_id: result.upstreamId,
       upstream_reference: result.upstreamReference,
       idempotency_key: idempotencyKey,
-      reason: result.reason,
-      detail: result.detail,
+      reason: rejectionReason(result.problem),
+      detail: result.errors?.length ? `${result.detail} (${result.errors.map((e) => e.pointer).join(', ')})` : result.detail,
       rejected_at: new Date().toISOString(),
       channel: 'kafka',
     };

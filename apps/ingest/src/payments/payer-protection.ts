@@ -1,43 +1,58 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PayerSubmission, ProtectedPayer } from '@payrail/contracts';
-import { JweEncrypter, PayrailKeyStore, fingerprint, maskAccount, maskPan } from '@payrail/crypto';
+import { EcdhAgreementPool, FieldProtector, JweEncrypter, PayrailKeyStore, maskAccount, maskPan } from '@payrail/crypto';
 import { INGEST_CONFIG, IngestConfig } from '../config';
 
 /**
- * Card and account numbers leave ingest only as JWE (to the data-protection key), a keyed HMAC fingerprint (so
- * fraud-check can count and block without seeing them) and a masked form.
+ * Card and account numbers leave ingest only as a JWE to the data-protection key (bound to its field by the `pfld`
+ * protected header), a keyed HMAC-SHA256 fingerprint (so fraud-check can count and block without seeing them) and
+ * a masked form: @payrail/crypto's FieldProtector does all three. The ECDH-ES key agreements of the JWEs are
+ * prepared on a worker thread, off the request path.
  */
 @Injectable()
-export class PayerProtection implements OnModuleInit {
-  private encrypter: JweEncrypter | undefined;
+export class PayerProtection implements OnModuleInit, OnApplicationShutdown {
+  private protector: FieldProtector | undefined;
+  private readonly agreements = new EcdhAgreementPool();
 
   constructor(@Inject(INGEST_CONFIG) private readonly config: IngestConfig) {}
 
   async onModuleInit(): Promise<void> {
-    this.encrypter = new JweEncrypter(await PayrailKeyStore.fromFile(this.config.protectionJwksFile));
+    const encrypter = new JweEncrypter(await PayrailKeyStore.fromFile(this.config.protectionJwksFile), { agreements: this.agreements });
+    this.protector = new FieldProtector({ encrypter, fingerprintKey: this.config.fingerprintKey });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.agreements.close();
   }
 
   async protect(payer: PayerSubmission): Promise<ProtectedPayer> {
-    if (!this.encrypter) throw new Error('payer protection not initialised');
+    if (!this.protector) throw new Error('payer protection not initialised');
     if (payer.type === 'card') {
       const { number, expiry_month, expiry_year, country } = payer.card;
+      const { data, fields } = await this.protector.protect(payer, ['card.number']);
       return {
         type: 'card',
-        fingerprint: fingerprint(this.config.fingerprintKey, `card:${number}`),
+        fingerprint: requireInfo(fields['card.number']).fingerprint,
         masked: maskPan(number),
         bin: number.slice(0, 6),
         country,
         expiry: `${expiry_year}-${String(expiry_month).padStart(2, '0')}`,
-        protected_jwe: await this.encrypter.encrypt(JSON.stringify(payer.card)),
+        protected_jwe: data.card.number,
       };
     }
     const { number, country } = payer.account;
+    const { data, fields } = await this.protector.protect(payer, ['account.number']);
     return {
       type: 'account',
-      fingerprint: fingerprint(this.config.fingerprintKey, `account:${number}`),
+      fingerprint: requireInfo(fields['account.number']).fingerprint,
       masked: maskAccount(number),
       country,
-      protected_jwe: await this.encrypter.encrypt(JSON.stringify(payer.account)),
+      protected_jwe: data.account.number,
     };
   }
+}
+
+function requireInfo<T>(info: T | undefined): T {
+  if (info === undefined) throw new Error('FieldProtector skipped a present field');
+  return info;
 }

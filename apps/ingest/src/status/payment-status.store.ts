@@ -1,19 +1,32 @@
 // The status read model ingest serves on GET /v1/payments/{id}: one Redis hash per payment, written from the
 // accepted/signed/screened/settled events. Every write is an HSET of fields that only depend on the event, so
 // redelivered and re-sent writes are no-ops, and the state is derived from which stages are present.
+import { z } from 'zod';
+import { DecisionReasonSchema, DecisionSchema, MoneySchema, PaymentIdSchema } from '@payrail/contracts';
 import type { Redis } from '@payrail/messaging';
 
-export type PaymentState = 'accepted' | 'signed' | 'approved' | 'in_review' | 'declined' | 'settled';
+export const PaymentStateSchema = z.enum(['accepted', 'signed', 'approved', 'in_review', 'declined', 'settled']);
+export type PaymentState = z.infer<typeof PaymentStateSchema>;
 
-export interface PaymentStatusView {
-  payment_id: string;
-  upstream_reference: string;
-  state: PaymentState;
-  final: boolean;
-  history: { stage: string; at: string }[];
-  decision?: { outcome: string; score: number; reasons: unknown[]; ruleset_version: string; review?: unknown };
-  settlement?: { batch_id: string; fee: unknown; net: unknown };
-}
+/** GET /v1/payments/{id}: the answer's shape (the OpenAPI document is generated from it). */
+export const PaymentStatusViewSchema = z.object({
+    payment_id: PaymentIdSchema,
+    upstream_reference: z.string(),
+    state: PaymentStateSchema,
+    final: z.boolean().describe('true once nothing more will happen without an analyst: settled, declined or in_review'),
+    history: z.array(z.object({ stage: z.enum(['accepted', 'signed', 'screened', 'reviewed', 'settled']), at: z.iso.datetime({ offset: true }) })),
+    decision: z
+      .object({
+        outcome: DecisionSchema,
+        score: z.number().int(),
+        reasons: z.array(DecisionReasonSchema),
+        ruleset_version: z.string(),
+        review: z.object({ analyst: z.string(), decided_at: z.string(), note: z.string().optional() }).optional(),
+      })
+      .optional(),
+    settlement: z.object({ batch_id: z.string(), fee: MoneySchema, net: MoneySchema }).optional(),
+  });
+export type PaymentStatusView = z.output<typeof PaymentStatusViewSchema>;
 
 const key = (paymentId: string) => `payment:{${paymentId}}`;
 
@@ -53,7 +66,7 @@ export class PaymentStatusStore {
     if (!h['accepted_at'] || !h['upstream_id']) return undefined;
     const decision = h['decision'] ? (JSON.parse(h['decision']) as PaymentStatusView['decision']) : undefined;
     const settlement = h['settlement'] ? (JSON.parse(h['settlement']) as PaymentStatusView['settlement']) : undefined;
-    const stages: [string, string | undefined][] = [
+    const stages: [PaymentStatusView['history'][number]['stage'], string | undefined][] = [
       ['accepted', h['accepted_at']],
       ['signed', h['signed_at']],
       ['screened', h['screened_at']],

@@ -1,5 +1,6 @@
 // Upstreams are registered by dropping `<upstream-id>.json` into UPSTREAMS_DIR (a ConfigMap or Secret in
-// Kubernetes): { "upstream_id": "psp-alpha", "jwks": { "keys": [...] }, "algorithms": ["ES256"] }.
+// Kubernetes): { "upstream_id": "psp-alpha", "jwks": { "keys": [...] }, "algorithms": ["ES256"],
+//   "limits": { "requests_per_second": 200, "burst": 400 } }.
 // The directory is re-read on change (and every 30 s), so registering or revoking needs no restart.
 import { readdirSync, readFileSync, watch, FSWatcher } from 'node:fs';
 import { join } from 'node:path';
@@ -7,17 +8,29 @@ import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { PinoLogger } from 'nestjs-pino';
 import { z } from 'zod';
 import { JwsVerifier, PayrailKeyStore, SigningAlg } from '@payrail/crypto';
-import { INGEST_CONFIG, IngestConfig } from '../config';
+import { INGEST_CONFIG, IngestConfig, RateLimit } from '../config';
 
 const RegistrationSchema = z.object({
   upstream_id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/),
   jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }),
   algorithms: z.array(z.enum(['ES256', 'EdDSA', 'PS256'])).default(['ES256', 'EdDSA']),
+  /** Per-upstream rate limit over all ingest instances; DEFAULT_RATE_LIMIT_* when absent. */
+  limits: z
+    .object({
+      requests_per_second: z.number().int().min(1).max(100_000),
+      burst: z.number().int().min(1).max(100_000),
+    })
+    .strict()
+    .optional(),
 });
+
+/** Tolerated difference between the upstream's clock and ours (iat in the future, or older than the window). */
+export const SUBMISSION_CLOCK_SKEW_S = 30;
 
 export interface Upstream {
   id: string;
   algorithms: SigningAlg[];
+  rateLimit: RateLimit;
   /** Verifies submitted payments: the upstream's keys and algorithms, `iat` within the freshness window. */
   submissions: JwsVerifier;
   /** Verifies signed read requests (GET): `iat` within 60 s. */
@@ -68,11 +81,14 @@ export class UpstreamRegistry implements OnModuleInit, OnApplicationShutdown {
         const registration = RegistrationSchema.parse(JSON.parse(readFileSync(join(this.config.upstreamsDir, file), 'utf8')));
         const keys = await PayrailKeyStore.fromJwks(registration.jwks);
         const algorithms = registration.algorithms;
+        const limits = registration.limits;
+        // verifiers are built once per (re)load, never per request; signatures are checked on the threadpool
         const upstream: Upstream = {
           id: registration.upstream_id,
           algorithms,
-          submissions: new JwsVerifier(keys, { algorithms, requireIat: true, maxAgeSeconds: this.config.freshnessWindowS, clockSkewSeconds: 30 }),
-          requests: new JwsVerifier(keys, { algorithms, requireIat: true, maxAgeSeconds: 60, clockSkewSeconds: 30 }),
+          rateLimit: limits ? { perSecond: limits.requests_per_second, burst: limits.burst } : this.config.defaultRateLimit,
+          submissions: new JwsVerifier(keys, { algorithms, requireIat: true, maxAgeSeconds: this.config.freshnessWindowS, clockSkewSeconds: SUBMISSION_CLOCK_SKEW_S, offload: true }),
+          requests: new JwsVerifier(keys, { algorithms, requireIat: true, maxAgeSeconds: 60, clockSkewSeconds: SUBMISSION_CLOCK_SKEW_S, offload: true }),
         };
         for (const jwk of keys.publicJwks().keys) {
           const kid = jwk['kid'];

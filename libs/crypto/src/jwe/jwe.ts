@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import * as nodeJose from 'node-jose';
 import { CONTENT_ENCRYPTION_ALG, FORBIDDEN_HEADERS, KID_PATTERN, isKeyWrapAlg, type KeyWrapAlg } from '../lib/algorithms';
 import { hasCanonicalTail, isB64u } from '../lib/base64url';
@@ -8,16 +8,12 @@ import { effectiveState, type KeyRecord } from '../keys/key-record';
 import { ACTIVE_RECORD, KEY_CLOCK, RESOLVE_KEY, type ActiveKeyProvider, type KeyResolver } from '../keys/internal';
 import type { PayrailKeyStore } from '../keys/keystore';
 import type { ReloadingKeyStore } from '../keys/reloading-keystore';
+import type { EcdhAgreementPool } from './agreement-pool';
+import { encryptCompactNative } from './native-jwe';
 
-// node-jose stays the JWE engine; everything it would take from the token (algorithms, epk, zip, crit, sizes)
-// is checked here first, and each call gets fresh options naming the one key the kid selects.
-
-// node-jose accepts a recipient object with a caller-supplied ephemeral key; its typings only list JWK.Key.
-type CreateEncrypt = (
-  opts: nodeJose.JWE.EncryptOptions,
-  recipient: { key: nodeJose.JWK.Key; epk?: Record<string, unknown>; header?: Record<string, unknown> },
-) => nodeJose.JWE.Encryptor;
-const createEncrypt = nodeJose.JWE.createEncrypt as unknown as CreateEncrypt;
+// Encryption runs on node:crypto (native-jwe.ts, ~20x node-jose). Decryption stays on node-jose; everything it
+// would take from the token (algorithms, epk, zip, crit, sizes) is checked here first, and each call gets fresh
+// options naming the one key the kid selects.
 
 const RESERVED = new Set(['alg', 'enc', 'kid', 'epk', 'apu', 'apv', 'iv', 'tag', ...FORBIDDEN_HEADERS.keys()]);
 const COMPACT_CHARS = /^[A-Za-z0-9_.-]+$/;
@@ -26,6 +22,11 @@ const EPK_MEMBERS = new Set(['kty', 'crv', 'x', 'y']);
 export interface JweEncrypterOptions {
   /** Refuse larger plaintexts (default 128 KiB, which the default decrypter limit accepts). */
   maxPlaintextBytes?: number;
+  /**
+   * ECDH-ES agreements prepared on a worker thread (a busy server's event loop then does ~30 us per JWE instead of
+   * ~200). The caller owns the pool and closes it on shutdown. Default: computed on the spot.
+   */
+  agreements?: EcdhAgreementPool;
 }
 
 export interface JweEncryptOptions {
@@ -37,10 +38,12 @@ export interface JweEncryptOptions {
 export class JweEncrypter {
   readonly #keys: ActiveKeyProvider;
   readonly #max: number;
+  readonly #agreements: EcdhAgreementPool | undefined;
 
   constructor(keys: PayrailKeyStore | ReloadingKeyStore, opts: JweEncrypterOptions = {}) {
     this.#keys = keys;
     this.#max = opts.maxPlaintextBytes ?? 128 * 1024;
+    this.#agreements = opts.agreements;
   }
 
   /** kid of the key new JWEs are encrypted to. */
@@ -48,9 +51,10 @@ export class JweEncrypter {
     return this.#keys[ACTIVE_RECORD]('enc').kid;
   }
 
+  /** A fresh CEK, IV (and ephemeral key for ECDH-ES) per call; node:crypto does all of it. */
   async encrypt(plaintext: string | Buffer, opts: JweEncryptOptions = {}): Promise<string> {
     const rec = this.#keys[ACTIVE_RECORD]('enc');
-    if (rec.joseKey === undefined || !isKeyWrapAlg(rec.alg)) throw new KeyConfigError(`${rec.source}: not an encryption key`);
+    if (rec.use !== 'enc' || !isKeyWrapAlg(rec.alg)) throw new KeyConfigError(`${rec.source}: not an encryption key`);
     const data = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
     if (!Buffer.isBuffer(data)) throw new TypeError('JweEncrypter: plaintext must be a string or a Buffer');
     if (data.length > this.#max) throw new RangeError(`JweEncrypter: plaintext over ${this.#max} bytes`);
@@ -59,17 +63,7 @@ export class JweEncrypter {
       if (RESERVED.has(k)) throw new TypeError(`JweEncrypter: header parameter "${k}" cannot be set through extraProtected`);
       fields[k] = v;
     }
-    fields['alg'] = rec.alg;
-    fields['enc'] = CONTENT_ENCRYPTION_ALG;
-    fields['kid'] = rec.kid;
-    const recipient: { key: nodeJose.JWK.Key; epk?: Record<string, unknown>; header: Record<string, unknown> } = { key: rec.joseKey, header: {} };
-    if (rec.alg === 'ECDH-ES+A256KW') {
-      // node-jose generates ephemeral keys in pure JS (~90/s); node:crypto does it ~100x faster
-      recipient.epk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }) as Record<string, unknown>;
-    }
-    return createEncrypt({ format: 'compact', contentAlg: CONTENT_ENCRYPTION_ALG, fields, protect: '*' }, recipient)
-      .update(data)
-      .final();
+    return encryptCompactNative({ alg: rec.alg, kid: rec.kid, recipient: rec.publicKey, plaintext: data, extraProtected: fields, agreements: this.#agreements });
   }
 }
 

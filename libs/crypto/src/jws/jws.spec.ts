@@ -203,3 +203,25 @@ describe('JwsVerifier keys and configuration', () => {
     expect(out.map((r) => r.payload.i)).toEqual(tokens.map((_, i) => i));
   });
 });
+
+describe('JwsVerifier with offload (signatures checked on the threadpool)', () => {
+  it.each([
+    ['ES256', () => es],
+    ['EdDSA', () => ed],
+    ['PS256', () => ps],
+  ] as const)('accepts good %s tokens and refuses tampered ones, compact and detached', async (alg, store) => {
+    const signer = new JwsSigner(store());
+    const v = new JwsVerifier(store(), { algorithms: [alg], offload: true });
+    const tokens = Array.from({ length: 50 }, (_, i) => signer.sign({ i }));
+    const out = await Promise.all(tokens.map((t) => v.verify<{ i: number }>(t)));
+    expect(out.map((r) => r.payload.i)).toEqual(tokens.map((_, i) => i));
+    const good = tokens[0] ?? '';
+    const [h, p, s = ''] = good.split('.');
+    const flipped = `${h}.${p}.${s.startsWith('A') ? 'B' : 'A'}${s.slice(1)}`;
+    expect(await reason(v.verify(flipped))).toBe('signature');
+    const body = JSON.stringify({ amount: 1 });
+    const detached = signer.signDetached(body);
+    expect((await v.verifyDetached(detached, body)).payload).toEqual({ amount: 1 });
+    expect(await reason(v.verifyDetached(detached, JSON.stringify({ amount: 2 })))).toBe('signature');
+  });
+});

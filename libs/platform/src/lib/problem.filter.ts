@@ -23,6 +23,8 @@ export class ProblemException extends Error {
 
 export const PROBLEM_BASE = 'https://payrail.dev/problems/';
 
+const KNOWN_HTTP_PROBLEMS: Partial<Record<number, string>> = { 413: 'body-too-large', 415: 'unsupported-media-type' };
+
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
@@ -42,7 +44,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       status = exception.getStatus();
       const response = exception.getResponse();
       const detail = typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? exception.message);
-      body = { type: 'about:blank', title: HttpStatus[status]?.replace(/_/g, ' ').toLowerCase() ?? 'error', status, detail };
+      // Nest turns Fastify's body-limit and media-type errors into HttpExceptions: keep their problem types
+      const known = KNOWN_HTTP_PROBLEMS[status];
+      body = { type: known ? `${PROBLEM_BASE}${known}` : 'about:blank', title: HttpStatus[status]?.replace(/_/g, ' ').toLowerCase() ?? 'error', status, detail };
     } else if (isFastifyError(exception)) {
       status = exception.statusCode;
       const type = exception.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body-too-large' : exception.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported-media-type' : 'bad-request';

@@ -26,10 +26,25 @@ export class UpstreamClient {
     return this.signer.sign({ jti: opts.jti ?? randomUUID(), iat: opts.iat ?? Math.floor(Date.now() / 1000), payment });
   }
 
+  /** The same claims as a JSON body and its detached JWS (RFC 7515 Appendix F) for the X-JWS-Signature header. */
+  signPaymentDetached(payment: PaymentSubmission, opts: { jti?: string; iat?: number } = {}): { body: string; signature: string } {
+    const body = JSON.stringify({ jti: opts.jti ?? randomUUID(), iat: opts.iat ?? Math.floor(Date.now() / 1000), payment });
+    return { body, signature: this.signer.signDetached(body) };
+  }
+
+  /** POSTs a compact JWS (application/jose). */
   async submit(jws: string, idempotencyKey?: string): Promise<SubmitResponse> {
-    const headers: Record<string, string> = { 'content-type': 'application/jose' };
+    return this.post({ 'content-type': 'application/jose' }, jws, idempotencyKey);
+  }
+
+  /** POSTs a JSON body with its detached JWS in X-JWS-Signature. */
+  async submitDetached(signed: { body: string; signature: string }, idempotencyKey?: string): Promise<SubmitResponse> {
+    return this.post({ 'content-type': 'application/json', 'x-jws-signature': signed.signature }, signed.body, idempotencyKey);
+  }
+
+  private async post(headers: Record<string, string>, body: string, idempotencyKey: string | undefined): Promise<SubmitResponse> {
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
-    const res = await fetch(`${this.ingestUrl}/v1/payments`, { method: 'POST', headers, body: jws, signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${this.ingestUrl}/v1/payments`, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });
     return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
   }
 

@@ -1,0 +1,124 @@
+// Real ingest instances for integration tests and the benchmark: the production module on Fastify, listening on a
+// loopback port, talking to the real Kafka (KAFKA_BROKERS) and Redis (REDIS_URL) with its own key prefix. Keys,
+// upstream registrations and the fingerprint key are generated in a temporary directory.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { writeDevKeys } from '@payrail/crypto';
+import { Kafka, createKafka, ensureTopics } from '@payrail/messaging';
+import { MessagingRuntime, connectConsumerGroups } from '@payrail/messaging-nest';
+import { ProblemDetailsFilter } from '@payrail/platform';
+import { UpstreamClient, UpstreamLimits, writeUpstreamRegistration } from '@payrail/upstream-sdk';
+import { IngestAppModule } from '../src/app.module';
+import { IngestConfig, loadIngestConfig } from '../src/config';
+import { configureIngestHttp } from '../src/http';
+
+export interface UpstreamFixture {
+  id: string;
+  privateJwks: string;
+  publicJwks: string;
+}
+
+/** Keys and registrations on disk, shared by every instance of one test. */
+export class IngestFixture {
+  readonly redisKeyPrefix = `payrail-test:${randomUUID().slice(0, 8)}:`;
+  private constructor(
+    readonly dir: string,
+    readonly upstreamsDir: string,
+    readonly protectionPublicJwks: string,
+    readonly protectionPrivateJwks: string,
+    readonly fingerprintKeyFile: string,
+  ) {}
+
+  static async create(): Promise<IngestFixture> {
+    const dir = mkdtempSync(join(tmpdir(), 'payrail-ingest-'));
+    const protection = await writeDevKeys(join(dir, 'protection'), { alg: 'ES256', withEncryptionKey: true });
+    const fingerprintKeyFile = join(dir, 'fingerprint.key');
+    writeFileSync(fingerprintKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+    mkdirSync(join(dir, 'upstreams'));
+    return new IngestFixture(dir, join(dir, 'upstreams'), protection.publicPath, protection.privatePath, fingerprintKeyFile);
+  }
+
+  /** A new upstream with a unique id: its key pair and its registration (picked up by running instances too). */
+  async addUpstream(name: string, limits?: UpstreamLimits): Promise<UpstreamFixture> {
+    const id = `${name}-${randomUUID().slice(0, 8)}`;
+    const keys = await writeDevKeys(join(this.dir, 'upstream-keys', id), { alg: 'ES256' });
+    writeUpstreamRegistration(this.upstreamsDir, id, keys.publicPath, limits);
+    return { id, privateJwks: keys.privatePath, publicJwks: keys.publicPath };
+  }
+
+  env(extra: Record<string, string> = {}): Record<string, string | undefined> {
+    return {
+      KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
+      REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+      REDIS_KEY_PREFIX: this.redisKeyPrefix,
+      UPSTREAMS_DIR: this.upstreamsDir,
+      PROTECTION_JWKS_FILE: this.protectionPublicJwks,
+      FINGERPRINT_KEY_FILE: this.fingerprintKeyFile,
+      LOG_LEVEL: process.env['INGEST_TEST_LOG_LEVEL'] ?? 'warn',
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '8080', // unused: instances listen on a free port
+      ...extra,
+    };
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export interface IngestInstance {
+  app: NestFastifyApplication;
+  config: IngestConfig;
+  url: string;
+  client(upstream: UpstreamFixture): Promise<UpstreamClient>;
+  close(): Promise<void>;
+}
+
+/**
+ * One ingest instance as main.ts builds it. Without `consumeInbound` it has no Kafka consumers (the tests drive
+ * HTTP); with it, it consumes the inbound topic, and the call returns once partitions are assigned.
+ */
+export async function startIngest(fixture: IngestFixture, extraEnv: Record<string, string> = {}, opts: { consumeInbound?: boolean } = {}): Promise<IngestInstance> {
+  const config = loadIngestConfig(fixture.env(extraEnv));
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes });
+  const app = await NestFactory.create<NestFastifyApplication>(IngestAppModule.forRoot(config), adapter, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  await configureIngestHttp(app);
+  if (opts.consumeInbound) connectConsumerGroups(app, 'ingestInbound');
+  await app.listen(0, '127.0.0.1');
+  if (opts.consumeInbound) {
+    await app.startAllMicroservices();
+    const runtime = app.get(MessagingRuntime);
+    const deadline = Date.now() + 60_000;
+    while (!(await runtime.health()).ready) {
+      if (Date.now() > deadline) throw new Error('the inbound consumer did not get partitions within 60 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const address = app.getHttpServer().address();
+  if (address === null || typeof address === 'string') throw new Error('ingest is not listening on a TCP port');
+  const url = `http://127.0.0.1:${address.port}`;
+  return {
+    app,
+    config,
+    url,
+    client: (upstream) => UpstreamClient.open(upstream.id, upstream.privateJwks, url),
+    close: () => app.close(),
+  };
+}
+
+/** Makes sure Payrail's topics exist on the test broker (npm test creates them too; this keeps a test self-contained). */
+export async function ensurePayrailTopics(): Promise<void> {
+  const kafka = testKafka('payrail-ingest-test-admin');
+  await ensureTopics(kafka);
+}
+
+export function testKafka(clientId: string): Kafka {
+  return createKafka({ brokers: (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(','), clientId, ssl: false });
+}
