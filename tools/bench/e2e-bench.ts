@@ -14,7 +14,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TOPICS } from '@payrail/contracts';
 import { Pipeline, Submitter, drain, fixedRate, maxRate, observe, prepare } from './lib/load';
-import { ProcessSample, lineChartSvg, percentile, round, sampleProcess } from './lib/measure';
+import { HistogramTotals, ProcessSample, lineChartSvg, meanMsBetween, percentile, round, sampleProcess, scrapeHopHistograms } from './lib/measure';
 import { rawSingleHop } from './lib/raw-kafka';
 import type { Stack as StackType } from '../stack/stack.mjs';
 
@@ -90,6 +90,12 @@ function phase(pipeline: Pipeline, fromMs: number, toMs: number, sent: number): 
   };
 }
 
+async function scrapeHops(stack: StackType): Promise<Map<string, HistogramTotals>> {
+  const out = new Map<string, HistogramTotals>();
+  for (const [instance, entry] of stack.services) if (instance !== 'console') out.set(instance, await scrapeHopHistograms(entry.port));
+  return out;
+}
+
 function processes(stack: StackType): Map<string, number> {
   const pids = new Map<string, number>();
   for (const [instance, entry] of stack.services) pids.set(instance, entry.child.pid);
@@ -132,11 +138,16 @@ async function main(): Promise<void> {
     const maxStart = Date.now();
     const cpuBefore = sampleAll(pids);
     let cpuAfterWarmup = cpuBefore;
-    const warmupTimer = setTimeout(() => (cpuAfterWarmup = sampleAll(pids)), o.warmupS * 1000);
+    let hopsAfterWarmup = new Map<string, HistogramTotals>();
+    const warmupTimer = setTimeout(() => {
+      cpuAfterWarmup = sampleAll(pids);
+      void scrapeHops(stack).then((h) => (hopsAfterWarmup = h));
+    }, o.warmupS * 1000);
     const maxSent = await maxRate(submitter, maxQueue, o.concurrency, o.warmupS + o.maxS);
     const maxEnd = Date.now();
     clearTimeout(warmupTimer);
     const cpuAtEnd = sampleAll(pids);
+    const hopsAtEnd = await scrapeHops(stack);
     const backlogAtEnd = pipeline.pending();
     const lost = await drain(pipeline, 120_000);
     submitter.close();
@@ -173,7 +184,9 @@ async function main(): Promise<void> {
       responses: pipeline.responses,
       unexpected_responses: pipeline.unexpected,
       per_service: perService,
-      per_hop: {},
+      // mean ms per message in the maximum-rate window, per service: produce ack, fetch wait (produced -> fetched),
+      // queue wait (fetched -> handler start), handler
+      per_hop: Object.fromEntries([...hopsAtEnd].map(([service, end]) => [service, meanMsBetween(hopsAfterWarmup.get(service) ?? new Map(), end)])),
     };
     writeReport(o.json, result, pipeline);
   } finally {

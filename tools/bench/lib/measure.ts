@@ -107,3 +107,37 @@ function niceCeil(v: number): number {
   for (const m of [1, 2, 2.5, 5, 10]) if (m * exp >= v) return m * exp;
   return 10 * exp;
 }
+
+/** Sum and count of each latency histogram a service exports, keyed by `metric{label=value,...}` without `le`. */
+export type HistogramTotals = Map<string, { sum: number; count: number }>;
+
+const HOP_METRICS = ['payrail_handler_duration_seconds', 'payrail_consumer_wait_seconds', 'payrail_produce_ack_duration_seconds'];
+
+/** Reads a service's /metrics and totals its per-hop histograms (handler, fetch/queue wait, produce ack). */
+export async function scrapeHopHistograms(port: number): Promise<HistogramTotals> {
+  const totals: HistogramTotals = new Map();
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+  if (!res?.ok) return totals;
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^([a-z_]+)_(sum|count)\{([^}]*)\} ([0-9.eE+-]+)$/.exec(line);
+    if (!m || !HOP_METRICS.includes(m[1] ?? '')) continue;
+    const labels = (m[3] ?? '').split(',').filter((l) => !l.startsWith('service=') && !l.startsWith('outcome=')).join(',');
+    const key = `${m[1]}{${labels}}`;
+    const entry = totals.get(key) ?? { sum: 0, count: 0 };
+    if (m[2] === 'sum') entry.sum += Number(m[4]);
+    else entry.count += Number(m[4]);
+    totals.set(key, entry);
+  }
+  return totals;
+}
+
+/** Mean milliseconds per observation between two scrapes, per histogram series. */
+export function meanMsBetween(before: HistogramTotals, after: HistogramTotals): Record<string, { mean_ms: number; count: number }> {
+  const out: Record<string, { mean_ms: number; count: number }> = {};
+  for (const [key, end] of after) {
+    const start = before.get(key) ?? { sum: 0, count: 0 };
+    const count = end.count - start.count;
+    if (count > 0) out[key] = { mean_ms: round(((end.sum - start.sum) / count) * 1000, 2), count };
+  }
+  return out;
+}
