@@ -91,7 +91,9 @@ describe('signing and fraud-check on the real broker while Payrail rotates its s
       } else if (m?.topic === TOPICS.paymentsScreened.name) {
         const screened = parse(PaymentScreenedSchema, m);
         view.screened.set(screened.payment_id, [...(view.screened.get(screened.payment_id) ?? []), m]);
-        view.decisions.set(screened.payment_id, (view.decisions.get(screened.payment_id) ?? new Set<string>()).add(canonicalJson(screened)));
+        // the decision itself; a re-announcement carries the instruction it answered, whose signature differs
+        const { instruction_jws: _instruction, ...decision } = screened;
+        view.decisions.set(screened.payment_id, (view.decisions.get(screened.payment_id) ?? new Set<string>()).add(canonicalJson(decision)));
       }
     }
     return view;

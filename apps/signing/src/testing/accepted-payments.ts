@@ -37,7 +37,8 @@ export function acceptedPayment(i: number, opts: AcceptedPaymentOptions = {}): P
     },
     payee: { merchant_id: `m-${i % 50}`, mcc: '5411', country: 'DE' },
     description: `Order ${i}`,
-    context: { ip: '203.0.113.7', country: 'DE' },
+    // one address per payer: fraud-check's IP velocity and card-testing rules see ordinary shoppers
+    context: { ip: `10.${(payer >> 16) & 255}.${(payer >> 8) & 255}.${payer & 255}`, country: 'DE' },
     upstream_verification: { kid: 'psp-alpha-2026', alg: 'ES256', jti: randomUUID(), iat: Math.floor(Date.now() / 1000) },
   };
 }
