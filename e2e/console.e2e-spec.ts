@@ -70,7 +70,7 @@ async function paymentStream(clients: UpstreamClient[], count: number): Promise<
         if (!client || !payment) return;
         const res = await client.submit(client.signPayment(payment), randomUUID());
         if (res.status === 202) accepted.push(String(res.body['payment_id']));
-        await new Promise((r) => setTimeout(r, 40)); // a stream, not a burst: the page has time to show it moving
+        await new Promise((r) => setTimeout(r, 150)); // a stream (about 20/s over 3 s), not a burst: the page has time to show it moving
       }
     }),
   );

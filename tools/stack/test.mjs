@@ -42,6 +42,8 @@ export async function runTests({ layers }) {
       jestLayer('integration', ['-c', 'jest.integration.config.cjs'], { ...NX_ENV, ...stack.testEnv(), PAYRAIL_TEST_RUN_DIR: stack.runDir }, totals, failures);
     }
     const chromium = selected.includes('e2e') ? ensureChromium() : undefined;
+    // what the services write from here on is the end-to-end run (the plaintext scan reads Kafka from this time)
+    const e2eStartedMs = Date.now();
     if (selected.includes('e2e') || selected.includes('scale')) {
       await stack.allocatePorts({ preferWellKnown: false });
       await stack.startServices({ withConsole: selected.includes('e2e') });

@@ -8,8 +8,12 @@ import type { WrittenText } from './plaintext-detector';
 
 const text = (v: Buffer | string | null | undefined): string => (v === null || v === undefined ? '' : typeof v === 'string' ? v : v.toString('utf8'));
 
-/** Every message of every topic (internal topics aside), read up to the end offsets found when the call starts. */
-export async function readAllKafkaMessages(brokers: string[], timeoutMs = 120_000): Promise<WrittenText[]> {
+/**
+ * Every message of every topic (internal topics aside), read up to the end offsets found when the call starts;
+ * with `sinceMs`, only those produced from then on (the run being checked, not what earlier test layers wrote on
+ * the same broker with synthetic data).
+ */
+export async function readAllKafkaMessages(brokers: string[], timeoutMs = 120_000, sinceMs = 0): Promise<WrittenText[]> {
   const kafka = createKafka({ brokers, clientId: `payrail-scan-${randomUUID().slice(0, 8)}`, ssl: false });
   const admin = kafka.admin();
   await admin.connect();
@@ -35,7 +39,7 @@ export async function readAllKafkaMessages(brokers: string[], timeoutMs = 120_00
         const id = `${batch.topic}/${batch.partition}`;
         for (const m of batch.messages) {
           const headers = Object.entries(m.headers ?? {}).map(([k, v]) => `${k}=${Array.isArray(v) ? v.map((x) => text(x)).join(',') : text(v)}`);
-          found.push({ where: `kafka:${id}@${m.offset}`, text: [text(m.key), text(m.value), ...headers].join('\n') });
+          if (Number(m.timestamp) >= sinceMs) found.push({ where: `kafka:${id}@${m.offset}`, text: [text(m.key), text(m.value), ...headers].join('\n') });
           if (BigInt(m.offset) + 1n >= (ends.get(id) ?? 0n)) remaining.delete(id);
         }
       },
