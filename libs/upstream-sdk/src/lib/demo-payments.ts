@@ -59,7 +59,8 @@ export function demoPayment(i: number, random: () => number): { payment: Payment
       payer,
       payee: merchant,
       description: 'demo payment',
-      context: { ip: `203.0.113.${i % 250}`, country: merchant.country, device_id: `device-${i % 97}` },
+      // one shopper, one address and one device: many cards from one IP or device is what card testing looks like
+      context: { ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, country: merchant.country, device_id: `device-${i}` },
     },
   };
 }
