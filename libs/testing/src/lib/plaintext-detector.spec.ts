@@ -26,6 +26,7 @@ describe('findPlaintextNumbers', () => {
       '{"masked":"411111******1111","fingerprint":"k3Jm0yJ4cX0-9sQ2mR8aWcQm1Zb7Yt2Lr5nV6pXu1eE"}',
       'eyJhbGciOiJFQ0RILUVTK0EyNTZLVyIsImVuYyI6IkEyNTZHQ00ifQ.aW52YWxpZA.MTIz.NDU2.Nzg5',
       '4111111111111112 fails Luhn',
+      '{"observed":{"sum_minor":"6999999999996545","max_sum_minor":"5555555555554444"},"amount":{"minor":"4111111111111111"}}',
     ].map((text, i) => ({ where: String(i), text }));
     expect(findPlaintextNumbers(texts, { cards: [], accounts: [] })).toEqual([]);
   });
