@@ -10,13 +10,17 @@ import { ACCOUNTS, LedgerAccount, LedgerKeys as K } from './keys';
 import { BatchWindow, batchId, batchScore, cursorField } from './batch-id';
 import { CLOSE_SCRIPT, HOLD_SCRIPT, MARK_REPORTED_SCRIPT, POST_SCRIPT, RECORD_SIGNED_SCRIPT } from './scripts';
 
-export interface PostingCommand {
+/** One payment's double-entry amounts: what every posting, plan and command shares (minor units). */
+export interface PostingAmounts {
   paymentId: string;
   merchantId: string;
   currency: string;
   amount: bigint;
   fee: bigint;
   net: bigint;
+}
+
+export interface PostingCommand extends PostingAmounts {
   postedAt: string;
   screenedAt: string;
   window: BatchWindow;
@@ -37,13 +41,7 @@ export type HoldOutcome = 'HELD' | 'ALREADY_POSTED';
 export type CloseOutcome = 'CLOSED' | 'ALREADY_CLOSED' | 'UNKNOWN';
 export type RecordSignedOutcome = 'RECORDED' | 'DUPLICATE' | 'NOT_CLOSED' | 'UNKNOWN';
 
-export interface Posting {
-  paymentId: string;
-  merchantId: string;
-  currency: string;
-  amount: bigint;
-  fee: bigint;
-  net: bigint;
+export interface Posting extends PostingAmounts {
   postedAt: string;
   batchId: string;
   screenedAt: string;

@@ -5,7 +5,7 @@
 import { PaymentInstruction, PaymentInstructionSchema, PaymentScreened } from '@payrail/contracts';
 import { BatchWindow, batchWindow, cursorField } from './batch-id';
 import { computeFee } from './fees';
-import { LedgerRepository, PostingOutcome } from './ledger.repository';
+import { LedgerRepository, PostingAmounts, PostingOutcome } from './ledger.repository';
 
 export interface FeeSchedule {
   bps: number;
@@ -19,13 +19,7 @@ export interface BatchPolicy {
   maxPayments: number;
 }
 
-export interface PostingPlan {
-  paymentId: string;
-  merchantId: string;
-  currency: string;
-  amount: bigint;
-  fee: bigint;
-  net: bigint;
+export interface PostingPlan extends PostingAmounts {
   screenedAt: string;
   window: BatchWindow;
 }
