@@ -7,7 +7,10 @@
 //   scale        the short scale-out simulation (tools/stack/scale-sim.mjs) on the same running services
 //   chaos        the short chaos test (tools/bench/chaos-test.ts --short) on a stack of its own
 // Prints each runner's summary and a last line "N passed, N failed"; exits non-zero on any failure.
-import { spawnSync } from 'node:child_process';
+// Every step has a deadline (STEP_MINUTES): a step that hangs (a test whose clean-up never returns, a process that
+// will not exit) is stopped with its whole process group and counted as failed, so `npm test` always ends and
+// says which step it was.
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { log } from '../../deploy/local/process-utils.mjs';
@@ -16,6 +19,9 @@ import { Stack, repoRoot } from './stack.mjs';
 
 const ALL = ['static', 'unit', 'integration', 'e2e', 'scale', 'chaos'];
 const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', TZ: 'UTC', FORCE_COLOR: '0' };
+// Deadlines per step in minutes, about 3x what each takes on the 2-core reference machine (README, Tests).
+const STEP_MINUTES = { static: 20, unit: 10, integration: 30, e2e: 20, chaos: 20 };
+const JEST = join(repoRoot, 'node_modules', 'jest', 'bin', 'jest.js');
 
 export async function runTests({ layers }) {
   const selected = layers && layers.length > 0 ? layers : ALL;
@@ -23,14 +29,15 @@ export async function runTests({ layers }) {
   const failures = [];
   const started = Date.now();
   const stack = new Stack({ name: 'test' });
+  stopStepOnSignal();
   stack.installSignalHandlers();
   try {
     if (selected.includes('static')) {
-      const ok = step('lint, typecheck and build (every project)', 'npx', ['nx', 'run-many', '-t', 'lint', 'typecheck', 'build', '--output-style=static'], NX_ENV);
+      const ok = await step('lint, typecheck and build (every project)', 'npx', ['nx', 'run-many', '-t', 'lint', 'typecheck', 'build', '--output-style=static'], NX_ENV, STEP_MINUTES.static);
       ok ? totals.passed++ : (totals.failed++, failures.push('static checks'));
     }
     if (selected.includes('unit')) {
-      jestLayer('unit', ['-c', 'jest.unit.config.cjs'], NX_ENV, totals, failures);
+      await jestLayer('unit', ['-c', 'jest.unit.config.cjs'], NX_ENV, totals, failures);
     }
     if (selected.includes('integration') || selected.includes('e2e') || selected.includes('scale')) {
       await stack.startInfra();
@@ -39,7 +46,7 @@ export async function runTests({ layers }) {
       stack.ensureTopics();
     }
     if (selected.includes('integration')) {
-      jestLayer('integration', ['-c', 'jest.integration.config.cjs'], { ...NX_ENV, ...stack.testEnv(), PAYRAIL_TEST_RUN_DIR: stack.runDir }, totals, failures);
+      await jestLayer('integration', ['-c', 'jest.integration.config.cjs'], { ...NX_ENV, ...stack.testEnv(), PAYRAIL_TEST_RUN_DIR: stack.runDir }, totals, failures);
     }
     const chromium = selected.includes('e2e') ? ensureChromium() : undefined;
     // what the services write from here on is the end-to-end run (the plaintext scan reads Kafka from this time)
@@ -57,7 +64,7 @@ export async function runTests({ layers }) {
         PAYRAIL_PORTS_JSON: JSON.stringify(stack.ports),
         PAYRAIL_CHROMIUM: chromium,
       };
-      jestLayer('e2e', ['-c', 'jest.e2e.config.cjs'], env, totals, failures);
+      await jestLayer('e2e', ['-c', 'jest.e2e.config.cjs'], env, totals, failures);
     }
     if (selected.includes('scale')) {
       await stack.stopService('console'); // the simulation measures the services alone
@@ -76,7 +83,7 @@ export async function runTests({ layers }) {
     // its own stack (two instances of fraud-check and settlement, a private Redis it restarts); the long form is
     // npm run test:chaos
     const json = join(repoRoot, '.payrail', 'chaos-short.json');
-    const ok = step('chaos test (short form: kills, a broker restart, a Redis restart and a ledger rebuild)', 'npm', ['run', 'test:chaos', '--', '--short', '--json', json], NX_ENV);
+    const ok = await step('chaos test (short form: kills, a broker restart, a Redis restart and a ledger rebuild)', 'npm', ['run', 'test:chaos', '--', '--short', '--json', json], NX_ENV, STEP_MINUTES.chaos);
     ok ? totals.passed++ : (totals.failed++, failures.push(`chaos test (see ${json})`));
   }
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
@@ -86,17 +93,66 @@ export async function runTests({ layers }) {
   return failures.length === 0 ? 0 : 1;
 }
 
-function step(title, command, args, env) {
-  log(`== ${title}`);
-  const res = spawnSync(command, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: 'inherit' });
-  return res.status === 0;
+let running; // the step's child process, leader of its own process group
+
+/** On Ctrl-C or SIGTERM the running step's whole process group goes too (it is detached from our group). */
+function stopStepOnSignal() {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(signal, () => killGroup(running, 'SIGTERM'));
+  }
 }
 
-/** Runs one Jest layer; its per-test counts are added to the totals (from Jest's JSON report). */
-function jestLayer(layer, args, env, totals, failures) {
+function killGroup(child, signal) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+/**
+ * Runs one step to completion in its own process group. Past its deadline the group gets SIGTERM (a stack the
+ * step started stops what it started), then SIGKILL 30 s later; the step counts as failed.
+ */
+function step(title, command, args, env, minutes) {
+  log(`== ${title}`);
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: 'inherit', detached: true });
+    running = child;
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      log(`${title}: still running after ${minutes} min; stopping it (counted as failed)`);
+      killGroup(child, 'SIGTERM');
+      setTimeout(() => killGroup(child, 'SIGKILL'), 30_000).unref();
+    }, minutes * 60_000);
+    const done = (ok) => {
+      clearTimeout(deadline);
+      running = undefined;
+      resolve(ok && !timedOut);
+    };
+    child.once('error', (err) => {
+      log(`${title}: could not start ${command}: ${err.message}`);
+      done(false);
+    });
+    child.once('exit', (code) => {
+      // what it left behind in its group (a worker that outlived it) goes with it
+      killGroup({ pid: child.pid, exitCode: null, signalCode: null }, 'SIGKILL');
+      done(code === 0);
+    });
+  });
+}
+
+/**
+ * Runs one Jest layer; its per-test counts are added to the totals (from Jest's JSON report). --forceExit: once
+ * the results are written, a handle a test left open must not keep the run alive (the report still names the
+ * test whose clean-up failed).
+ */
+async function jestLayer(layer, args, env, totals, failures) {
   const report = join(repoRoot, '.payrail', `jest-${layer}.json`);
   rmSync(report, { force: true });
-  const ok = step(`${layer} tests`, 'npx', ['jest', ...args, '--json', `--outputFile=${report}`], env);
+  const ok = await step(`${layer} tests`, process.execPath, [JEST, ...args, '--forceExit', '--json', `--outputFile=${report}`], env, STEP_MINUTES[layer]);
   if (existsSync(report)) {
     const result = JSON.parse(readFileSync(report, 'utf8'));
     totals.passed += result.numPassedTests;

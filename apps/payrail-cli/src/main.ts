@@ -1,6 +1,7 @@
 // payrail: the operators' command line.
 //   payrail dev-setup --dir DIR      development keys and demo upstreams (prints their paths as JSON)
-//   payrail topics ensure            creates every topic of the contracts catalogue that is missing
+//   payrail topics ensure            creates every topic of the contracts catalogue that is missing, then waits
+//                                    until the broker coordinates consumer groups and hands out producer ids
 //   payrail dlq list|inspect|replay  dead letters: list, inspect, replay to their original topic (docs/dead-letters.md)
 //   payrail settlement check | reconcile | rebuild   the ledger's invariants, reconcile and rebuild from Kafka
 //   payrail console-password         reads a password on stdin, prints its scrypt hash for the console's users file
@@ -9,7 +10,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { envList, parseEnv } from '@payrail/config';
-import { createKafka, ensureTopics, kafkaConnectionFromEnv, kafkaEnvFragment } from '@payrail/messaging';
+import { awaitCoordinators, createKafka, ensureTopics, kafkaConnectionFromEnv, kafkaEnvFragment } from '@payrail/messaging';
 import { z } from 'zod';
 import { SIGNING_ALGS, hashPassword } from '@payrail/crypto';
 import { devSetup } from './dev-setup';
@@ -35,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
     const kafka = createKafka(kafkaConnectionFromEnv(env, process.env, 'payrail-cli'));
     const created = await ensureTopics(kafka, Number(values.replication));
     process.stderr.write(`topics created: ${created.length === 0 ? 'none (all exist)' : created.join(', ')}\n`);
+    const waitedMs = await awaitCoordinators(kafka);
+    process.stderr.write(`group and producer-id coordination ready (waited ${waitedMs} ms)\n`);
     return 0;
   }
   if (command === 'settlement') {

@@ -92,13 +92,24 @@ export class EcdhAgreementPool {
     return spki;
   }
 
-  /** Stops the worker; later takes compute on the spot. */
-  async close(): Promise<void> {
+  /**
+   * Stops the worker; later takes compute on the spot. Waits at most `graceMs` for it to exit: a terminate() whose
+   * promise never settled was seen to hold a service's shutdown (and an integration test's clean-up) for minutes,
+   * and the worker is unref'd, so it cannot keep the process alive once we stop waiting.
+   */
+  async close(graceMs = 2_000): Promise<void> {
     this.#failed = true;
     const worker = this.#worker;
     this.#worker = undefined;
     this.#ready.clear();
-    if (worker) await worker.terminate();
+    if (!worker) return;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+      timer.unref();
+    });
+    await Promise.race([worker.terminate().then(() => undefined, () => undefined), gaveUp]);
+    clearTimeout(timer);
   }
 
   #refill(id: string, spki: Buffer): void {

@@ -1,7 +1,12 @@
 // Shared by the messaging integration and acceptance tests: the real broker and Redis from the environment
 // (KAFKA_BROKERS, REDIS_URL, as `npm test` passes them), throw-away topics, reading a topic back, and the
 // settlement-like events the acceptance tests push through.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { KafkaMessage } from 'kafkajs';
 import { PaymentSettled, TOPICS, TopicContract } from '@payrail/contracts';
 import type { ConsumerLogger } from '../lib/kafka/batch-consumer';
@@ -102,6 +107,32 @@ export async function uncommitted(kafka: Kafka, groupId: string, topic: string):
   } finally {
     await admin.disconnect();
   }
+}
+
+export interface PrivateBroker {
+  brokers: string;
+  /** Its SASL/SCRAM-SHA-512 listener, when started with credentials. */
+  scramBrokers?: string;
+  stop(): Promise<void>;
+}
+
+/** A freshly formatted single-node broker of this test's own (deploy/local/kafka.mjs), stopped by `stop()`. */
+export async function startPrivateBroker(scram?: { username: string; password: string }): Promise<PrivateBroker> {
+  const runDir = mkdtempSync(join(tmpdir(), 'payrail-broker-'));
+  const { stdout } = await promisify(execFile)(process.execPath, [join(__dirname, '..', '..', '..', '..', 'deploy', 'local', 'start-broker.mjs')], {
+    env: { ...process.env, BROKER_RUN_DIR: runDir, ...(scram ? { SCRAM_USERNAME: scram.username, SCRAM_PASSWORD: scram.password } : {}) },
+    timeout: 120_000,
+  });
+  const started = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { pid: number; brokers: string; scramBrokers?: string };
+  return {
+    brokers: started.brokers,
+    ...(started.scramBrokers ? { scramBrokers: started.scramBrokers } : {}),
+    stop: async () => {
+      process.kill(started.pid, 'SIGTERM');
+      await waitUntil(() => { try { process.kill(started.pid, 0); return false; } catch { return true; } }, 30_000, 'the private broker to stop');
+      rmSync(runDir, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

@@ -41,3 +41,58 @@ export async function ensureTopics(kafka: Kafka, replicationFactor = 1): Promise
     await admin.disconnect();
   }
 }
+
+/**
+ * Waits until the cluster coordinates consumer groups and hands out producer ids. A freshly started broker
+ * creates `__consumer_offsets` on the first group request and answers COORDINATOR_LOAD_IN_PROGRESS until each of
+ * its partitions is loaded; consumers joining meanwhile crash and restart. One offset fetch per partition of that
+ * topic (a group id chosen to land on it) and one idempotent producer's InitProducerId prove both ready.
+ * Returns the time it took in ms; throws after `timeoutMs`.
+ */
+export async function awaitCoordinators(kafka: Kafka, timeoutMs = 60_000): Promise<number> {
+  const started = Date.now();
+  const admin = kafka.admin({ retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1_000 } });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1_000 } });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Kafka did not coordinate consumer groups and producer ids within ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  const probe = async (): Promise<void> => {
+    await admin.connect();
+    const [anyTopic] = allTopicNames();
+    if (!anyTopic) throw new Error('the contracts catalogue names no topic');
+    // the first group request creates the offsets topic; then every one of its partitions must answer
+    await admin.fetchOffsets({ groupId: 'payrail-readiness-probe', topics: [anyTopic.name] });
+    const metadata = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
+    const partitions = metadata.topics[0]?.partitions.length ?? 0;
+    for (const groupId of groupIdsCovering(partitions, 'payrail-readiness-probe-')) {
+      await admin.fetchOffsets({ groupId, topics: [anyTopic.name] });
+    }
+    await producer.connect(); // an idempotent producer asks for its producer id here
+  };
+  try {
+    await Promise.race([probe(), deadline]);
+    return Date.now() - started;
+  } finally {
+    clearTimeout(timer);
+    await Promise.allSettled([admin.disconnect(), producer.disconnect()]);
+  }
+}
+
+/** Group ids, one per partition of `__consumer_offsets`, as Kafka places them (Java String#hashCode mod n). */
+export function groupIdsCovering(partitions: number, prefix: string): string[] {
+  const byPartition = new Map<number, string>();
+  for (let i = 0; byPartition.size < partitions && i < partitions * 1_000; i++) {
+    const groupId = `${prefix}${i}`;
+    const partition = offsetsPartitionOf(groupId, partitions);
+    if (!byPartition.has(partition)) byPartition.set(partition, groupId);
+  }
+  return [...byPartition.entries()].sort(([a], [b]) => a - b).map(([, groupId]) => groupId);
+}
+
+/** Kafka's GroupCoordinator.partitionFor: Utils.abs(groupId.hashCode) % partitions (abs = clear the sign bit). */
+export function offsetsPartitionOf(groupId: string, partitions: number): number {
+  let hash = 0;
+  for (let i = 0; i < groupId.length; i++) hash = (Math.imul(hash, 31) + groupId.charCodeAt(i)) | 0;
+  return (hash & 0x7fffffff) % partitions;
+}

@@ -2,12 +2,7 @@
 // its user; without it this test starts a private broker with one). Configured the way a service is (KAFKA_SASL_*
 // variables), the right credentials produce and consume; wrong ones fail at connect within seconds, with a
 // message that names SASL authentication, and the password appears in no error and no log line.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { z } from 'zod';
 import { parseEnv } from '@payrail/config';
 import type { PaymentSettled } from '@payrail/contracts';
@@ -15,7 +10,7 @@ import { BatchConsumer, ConsumedEvent } from './batch-consumer';
 import { EventProducer } from './event-producer';
 import { createKafka, KafkaLogSink } from './kafka-client';
 import { kafkaConnectionFromEnv, kafkaEnvFragment } from './kafka.config';
-import { createTopics, deleteTopics, settledPayment, settledTopic, silentLogger, uniqueSuffix, waitUntil } from '../../test/kafka-test-kit';
+import { createTopics, deleteTopics, settledPayment, settledTopic, silentLogger, startPrivateBroker, uniqueSuffix, waitUntil } from '../../test/kafka-test-kit';
 
 interface ScramListener {
   brokers: string;
@@ -28,22 +23,10 @@ interface ScramListener {
 async function scramListener(): Promise<ScramListener> {
   const { KAFKA_SCRAM_BROKERS: brokers, KAFKA_SCRAM_USERNAME: username, KAFKA_SCRAM_PASSWORD: password } = process.env;
   if (brokers && username && password) return { brokers, username, password, stop: async () => undefined };
-  const runDir = mkdtempSync(join(tmpdir(), 'payrail-scram-'));
   const credentials = { username: 'payrail-scram', password: randomBytes(18).toString('base64url') };
-  const { stdout } = await promisify(execFile)(process.execPath, [join(__dirname, '../../test/start-scram-broker.mjs')], {
-    env: { ...process.env, SCRAM_RUN_DIR: runDir, SCRAM_USERNAME: credentials.username, SCRAM_PASSWORD: credentials.password },
-    timeout: 120_000,
-  });
-  const started = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { pid: number; scramBrokers: string };
-  return {
-    brokers: started.scramBrokers,
-    ...credentials,
-    stop: async () => {
-      process.kill(started.pid, 'SIGTERM');
-      await waitUntil(() => { try { process.kill(started.pid, 0); return false; } catch { return true; } }, 30_000, 'the private broker to stop');
-      rmSync(runDir, { recursive: true, force: true });
-    },
-  };
+  const broker = await startPrivateBroker(credentials);
+  if (!broker.scramBrokers) throw new Error('the private broker has no SCRAM listener');
+  return { brokers: broker.scramBrokers, ...credentials, stop: () => broker.stop() };
 }
 
 /** Reads the connection the way a service does: from KAFKA_* variables through the shared env fragment. */
