@@ -1,17 +1,21 @@
 // The operator console in a real browser (Debian's chromium driven by playwright-core), against the four services
 // and the console running as separate processes (started by `npm test`): while a payment stream runs, the counts on
 // the page move without a reload; a viewer sees everything and can act on nothing; an operator's sign-in, a refused
-// action and a sign-out are in the audit trail; a screenshot of the console is kept.
+// action and a sign-out are in the audit trail; an operator approves a payment in REVIEW with a click and it
+// settles, and replays a dead letter with a click onto its original topic; a screenshot of the console is kept.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, BrowserContext, Page, chromium } from 'playwright-core';
+import { REPLAY_HEADERS, TOPICS } from '@payrail/contracts';
+import { publishRawMessage, readTopicFrom, topicEnds } from '@payrail/testing';
 import { UpstreamClient, demoPayment, prng, withLuhnDigit } from '@payrail/upstream-sdk';
 
-const keys = JSON.parse(process.env['PAYRAIL_KEYS_JSON'] ?? '{}') as { upstreamKeysDir: string; consoleCredentialsFile: string };
+const keys = JSON.parse(process.env['PAYRAIL_KEYS_JSON'] ?? '{}') as { upstreamKeysDir: string; consoleCredentialsFile: string; consoleFraudTokenFile: string; settlementOperatorTokenFile: string };
 const ports = JSON.parse(process.env['PAYRAIL_PORTS_JSON'] ?? '{}') as Record<string, number>;
 const consoleUrl = `http://127.0.0.1:${ports['console']}`;
 const ingestUrl = `http://127.0.0.1:${ports['ingest']}`;
+const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',');
 const screenshots = [join(process.env['PAYRAIL_TEST_RUN_DIR'] ?? '.payrail', 'console.png'), ...(process.env['PAYRAIL_CONSOLE_SCREENSHOT'] ? [process.env['PAYRAIL_CONSOLE_SCREENSHOT']] : [])];
 
 /** The flags the project runs Chromium with (headless, no sandbox as root, nothing that reaches the network). */
@@ -183,13 +187,94 @@ describe('operator console in a real browser', () => {
       return mine.some((r) => r.includes('denied')) && mine.some((r) => r.includes('ok')) ? true : undefined;
     });
     await until('the settled totals', async () => ((await page.locator('#totals-body tr').count()) > 0 && !(await page.locator('#totals-body tr.empty').count()) ? true : undefined));
-    for (const file of screenshots) await page.screenshot({ path: file, fullPage: true });
 
     await page.click('#sign-out');
     await page.waitForSelector('#sign-in-form');
     // the session is gone on the server, not just the cookie in this browser
     const replayed = await fetch(`${consoleUrl}/api/snapshot`, { headers: { cookie: `${cookie?.name}=${cookie?.value}` } });
     expect(replayed.status).toBe(401);
+    await context.close();
+  });
+
+  it('lets an operator approve a payment in REVIEW with a click: fraud-check records it, it settles, and the page shows the batch', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1600 } });
+    const page = await signIn(context, credentials.operator);
+    const client = clients[0];
+    if (!client) throw new Error('no upstream client');
+    const { payment } = demoPayment(7, () => 0.5);
+    const merchantId = 'm-coffee-berlin';
+    const submitted = await client.submit(client.signPayment({ ...payment, upstream_reference: `review-click-${randomUUID()}`, amount: { minor: '250000', currency: 'EUR' }, payee: { merchant_id: merchantId, mcc: '5814', country: 'DE' } }), randomUUID());
+    expect(submitted.status).toBe(202);
+    const paymentId = String(submitted.body['payment_id']);
+
+    // listed from fraud-check's admin API, then approved by a click
+    const row = page.locator(`#reviews-body tr[data-payment-id="${paymentId}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    expect(await page.locator('#reviews-source').textContent()).toContain('fraud-check admin API');
+    await row.locator('button[data-action="approve"]').click();
+    await until('the approval confirmed', async () => ((await page.locator('#toast').textContent())?.includes('Approved') ? true : undefined), 15_000);
+
+    // ingest's history: the analyst's decision continued the payment to settlement
+    const settled = await until('the approved payment settled', async () => {
+      const res = await client.status(paymentId);
+      return res.status === 200 && res.body['state'] === 'settled' ? res.body : undefined;
+    });
+    expect((settled['history'] as { stage: string }[]).map((h) => h.stage)).toContain('settled');
+    const batchId = (settled['settlement'] as { batch_id: string }).batch_id;
+
+    // fraud-check holds the decision as the console's service operator, naming who clicked
+    const fraudToken = readFileSync(keys.consoleFraudTokenFile, 'utf8').trim();
+    const review = (await (await fetch(`http://127.0.0.1:${ports['fraud-check']}/admin/v1/reviews/${paymentId}`, { headers: { authorization: `Bearer ${fraudToken}` } })).json()) as { status: string; outcome?: { decision: string; analyst: string; note?: string } };
+    expect(review).toMatchObject({ status: 'decided', outcome: { decision: 'APPROVE', analyst: 'payrail-console', note: `${credentials.operator.username} via console` } });
+
+    // settlement's API holds it in that batch, and the page shows the batch (read from the same API) and the settled event
+    const settlementToken = readFileSync(keys.settlementOperatorTokenFile, 'utf8').trim();
+    const batch = (await (await fetch(`http://127.0.0.1:${ports['settlement']}/v1/settlements/batches/${encodeURIComponent(batchId)}`, { headers: { authorization: `Bearer ${settlementToken}` } })).json()) as { payment_ids: string[] };
+    expect(batch.payment_ids).toContain(paymentId);
+    await page.locator(`#batches-body tr[data-batch-id="${batchId}"]`).waitFor({ timeout: 30_000 });
+    expect(await page.locator('#ledger-note').textContent()).toContain('settlement API');
+    await until('balances from the settlement API', async () => ((await page.locator('#balances-body tr').allTextContents()).some((r) => r.includes(merchantId) && r.includes('merchant_payable')) ? true : undefined), 30_000);
+    await page.locator(`#recent-body tr[data-payment-id="${paymentId}"][data-outcome="settled"]`).waitFor({ timeout: 15_000 });
+    await page.locator(`#audit-body tr[data-operator="${credentials.operator.username}"][data-action="review.approve"][data-target="${paymentId}"][data-outcome="decided"]`).waitFor({ timeout: 15_000 });
+    await context.close();
+  });
+
+  it('lists a dead letter an undecodable message became, and replays it to its original topic with a click, audited', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 2000 } });
+    const page = await signIn(context, credentials.operator);
+    // the real way: a message signing cannot decode, on the topic signing consumes
+    const topic = TOPICS.paymentsAccepted.name;
+    const value = 'this is not a CloudEvent';
+    const landed = await publishRawMessage(brokers, topic, { key: `e2e-undecodable-${randomUUID()}`, value });
+    const original = `${topic}/${landed.partition}/${landed.offset}`;
+
+    const row = page.locator(`#dlq-body tr[data-original="${original}"]`);
+    await row.waitFor({ timeout: 45_000 });
+    const ref = (await row.getAttribute('data-ref')) ?? '';
+    expect(ref).toMatch(/^payrail\.dlq\.signing\.v1\/[0-9]+\/[0-9]+$/);
+
+    const before = await topicEnds(brokers, topic);
+    await row.locator('button[data-action="replay"]').click();
+    const toast = await until('the replay confirmed', async () => {
+      const text = await page.locator('#toast').textContent();
+      return text?.includes(`Replay ${ref}`) ? text : undefined;
+    }, 30_000);
+    expect(toast).toContain(': replayed → ');
+
+    // the copy is on the original topic, same value, carrying the replay headers that point back at the dead letter
+    const copies = (await readTopicFrom(brokers, topic, before)).filter((m) => m.headers[REPLAY_HEADERS.replayOf] === ref);
+    expect(copies).toHaveLength(1);
+    expect(copies[0]?.value).toBe(value);
+    expect(Date.parse(copies[0]?.headers[REPLAY_HEADERS.replayedAt] ?? '')).not.toBeNaN();
+
+    // once only: a second click finds the replay already done
+    await row.locator('button[data-action="replay"]').click();
+    await until('the second replay refused as done', async () => ((await page.locator('#toast').textContent())?.includes(': already-replayed') ? true : undefined), 30_000);
+    // both clicks are in the audit trail: who, which dead letter, how it ended, and where the copy went
+    const audited = (outcome: string) => page.locator(`#audit-body tr[data-operator="${credentials.operator.username}"][data-action="dead-letter.replay"][data-target="${ref}"][data-outcome="${outcome}"]`);
+    await audited('already-replayed').waitFor({ timeout: 15_000 });
+    expect(await audited('replayed').locator('td').last().getAttribute('title')).toBe(`copy at ${topic}/${copies[0]?.partition}/${copies[0]?.offset}`);
+    for (const file of screenshots) await page.screenshot({ path: file, fullPage: true });
     await context.close();
   });
 });

@@ -202,7 +202,7 @@ export class Stack {
       case 'signing':
         return { ...common, SIGNING_KEYS_FILE: this.keys.signingPrivateJwks };
       case 'fraud-check':
-        return { ...common, SIGNING_JWKS_URL: jwksUrl, RULES_FILE: join(repoRoot, 'apps/fraud-check/rules/ruleset.json') };
+        return { ...common, SIGNING_JWKS_URL: jwksUrl, RULES_FILE: join(repoRoot, 'apps/fraud-check/rules/ruleset.json'), FRAUD_OPERATORS_FILE: this.keys.fraudOperatorsFile };
       case 'settlement':
         return { ...common, SIGNING_JWKS_URL: jwksUrl, SETTLEMENT_OPERATOR_TOKEN_FILE: this.keys.settlementOperatorTokenFile };
       case 'console':
@@ -213,6 +213,10 @@ export class Stack {
           CONSOLE_COOKIE_SECURE: 'false', // plain HTTP on 127.0.0.1
           SIGNING_JWKS_URL: jwksUrl,
           CONSOLE_HEALTH_URLS: ['ingest', 'signing', 'fraud-check', 'settlement'].map((n) => `${n}=http://127.0.0.1:${this.ports[n]}`).join(','),
+          FRAUD_ADMIN_URL: `http://127.0.0.1:${this.ports['fraud-check']}`,
+          FRAUD_ADMIN_TOKEN_FILE: this.keys.consoleFraudTokenFile,
+          SETTLEMENT_URL: `http://127.0.0.1:${this.ports.settlement}`,
+          SETTLEMENT_OPERATOR_TOKEN_FILE: this.keys.settlementOperatorTokenFile,
         };
       default:
         throw new Error(`unknown service ${name}`);

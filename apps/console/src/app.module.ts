@@ -26,8 +26,8 @@ export class ConsoleAppModule {
       controllers: [HealthController, PageController, SessionController, StreamController, ActionsController],
       providers: [
         { provide: CONSOLE_CONFIG, useValue: config },
-        { provide: CONSOLE_INTEGRATIONS, useValue: consoleIntegrations(config) },
         ConsoleRuntime,
+        { provide: CONSOLE_INTEGRATIONS, inject: [ConsoleRuntime], useFactory: (runtime: ConsoleRuntime) => consoleIntegrations(config, runtime) },
         { provide: AuditTrail, inject: [ConsoleRuntime], useFactory: (runtime: ConsoleRuntime) => new AuditTrail(runtime.redis, config.auditMaxEntries) },
         ConsoleAuth,
         SessionGuard,

@@ -44,9 +44,12 @@ export const ConsoleEnvSchema = z.object({
   SIGNING_JWKS_URL: z.url().optional(),
   /** Services whose readiness the console shows: ingest=http://...,signing=http://... */
   CONSOLE_HEALTH_URLS: healthUrls.optional(),
-  /** fraud-check's admin API (REVIEW queue); the token comes from FRAUD_ADMIN_TOKEN or FRAUD_ADMIN_TOKEN_FILE. */
+  /**
+   * fraud-check's admin API (REVIEW queue); the console's operator token (role write in fraud-check's
+   * FRAUD_OPERATORS_FILE) comes from FRAUD_ADMIN_TOKEN or FRAUD_ADMIN_TOKEN_FILE.
+   */
   FRAUD_ADMIN_URL: z.url().optional(),
-  /** settlement's HTTP API (batches, balances); an optional bearer token from SETTLEMENT_TOKEN[_FILE]. */
+  /** settlement's operators API (batches, balances); its bearer token from SETTLEMENT_OPERATOR_TOKEN[_FILE]. */
   SETTLEMENT_URL: z.url().optional(),
 });
 
@@ -62,7 +65,7 @@ export interface ConsoleConfig extends ServiceSettings {
   signingJwksUrl: string | undefined;
   healthUrls: Record<string, string>;
   fraudAdmin: { url: string; token: string } | undefined;
-  settlement: { url: string; token: string | undefined } | undefined;
+  settlement: { url: string; token: string } | undefined;
 }
 
 export function loadConsoleConfig(env: Env = process.env): ConsoleConfig {
@@ -78,6 +81,12 @@ export function loadConsoleConfig(env: Env = process.env): ConsoleConfig {
     if (!token) throw new ConfigError([{ variable: 'FRAUD_ADMIN_TOKEN', reason: 'is required (or FRAUD_ADMIN_TOKEN_FILE) when FRAUD_ADMIN_URL is set' }]);
     fraudAdmin = { url: e.FRAUD_ADMIN_URL.replace(/\/+$/, ''), token };
   }
+  let settlement: ConsoleConfig['settlement'];
+  if (e.SETTLEMENT_URL) {
+    const token = readSecret(env, 'SETTLEMENT_OPERATOR_TOKEN');
+    if (!token) throw new ConfigError([{ variable: 'SETTLEMENT_OPERATOR_TOKEN', reason: 'is required (or SETTLEMENT_OPERATOR_TOKEN_FILE) when SETTLEMENT_URL is set' }]);
+    settlement = { url: e.SETTLEMENT_URL.replace(/\/+$/, ''), token };
+  }
   return {
     ...serviceSettings(e),
     kafka: kafkaConnectionFromEnv(e, env, 'payrail-console'),
@@ -90,7 +99,7 @@ export function loadConsoleConfig(env: Env = process.env): ConsoleConfig {
     signingJwksUrl: e.SIGNING_JWKS_URL,
     healthUrls: e.CONSOLE_HEALTH_URLS ?? {},
     fraudAdmin,
-    settlement: e.SETTLEMENT_URL ? { url: e.SETTLEMENT_URL.replace(/\/+$/, ''), token: readSecret(env, 'SETTLEMENT_TOKEN') } : undefined,
+    settlement,
   };
 }
 

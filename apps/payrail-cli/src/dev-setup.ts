@@ -1,8 +1,10 @@
 // Development keys for a local run: Payrail's signing key, the data-protection key pair, the fingerprint key,
-// three demo upstreams (key pairs + registrations) and the console's users (a dev operator and a dev viewer with
-// random passwords) and session key. Written under the run's folder, never into the repository.
+// three demo upstreams (key pairs + registrations), the console's users (a dev operator and a dev viewer with
+// random passwords) and session key, and the console's service token for fraud-check's admin API (registered, as
+// its SHA-256 only, in fraud-check's operators file with the write role). Written under the run's folder, never
+// into the repository.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { hashPassword, writeDevKeys } from '@payrail/crypto';
 import { writeUpstreamRegistration } from '@payrail/upstream-sdk';
@@ -25,7 +27,14 @@ export interface DevSetup {
   consoleSessionKeyFile: string;
   /** The development sign-ins in plain text (mode 0600), for `npm start` to print and the browser test to use. */
   consoleCredentialsFile: string;
+  /** fraud-check's admin operators (FRAUD_OPERATORS_FILE): the console's service token, hashed, role write. */
+  fraudOperatorsFile: string;
+  /** The console's token for fraud-check's admin API (FRAUD_ADMIN_TOKEN_FILE). */
+  consoleFraudTokenFile: string;
 }
+
+/** The operator id fraud-check records for decisions taken through the console. */
+export const CONSOLE_FRAUD_OPERATOR = 'payrail-console';
 
 export interface ConsoleDevCredentials {
   operator: { username: string; password: string };
@@ -49,6 +58,19 @@ async function writeConsoleUsers(dir: string): Promise<Pick<DevSetup, 'consoleUs
   const consoleCredentialsFile = join(consoleDir, 'dev-credentials.json');
   writeFileSync(consoleCredentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   return { consoleUsersFile, consoleSessionKeyFile, consoleCredentialsFile };
+}
+
+/** fraud-check's operators file format: {"operators":[{"id","role","token_sha256"}]}, tokens `pfo_` + 256 random bits. */
+function writeFraudOperators(dir: string): Pick<DevSetup, 'fraudOperatorsFile' | 'consoleFraudTokenFile'> {
+  const fraudDir = join(dir, 'fraud-check');
+  mkdirSync(fraudDir, { recursive: true, mode: 0o700 });
+  const token = `pfo_${randomBytes(32).toString('base64url')}`;
+  const consoleFraudTokenFile = join(fraudDir, 'console.token');
+  writeFileSync(consoleFraudTokenFile, token, { mode: 0o600 });
+  const fraudOperatorsFile = join(fraudDir, 'operators.json');
+  const operators = [{ id: CONSOLE_FRAUD_OPERATOR, role: 'write', token_sha256: createHash('sha256').update(token, 'utf8').digest('hex') }];
+  writeFileSync(fraudOperatorsFile, `${JSON.stringify({ operators }, null, 2)}\n`, { mode: 0o600 });
+  return { fraudOperatorsFile, consoleFraudTokenFile };
 }
 
 export async function devSetup(dir: string): Promise<DevSetup> {
@@ -77,5 +99,6 @@ export async function devSetup(dir: string): Promise<DevSetup> {
     upstreamsDir,
     upstreamKeysDir,
     ...(await writeConsoleUsers(dir)),
+    ...writeFraudOperators(dir),
   };
 }

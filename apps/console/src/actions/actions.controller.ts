@@ -49,11 +49,11 @@ export class ActionsController {
 
   @Post('dead-letters/replay')
   @HttpCode(200)
-  async replay(@CurrentSession() session: ConsoleSession, @Body() body: unknown): Promise<{ status: string; detail?: string }> {
+  async replay(@CurrentSession() session: ConsoleSession, @Body() body: unknown): Promise<{ status: string; detail?: string; target?: string }> {
     const { ref } = parseRequestBody(ReplaySchema, body);
     const result = await this.replayDeadLetter.execute({ operator: session.operator, ref, requestId: randomUUID() });
     await this.state.actionTaken();
-    if (result.kind === 'DONE') return { status: result.status, detail: result.detail };
+    if (result.kind === 'DONE') return { status: result.status, detail: result.detail, target: result.target };
     throw refused(result);
   }
 }

@@ -81,13 +81,16 @@ describe('ReplayDeadLetterUseCase', () => {
   it('replays for operators through the port and audits the replay status', async () => {
     const { trail, entries } = auditTrail();
     const replayed: string[] = [];
-    const integrations: ConsoleIntegrations = { replay: { source: 'dead-letter library', replay: async (c) => (replayed.push(c.ref), { status: replayed.length === 1 ? 'replayed' : 'already-replayed' }) } };
+    const copy = 'payrail.payments.screened.v1/1/40';
+    const integrations: ConsoleIntegrations = {
+      replay: { source: 'dead-letter library', replay: async (c) => (replayed.push(c.ref), replayed.length === 1 ? { status: 'replayed', target: copy } : { status: 'already-replayed', target: copy, detail: 'replayed at 2025-03-01T10:00:00Z' }) },
+    };
     const useCase = new ReplayDeadLetterUseCase(trail, integrations);
-    await expect(useCase.execute({ operator, ref, requestId: 'r1' })).resolves.toEqual({ kind: 'DONE', status: 'replayed' });
-    await expect(useCase.execute({ operator, ref, requestId: 'r2' })).resolves.toEqual({ kind: 'DONE', status: 'already-replayed' });
-    expect(entries.map((e) => [e.action, e.target, e.outcome])).toEqual([
-      ['dead-letter.replay', ref, 'replayed'],
-      ['dead-letter.replay', ref, 'already-replayed'],
+    await expect(useCase.execute({ operator, ref, requestId: 'r1' })).resolves.toEqual({ kind: 'DONE', status: 'replayed', target: copy });
+    await expect(useCase.execute({ operator, ref, requestId: 'r2' })).resolves.toMatchObject({ kind: 'DONE', status: 'already-replayed', target: copy });
+    expect(entries.map((e) => [e.action, e.target, e.outcome, e.detail])).toEqual([
+      ['dead-letter.replay', ref, 'replayed', `copy at ${copy}`],
+      ['dead-letter.replay', ref, 'already-replayed', `copy at ${copy}; replayed at 2025-03-01T10:00:00Z`],
     ]);
   });
 

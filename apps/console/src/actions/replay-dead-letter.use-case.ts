@@ -12,7 +12,9 @@ export interface ReplayDeadLetterCommand {
   readonly requestId: string;
 }
 
-export type ReplayDeadLetterResult = { kind: 'DONE'; status: ReplayStatus; detail?: string } | { kind: 'FORBIDDEN' | 'UNAVAILABLE' | 'FAILED'; detail: string };
+export type ReplayDeadLetterResult =
+  | { kind: 'DONE'; status: ReplayStatus; detail?: string; /** Where the copy is: topic/partition/offset. */ target?: string }
+  | { kind: 'FORBIDDEN' | 'UNAVAILABLE' | 'FAILED'; detail: string };
 
 @Injectable()
 export class ReplayDeadLetterUseCase {
@@ -31,7 +33,7 @@ export class ReplayDeadLetterUseCase {
       action: 'dead-letter.replay',
       target: command.ref,
       outcome: result.kind === 'DONE' ? result.status : result.kind.toLowerCase(),
-      detail: result.detail,
+      detail: result.kind === 'DONE' && result.target ? [`copy at ${result.target}`, result.detail].filter(Boolean).join('; ') : result.detail,
     });
     return result;
   }
@@ -39,7 +41,7 @@ export class ReplayDeadLetterUseCase {
   private async replay(command: ReplayDeadLetterCommand): Promise<ReplayDeadLetterResult> {
     if (!mayAct(command.operator.role)) return { kind: 'FORBIDDEN', detail: `${command.operator.role}s cannot replay dead letters` };
     const replay = this.integrations.replay;
-    if (!replay) return { kind: 'UNAVAILABLE', detail: 'dead-letter replay is not available in this console build' };
+    if (!replay) return { kind: 'UNAVAILABLE', detail: 'dead-letter replay is not configured' };
     try {
       const outcome = await replay.replay({ ref: command.ref, operator: command.operator.username, requestId: command.requestId });
       return { kind: 'DONE', ...outcome };

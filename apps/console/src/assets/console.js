@@ -130,7 +130,7 @@ async function decide(paymentId, decision, button) {
 async function replay(ref, button) {
   button.disabled = true;
   const res = await api('POST', '/api/dead-letters/replay', { ref });
-  if (res.status === 200) toast(`Replay ${ref}: ${res.body.status}`, 'ok');
+  if (res.status === 200) toast(`Replay ${ref}: ${res.body.status}${res.body.target ? ` → ${res.body.target}` : ''}${res.body.detail ? ` (${res.body.detail})` : ''}`, res.body.status === 'replayed' || res.body.status === 'already-replayed' ? 'ok' : 'error');
   else toast(res.body?.detail ?? `refused (${res.status})`, 'error');
   button.disabled = false;
 }
@@ -218,7 +218,7 @@ function renderRecent(recent) {
   fill(
     $('recent-body'),
     recent.slice(0, 12).map((e) =>
-      el('tr', {}, el('td', { text: time(e.at) }), el('td', { title: e.payment_id }, el('code', { text: short(e.payment_id) })), el('td', { text: STAGE_TITLES[e.stage] }), el('td', {}, el('span', { class: `pill p-${e.outcome.toLowerCase().replace(' ', '-')}`, text: e.outcome })), el('td', { text: e.merchant_id ?? '' }), el('td', { class: 'num', text: amount(e.amount) })),
+      el('tr', { 'data-payment-id': e.payment_id, 'data-outcome': e.outcome }, el('td', { text: time(e.at) }), el('td', { title: e.payment_id }, el('code', { text: short(e.payment_id) })), el('td', { text: STAGE_TITLES[e.stage] }), el('td', {}, el('span', { class: `pill p-${e.outcome.toLowerCase().replace(' ', '-')}`, text: e.outcome })), el('td', { text: e.merchant_id ?? '' }), el('td', { class: 'num', text: amount(e.amount) })),
     ),
     'Waiting for payments…',
   );
@@ -231,13 +231,13 @@ function renderSettlement(flow, ledger) {
     'Nothing settled yet.',
   );
   const batches = ledger.available && ledger.batches.length > 0
-    ? ledger.batches.map((b) => ({ id: b.batch_id, status: b.status, payments: b.payments, net: amount(b.net), kid: b.kid }))
+    ? ledger.batches.map((b) => ({ id: b.batch_id, status: b.status, payments: b.payments, net: amount(b.net), kid: flow.settlement.batches.find((o) => o.batch_id === b.batch_id)?.kid }))
     : flow.settlement.batches.map((b) => ({ id: b.batch_id, status: b.status, payments: b.report?.payments ?? '', net: b.report ? amount(b.report.net) : '', kid: b.kid }));
-  fill($('batches-body'), batches.slice(0, 10).map((b) => el('tr', {}, el('td', {}, el('code', { text: b.id })), el('td', {}, el('span', { class: `pill p-${b.status}`, text: b.status })), el('td', { class: 'num', text: b.payments }), el('td', { class: 'num', text: b.net }), el('td', {}, el('code', { text: b.kid ?? '' })))), 'No batch closed yet.');
+  fill($('batches-body'), batches.slice(0, 10).map((b) => el('tr', { 'data-batch-id': b.id }, el('td', {}, el('code', { text: b.id })), el('td', {}, el('span', { class: `pill p-${b.status}`, text: b.status })), el('td', { class: 'num', text: b.payments }), el('td', { class: 'num', text: b.net }), el('td', {}, el('code', { text: b.kid ?? '' })))), 'No batch closed yet.');
   $('ledger-note').textContent = ledger.available ? `Source: ${ledger.source}.${ledger.error ? ` ${ledger.error}` : ''}` : ledger.reason;
   fill(
     $('balances-body'),
-    ledger.balances.map((b) => el('tr', {}, el('td', { text: b.merchant_id }), el('td', { text: b.currency }), el('td', { class: 'accounts', text: Object.entries(b.accounts).map(([k, v]) => `${k} ${v.display}`).join(' · ') }))),
+    ledger.balances.map((b) => el('tr', {}, el('td', { text: b.merchant_id ?? 'all merchants' }), el('td', { text: b.currency }), el('td', { class: 'accounts', text: Object.entries(b.accounts).map(([k, v]) => `${k} ${v.display}`).join(' · ') }))),
     ledger.available ? 'No balances yet.' : '—',
   );
 }
@@ -253,12 +253,12 @@ function renderDeadLetters(snapshot) {
     snapshot.flow.deadLetters.recent.slice(0, 10).map((d) =>
       el(
         'tr',
-        {},
+        { 'data-ref': d.ref, 'data-original': d.original_topic ? `${d.original_topic}/${d.original_partition}/${d.original_offset}` : '' },
         el('td', { text: time(d.dead_lettered_at) }),
         el('td', { text: STAGE_TITLES[d.stage] }),
         el('td', { class: 'why', title: d.error_message ?? '' }, el('code', { text: d.error_class ?? '?' }), ` ${d.error_message ?? ''}`),
         el('td', { title: d.ref }, el('code', { text: d.original_topic ? `${d.original_topic.replace('payrail.', '')}/${d.original_partition}/${d.original_offset}` : '?' })),
-        el('td', {}, el('button', { type: 'button', disabled: !canReplay, onclick: (e) => replay(d.ref, e.currentTarget), text: 'Replay' })),
+        el('td', {}, el('button', { type: 'button', disabled: !canReplay, 'data-action': 'replay', onclick: (e) => replay(d.ref, e.currentTarget), text: 'Replay' })),
       ),
     ),
     'No dead letters.',
@@ -295,7 +295,18 @@ function renderAlerts(alerts) {
 function renderAudit(audit) {
   fill(
     $('audit-body'),
-    audit.slice(0, 12).map((a) => el('tr', {}, el('td', { text: dateTime(a.at) }), el('td', { text: a.operator }), el('td', { text: a.role }), el('td', {}, el('code', { text: a.action })), el('td', { title: a.target }, el('code', { text: short(a.target) })), el('td', {}, el('span', { class: `pill o-${a.outcome}`, text: a.outcome })))),
+    audit.slice(0, 12).map((a) =>
+      el(
+        'tr',
+        { 'data-operator': a.operator, 'data-action': a.action, 'data-target': a.target, 'data-outcome': a.outcome },
+        el('td', { text: dateTime(a.at) }),
+        el('td', { text: a.operator }),
+        el('td', { text: a.role }),
+        el('td', {}, el('code', { text: a.action })),
+        el('td', { title: a.target }, el('code', { text: short(a.target) })),
+        el('td', { title: a.detail ?? '' }, el('span', { class: `pill o-${a.outcome}`, text: a.outcome })),
+      ),
+    ),
     'No action yet.',
   );
 }

@@ -60,6 +60,17 @@ function settled(id: string, minor: string, fee: string, currency = 'EUR') {
 }
 
 describe('FlowStatistics', () => {
+  it('names the merchants seen paying most recently first, each once (whose ledger the page asks settlement for)', () => {
+    const flow = new FlowStatistics(now);
+    const pay = (merchant: string) => {
+      const id = randomUUID();
+      flow.record(observed('paymentsSettled', { payment_id: id, merchant_id: merchant, amount: amount('1000'), fee: amount('26'), net: amount('974'), posted_at: new Date(clock).toISOString(), batch_id: `${merchant}:EUR:1` }));
+    };
+    for (const m of ['m-a', 'm-b', 'm-a', 'm-c']) pay(m);
+    expect(flow.recentMerchants(10)).toEqual(['m-c', 'm-a', 'm-b']);
+    expect(flow.recentMerchants(2)).toEqual(['m-c', 'm-a']);
+  });
+
   it('counts payments per stage and outcome, once per payment however often an event repeats', () => {
     const flow = new FlowStatistics(now);
     const ids = [randomUUID(), randomUUID(), randomUUID()];

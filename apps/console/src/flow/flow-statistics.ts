@@ -133,6 +133,7 @@ export interface FlowView {
 const RECENT_PAYMENTS = 30;
 const RECENT_BATCHES = 25;
 const RECENT_DEAD_LETTERS = 50;
+const MERCHANTS_KEPT = 100;
 const RECENT_ALERTS = 20;
 const TOP_RULES = 10;
 const MAX_OBSERVED_REVIEWS = 500;
@@ -170,6 +171,7 @@ export class FlowStatistics {
   private readonly alertCounts = new Map<string, number>();
   private readonly alerts: AlertView[] = [];
   private readonly undecodable = new Map<string, number>();
+  private readonly merchants = new Map<string, true>();
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -361,7 +363,18 @@ export class FlowStatistics {
     if (event) {
       this.recent.unshift(event);
       this.recent.length = Math.min(this.recent.length, RECENT_PAYMENTS);
+      if (event.merchant_id) {
+        // re-inserted: the Map's order is then least to most recently seen
+        this.merchants.delete(event.merchant_id);
+        this.merchants.set(event.merchant_id, true);
+        if (this.merchants.size > MERCHANTS_KEPT) this.merchants.delete(this.merchants.keys().next().value ?? '');
+      }
     }
+  }
+
+  /** The merchants seen in payments most recently, newest first (whose batches and balances the page shows). */
+  recentMerchants(limit: number): string[] {
+    return [...this.merchants.keys()].reverse().slice(0, limit);
   }
 
   private useKey(kid: string, signs: KeyUseView['signs'], at: string): void {

@@ -1,10 +1,13 @@
-// ReviewQueuePort over fraud-check's admin HTTP API (FRAUD_ADMIN_URL), authenticated with the console's own
-// operator token (role "write"; FRAUD_ADMIN_TOKEN[_FILE]). The person who decided travels as the analyst:
-//   GET  {FRAUD_ADMIN_URL}/v1/admin/reviews?limit=N
-//        200 {"total": n, "reviews": [{"payment_id","merchant_id","amount":{"minor","currency"},"score","reasons":[{"rule"}],"screened_at"}]}
-//   POST {FRAUD_ADMIN_URL}/v1/admin/reviews/{payment_id}/decision   {"decision":"APPROVE"|"DECLINE","note"?}
-//        headers X-Request-Id (de-duplication), X-Payrail-On-Behalf-Of (the analyst)
-//        200 {"outcome":"decided"|"already_decided"}, 404 not found, 409 decided the other way
+// ReviewQueuePort over fraud-check's admin HTTP API (FRAUD_ADMIN_URL; docs/fraud-check-admin.openapi.yaml),
+// authenticated with the console's own operator token (an entry of fraud-check's FRAUD_OPERATORS_FILE with the
+// "write" role; FRAUD_ADMIN_TOKEN[_FILE] here):
+//   GET  {FRAUD_ADMIN_URL}/admin/v1/reviews?limit=N
+//        200 {"total","offset","reviews":[{"payment_id","merchant_id","amount":{"minor","currency"},"score","reasons":[{"rule","score"}],"screened_at",...}]}
+//   POST {FRAUD_ADMIN_URL}/admin/v1/reviews/{payment_id}/decision   {"decision":"APPROVE"|"DECLINE","note"?}
+//        200 {"outcome":"decided"|"already_decided",...}, 404 not (or no longer) in review, 409 decided the other way
+// fraud-check records the token's operator (the console) as the analyst and has no field for a person acting
+// through it, so the console user who clicked travels in the note ("<username> via console[: note]"), which
+// fraud-check keeps in the decision it publishes and in its own audit entry.
 import { z } from 'zod';
 import { amountView } from '../flow/flow-statistics';
 import { callJson, parseBody } from './http-json';
@@ -28,6 +31,15 @@ const PendingSchema = z.object({
 
 const DecisionSchema = z.object({ outcome: z.enum(['decided', 'already_decided']) });
 
+/** fraud-check's limit on a review note. */
+const NOTE_MAX = 500;
+
+/** The note fraud-check records: who decided in the console, then their own note (cut to fit). */
+export function decisionNote(operator: string, note: string | undefined): string {
+  const who = `${operator} via console`;
+  return note ? `${who}: ${note}`.slice(0, NOTE_MAX) : who;
+}
+
 export class FraudAdminReviewQueue implements ReviewQueuePort {
   readonly source = 'fraud-check admin API';
 
@@ -38,8 +50,8 @@ export class FraudAdminReviewQueue implements ReviewQueuePort {
   ) {}
 
   async pending(limit: number): Promise<{ total: number; reviews: PendingReview[] }> {
-    const res = await callJson(this.source, `${this.baseUrl}/v1/admin/reviews?limit=${limit}`, { token: this.token }, this.fetchImpl);
-    if (res.status !== 200) throw new IntegrationError(this.source, `listing reviews answered ${res.status}`);
+    const res = await callJson(this.source, `${this.baseUrl}/admin/v1/reviews?limit=${limit}`, { token: this.token }, this.fetchImpl);
+    if (res.status !== 200) throw new IntegrationError(this.source, `listing reviews answered ${res.status}${refusal(res.status)}`);
     const body = parseBody(this.source, PendingSchema, res.body);
     return {
       total: body.total,
@@ -50,18 +62,24 @@ export class FraudAdminReviewQueue implements ReviewQueuePort {
   async decide(command: ReviewDecisionCommand): Promise<ReviewDecisionOutcome> {
     const res = await callJson(
       this.source,
-      `${this.baseUrl}/v1/admin/reviews/${encodeURIComponent(command.paymentId)}/decision`,
+      `${this.baseUrl}/admin/v1/reviews/${encodeURIComponent(command.paymentId)}/decision`,
       {
         method: 'POST',
         token: this.token,
-        body: { decision: command.decision, ...(command.note ? { note: command.note } : {}) },
-        headers: { 'x-request-id': command.requestId, 'x-payrail-on-behalf-of': command.operator },
+        body: { decision: command.decision, note: decisionNote(command.operator, command.note) },
+        headers: { 'x-request-id': command.requestId },
       },
       this.fetchImpl,
     );
     if (res.status === 404) return 'not_found';
     if (res.status === 409) return 'conflict';
-    if (res.status !== 200) throw new IntegrationError(this.source, `deciding a review answered ${res.status}`);
+    if (res.status !== 200) throw new IntegrationError(this.source, `deciding a review answered ${res.status}${refusal(res.status)}`);
     return parseBody(this.source, DecisionSchema, res.body).outcome;
   }
+}
+
+function refusal(status: number): string {
+  if (status === 401) return ' (the console token is not in FRAUD_OPERATORS_FILE)';
+  if (status === 403) return ' (the console operator needs the write role in FRAUD_OPERATORS_FILE)';
+  return '';
 }

@@ -43,21 +43,22 @@ export interface LedgerBatch {
   readonly fees: AmountView;
   readonly net: AmountView;
   readonly closed_at?: string;
-  readonly kid?: string;
 }
 
 export interface LedgerBalance {
-  readonly merchant_id: string;
+  /** Undefined: the ledger-wide total over every merchant. */
+  readonly merchant_id: string | undefined;
   readonly currency: string;
   /** Balances per ledger account (merchant_payable, fee_revenue, clearing, ...), signed minor units. */
   readonly accounts: Readonly<Record<string, AmountView>>;
 }
 
-/** settlement's ledger: settlement batches and account balances. */
+/** settlement's ledger: settlement batches and account balances, of the merchants named (newest batches first). */
 export interface SettlementLedgerPort {
   readonly source: string;
-  batches(limit: number): Promise<LedgerBatch[]>;
-  balances(): Promise<LedgerBalance[]>;
+  batches(merchantIds: readonly string[], limit: number): Promise<LedgerBatch[]>;
+  /** The ledger-wide totals per currency, then each named merchant's balances. */
+  balances(merchantIds: readonly string[]): Promise<LedgerBalance[]>;
 }
 
 export type ReplayStatus = 'replayed' | 'already-replayed' | 'in-progress' | 'not-replayable' | 'not-found' | 'failed';
@@ -65,7 +66,7 @@ export type ReplayStatus = 'replayed' | 'already-replayed' | 'in-progress' | 'no
 /** Puts a dead letter back on its original topic (at most once; the library keeps a replay ledger). */
 export interface DeadLetterReplayPort {
   readonly source: string;
-  replay(command: { ref: string; operator: string; requestId: string }): Promise<{ status: ReplayStatus; detail?: string }>;
+  replay(command: { ref: string; operator: string; requestId: string }): Promise<{ status: ReplayStatus; detail?: string; target?: string }>;
 }
 
 export interface ConsoleIntegrations {

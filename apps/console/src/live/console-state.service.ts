@@ -14,6 +14,9 @@ import { KeysView, SigningKeysView } from '../keys/signing-keys.view';
 import { LagView, StageLag } from '../lag/stage-lag';
 import { Poller } from './poller';
 
+/** Whose batches and balances the ledger panel asks settlement for: the merchants seen paying most recently. */
+const LEDGER_MERCHANTS = 10;
+
 export interface ReviewsView {
   /** Where the list comes from: fraud-check's admin API, or (read-only) what the console saw on the screened topic. */
   readonly source: string;
@@ -75,7 +78,7 @@ export class ConsoleState implements OnApplicationBootstrap, BeforeApplicationSh
       : { source: 'observed on the screened topic since the console started (read-only: no FRAUD_ADMIN_URL)', can_decide: false, total: 0, items: [] };
     this.ledger = integrations.ledger
       ? { available: true, source: integrations.ledger.source, batches: [], balances: [] }
-      : { available: false, reason: 'ledger balances need SETTLEMENT_URL; batches below are read from the settlement topics', batches: [], balances: [] };
+      : { available: false, reason: 'ledger balances need SETTLEMENT_URL and SETTLEMENT_OPERATOR_TOKEN; batches above are read from the settlement topics', batches: [], balances: [] };
     const warn = (what: string) => (err: Error) => this.logger.warn({ err: err.message }, `${what} refresh failed`);
     this.auditPoller = new Poller(2_000, async () => void (this.audit = await this.auditTrail.recent(30)), warn('audit'));
     this.reviewsPoller = reviewsPort
@@ -100,7 +103,8 @@ export class ConsoleState implements OnApplicationBootstrap, BeforeApplicationSh
         ? [
             new Poller(5_000, async () => {
               try {
-                const [batches, balances] = await Promise.all([ledgerPort.batches(20), ledgerPort.balances()]);
+                const merchants = this.flow.recentMerchants(LEDGER_MERCHANTS);
+                const [batches, balances] = await Promise.all([ledgerPort.batches(merchants, 20), ledgerPort.balances(merchants)]);
                 this.ledger = { ...this.ledger, batches, balances, error: undefined };
               } catch (err) {
                 this.ledger = { ...this.ledger, error: (err as Error).message };
@@ -137,7 +141,7 @@ export class ConsoleState implements OnApplicationBootstrap, BeforeApplicationSh
       health: this.health.current(),
       reviews,
       ledger: this.ledger,
-      replay: this.integrations.replay ? { available: true } : { available: false, reason: 'dead-letter replay is not available in this console build' },
+      replay: this.integrations.replay ? { available: true } : { available: false, reason: 'dead-letter replay is not configured' },
       audit: this.audit,
     };
   }
