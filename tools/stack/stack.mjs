@@ -194,7 +194,8 @@ export class Stack {
   }
 
   serviceEnv(name) {
-    const common = { ...this.infraEnv(), HTTP_HOST: '127.0.0.1', HTTP_PORT: String(this.ports[name]), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', NODE_ENV: 'production' };
+    // tracingEnv: OTEL_* variables when a run traces (the e2e layer); tracing is off otherwise
+    const common = { ...this.infraEnv(), ...this.tracingEnv, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(this.ports[name]), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', NODE_ENV: 'production' };
     const jwksUrl = `http://127.0.0.1:${this.ports.signing}/.well-known/jwks.json`;
     switch (name) {
       case 'ingest':

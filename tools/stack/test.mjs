@@ -15,6 +15,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { log } from '../../deploy/local/process-utils.mjs';
 import { ensureChromium } from './chromium.mjs';
+import { startOtlpReceiver } from './otlp-receiver.mjs';
 import { Stack, repoRoot } from './stack.mjs';
 
 const ALL = ['static', 'unit', 'integration', 'e2e', 'scale', 'chaos'];
@@ -29,6 +30,7 @@ export async function runTests({ layers }) {
   const failures = [];
   const started = Date.now();
   const stack = new Stack({ name: 'test' });
+  let otlp; // the e2e run's trace receiver: the services trace only for the tracing test (e2e/tracing.e2e-spec.ts)
   stopStepOnSignal();
   stack.installSignalHandlers();
   try {
@@ -53,6 +55,10 @@ export async function runTests({ layers }) {
     const e2eStartedMs = Date.now();
     if (selected.includes('e2e') || selected.includes('scale')) {
       await stack.allocatePorts({ preferWellKnown: false });
+      if (selected.includes('e2e')) {
+        otlp = await startOtlpReceiver(join(stack.runDir, 'otlp-spans.jsonl'));
+        stack.tracingEnv = otlp.tracingEnv;
+      }
       await stack.startServices({ withConsole: selected.includes('e2e') });
     }
     if (selected.includes('e2e')) {
@@ -63,6 +69,7 @@ export async function runTests({ layers }) {
         PAYRAIL_KEYS_JSON: JSON.stringify(stack.keys),
         PAYRAIL_PORTS_JSON: JSON.stringify(stack.ports),
         PAYRAIL_CHROMIUM: chromium,
+        PAYRAIL_OTLP_SPANS_FILE: otlp?.file,
       };
       await jestLayer('e2e', ['-c', 'jest.e2e.config.cjs'], env, totals, failures);
     }
@@ -78,6 +85,7 @@ export async function runTests({ layers }) {
     failures.push(`set-up: ${err.message}`);
   } finally {
     await stack.stop();
+    await otlp?.close();
   }
   if (selected.includes('chaos')) {
     // its own stack (two instances of fraud-check and settlement, a private Redis it restarts); the long form is

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { MessagingModule } from '@payrail/messaging-nest';
+import { FraudMetrics } from '@payrail/messaging';
+import { MessagingModule, MessagingRuntime } from '@payrail/messaging-nest';
 import { loggerParams } from '@payrail/platform';
 import { OperatorGuard } from './admin/operator.guard';
 import { AuditController } from './audit/audit.controller';
@@ -36,6 +37,7 @@ export class FraudCheckAppModule {
         RuleSetProvider,
         PayrailSignatures,
         ScreenedPublisher,
+        { provide: FraudMetrics, useFactory: (runtime: MessagingRuntime) => new FraudMetrics(runtime.metrics.registry), inject: [MessagingRuntime] },
         ScreenPaymentUseCase,
         ManageBlocklistUseCase,
         ReviewQueriesUseCase,

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { MessagingModule } from '@payrail/messaging-nest';
+import { SettlementMetrics } from '@payrail/messaging';
+import { MessagingModule, MessagingRuntime } from '@payrail/messaging-nest';
 import { loggerParams } from '@payrail/platform';
 import { AccountsController } from './accounts/accounts.controller';
 import { BatchCloser } from './batches/batch-closer.service';
@@ -30,6 +31,7 @@ export class SettlementAppModule {
       providers: [
         { provide: SETTLEMENT_CONFIG, useValue: config },
         Ledger,
+        { provide: SettlementMetrics, useFactory: (runtime: MessagingRuntime) => new SettlementMetrics(runtime.metrics.registry), inject: [MessagingRuntime] },
         PayrailSignatures,
         PostPaymentUseCase,
         CloseBatchesUseCase,

@@ -5,7 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { PaymentInstruction, PaymentScreened, SettlementBatchReport, TOPICS } from '@payrail/contracts';
 import { JwsSigner, PayrailKeyStore, openPayrailVerifier } from '@payrail/crypto';
 import { LedgerRepository, checkInvariants, computeFee, instructionVerifier, rebuildLedger, reconcile } from '@payrail/ledger';
-import { EventProducer, Kafka, Redis, createKafka, createRedis, ensureTopics } from '@payrail/messaging';
+import { DOMAIN_METRIC_NAMES, EventProducer, Kafka, Redis, createKafka, createRedis, ensureTopics, scrapeSeries } from '@payrail/messaging';
 import { deletePrefix, uniquePrefix } from '@payrail/ledger/testing';
 import { OPERATOR_TOKEN, PaymentFactory, eventually, settlementEnv, startSettlement } from '../test/fixtures';
 import { BatchCloser } from './batches/batch-closer.service';
@@ -178,7 +178,7 @@ describe('settlement service (real Kafka and Redis)', () => {
     expect((await fetch(`${b.url}/docs/json`)).status).toBe(200);
   });
 
-  it('closes batches by size and by cutoff, sends each report once for signing, and records the signed report', async () => {
+  it('closes batches by size and by cutoff, sends each report once for signing, records the signed report, and counts postings and closes on /metrics', async () => {
     const prefix = uniquePrefix('settle-batches');
     const ledger = await ledgerAt(prefix);
     const run = randomBytes(3).toString('hex');
@@ -199,7 +199,7 @@ describe('settlement service (real Kafka and Redis)', () => {
     });
     await new Promise((r) => setTimeout(r, 3_000)); // the signer's group has joined before reports flow
     try {
-      const { app } = await instance(prefix, { BATCH_MAX_PAYMENTS: '4', BATCH_CLOSE_INTERVAL_S: '1', BATCH_GRACE_S: '0' });
+      const { app, url } = await instance(prefix, { BATCH_MAX_PAYMENTS: '4', BATCH_CLOSE_INTERVAL_S: '1', BATCH_GRACE_S: '0' });
       const oldWindow = '2026-01-01T10:15:00.000Z'; // a window long past: its batches close at the next round
       const approvals = Array.from({ length: 6 }, (_, i) => factory.screened(factory.instruction(merchant, BigInt(1_000 + i)), 'APPROVE', { screenedAt: oldWindow }));
       await publishAll(producer, approvals);
@@ -222,6 +222,16 @@ describe('settlement service (real Kafka and Redis)', () => {
       const total = reports.reduce((s, r) => s + BigInt(r.gross.minor), 0n);
       expect(-(await ledger.balance(merchant, 'clearing', 'EUR'))).toBe(total);
       expect((await checkInvariants(ledger)).violations).toEqual([]);
+
+      // this instance's counters (a registry of its own): six postings, one close by size, the rest by cutoff
+      const metric = (name: string, labels: Record<string, string>) => scrapeSeries(`${url}/metrics`, name, labels);
+      expect(await metric(DOMAIN_METRIC_NAMES.ledgerPostings, { currency: 'EUR', outcome: 'posted' })).toBe(approvedIds.size);
+      expect(await metric(DOMAIN_METRIC_NAMES.batchCloses, { reason: 'size' })).toBe(1);
+      expect(await metric(DOMAIN_METRIC_NAMES.batchCloses, { reason: 'cutoff' })).toBe(bySeq.length - 1);
+      // a redelivered approval finds its posting: counted as a duplicate, not posted again
+      await publishAll(producer, approvals.slice(0, 1));
+      await eventually(async () => ((await metric(DOMAIN_METRIC_NAMES.ledgerPostings, { currency: 'EUR', outcome: 'duplicate' })) === 1 ? true : undefined), 30_000, 'the redelivery counted as a duplicate posting');
+      expect(await metric(DOMAIN_METRIC_NAMES.ledgerPostings, { currency: 'EUR', outcome: 'posted' })).toBe(approvedIds.size);
     } finally {
       await consumer.disconnect();
     }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONSUMER_GROUPS, DEAD_LETTER_TOPICS, PaymentAccepted, PaymentScreenedSchema, PaymentSignedSchema, SecurityAlertSchema, SignedSettlementBatchSchema, TOPICS, headersToEnvelope } from '@payrail/contracts';
 import { JwsVerifier, PayrailKeyStore, canonicalJson } from '@payrail/crypto';
-import { EventProducer, createKafka, createRedis, ensureTopics } from '@payrail/messaging';
+import { DOMAIN_METRIC_NAMES, EventProducer, createKafka, createRedis, ensureTopics, scrapeSeries } from '@payrail/messaging';
 import { acceptedPayment } from './testing/accepted-payments';
 import { settlementBatchReport } from './testing/settlement-reports';
 import { Jwk, privateValues } from './testing/key-files';
@@ -221,6 +221,12 @@ describe('signing and fraud-check on the real broker while Payrail rotates its s
     // the mechanism: signing re-read its key file on each step, and said so
     expect(signing.logs.match(/signing keys reloaded/g)?.length ?? 0).toBeGreaterThanOrEqual(6);
     expect(signing.logs).not.toMatch(/reload refused/);
+    // and counted each change on /metrics: two keys added, two activated, two retired; k3 active, k1 and k2 retired
+    const metric = (name: string, labels: Record<string, string>) => scrapeSeries(`${signing.url}/metrics`, name, labels);
+    for (const event of ['added', 'activated', 'retired']) expect([event, await metric(DOMAIN_METRIC_NAMES.keyRotationEvents, { event })]).toEqual([event, 2]);
+    expect(await metric(DOMAIN_METRIC_NAMES.signingKeys, { state: 'active' })).toBe(1);
+    expect(await metric(DOMAIN_METRIC_NAMES.signingKeys, { state: 'verify-only' })).toBe(0);
+    expect(await metric(DOMAIN_METRIC_NAMES.signingKeys, { state: 'retired' })).toBe(2);
   }, 300_000);
 
   it('answers a redelivered accepted payment with two signed instructions and one decision', async () => {

@@ -9,6 +9,8 @@ export * from './lib/redis/redis-client';
 export * from './lib/redis/redis-replay-store';
 export * from './lib/redis/idempotent-consumer';
 export * from './lib/prometheus-metrics';
+export * from './lib/domain-metrics';
+export * from './lib/metrics-exposition';
 export * from './lib/dead-letters/dead-letter';
 export * from './lib/dead-letters/partition-reader';
 export * from './lib/dead-letters/replay-ledger';

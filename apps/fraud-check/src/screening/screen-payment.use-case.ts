@@ -9,6 +9,7 @@ import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { PaymentInstruction, PaymentInstructionSchema, PaymentScreened, PaymentSigned, TOPICS } from '@payrail/contracts';
 import { CryptoError } from '@payrail/crypto';
+import { FraudMetrics } from '@payrail/messaging';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { FraudEngine } from '../engine/fraud-engine';
 import { RedisReviewQueue } from '../review/review-queue.store';
@@ -50,6 +51,7 @@ export class ScreenPaymentUseCase {
     private readonly reviews: RedisReviewQueue,
     private readonly publisher: ScreenedPublisher,
     private readonly runtime: MessagingRuntime,
+    private readonly metrics: FraudMetrics,
     private readonly logger: PinoLogger,
   ) {
     this.logger.setContext('screening');
@@ -62,7 +64,9 @@ export class ScreenPaymentUseCase {
     if (!instruction) {
       const previous = await redis.get(key);
       if (previous) return this.duplicate(fromDecisionRecord(previous, signed), trace);
-      const screened = await this.storeOnce(await this.declineTampered(signed, new Date().toISOString()));
+      const declined = await this.declineTampered(signed, new Date().toISOString());
+      const screened = await this.storeOnce(declined);
+      if (screened === declined) this.metrics.decided(screened.decision, screened.reasons.map((r) => r.rule));
       await this.publisher.publish(screened, trace);
       return { kind: 'SIGNATURE_INVALID', paymentId: signed.payment_id };
     }
@@ -71,7 +75,7 @@ export class ScreenPaymentUseCase {
     // velocity again is a no-op, so the common case (no previous decision) does not wait for a lookup first
     const [previous, verdict] = await Promise.all([redis.get(key), this.engine.screen(this.rules.current(), instruction)]);
     if (previous) return this.duplicate(fromDecisionRecord(previous, signed), trace);
-    const screened = await this.storeOnce({
+    const decided: PaymentScreened = {
       payment_id: instruction.payment_id,
       merchant_id: instruction.payee.merchant_id,
       amount: instruction.amount,
@@ -81,7 +85,10 @@ export class ScreenPaymentUseCase {
       ruleset_version: verdict.rulesetVersion,
       screened_at: new Date().toISOString(),
       instruction_jws: signed.instruction_jws,
-    });
+    };
+    const screened = await this.storeOnce(decided);
+    // counted by the instance whose decision was stored (a racing redelivery's is not)
+    if (screened === decided) this.metrics.decided(screened.decision, screened.reasons.map((r) => r.rule));
     await this.carryOn(screened, trace, instruction, verdict.payeeKnown);
     return { kind: 'DECIDED', decision: screened.decision, paymentId: screened.payment_id };
   }
@@ -130,6 +137,7 @@ export class ScreenPaymentUseCase {
   }
 
   private async declineTampered(signed: PaymentSigned, now: string): Promise<PaymentScreened> {
+    this.metrics.verificationFailed('payment_instruction');
     const claimed = decodeInstructionPayload(signed.instruction_jws);
     await this.runtime.producer.publish(
       TOPICS.securityAlerts,

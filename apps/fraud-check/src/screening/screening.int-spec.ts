@@ -4,6 +4,7 @@
 // declined and alerted; the rule set is hot-reloaded. Each test uses its own cards, IPs and devices.
 import { randomUUID } from 'node:crypto';
 import { PaymentScreened } from '@payrail/contracts';
+import { DOMAIN_METRIC_NAMES, scrapeSeries } from '@payrail/messaging';
 import { FraudCheckHarness } from '../../test/fraud-check-harness';
 import { InstructionOverrides, fingerprintOf, instruction } from '../../test/payments';
 import { decisionKey } from './screen-payment.use-case';
@@ -204,6 +205,39 @@ describe('screening over Kafka and Redis', () => {
     const other = h.sign(payment());
     await h.publish({ payment_id: q.payment_id, kid: other.kid, instruction_jws: other.instruction_jws }, q.payer.fingerprint);
     expect((await h.reader.decision(q.payment_id)).data.decision).toBe('DECLINE');
+  });
+});
+
+describe('fraud metrics on GET /metrics', () => {
+  const metric = (name: string, labels: Record<string, string>) => scrapeSeries(h.url('/metrics'), name, labels);
+
+  it('counts each decision once and a hit for each rule that tripped it; a redelivery counts nothing', async () => {
+    const review = { decision: 'REVIEW' };
+    const tripped = ['amount.limit', 'first_payee']; // above the limit, to a payee this payer never paid
+    const counts = () => Promise.all([metric(DOMAIN_METRIC_NAMES.fraudDecisions, review), ...tripped.map((rule) => metric(DOMAIN_METRIC_NAMES.fraudRuleHits, { rule, decision: 'REVIEW' }))]);
+    const before = await counts();
+    const p = payment({ minor: '100001' });
+    const signed = await h.submit(p);
+    expect(rules((await h.reader.decision(p.payment_id)).data)).toEqual(tripped);
+    expect(await counts()).toEqual(before.map((n) => n + 1));
+
+    await h.publish(signed, p.payer.fingerprint);
+    await h.reader.until('the re-published decision', () => (h.reader.screenedOf(p.payment_id).length >= 2 ? true : undefined));
+    expect(await counts()).toEqual(before.map((n) => n + 1));
+  });
+
+  it('counts a tampered instruction as a signature verification failure and a signature_invalid decline', async () => {
+    const failures = () => metric(DOMAIN_METRIC_NAMES.signatureFailures, { document: 'payment_instruction' });
+    const hits = () => metric(DOMAIN_METRIC_NAMES.fraudRuleHits, { rule: 'signature_invalid', decision: 'DECLINE' });
+    const before = await Promise.all([failures(), hits()]);
+    const p = payment({ minor: '1200' });
+    const signed = h.sign(p);
+    const [header, , signature] = signed.instruction_jws.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...p, amount: { minor: '2', currency: 'EUR' } })).toString('base64url');
+    await h.publish({ ...signed, instruction_jws: `${header}.${forged}.${signature}` }, p.payer.fingerprint);
+    expect((await h.reader.decision(p.payment_id)).data.decision).toBe('DECLINE');
+    expect(await failures()).toBe((before[0] ?? 0) + 1);
+    expect(await hits()).toBe((before[1] ?? 0) + 1);
   });
 });
 

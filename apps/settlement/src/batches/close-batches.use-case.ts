@@ -8,6 +8,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { TOPICS } from '@payrail/contracts';
 import { batchReport } from '@payrail/ledger';
+import { SettlementMetrics } from '@payrail/messaging';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { SETTLEMENT_CONFIG, SettlementConfig } from '../config';
 import { Ledger } from '../ledger/ledger.provider';
@@ -22,6 +23,7 @@ export class CloseBatchesUseCase {
   constructor(
     private readonly ledger: Ledger,
     private readonly runtime: MessagingRuntime,
+    private readonly metrics: SettlementMetrics,
     @Inject(SETTLEMENT_CONFIG) private readonly config: SettlementConfig,
     private readonly logger: PinoLogger,
   ) {
@@ -35,7 +37,9 @@ export class CloseBatchesUseCase {
       for (const id of await ledger.openBatchIds(m)) {
         const batch = await ledger.batch(m, id);
         if (!batch || Date.parse(batch.windowEnd) + this.config.batch.graceS * 1000 > now.getTime()) continue;
-        if ((await ledger.closeBatch(m, id, now.toISOString(), 'cutoff')) === 'CLOSED') result.closed.push(id);
+        if ((await ledger.closeBatch(m, id, now.toISOString(), 'cutoff')) !== 'CLOSED') continue;
+        result.closed.push(id);
+        this.metrics.batchClosed('cutoff');
       }
       const unreported = await ledger.unreportedBatchIds(m);
       await Promise.all(

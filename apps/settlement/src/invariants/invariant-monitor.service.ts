@@ -4,8 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { Gauge } from 'prom-client';
-import { MessagingRuntime } from '@payrail/messaging-nest';
+import { SettlementMetrics } from '@payrail/messaging';
 import { InvariantReport, LedgerKeys, checkInvariants } from '@payrail/ledger';
 import { SETTLEMENT_CONFIG, SettlementConfig } from '../config';
 import { Ledger } from '../ledger/ledger.provider';
@@ -21,22 +20,15 @@ export class InvariantMonitor implements OnApplicationBootstrap, OnApplicationSh
   private running: Promise<InvariantCheckResult | undefined> | undefined;
   private last: InvariantCheckResult | undefined;
   private readonly instance = randomUUID();
-  /** Violations found by the last check, per invariant (alerted on: deploy/observability/alerts.yaml). */
-  private readonly violationsGauge: Gauge<'invariant'>;
 
   constructor(
     private readonly ledger: Ledger,
     @Inject(SETTLEMENT_CONFIG) private readonly config: SettlementConfig,
     private readonly logger: PinoLogger,
-    runtime: MessagingRuntime,
+    /** Violations found by the last check, per invariant (alerted on: deploy/observability/alerts.yaml). */
+    private readonly metrics: SettlementMetrics,
   ) {
     this.logger.setContext('invariants');
-    this.violationsGauge = new Gauge({
-      name: 'payrail_ledger_invariant_violations',
-      help: 'Ledger invariant violations found by the last check, by invariant (balance_sum, posted_twice, held_posted, batch_totals, accounts_vs_batches).',
-      labelNames: ['invariant'],
-      registers: [runtime.metrics.registry],
-    });
   }
 
   get lastResult(): InvariantCheckResult | undefined {
@@ -73,10 +65,7 @@ export class InvariantMonitor implements OnApplicationBootstrap, OnApplicationSh
       const report = await checkInvariants(this.ledger.repository);
       this.last = { checkedAt: new Date().toISOString(), report };
       for (const v of report.violations) this.logger.error({ violation: v }, `ledger invariant violated: ${v.invariant}`);
-      this.violationsGauge.reset();
-      for (const invariant of ['balance_sum', 'posted_twice', 'held_posted', 'batch_totals', 'accounts_vs_batches']) {
-        this.violationsGauge.set({ invariant }, report.violations.filter((v) => v.invariant === invariant).length);
-      }
+      this.metrics.invariantsChecked(report.violations);
       this.logger.info({ ok: report.ok, merchants: report.merchants, batches: report.batches, postings: report.postings, violations: report.violations.length, ms: Date.now() - started }, 'ledger invariants checked');
       return this.last;
     })().finally(() => (this.running = undefined));

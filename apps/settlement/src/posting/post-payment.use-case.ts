@@ -10,7 +10,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { PaymentInstruction, PaymentInstructionSchema, PaymentScreened, PaymentSettled, TOPICS } from '@payrail/contracts';
 import { CryptoError } from '@payrail/crypto';
 import { instructionMatches, planPosting, postLive } from '@payrail/ledger';
-import { PermanentError } from '@payrail/messaging';
+import { PermanentError, SettlementMetrics } from '@payrail/messaging';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { Ledger } from '../ledger/ledger.provider';
 import { PayrailSignatures } from './payrail-signatures.provider';
@@ -26,6 +26,7 @@ export class PostPaymentUseCase {
     private readonly ledger: Ledger,
     private readonly signatures: PayrailSignatures,
     private readonly runtime: MessagingRuntime,
+    private readonly metrics: SettlementMetrics,
     private readonly logger: PinoLogger,
   ) {
     this.logger.setContext('posting');
@@ -44,6 +45,8 @@ export class PostPaymentUseCase {
       this.logger.error({ payment_id: plan.paymentId, merchant_id: plan.merchantId }, 'approval of a payment declined earlier: not posted (a decline is final)');
       return { kind: 'REFUSED_DECLINED', paymentId: plan.paymentId };
     }
+    this.metrics.posted(plan.currency, outcome.kind === 'POSTED' ? 'posted' : 'duplicate');
+    if (outcome.kind === 'POSTED' && outcome.closedBySize) this.metrics.batchClosed('size');
     // on a duplicate, publish what was posted the first time
     const posted = outcome.kind === 'DUPLICATE' ? { fee: outcome.fee, net: outcome.net, postedAt: outcome.postedAt } : { fee: plan.fee, net: plan.net, postedAt };
     const settled: PaymentSettled = {
@@ -80,6 +83,7 @@ export class PostPaymentUseCase {
       instruction = PaymentInstructionSchema.parse((await this.signatures.verifier().verify(screened.instruction_jws)).payload);
     } catch (err) {
       if (err instanceof CryptoError) {
+        this.metrics.verificationFailed('payment_instruction');
         await this.runtime.producer.publish(
           TOPICS.securityAlerts,
           { alert: 'signature_invalid', service: 'settlement', payment_id: screened.payment_id, detail: 'approved payment with an invalid Payrail signature was not posted', raised_at: new Date().toISOString() },

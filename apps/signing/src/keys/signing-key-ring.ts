@@ -7,7 +7,7 @@ import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '@payrail/config';
 import { PAYMENT_INSTRUCTION_JWS_TYPE, SETTLEMENT_BATCH_JWS_TYPE } from '@payrail/contracts';
-import { JwsSigner, KeyConfigError, PayrailKeyStore, ReloadingKeyStore, generateDevKeys } from '@payrail/crypto';
+import { JwsSigner, KeyConfigError, type KeyState, PayrailKeyStore, ReloadingKeyStore, generateDevKeys } from '@payrail/crypto';
 
 /** Explicit JWS types (RFC 8725 3.11): an instruction can never pass for a settlement report, nor the reverse. */
 export const JWS_TYPES = {
@@ -47,8 +47,13 @@ const stderrLogger: KeyRingLogger = {
   error: (obj, msg) => process.stderr.write(`${JSON.stringify({ level: 'error', service: 'signing', ...obj, msg })}\n`),
 };
 
+/** kid -> state of the signing keys (what a rotation changes). */
+export type SigningKeyStates = ReadonlyMap<string, KeyState>;
+
 export class SigningKeyRing {
   private logger: KeyRingLogger = stderrLogger;
+  private reloadListener: ((before: SigningKeyStates, after: SigningKeyStates) => void) | undefined;
+  private lastStates: SigningKeyStates;
   private readonly signers: Record<SignedDocument, JwsSigner>;
 
   private constructor(
@@ -61,6 +66,7 @@ export class SigningKeyRing {
       instruction: new JwsSigner(store, { typ: JWS_TYPES.instruction }),
       settlementBatch: new JwsSigner(store, { typ: JWS_TYPES.settlementBatch }),
     };
+    this.lastStates = this.keyStates();
   }
 
   /**
@@ -106,6 +112,25 @@ export class SigningKeyRing {
     this.logger = logger;
   }
 
+  /** Called after each accepted reload with the signing keys' states before and after it (rotation metrics). */
+  onReload(listener: (before: SigningKeyStates, after: SigningKeyStates) => void): void {
+    this.reloadListener = listener;
+  }
+
+  /**
+   * The keys loaded now (the file holds signing keys only: checked at start) and their current state; a key carried
+   * over a rotation reads retired once its overlap ends.
+   */
+  keyStates(): SigningKeyStates {
+    const ks = this.store.current();
+    const states = new Map<string, KeyState>();
+    for (const kid of ks.kids()) {
+      const state = ks.state(kid);
+      if (state) states.set(kid, state);
+    }
+    return states;
+  }
+
   /**
    * Signs the canonical (RFC 8785) JSON of `payload` with the active key. The kid is read in the same synchronous
    * step as the signature, so it is the kid in the header even while a rotation swaps the keys.
@@ -138,6 +163,9 @@ export class SigningKeyRing {
   }
 
   private reloaded(ks: PayrailKeyStore): void {
+    const before = this.lastStates;
+    this.lastStates = this.keyStates();
+    this.reloadListener?.(before, this.lastStates);
     try {
       this.check(ks);
       this.logger.info({ file: this.keysFile, active_kid: ks.activeKey('sig').kid, published: this.publishedJwks().kids }, 'signing keys reloaded');

@@ -1,15 +1,23 @@
 import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
+import { SigningKeyMetrics } from '@payrail/messaging';
+import { MessagingRuntime } from '@payrail/messaging-nest';
 import { SigningKeyRing } from './signing-key-ring';
 
-/** Hands the key ring (opened and checked before Nest started) the service's logger, and closes it on shutdown. */
+/**
+ * Hands the key ring (opened and checked before Nest started) the service's logger and rotation metrics (events per
+ * reload, keys per state on /metrics), and closes it on shutdown.
+ */
 @Injectable()
 export class SigningKeysLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly keys: SigningKeyRing,
     private readonly logger: PinoLogger,
+    runtime: MessagingRuntime,
   ) {
     this.logger.setContext('signing-keys');
+    const metrics = new SigningKeyMetrics(runtime.metrics.registry, () => this.keys.keyStates());
+    this.keys.onReload((before, after) => metrics.reloaded(before, after));
   }
 
   onModuleInit(): void {

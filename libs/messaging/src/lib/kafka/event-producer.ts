@@ -105,8 +105,9 @@ export class EventProducer {
       schemaversion: topic.schemaVersion,
       correlationid: options.correlationId,
       datacontenttype: 'application/json',
-      // the caller's trace, or the active span's (a handler running in its consumer span)
-      traceparent: options.traceparent ?? activeTraceparent(),
+      // the active span's (a handler running in its consumer span, a request in its server span) so each hop is a
+      // child of the one before; the caller's (the consumed event's) when tracing is off, so the trace id travels on
+      traceparent: activeTraceparent() ?? options.traceparent,
       tracestate: options.tracestate,
     };
     return { key: options.key, value: JSON.stringify(checked), headers: { ...envelopeToHeaders(envelope), ...options.headers } };
