@@ -2,10 +2,10 @@
 // main.ts, each test with its own Redis key prefix and its own merchants.
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { PaymentInstruction, PaymentScreened, SettlementBatchReport, TOPICS } from '@payrail/contracts';
+import { DEAD_LETTER_TOPICS, DLQ_HEADERS, PaymentInstruction, PaymentScreened, SettlementBatchReport, TOPICS } from '@payrail/contracts';
 import { JwsSigner, PayrailKeyStore, openPayrailVerifier } from '@payrail/crypto';
 import { LedgerRepository, checkInvariants, computeFee, instructionVerifier, rebuildLedger, reconcile } from '@payrail/ledger';
-import { DOMAIN_METRIC_NAMES, EventProducer, Kafka, Redis, createKafka, createRedis, ensureTopics, scrapeSeries } from '@payrail/messaging';
+import { DOMAIN_METRIC_NAMES, EventProducer, Kafka, Redis, createKafka, createRedis, ensureTopics, partitionRanges, readPartitionRanges, scrapeSeries } from '@payrail/messaging';
 import { deletePrefix, uniquePrefix } from '@payrail/ledger/testing';
 import { OPERATOR_TOKEN, PaymentFactory, eventually, settlementEnv, startSettlement } from '../test/fixtures';
 import { BatchCloser } from './batches/batch-closer.service';
@@ -117,6 +117,35 @@ describe('settlement service (real Kafka and Redis)', () => {
       await deletePrefix(redis, prefixes[i] ?? 'none');
       await redis.quit();
     }
+  });
+
+  it('dead-letters an approval whose instruction another key signed at once, as a PermanentError, never posted', async () => {
+    const prefix = uniquePrefix('settle-forged');
+    const ledger = await ledgerAt(prefix);
+    await instance(prefix);
+    const dlq = DEAD_LETTER_TOPICS.settlement;
+    const from = new Map((await partitionRanges(kafka, dlq)).map((r) => [r.partition, r.end]));
+    // signed by a key Payrail never published
+    const forger = await PaymentFactory.create();
+    const merchant = `m-forged-${randomBytes(3).toString('hex')}`;
+    const forged = forger.screened(forger.instruction(merchant, 12_345n, 'EUR'), 'APPROVE');
+    await publishAll(producer, [forged]);
+
+    const letter = await eventually(async () => {
+      const ranges = (await partitionRanges(kafka, dlq)).map((r) => ({ ...r, start: from.get(r.partition) ?? r.start }));
+      let found: Record<string, string> | undefined;
+      await readPartitionRanges(kafka, ranges, (_topic, _partition, m) => {
+        if (m.key?.toString() !== merchant) return 'continue';
+        found = Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v)]));
+        return 'stop';
+      });
+      return found;
+    }, 60_000, 'the forged approval on the settlement dead-letter topic');
+    // the consumer saw the use case's own error (not one raised while handling it), so it did not retry
+    expect(letter[DLQ_HEADERS.errorClass]).toBe('PermanentError');
+    expect(letter[DLQ_HEADERS.attempts]).toBe('1');
+    expect(letter[DLQ_HEADERS.errorMessage]).toContain('signature invalid');
+    expect(await ledger.balances(merchant)).toEqual([]);
   });
 
   it('two instances with a forced rebalance mid-stream post every approved payment exactly once, and serve it over the API', async () => {

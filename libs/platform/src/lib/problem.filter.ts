@@ -1,5 +1,6 @@
 // RFC 9457 problem details for every HTTP error: a type URI per failure, the HTTP status, a human title and
-// detail, and for validation the offending fields (`errors[].pointer`, a JSON Pointer into the request).
+// detail, and for validation the offending fields (`errors[].pointer`, a JSON Pointer into the request). Errors of
+// Kafka handlers pass through untouched.
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -30,6 +31,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
 
   catch(exception: unknown, host: ArgumentsHost): void {
+    // Kafka handlers (the Payrail transport inherits the app's filters) get their error back unchanged: the
+    // consumer decides from its class whether to retry or dead-letter (a PermanentError is never retried)
+    if (host.getType() !== 'http') throw exception;
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();

@@ -51,24 +51,44 @@ export async function ensureTopics(kafka: Kafka, replicationFactor = 1): Promise
  */
 export async function awaitCoordinators(kafka: Kafka, timeoutMs = 60_000): Promise<number> {
   const started = Date.now();
-  const admin = kafka.admin({ retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1_000 } });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1_000 } });
+  const giveUpAt = started + timeoutMs;
+  const admin = kafka.admin();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   let timer: NodeJS.Timeout | undefined;
+  let lastAnswer = 'no answer yet';
+  const timedOut = (): Error => new Error(`Kafka did not coordinate consumer groups and producer ids within ${timeoutMs / 1000} s (last answer: ${lastAnswer})`);
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Kafka did not coordinate consumer groups and producer ids within ${timeoutMs / 1000} s`)), timeoutMs);
+    timer = setTimeout(() => reject(timedOut()), timeoutMs);
   });
+  // while the broker sets up, every kind of refusal is expected (coordinator not available, loading, not the
+  // coordinator, producer id not ready): each step is asked again, with backoff, until it answers or time is up
+  const untilAnswered = async (step: () => Promise<unknown>): Promise<void> => {
+    for (let backoffMs = 100; ; backoffMs = Math.min(backoffMs * 2, 1_000)) {
+      try {
+        await step();
+        return;
+      } catch (err) {
+        lastAnswer = (err as Error).message;
+        if (Date.now() + backoffMs >= giveUpAt) throw timedOut();
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+      }
+    }
+  };
   const probe = async (): Promise<void> => {
-    await admin.connect();
     const [anyTopic] = allTopicNames();
     if (!anyTopic) throw new Error('the contracts catalogue names no topic');
+    await untilAnswered(() => admin.connect());
     // the first group request creates the offsets topic; then every one of its partitions must answer
-    await admin.fetchOffsets({ groupId: 'payrail-readiness-probe', topics: [anyTopic.name] });
-    const metadata = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
-    const partitions = metadata.topics[0]?.partitions.length ?? 0;
+    await untilAnswered(() => admin.fetchOffsets({ groupId: 'payrail-readiness-probe', topics: [anyTopic.name] }));
+    let partitions = 0;
+    await untilAnswered(async () => {
+      const metadata = await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] });
+      partitions = metadata.topics[0]?.partitions.length ?? 0;
+    });
     for (const groupId of groupIdsCovering(partitions, 'payrail-readiness-probe-')) {
-      await admin.fetchOffsets({ groupId, topics: [anyTopic.name] });
+      await untilAnswered(() => admin.fetchOffsets({ groupId, topics: [anyTopic.name] }));
     }
-    await producer.connect(); // an idempotent producer asks for its producer id here
+    await untilAnswered(() => producer.connect()); // an idempotent producer asks for its producer id here
   };
   try {
     await Promise.race([probe(), deadline]);
