@@ -7,7 +7,7 @@ import { INGEST_CONFIG, IngestConfig } from '../config';
  * Card and account numbers leave ingest only as a JWE to the data-protection key (bound to its field by the `pfld`
  * protected header), a keyed HMAC-SHA256 fingerprint (so fraud-check can count and block without seeing them) and
  * a masked form: @payrail/crypto's FieldProtector does all three. The ECDH-ES key agreements of the JWEs are
- * prepared on a worker thread, off the request path.
+ * prepared off the event loop (WebCrypto jobs on libuv's thread pool), off the request path.
  */
 @Injectable()
 export class PayerProtection implements OnModuleInit, OnApplicationShutdown {

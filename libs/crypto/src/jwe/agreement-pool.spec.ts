@@ -13,7 +13,7 @@ const until = async (cond: () => boolean, ms = 20_000): Promise<void> => {
   }
 };
 
-describe('EcdhAgreementPool (ECDH-ES agreements prepared on a worker thread)', () => {
+describe('EcdhAgreementPool (ECDH-ES agreements prepared off the event loop, by WebCrypto on the thread pool)', () => {
   let ks: PayrailKeyStore;
   let pool: EcdhAgreementPool;
   const recipient = () => keys.ecEnc().publicKey;
@@ -30,7 +30,7 @@ describe('EcdhAgreementPool (ECDH-ES agreements prepared on a worker thread)', (
 
   it('fills up in the background and hands every agreement out once', async () => {
     expect(pool.available(recipient())).toBe(0);
-    pool.take(recipient()); // computed on the spot, starts the worker
+    pool.take(recipient()); // computed on the spot, starts the refill
     await until(() => pool.available(recipient()) >= 32);
     const seen = new Set<string>();
     for (let i = 0; i < 200; i++) seen.add(pool.take(recipient()).epk.x); // more than the pool holds: the rest on the spot
@@ -54,6 +54,15 @@ describe('EcdhAgreementPool (ECDH-ES agreements prepared on a worker thread)', (
     const epks = tokens.map((t) => (JSON.parse(Buffer.from(t.split('.')[0] ?? '', 'base64url').toString()) as { epk: { x: string } }).epk.x);
     expect(new Set(epks).size).toBe(20);
   }, 30_000);
+
+  it('closes at once while a refill is under way, and stops refilling', async () => {
+    pool.take(recipient()); // a refill starts
+    const started = Date.now();
+    await pool.close();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await new Promise((r) => setTimeout(r, 200)); // jobs already on the thread pool finish; nothing is added
+    expect(pool.available(recipient())).toBe(0);
+  });
 
   it('keeps working on the spot once closed', async () => {
     await pool.close();

@@ -1,10 +1,16 @@
-// ECDH-ES key agreement ahead of time on a worker thread. An ECDH-ES JWE costs one ephemeral P-256 key pair and
+// ECDH-ES key agreement ahead of time, off the event loop. An ECDH-ES JWE costs one ephemeral P-256 key pair and
 // one Diffie-Hellman computation (~200 us of CPU together), nearly all of the encryption. A server encrypting on
-// its event loop spends that on the request path; this pool does it on another core, in batches, and hands each
-// agreement out exactly once (an ephemeral key is never reused). When the pool is empty, or the worker failed, the
-// agreement is computed on the spot: the pool changes where the work runs, never the tokens.
-import { diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+// its event loop spends that on the request path; this pool has it done in batches by WebCrypto, whose key
+// generation and ECDH run as jobs on libuv's thread pool, and hands each agreement out exactly once (an ephemeral key
+// is never reused). When the pool is empty, or WebCrypto failed, the agreement is computed on the spot: the pool
+// changes where the work runs, never the tokens.
+//
+// It used a worker thread before: under Jest's in-band integration run the worker sometimes never exited, so that
+// worker.terminate() did not settle and process.exit() then blocked for good (main thread and worker each waiting on
+// a futex). libuv's pool threads are never terminated, so nothing can hang on shutdown.
+import { diffieHellman, generateKeyPairSync, webcrypto, type KeyObject } from 'node:crypto';
+
+type WebCryptoKey = Awaited<ReturnType<typeof webcrypto.subtle.importKey>>;
 
 /** An ephemeral public key (the JWE `epk`) and the raw ECDH shared secret Z it gives with the recipient. */
 export interface EcdhAgreement {
@@ -12,30 +18,7 @@ export interface EcdhAgreement {
   sharedSecret: Buffer;
 }
 
-interface Batch {
-  spki: Buffer;
-  count: number;
-}
-
-// The worker is plain CommonJS on node:crypto only (it must run inside a bundle, where our modules are not files).
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { createPublicKey, diffieHellman, generateKeyPairSync } = require('node:crypto');
-parentPort.on('message', ({ spki, count }) => {
-  const recipient = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-  const points = [];
-  const secrets = Buffer.alloc(count * 32);
-  for (let i = 0; i < count; i++) {
-    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const jwk = pair.publicKey.export({ format: 'jwk' });
-    points.push([jwk.x, jwk.y]);
-    diffieHellman({ privateKey: pair.privateKey, publicKey: recipient }).copy(secrets, i * 32);
-  }
-  parentPort.postMessage({ points, secrets: secrets.buffer }, [secrets.buffer]);
-});
-`;
-
-/** One agreement computed here and now (the fallback, and what the worker does in batches). */
+/** One agreement computed here and now, on the caller's thread (the fallback). */
 export function agreeNow(recipient: KeyObject): EcdhAgreement {
   const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = pair.publicKey.export({ format: 'jwk' });
@@ -43,28 +26,36 @@ export function agreeNow(recipient: KeyObject): EcdhAgreement {
   return { epk: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, sharedSecret: diffieHellman({ privateKey: pair.privateKey, publicKey: recipient }) };
 }
 
+/** One agreement by WebCrypto: key generation and ECDH are thread-pool jobs, the event loop only awaits them. */
+async function agreeOffLoop(recipient: WebCryptoKey): Promise<EcdhAgreement> {
+  const { subtle } = webcrypto;
+  const pair = (await subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits'])) as { publicKey: WebCryptoKey; privateKey: WebCryptoKey };
+  const [bits, jwk] = await Promise.all([subtle.deriveBits({ name: 'ECDH', public: recipient }, pair.privateKey, 256), subtle.exportKey('jwk', pair.publicKey)]);
+  if (typeof jwk.x !== 'string' || typeof jwk.y !== 'string') throw new Error('ephemeral key export failed');
+  return { epk: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, sharedSecret: Buffer.from(bits) };
+}
+
 export interface AgreementPoolOptions {
   /** Agreements kept ready per recipient key (default 512). */
   size?: number;
-  /** Agreements computed per request to the worker (default 128). */
+  /** Agreements computed at once, as thread-pool jobs (default 32: libuv's pool has 4 threads and serves fs too). */
   batch?: number;
 }
 
-/** Ready-made ECDH-ES agreements for P-256 recipient keys, refilled by one worker thread. */
+/** Ready-made ECDH-ES agreements for P-256 recipient keys, refilled in batches off the event loop. */
 export class EcdhAgreementPool {
   readonly #size: number;
   readonly #batch: number;
   /** Ready agreements by recipient (its SPKI, base64: KeyObjects rebuilt for the same key share a queue). */
   readonly #ready = new Map<string, EcdhAgreement[]>();
   readonly #ids = new WeakMap<KeyObject, Buffer>();
-  #worker: Worker | undefined;
-  #failed = false;
-  #pending: { id: string; batch: Batch } | undefined;
-  readonly #wanted: Batch[] = [];
+  /** Recipients being refilled now. */
+  readonly #filling = new Set<string>();
+  #closed = false;
 
   constructor(opts: AgreementPoolOptions = {}) {
     this.#size = opts.size ?? 512;
-    this.#batch = Math.min(opts.batch ?? 128, this.#size);
+    this.#batch = Math.min(opts.batch ?? 32, this.#size);
     if (!(this.#size > 0 && this.#batch > 0)) throw new RangeError('EcdhAgreementPool: size and batch must be positive');
   }
 
@@ -92,80 +83,36 @@ export class EcdhAgreementPool {
     return spki;
   }
 
-  /**
-   * Stops the worker; later takes compute on the spot. Waits at most `graceMs` for it to exit: a terminate() whose
-   * promise never settled was seen to hold a service's shutdown (and an integration test's clean-up) for minutes,
-   * and the worker is unref'd, so it cannot keep the process alive once we stop waiting.
-   */
-  async close(graceMs = 2_000): Promise<void> {
-    this.#failed = true;
-    const worker = this.#worker;
-    this.#worker = undefined;
+  /** Stops refilling; later takes compute on the spot. Jobs already on the thread pool finish within milliseconds. */
+  async close(): Promise<void> {
+    this.#closed = true;
     this.#ready.clear();
-    if (!worker) return;
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-      timer.unref();
-    });
-    await Promise.race([worker.terminate().then(() => undefined, () => undefined), gaveUp]);
-    clearTimeout(timer);
   }
 
   #refill(id: string, spki: Buffer): void {
-    if (this.#failed) return;
+    if (this.#closed || this.#filling.has(id)) return;
     if (!this.#ready.has(id)) {
       // a new recipient (first use, or a rotated key): the agreements for keys no longer asked for go
       if (this.#ready.size >= 4) this.#ready.clear();
       this.#ready.set(id, []);
     }
-    if (this.#pending) {
-      if (this.#pending.id !== id && !this.#wanted.some((w) => w.spki.equals(spki))) this.#wanted.push({ spki, count: this.#batch });
-      return;
-    }
-    const worker = this.#startWorker();
-    if (!worker) return;
-    const batch: Batch = { spki, count: this.#batch };
-    this.#pending = { id, batch };
-    worker.postMessage(batch);
+    this.#filling.add(id);
+    void this.#fill(id, spki).finally(() => this.#filling.delete(id));
   }
 
-  #startWorker(): Worker | undefined {
-    if (this.#worker) return this.#worker;
+  async #fill(id: string, spki: Buffer): Promise<void> {
     try {
-      const worker = new Worker(WORKER_SOURCE, { eval: true });
-      worker.unref(); // never keeps a process alive
-      worker.on('message', (msg: { points: [string, string][]; secrets: ArrayBuffer }) => this.#onBatch(msg));
-      worker.on('error', () => this.#fail());
-      worker.on('exit', () => {
-        if (this.#worker === worker) this.#fail();
-      });
-      this.#worker = worker;
-      return worker;
+      const recipient = await webcrypto.subtle.importKey('spki', spki, { name: 'ECDH', namedCurve: 'P-256' }, false, []);
+      for (;;) {
+        const queue = this.#ready.get(id);
+        if (this.#closed || !queue || queue.length >= this.#size) return;
+        const batch = await Promise.all(Array.from({ length: Math.min(this.#batch, this.#size - queue.length) }, () => agreeOffLoop(recipient)));
+        if (this.#closed) return;
+        this.#ready.get(id)?.push(...batch);
+      }
     } catch {
-      this.#fail();
-      return undefined;
+      // WebCrypto refused (an unusual key, say): agreements are computed on the spot from now on, as without a pool
+      this.#closed = true;
     }
-  }
-
-  #onBatch(msg: { points: [string, string][]; secrets: ArrayBuffer }): void {
-    const pending = this.#pending;
-    this.#pending = undefined;
-    if (!pending) return;
-    const queue = this.#ready.get(pending.id);
-    if (queue) {
-      const secrets = Buffer.from(msg.secrets);
-      msg.points.forEach(([x, y], i) => {
-        queue.push({ epk: { kty: 'EC', crv: 'P-256', x, y }, sharedSecret: secrets.subarray(i * 32, i * 32 + 32) });
-      });
-    }
-    const next = queue && queue.length < this.#size - this.#batch ? pending.batch.spki : this.#wanted.shift()?.spki;
-    if (next) this.#refill(next.toString('base64'), next);
-  }
-
-  #fail(): void {
-    this.#failed = true;
-    this.#worker = undefined;
-    this.#pending = undefined;
   }
 }

@@ -23,7 +23,7 @@ export interface JweEncrypterOptions {
   /** Refuse larger plaintexts (default 128 KiB, which the default decrypter limit accepts). */
   maxPlaintextBytes?: number;
   /**
-   * ECDH-ES agreements prepared on a worker thread (a busy server's event loop then does ~30 us per JWE instead of
+   * ECDH-ES agreements prepared off the event loop (a busy server's event loop then does ~30 us per JWE instead of
    * ~200). The caller owns the pool and closes it on shutdown. Default: computed on the spot.
    */
   agreements?: EcdhAgreementPool;
