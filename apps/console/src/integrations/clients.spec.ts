@@ -64,7 +64,8 @@ function fraudAdminRoutes(pending: Map<string, ReturnType<typeof review>>, decid
     if (headers.authorization !== `Bearer ${TOKEN}`) return problem(401, 'unauthenticated');
     if (method === 'GET' && url.pathname === '/admin/v1/reviews') {
       const limit = Number(url.searchParams.get('limit') ?? '50');
-      return { status: 200, body: { total: pending.size, offset: 0, reviews: [...pending.values()].slice(0, limit) } };
+      const offset = Number(url.searchParams.get('offset') ?? '0');
+      return { status: 200, body: { total: pending.size, offset, reviews: [...pending.values()].slice(offset, offset + limit) } };
     }
     const m = /^\/admin\/v1\/reviews\/([^/]+)\/decision$/.exec(url.pathname);
     if (m?.[1] && method === 'POST') {
@@ -98,6 +99,16 @@ describe('FraudAdminReviewQueue', () => {
       reviews: [{ payment_id: id, merchant_id: 'm-1', amount: { minor: '250000', currency: 'EUR', display: '2500.00' }, score: 60, rules: ['amount.review_limit'], screened_at: '2025-03-01T10:00:00Z' }],
     });
     expect(api.calls.at(-1)?.url.searchParams.get('limit')).toBe('50');
+    pending.clear();
+  });
+
+  it('shows the newest page when the queue holds more than it asks for, so a payment just sent to REVIEW is on it', async () => {
+    const ids = Array.from({ length: 7 }, () => randomUUID());
+    for (const id of ids) pending.set(id, review(id)); // oldest first, as fraud-check's queue
+    const shown = await new FraudAdminReviewQueue(api.url, TOKEN).pending(3);
+    expect(shown.total).toBe(7);
+    expect(shown.reviews.map((r) => r.payment_id)).toEqual(ids.slice(4));
+    expect(api.calls.at(-1)?.url.searchParams.get('offset')).toBe('4');
     pending.clear();
   });
 

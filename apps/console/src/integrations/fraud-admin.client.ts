@@ -1,7 +1,7 @@
 // ReviewQueuePort over fraud-check's admin HTTP API (FRAUD_ADMIN_URL; docs/fraud-check-admin.openapi.yaml),
 // authenticated with the console's own operator token (an entry of fraud-check's FRAUD_OPERATORS_FILE with the
 // "write" role; FRAUD_ADMIN_TOKEN[_FILE] here):
-//   GET  {FRAUD_ADMIN_URL}/admin/v1/reviews?limit=N
+//   GET  {FRAUD_ADMIN_URL}/admin/v1/reviews?offset=N&limit=N   (oldest first; the console shows the newest page)
 //        200 {"total","offset","reviews":[{"payment_id","merchant_id","amount":{"minor","currency"},"score","reasons":[{"rule","score"}],"screened_at",...}]}
 //   POST {FRAUD_ADMIN_URL}/admin/v1/reviews/{payment_id}/decision   {"decision":"APPROVE"|"DECLINE","note"?}
 //        200 {"outcome":"decided"|"already_decided",...}, 404 not (or no longer) in review, 409 decided the other way
@@ -49,14 +49,23 @@ export class FraudAdminReviewQueue implements ReviewQueuePort {
     private readonly fetchImpl: typeof fetch = fetch,
   ) {}
 
+  /**
+   * The newest `limit` pending reviews (fraud-check pages its queue oldest first: when it holds more, the last page
+   * is asked for), so that a payment that just went to REVIEW is on the page, with the queue's total.
+   */
   async pending(limit: number): Promise<{ total: number; reviews: PendingReview[] }> {
-    const res = await callJson(this.source, `${this.baseUrl}/admin/v1/reviews?limit=${limit}`, { token: this.token }, this.fetchImpl);
-    if (res.status !== 200) throw new IntegrationError(this.source, `listing reviews answered ${res.status}${refusal(res.status)}`);
-    const body = parseBody(this.source, PendingSchema, res.body);
+    let body = await this.page(0, limit);
+    if (body.total > limit) body = await this.page(body.total - limit, limit);
     return {
       total: body.total,
       reviews: body.reviews.map((r) => ({ payment_id: r.payment_id, merchant_id: r.merchant_id, amount: amountView(r.amount), score: r.score, rules: r.reasons.map((x) => x.rule), screened_at: r.screened_at })),
     };
+  }
+
+  private async page(offset: number, limit: number): Promise<z.output<typeof PendingSchema>> {
+    const res = await callJson(this.source, `${this.baseUrl}/admin/v1/reviews?offset=${offset}&limit=${limit}`, { token: this.token }, this.fetchImpl);
+    if (res.status !== 200) throw new IntegrationError(this.source, `listing reviews answered ${res.status}${refusal(res.status)}`);
+    return parseBody(this.source, PendingSchema, res.body);
   }
 
   async decide(command: ReviewDecisionCommand): Promise<ReviewDecisionOutcome> {
