@@ -190,11 +190,13 @@ function renderReviews(reviews) {
   $('reviews-total').textContent = reviews.total;
   $('reviews-total').className = `count ${reviews.total > 0 ? '' : 'zero'}`;
   const canAct = session?.can_act && reviews.can_decide;
-  const more = reviews.total > Math.min(10, reviews.items.length) ? ` Showing the oldest ${Math.min(10, reviews.items.length)} of ${reviews.total}.` : '';
+  // the newest first: a payment that has just gone to REVIEW is at the top (the items come oldest first)
+  const shown = reviews.items.slice(-10).reverse();
+  const more = reviews.total > shown.length ? ` Showing the newest ${shown.length} of ${reviews.total}.` : '';
   $('reviews-source').textContent = `Source: ${reviews.source}.${more}${reviews.error ? ` ${reviews.error}` : ''}${session?.can_act ? '' : ' Viewers cannot decide.'}`;
   fill(
     $('reviews-body'),
-    reviews.items.slice(0, 10).map((r) =>
+    shown.map((r) =>
       el(
         'tr',
         { 'data-payment-id': r.payment_id },
