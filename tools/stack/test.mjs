@@ -106,14 +106,16 @@ let running; // the step's child process, leader of its own process group
 /** On Ctrl-C or SIGTERM the running step's whole process group goes too (it is detached from our group). */
 function stopStepOnSignal() {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.once(signal, () => killGroup(running, 'SIGTERM'));
+    process.once(signal, () => stillRunning(running) && signalGroup(running.pid, 'SIGTERM'));
   }
 }
 
-function killGroup(child, signal) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+const stillRunning = (child) => child !== undefined && child.exitCode === null && child.signalCode === null;
+
+/** Signals a step's whole process group (its leader's pid, negated); a group already gone is fine. */
+function signalGroup(pid, signal) {
   try {
-    process.kill(-child.pid, signal);
+    process.kill(-pid, signal);
   } catch {
     /* already gone */
   }
@@ -132,8 +134,8 @@ function step(title, command, args, env, minutes) {
     const deadline = setTimeout(() => {
       timedOut = true;
       log(`${title}: still running after ${minutes} min; stopping it (counted as failed)`);
-      killGroup(child, 'SIGTERM');
-      setTimeout(() => killGroup(child, 'SIGKILL'), 30_000).unref();
+      signalGroup(child.pid, 'SIGTERM');
+      setTimeout(() => stillRunning(child) && signalGroup(child.pid, 'SIGKILL'), 30_000).unref();
     }, minutes * 60_000);
     const done = (ok) => {
       clearTimeout(deadline);
@@ -146,7 +148,7 @@ function step(title, command, args, env, minutes) {
     });
     child.once('exit', (code) => {
       // what it left behind in its group (a worker that outlived it) goes with it
-      killGroup({ pid: child.pid, exitCode: null, signalCode: null }, 'SIGKILL');
+      signalGroup(child.pid, 'SIGKILL');
       done(code === 0);
     });
   });
