@@ -12,7 +12,10 @@ ARG NODE_IMAGE=node:24-trixie-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY patches ./patches
+# install scripts stay off; the one Payrail needs, its patches to dependencies (patches/, see docs/kafka-bench.md), is
+# applied explicitly
+RUN npm ci --no-audit --no-fund --ignore-scripts && npx patch-package --error-on-fail
 COPY . .
 ARG APP
 RUN test -n "${APP}" || { echo "build with --build-arg APP=<ingest|signing|fraud-check|settlement|payrail-cli>" >&2; exit 1; }
@@ -27,6 +30,8 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY --from=build /out/package.json /out/package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
+# the patched kafkajs record codec (patches/kafkajs+*.patch), as the build stage applied it
+COPY --from=build /src/node_modules/kafkajs/src/protocol/recordBatch/record/v0/ ./node_modules/kafkajs/src/protocol/recordBatch/record/v0/
 
 # --- tini as PID 1: forwards SIGTERM/SIGHUP to Node and reaps zombies -------------------------------------------
 FROM ${NODE_IMAGE} AS tini

@@ -2,7 +2,7 @@
 // Dockerfile language server) and checks the properties the deployment relies on: a current Node LTS slim base,
 // multi-stage, the app's Nx-generated package.json with its pruned lock file, non-root, nothing writable but
 // /tmp, tini as PID 1, a healthcheck on the port the app's config schema defaults to.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DockerfileParser, Instruction } from 'dockerfile-ast';
 import { SERVICE_NAMES, defaultPort, repoRoot } from './service-facts';
@@ -50,8 +50,20 @@ describe('Dockerfile', () => {
     expect(args(ofKind(build, 'COPY')[0] as Instruction)).toBe('package.json package-lock.json ./');
     expect(ofKind(build, 'RUN').some((r) => /npx nx build "\$\{APP\}"/.test(args(r)))).toBe(true);
     const deps = stage('deps');
-    expect(ofKind(deps, 'COPY').map(line)).toEqual(['--from=build /out/package.json /out/package-lock.json ./']);
+    expect(ofKind(deps, 'COPY').map(line)[0]).toBe('--from=build /out/package.json /out/package-lock.json ./');
     expect(ofKind(deps, 'RUN').map(args).join(' ')).toMatch(/npm ci --omit=dev\b/);
+    // the dependency patches (patches/) are applied in the build stage and their files carried into the runtime's
+    // node_modules: every file a patch touches is copied from the build stage, after the production install
+    expect(args(ofKind(build, 'COPY')[1] as Instruction)).toBe('patches ./patches');
+    expect(ofKind(build, 'RUN').some((r) => /npm ci .*--ignore-scripts && npx patch-package --error-on-fail/.test(args(r)))).toBe(true);
+    const patched = readdirSync(join(repoRoot, 'patches')).flatMap((f) =>
+      [...readFileSync(join(repoRoot, 'patches', f), 'utf8').matchAll(/^\+\+\+ b\/(node_modules\/\S+)$/gm)].map((m) => m[1] ?? ''),
+    );
+    expect(patched.length).toBeGreaterThan(0);
+    const carried = ofKind(deps, 'COPY').slice(1).map(line);
+    for (const file of patched) {
+      expect(carried.some((c) => { const [, from = '', to = ''] = /^--from=build \/src\/(\S+) \.\/(\S+)$/.exec(c) ?? []; return from === to && file.startsWith(from); })).toBe(true);
+    }
     // every app's build writes them (NxAppWebpackPlugin generatePackageJson)
     for (const app of [...SERVICE_NAMES, 'payrail-cli']) {
       expect(readFileSync(join(repoRoot, 'apps', app, 'webpack.config.js'), 'utf8')).toMatch(/generatePackageJson:\s*true/);
