@@ -13,8 +13,9 @@
 //          eachBatch consumer that JSON.parses each value. No headers, no validation, no de-duplication.
 //   layer: what a service does: EventProducer.publish per event (schema check, CloudEvents headers, linger batching);
 //          BatchConsumer with its defaults (envelope and schema validation, per-key ordering, retries/DLQ machinery)
-//          whose handler applies the event's effect once: one Lua script per event checks and records the event's
-//          processed marker and applies the effect (INCRBY) in the same step, as the services' Redis effects do.
+//          whose handler applies the event's effect once with the idempotent-consumer helper (IdempotentEffect): the
+//          event's processed marker is checked and recorded and the effect (INCRBY) applied in one step; the helper
+//          sends the calls of one event-loop turn as one script call.
 // --breakdown adds two diagnostic sides, to show where the layer's time goes: raw+headers (raw carrying the same
 // nine CloudEvents headers, i.e. what the binary-mode envelope costs in kafkajs alone) and layer-no-redis.
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -23,7 +24,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import type { Kafka, Message } from 'kafkajs';
 import { PaymentScreened, TOPICS, TopicContract } from '@payrail/contracts';
-import { BatchConsumer, ConsumedEvent, EventProducer, MessagingMetrics, Redis, createKafka, createRedis, noopMetrics } from '@payrail/messaging';
+import { BatchConsumer, ConsumedEvent, EventProducer, IdempotentConsumer, MessagingMetrics, Redis, createKafka, createRedis, noopMetrics } from '@payrail/messaging';
 
 type Side = 'raw' | 'layer' | 'raw+headers' | 'layer-no-redis';
 
@@ -37,7 +38,7 @@ interface Options {
 }
 
 function args(argv: string[]): Options {
-  const out: Options = { messages: 50_000, rounds: 3, keys: 500, partitions: 12, sides: ['raw', 'layer'] };
+  const out: Options = { messages: 50_000, rounds: 5, keys: 500, partitions: 12, sides: ['raw', 'layer'] };
   const positive = (name: string, text: string | undefined): number => {
     const n = Number(text);
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} needs a whole number >= 1`);
@@ -113,16 +114,10 @@ function envelopeHeaders(event: PaymentScreened): Record<string, string> {
   };
 }
 
-// The effect a settlement-like consumer applies once per event (cf. the ledger script and the idempotent-consumer
-// helper): marker check, effect, marker, in one script; keys share the merchant's hash tag.
-const SETTLE_ONCE = `
-local claimed = redis.call('GET', KEYS[1])
-if claimed then return {'DUPLICATE', claimed} end
-redis.call('INCRBY', KEYS[2], ARGV[3])
-redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[1])
-return {'APPLIED', 1}`;
-
-type SettleOnce = (marker: string, sum: string, ttl: number, token: string, amount: string) => Promise<[string, unknown]>;
+// The effect a settlement-like consumer applies once per event, through the messaging layer's idempotent-consumer
+// helper: marker check, effect (INCRBY of the amount into the merchant's sum) and marker in one step, keys under the
+// merchant's hash tag; the helper sends the calls of one event-loop turn as one script call.
+const SETTLE_LUA = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
 
 // ---------------------------------------------------------------------------------------------------------------
 // one side, one round
@@ -224,12 +219,12 @@ async function layerRound(kafka: Kafka, redis: Redis | undefined, topicName: str
   const total = events.length;
   const consumed = counter(total);
   let duplicates = 0;
-  const settleOnce = redis ? ((redis as unknown as Record<string, SettleOnce>)['benchSettleOnce'] as SettleOnce).bind(redis) : undefined;
+  const settle = redis ? new IdempotentConsumer(redis, { consumer: 'bench', markerTtlSeconds: 3_600 }).defineEffect({ numberOfKeys: 1, lua: SETTLE_LUA }) : undefined;
   const handler = async (event: ConsumedEvent): Promise<void> => {
-    if (settleOnce) {
+    if (settle) {
       const screened = event.data as PaymentScreened;
-      const tag = `{${screened.merchant_id}}`;
-      const [outcome] = await settleOnce(`processed:${tag}:bench:${event.envelope.id}`, `settled:${tag}:${topicName}`, 3_600, randomUUID(), screened.amount.minor);
+      const merchant = screened.merchant_id;
+      const { outcome } = await settle.applyOnce({ eventId: event.envelope.id, scope: merchant, keys: [`settled:{${merchant}}:${topicName}`], args: [screened.amount.minor] });
       if (outcome === 'DUPLICATE') {
         duplicates++;
         return;
@@ -312,7 +307,6 @@ async function main(): Promise<void> {
   const kafka = createKafka({ brokers: brokers.split(','), clientId: 'payrail-bench', ssl: false }, { warn: () => undefined, error: (o, m) => log(`${m} ${JSON.stringify(o)}`) });
   const prefix = `payrail-bench:${runId}:`;
   const redis = createRedis({ url: redisUrl, keyPrefix: prefix }, 'payrail-bench');
-  redis.defineCommand('benchSettleOnce', { numberOfKeys: 2, lua: SETTLE_ONCE });
   await redis.connect();
   const topics: string[] = [];
   const newTopic = async (side: Side, round: number): Promise<string> => {
@@ -375,7 +369,7 @@ async function main(): Promise<void> {
       per_round: perRound,
       setup: {
         raw: 'kafkajs producer (idempotent, acks=all) sendBatch of 1000; eachBatch consumer, JSON.parse per value; no headers',
-        layer: 'EventProducer.publish per event (zod check, 9 CloudEvents headers, linger batching); BatchConsumer defaults (envelope + zod validation, per-key ordering); one Lua script per event: processed marker + INCRBY effect',
+        layer: 'EventProducer.publish per event (zod check, 9 CloudEvents headers, linger batching); BatchConsumer defaults (envelope + zod validation, per-key ordering); IdempotentEffect.applyOnce per event (processed marker + INCRBY effect in one step, calls of one event-loop turn in one script call)',
         'raw+headers': 'raw plus the same 9 CloudEvents headers per message (what binary mode costs in kafkajs)',
         'layer-no-redis': 'layer without the Redis effect',
         cpu_ratio: 'raw CPU per event / layer CPU per event, for this process: what the ratio would be if the run were CPU-bound',

@@ -2,7 +2,7 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { activeTraceId, activeTraceparent, currentLogContext, startTelemetry, tracingRequested, withConsumerSpan, withLogContext } from '../index';
+import { activeTraceId, activeTraceparent, currentLogContext, startTelemetry, tracingActive, tracingRequested, withConsumerSpan, withLogContext } from '../index';
 
 const REMOTE = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -51,9 +51,26 @@ describe('trace context across a Kafka hop', () => {
     expect(span?.events.some((e) => e.name === 'exception')).toBe(true);
   });
 
+  it('builds the span from attributes given as a function', async () => {
+    await withConsumerSpan(REMOTE, 'x process', () => ({ 'payment.id': 'p-2' }), async () => undefined);
+    expect(exporter.getFinishedSpans()[0]?.attributes['payment.id']).toBe('p-2');
+    expect(tracingActive()).toBe(true);
+  });
+
   it('has no traceparent outside any span', () => {
     expect(activeTraceparent()).toBeUndefined();
     expect(activeTraceId()).toBeUndefined();
+  });
+});
+
+describe('consumer spans with tracing off (no tracer provider registered)', () => {
+  it('runs the handler alone: no span, no trace id, attributes never built', async () => {
+    expect(tracingActive()).toBe(false);
+    const attributes = jest.fn(() => ({ 'payment.id': 'p-3' }));
+    const seen = await withConsumerSpan(REMOTE, 'x process', attributes, async () => ({ traceId: activeTraceId(), traceparent: activeTraceparent() }));
+    expect(seen).toEqual({ traceId: undefined, traceparent: undefined });
+    expect(attributes).not.toHaveBeenCalled();
+    await expect(withConsumerSpan(REMOTE, 'x process', {}, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
   });
 });
 

@@ -2,9 +2,18 @@
 // envelope (CloudEvents distributed-tracing extension); the consumer continues that trace in a CONSUMER span around
 // the handler, so one payment is one trace from the upstream's POST to settlement. Uses only @opentelemetry/api:
 // without an SDK registered (tracing off) every call here is a cheap no-op.
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Attributes } from '@opentelemetry/api';
+import { ProxyTracerProvider, ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Attributes } from '@opentelemetry/api';
 
 const tracer = () => trace.getTracer('payrail');
+
+/**
+ * Whether a tracer provider is registered (an SDK started). Without one, spans are no-ops and the consumer path skips
+ * them (and building their attributes) altogether: a span per consumed message costs ~1.5 us of CPU even as a no-op.
+ */
+export function tracingActive(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer('payrail') !== undefined;
+}
 
 /** The active span's `traceparent` (W3C), or undefined when no sampled span is active. */
 export function activeTraceparent(): string | undefined {
@@ -22,11 +31,13 @@ export function activeTraceId(): string | undefined {
 
 /**
  * Runs fn inside a span named `name` whose parent is the remote context in `traceparent` (or a new trace when
- * absent or malformed). The span ends when fn settles; an error marks it failed and is rethrown.
+ * absent or malformed). The span ends when fn settles; an error marks it failed and is rethrown. With tracing off,
+ * just fn (attributes, when a function, are not even built).
  */
-export function withConsumerSpan<T>(traceparent: string | undefined, name: string, attributes: Attributes, fn: () => Promise<T>): Promise<T> {
+export function withConsumerSpan<T>(traceparent: string | undefined, name: string, attributes: Attributes | (() => Attributes), fn: () => Promise<T>): Promise<T> {
+  if (!tracingActive()) return fn();
   const parent = traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent }) : ROOT_CONTEXT;
-  return tracer().startActiveSpan(name, { kind: SpanKind.CONSUMER, attributes }, parent, async (span) => {
+  return tracer().startActiveSpan(name, { kind: SpanKind.CONSUMER, attributes: typeof attributes === 'function' ? attributes() : attributes }, parent, async (span) => {
     try {
       return await fn();
     } catch (err) {

@@ -249,7 +249,7 @@ export class BatchConsumer {
       return;
     }
     const { envelope } = decoded;
-    const attributes = { 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.kafka.partition': partition, 'messaging.kafka.offset': message.offset, 'payrail.correlation_id': envelope.correlationid ?? '' };
+    const attributes = () => ({ 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.kafka.partition': partition, 'messaging.kafka.offset': message.offset, 'payrail.correlation_id': envelope.correlationid ?? '' });
     const logFields: Record<string, string> = envelope.correlationid ? { event_id: envelope.id, correlation_id: envelope.correlationid } : { event_id: envelope.id };
     // one trace per payment: the handler runs in a span continuing the producer's trace (no-op with tracing off)
     const failure = await withConsumerSpan(envelope.traceparent, `${topic} process`, attributes, () =>

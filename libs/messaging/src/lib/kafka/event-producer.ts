@@ -110,7 +110,9 @@ export class EventProducer {
       traceparent: activeTraceparent() ?? options.traceparent,
       tracestate: options.tracestate,
     };
-    return { key: options.key, value: JSON.stringify(checked), headers: { ...envelopeToHeaders(envelope), ...options.headers } };
+    const headers = envelopeToHeaders(envelope);
+    if (options.headers) Object.assign(headers, options.headers);
+    return { key: options.key, value: JSON.stringify(checked), headers };
   }
 
   /** Resolves once the broker acknowledged the message (acks=all). */

@@ -104,4 +104,88 @@ describe('IdempotentConsumer against a real Redis', () => {
     const written = (await raw.keys(`*{${merchant}}*`)).sort();
     expect(written).toEqual([`${prefix}processed:{${merchant}}:ledger:evt-5`, `${prefix}settled:{${merchant}}:count`, `${prefix}settled:{${merchant}}:sum`]);
   });
+
+  describe('calls made in one turn of the event loop go as one script call', () => {
+    /** EVALSHA/EVAL commands the server receives that touch the given merchant's keys (via MONITOR). */
+    const watchScripts = async (merchant: string): Promise<{ count: () => number; stop: () => void }> => {
+      const monitor = await redis.monitor();
+      let n = 0;
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (/^eval/i.test(args[0] ?? '') && args.some((a) => a.includes(`{${merchant}}`))) n++;
+      });
+      return { count: () => n, stop: () => monitor.disconnect() };
+    };
+    const settle = (merchant: string, maxBatch?: number) =>
+      new IdempotentConsumer(redis, { consumer: 'ledger', ...(maxBatch ? { maxBatch } : {}) }).defineEffect<number>({ numberOfKeys: 2, lua: SETTLE });
+
+    it('applies 600 events in 3 script calls (256 per call), each with its own outcome and marker', async () => {
+      const merchant = `m-${randomUUID()}`;
+      const scripts = await watchScripts(merchant);
+      const effect = settle(merchant);
+      const outcomes = await Promise.all(
+        Array.from({ length: 600 }, (_, i) => effect.applyOnce({ eventId: `evt-${i}`, scope: merchant, keys: keysOf(merchant), args: [String(i + 1)] })),
+      );
+      expect(outcomes.map((o) => o.outcome)).toEqual(Array(600).fill('APPLIED'));
+      // INCR's result: each call saw the count its predecessors left, in the order of the calls
+      expect(outcomes.map((o) => (o.outcome === 'APPLIED' ? o.result : undefined))).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+      expect(await redis.mget(...keysOf(merchant))).toEqual([String((600 * 601) / 2), '600']);
+      expect(await redis.exists(...Array.from({ length: 600 }, (_, i) => effect.markerKey(merchant, `evt-${i}`)))).toBe(600);
+      await new Promise((resolve) => setTimeout(resolve, 100)); // MONITOR lines arrive on their own connection
+      scripts.stop();
+      expect(scripts.count()).toBe(3);
+    });
+
+    it('answers each call in a batch on its own: a refusal, a duplicate in the same batch and a re-sent call', async () => {
+      const merchant = `m-${randomUUID()}`;
+      const effect = settle(merchant);
+      const keys = keysOf(merchant);
+      await effect.applyOnce({ eventId: 'evt-before', scope: merchant, keys, args: ['1'] }, 'tok-before');
+      const calls = [
+        effect.applyOnce({ eventId: 'evt-a', scope: merchant, keys, args: ['10'] }),
+        effect.applyOnce({ eventId: 'evt-bad', scope: merchant, keys, args: ['10.50'] }),
+        effect.applyOnce({ eventId: 'evt-a', scope: merchant, keys, args: ['10'] }),
+        effect.applyOnce({ eventId: 'evt-before', scope: merchant, keys, args: ['1'] }, 'tok-before'),
+        effect.applyOnce({ eventId: 'evt-before', scope: merchant, keys, args: ['1'] }),
+        effect.applyOnce({ eventId: 'evt-b', scope: merchant, keys, args: ['100'] }),
+      ];
+      const settled = await Promise.allSettled(calls);
+      expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message))).toEqual([
+        { outcome: 'APPLIED', result: 2, resent: false },
+        'ERR amount must be whole minor units',
+        { outcome: 'DUPLICATE' },
+        { outcome: 'APPLIED', result: undefined, resent: true },
+        { outcome: 'DUPLICATE' },
+        { outcome: 'APPLIED', result: 3, resent: false },
+      ]);
+      expect(await redis.exists(effect.markerKey(merchant, 'evt-bad'))).toBe(0);
+      expect(await redis.mget(...keys)).toEqual(['111', '3']);
+    });
+
+    it('answers a Redis error raised inside one effect for that call alone', async () => {
+      const merchant = `m-${randomUUID()}`;
+      const effect = new IdempotentConsumer(redis, { consumer: 'ledger' }).defineEffect({ numberOfKeys: 1, lua: "return redis.call('INCR', KEYS[1])" });
+      const listKey = `list:{${merchant}}`;
+      await redis.rpush(listKey, 'not-a-number');
+      const settled = await Promise.allSettled([
+        effect.applyOnce({ eventId: 'evt-1', scope: merchant, keys: [`n:{${merchant}}`] }),
+        effect.applyOnce({ eventId: 'evt-2', scope: merchant, keys: [listKey] }),
+        effect.applyOnce({ eventId: 'evt-3', scope: merchant, keys: [`n:{${merchant}}`] }),
+      ]);
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(((settled[1] as PromiseRejectedResult).reason as Error).message).toMatch(/WRONGTYPE/);
+      expect(await redis.exists(effect.markerKey(merchant, 'evt-2'))).toBe(0);
+      expect(await redis.get(`n:{${merchant}}`)).toBe('2');
+    });
+
+    it('sends each call alone with maxBatch 1', async () => {
+      const merchant = `m-${randomUUID()}`;
+      const scripts = await watchScripts(merchant);
+      const effect = settle(merchant, 1);
+      await Promise.all(Array.from({ length: 5 }, (_, i) => effect.applyOnce({ eventId: `evt-${i}`, scope: merchant, keys: keysOf(merchant), args: ['1'] })));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      scripts.stop();
+      expect(scripts.count()).toBe(5);
+      expect(await redis.mget(...keysOf(merchant))).toEqual(['5', '5']);
+    });
+  });
 });
