@@ -64,9 +64,10 @@ describe('Dockerfile', () => {
     for (const file of patched) {
       expect(carried.some((c) => { const [, from = '', to = ''] = /^--from=build \/src\/(\S+) \.\/(\S+)$/.exec(c) ?? []; return from === to && file.startsWith(from); })).toBe(true);
     }
-    // every app's build writes them (NxAppWebpackPlugin generatePackageJson)
+    // every app's build writes them (NxAppWebpackPlugin generatePackageJson), through the shared config into dist/apps/<app>
+    expect(readFileSync(join(repoRoot, 'tools/webpack/node-app.cjs'), 'utf8')).toMatch(/generatePackageJson:\s*true/);
     for (const app of [...SERVICE_NAMES, 'payrail-cli']) {
-      expect(readFileSync(join(repoRoot, 'apps', app, 'webpack.config.js'), 'utf8')).toMatch(/generatePackageJson:\s*true/);
+      expect(readFileSync(join(repoRoot, 'apps', app, 'webpack.config.js'), 'utf8')).toContain(`nodeAppConfig('${app}'`);
     }
   });
 

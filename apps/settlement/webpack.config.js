@@ -1,21 +1,4 @@
-// Bundles only Payrail's own code; node_modules stay external (the generated package.json lists them).
-const { NxAppWebpackPlugin } = require('@nx/webpack/app-plugin');
-const { join } = require('node:path');
+// Bundles only Payrail's own code; node_modules stay external (tools/webpack/node-app.cjs).
+const { nodeAppConfig } = require('../../tools/webpack/node-app.cjs');
 
-module.exports = {
-  output: { path: join(__dirname, '../../dist/apps/settlement') },
-  devtool: 'source-map',
-  plugins: [
-    new NxAppWebpackPlugin({
-      target: 'node',
-      compiler: 'tsc',
-      main: './src/main.ts',
-      tsConfig: './tsconfig.app.json',
-      optimization: false,
-      outputHashing: 'none',
-      generatePackageJson: true,
-      sourceMap: true,
-      skipTypeChecking: true,
-    }),
-  ],
-};
+module.exports = nodeAppConfig('settlement');
