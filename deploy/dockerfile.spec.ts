@@ -61,6 +61,14 @@ describe('Dockerfile', () => {
     );
     expect(patched.length).toBeGreaterThan(0);
     const carried = ofKind(deps, 'COPY').slice(1).map(line);
+    // laid over the production install (npm ci empties node_modules first), and only onto the version patched
+    const installLine = ofKind(deps, 'RUN').find((r) => /npm ci/.test(args(r)))?.getRange().start.line ?? Infinity;
+    for (const copy of ofKind(deps, 'COPY').slice(1)) expect(copy.getRange().start.line).toBeGreaterThan(installLine);
+    const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
+    for (const f of readdirSync(join(repoRoot, 'patches'))) {
+      const [, name = '', version = ''] = /^(.+)\+(\d+\.\d+\.\d+)\.patch$/.exec(f) ?? [];
+      expect(lock.packages[`node_modules/${name}`]?.version).toBe(version);
+    }
     for (const file of patched) {
       expect(carried.some((c) => { const [, from = '', to = ''] = /^--from=build \/src\/(\S+) \.\/(\S+)$/.exec(c) ?? []; return from === to && file.startsWith(from); })).toBe(true);
     }

@@ -106,6 +106,12 @@ describe('IdempotentConsumer against a real Redis', () => {
   });
 
   describe('calls made in one turn of the event loop go as one script call', () => {
+    // the MONITOR connection is closed even when an assertion fails first
+    let afterTest: (() => void) | undefined;
+    afterEach(() => {
+      afterTest?.();
+      afterTest = undefined;
+    });
     /** EVALSHA/EVAL commands the server receives that touch the given merchant's keys (via MONITOR). */
     const watchScripts = async (merchant: string): Promise<{ count: () => number; stop: () => void }> => {
       const monitor = await redis.monitor();
@@ -113,7 +119,7 @@ describe('IdempotentConsumer against a real Redis', () => {
       monitor.on('monitor', (_time: string, args: string[]) => {
         if (/^eval/i.test(args[0] ?? '') && args.some((a) => a.includes(`{${merchant}}`))) n++;
       });
-      return { count: () => n, stop: () => monitor.disconnect() };
+      return { count: () => n, stop: () => monitor.status !== 'end' && monitor.disconnect() };
     };
     const settle = (merchant: string, maxBatch?: number) =>
       new IdempotentConsumer(redis, { consumer: 'ledger', ...(maxBatch ? { maxBatch } : {}) }).defineEffect<number>({ numberOfKeys: 2, lua: SETTLE });
@@ -121,6 +127,7 @@ describe('IdempotentConsumer against a real Redis', () => {
     it('applies 600 events in 3 script calls (256 per call), each with its own outcome and marker', async () => {
       const merchant = `m-${randomUUID()}`;
       const scripts = await watchScripts(merchant);
+      afterTest = scripts.stop;
       const effect = settle(merchant);
       const outcomes = await Promise.all(
         Array.from({ length: 600 }, (_, i) => effect.applyOnce({ eventId: `evt-${i}`, scope: merchant, keys: keysOf(merchant), args: [String(i + 1)] })),
@@ -180,6 +187,7 @@ describe('IdempotentConsumer against a real Redis', () => {
     it('sends each call alone with maxBatch 1', async () => {
       const merchant = `m-${randomUUID()}`;
       const scripts = await watchScripts(merchant);
+      afterTest = scripts.stop;
       const effect = settle(merchant, 1);
       await Promise.all(Array.from({ length: 5 }, (_, i) => effect.applyOnce({ eventId: `evt-${i}`, scope: merchant, keys: keysOf(merchant), args: ['1'] })));
       await new Promise((resolve) => setTimeout(resolve, 100));

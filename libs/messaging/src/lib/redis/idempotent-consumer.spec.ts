@@ -38,6 +38,15 @@ describe('idempotent consumer (no I/O)', () => {
     expect(() => new IdempotentConsumer(redis, { consumer: 'ledger', markerTtlSeconds: 1.5 })).toThrow(/markerTtlSeconds/);
   });
 
+  it('answers every call of a batch when its script call fails (here: no connection), and none hangs', async () => {
+    const effect = new IdempotentConsumer(redis, { consumer: 'ledger' }).defineEffect({ numberOfKeys: 1, lua: 'return 1' });
+    const calls = ['evt-1', 'evt-2', 'evt-3'].map((eventId) => effect.applyOnce({ eventId, scope: 'm-1', keys: ['sum:{m-1}'] }));
+    const settled = await Promise.allSettled(calls);
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(new Set(settled.map((s) => ((s as PromiseRejectedResult).reason as Error).message)).size).toBe(1);
+    expect(() => new IdempotentConsumer(redis, { consumer: 'ledger', maxBatch: 0 })).toThrow(/maxBatch/);
+  });
+
   it('tells a real duplicate from its own re-sent script (ioredis resends a command whose reply was lost)', () => {
     expect(interpretReply(['APPLIED', 3], 'tok-1')).toEqual({ outcome: 'APPLIED', result: 3, resent: false });
     expect(interpretReply(['APPLIED'], 'tok-1')).toEqual({ outcome: 'APPLIED', result: undefined, resent: false });

@@ -23,6 +23,8 @@ import { ReplyError, type Redis } from 'ioredis';
 export const DEFAULT_MARKER_TTL_S = 8 * 24 * 3600;
 /** Calls per batched script call. */
 export const DEFAULT_MAX_BATCH = 256;
+/** Keeps one script call's keys and arguments (a few per call) far below what a spread or Redis accepts at once. */
+const MAX_BATCH_LIMIT = 1024;
 
 export interface IdempotentConsumerOptions {
   /** Who applies the effects (e.g. `settlement-ledger`): two consumers of the same event keep separate markers. */
@@ -147,6 +149,7 @@ interface QueuedCall<R> {
 export class IdempotentEffect<R = unknown> {
   private queue: QueuedCall<R>[] = [];
   private flushScheduled = false;
+  private batching: boolean;
 
   constructor(
     private readonly redis: Redis,
@@ -155,7 +158,9 @@ export class IdempotentEffect<R = unknown> {
     private readonly numberOfKeys: number,
     private readonly markerTtlSeconds: number,
     private readonly maxBatch: number,
-  ) {}
+  ) {
+    this.batching = maxBatch > 1 && !(redis as { isCluster?: boolean }).isCluster;
+  }
 
   /** The marker key of an event (exposed for operators and tests: `TTL` shows when a redelivery would apply again). */
   markerKey(scope: string, eventId: string): string {
@@ -166,10 +171,7 @@ export class IdempotentEffect<R = unknown> {
     this.check(invocation);
     const keys = [this.markerKey(invocation.scope, invocation.eventId), ...invocation.keys];
     const args = invocation.args ? [...invocation.args] : [];
-    if (this.maxBatch <= 1 || (this.redis as { isCluster?: boolean }).isCluster) {
-      const reply = await this.script(this.commands.single)(...keys, this.markerTtlSeconds, token, ...args);
-      return interpretReply<R>(reply, token);
-    }
+    if (!this.batching) return this.sendAlone(keys, args, token);
     return new Promise<EffectOutcome<R>>((resolve, reject) => {
       this.queue.push({ keys, args, token, resolve, reject });
       if (this.queue.length >= this.maxBatch) this.flush();
@@ -178,6 +180,11 @@ export class IdempotentEffect<R = unknown> {
         setImmediate(() => this.flush());
       }
     });
+  }
+
+  private async sendAlone(keys: readonly (string | number)[], args: readonly (string | number)[], token: string): Promise<EffectOutcome<R>> {
+    const reply = await this.script(this.commands.single)(...keys, this.markerTtlSeconds, token, ...args);
+    return interpretReply<R>(reply, token);
   }
 
   /** Sends what is queued (up to maxBatch per script call). */
@@ -191,9 +198,21 @@ export class IdempotentEffect<R = unknown> {
         keys.push(...call.keys);
         args.push(call.token, call.args.length, ...call.args);
       }
-      this.script(this.commands.many)(keys.length, ...keys, ...args).then(
+      let sent: Promise<unknown>;
+      try {
+        sent = this.script(this.commands.many)(keys.length, ...keys, ...args);
+      } catch (err) {
+        sent = Promise.reject(err as Error); // answered to the callers, never thrown out of setImmediate
+      }
+      sent.then(
         (replies) => settleBatch(calls, replies),
         (err: Error) => {
+          if (/^CROSSSLOT/.test(err.message)) {
+            // nothing ran (Redis refuses the whole script before it starts): each call alone, from now on
+            this.batching = false;
+            for (const call of calls) this.sendAlone(call.keys, call.args, call.token).then(call.resolve, call.reject);
+            return;
+          }
           for (const call of calls) call.reject(err);
         },
       );
@@ -268,7 +287,7 @@ export class IdempotentConsumer {
     this.markerTtlSeconds = options.markerTtlSeconds ?? DEFAULT_MARKER_TTL_S;
     if (!Number.isInteger(this.markerTtlSeconds) || this.markerTtlSeconds < 1) throw new Error('markerTtlSeconds must be a positive whole number');
     this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
-    if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) throw new Error('maxBatch must be a whole number >= 1');
+    if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1 || this.maxBatch > MAX_BATCH_LIMIT) throw new Error(`maxBatch must be a whole number from 1 to ${MAX_BATCH_LIMIT}`);
   }
 
   defineEffect<R = unknown>(definition: EffectDefinition): IdempotentEffect<R> {

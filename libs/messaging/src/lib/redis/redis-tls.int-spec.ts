@@ -2,38 +2,17 @@
 // private redis-server with a TLS port and a throw-away CA (openssl), connects through our client with the CA, and
 // shows that a client without it refuses the server's certificate. Needs `redis-server` (built with TLS, as Debian's
 // and Homebrew's are) and `openssl` on the PATH.
-import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { parseEnv } from '@payrail/config';
 import { connectRedis, createRedis, Redis, redisReady } from './redis-client';
 import { redisConnectionFromEnv, redisEnvFragment } from './redis.config';
-import { waitUntil } from '../../test/kafka-test-kit';
+import { PrivateRedis, startPrivateRedis } from '../../test/private-redis';
 
 const run = promisify(execFile);
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** A CA and a server certificate for 127.0.0.1 signed by it. */
 async function makeCertificates(dir: string): Promise<void> {
@@ -45,32 +24,27 @@ async function makeCertificates(dir: string): Promise<void> {
 }
 
 describe('Redis over TLS (rediss:// with REDIS_TLS_CA_FILE)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'payrail-redis-tls-'));
-  let server: ChildProcess | undefined;
+  let server: PrivateRedis;
   let port = 0;
+  let dir = '';
   const clients: Redis[] = [];
 
   beforeAll(async () => {
-    await makeCertificates(dir);
-    port = await freePort();
-    server = spawn('redis-server', [
-      '--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1',
-      '--tls-cert-file', join(dir, 'server.crt'), '--tls-key-file', join(dir, 'server.key'), '--tls-ca-cert-file', join(dir, 'ca.crt'),
-      '--tls-auth-clients', 'no', '--save', '', '--appendonly', 'no', '--dir', dir,
-    ], { stdio: 'ignore' });
-    const spawned = server;
-    let failed: Error | undefined;
-    spawned.once('error', (err) => (failed = err));
-    await waitUntil(async () => {
-      if (failed) throw new Error(`cannot start redis-server (${failed.message}): this test needs redis-server and openssl on the PATH`);
-      return listening(port);
-    }, 15_000, 'the TLS redis-server to listen');
+    server = await startPrivateRedis(
+      'tls',
+      (tlsPort, folder) => [
+        '--port', '0', '--tls-port', String(tlsPort),
+        '--tls-cert-file', join(folder, 'server.crt'), '--tls-key-file', join(folder, 'server.key'), '--tls-ca-cert-file', join(folder, 'ca.crt'),
+        '--tls-auth-clients', 'no',
+      ],
+      makeCertificates,
+    );
+    ({ port, dir } = server);
   });
 
   afterAll(async () => {
     await Promise.all(clients.filter((c) => c.status !== 'end').map((c) => (c.status === 'ready' ? c.quit() : c.disconnect())));
-    server?.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    server?.stop();
   });
 
   it('connects with the configured CA and works', async () => {
