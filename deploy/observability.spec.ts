@@ -1,8 +1,10 @@
-// The alert rules and the Grafana dashboard only name series the services really register: the set below is read
-// from a registry holding the messaging metrics, every service's domain metrics (libs/messaging domain-metrics.ts)
-// and prom-client's process metrics, exactly as the services build them.
+// The alert rules and the Grafana dashboard are valid PromQL (parsed with the Prometheus project's own grammar,
+// @prometheus-io/lezer-promql, the one its web UI uses) and only name series the services really register: the set
+// below is read from a registry holding the messaging metrics, every service's domain metrics (libs/messaging
+// domain-metrics.ts) and prom-client's process metrics, exactly as the services build them.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parser as promql } from '@prometheus-io/lezer-promql';
 import { parse } from 'yaml';
 import { DOMAIN_METRIC_NAMES, FraudMetrics, PrometheusMessagingMetrics, SettlementMetrics, SigningKeyMetrics } from '@payrail/messaging';
 import { repoRoot } from './service-facts';
@@ -29,8 +31,19 @@ beforeAll(async () => {
   exported = new Set(metrics.flatMap((m) => (String(m.type) === 'histogram' ? HISTOGRAM_SUFFIXES.map((s) => `${m.name}${s}`) : [m.name])));
 });
 
+/** The metric names a PromQL expression selects; throws, naming the spot, when the expression does not parse. */
 function seriesIn(expr: string): string[] {
-  return [...expr.matchAll(/\b((?:payrail|process)_[a-z_]+)\b/g)].map((m) => m[1] ?? '');
+  const names: string[] = [];
+  const errors: number[] = [];
+  promql.parse(expr).iterate({
+    enter(node) {
+      if (node.type.isError) errors.push(node.from);
+      // a vector or range selector's metric name (label names, functions and keywords are other node types)
+      if (node.name === 'Identifier') names.push(expr.slice(node.from, node.to));
+    },
+  });
+  if (errors.length > 0) throw new Error(`not valid PromQL at offset ${errors[0]}: ${expr}`);
+  return names;
 }
 
 describe('alert rules', () => {
@@ -48,6 +61,15 @@ describe('alert rules', () => {
     expect(['info', 'warning', 'critical']).toContain(rule.labels.severity);
     expect(rule.annotations['summary']).toBeTruthy();
     expect(rule.annotations['description']).toBeTruthy();
+  });
+
+  it('catches what is not PromQL, and reads metric names from selectors only', () => {
+    expect(() => seriesIn('sum by (topic (rate(payrail_dead_letters_total[5m]))')).toThrow(/not valid PromQL/);
+    expect(() => seriesIn('rate(payrail_dead_letters_total[5m) > 0')).toThrow(/not valid PromQL/);
+    expect(seriesIn('sum by (topic) (rate(payrail_dead_letters_total{reason="SchemaInvalidError"}[5m])) / on() group_left process_start_time_seconds')).toEqual([
+      'payrail_dead_letters_total',
+      'process_start_time_seconds',
+    ]);
   });
 
   it('registers every domain metric name under the payrail_ prefix', () => {
