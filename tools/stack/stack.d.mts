@@ -44,7 +44,7 @@ export class Stack {
   startService(name: string, options?: { instance?: string; extraEnv?: Record<string, string> }): Promise<ServiceEntry>;
   waitReady(entry: ServiceEntry, timeoutMs?: number): Promise<void>;
   /** The four services and, with withConsole, the operator console. */
-  startServices(options?: { withConsole?: boolean }): Promise<void>;
+  startServices(options?: { withConsole?: boolean; extraEnv?: Record<string, string> }): Promise<void>;
   addInstance(name: string, instance: string): Promise<ServiceEntry>;
   restartInstance(entry: ServiceEntry): Promise<ServiceEntry>;
   up(options?: { preferWellKnown?: boolean; withConsole?: boolean }): Promise<void>;

@@ -194,8 +194,7 @@ export class Stack {
   }
 
   serviceEnv(name) {
-    // tracingEnv: OTEL_* variables when a run traces (the e2e layer); tracing is off otherwise
-    const common = { ...this.infraEnv(), ...this.tracingEnv, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(this.ports[name]), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', NODE_ENV: 'production' };
+    const common = { ...this.infraEnv(), HTTP_HOST: '127.0.0.1', HTTP_PORT: String(this.ports[name]), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', NODE_ENV: 'production' };
     const jwksUrl = `http://127.0.0.1:${this.ports.signing}/.well-known/jwks.json`;
     switch (name) {
       case 'ingest':
@@ -271,12 +270,15 @@ export class Stack {
     return restarted;
   }
 
-  /** The four services; the console too only when asked (npm start, the e2e layer): it would take CPU from measurements. */
-  async startServices({ withConsole = false } = {}) {
+  /**
+   * The four services; the console too only when asked (npm start, the e2e layer): it would take CPU from measurements.
+   * `extraEnv` goes to each (e.g. the OTEL_* variables when the e2e layer traces; tracing is off otherwise).
+   */
+  async startServices({ withConsole = false, extraEnv = {} } = {}) {
     // signing first: the others read its JWKS at start-up
-    const signing = await this.startService('signing');
+    const signing = await this.startService('signing', { extraEnv });
     await this.waitReady(signing);
-    const others = await Promise.all(['ingest', 'fraud-check', 'settlement', ...(withConsole ? ['console'] : [])].map((n) => this.startService(n)));
+    const others = await Promise.all(['ingest', 'fraud-check', 'settlement', ...(withConsole ? ['console'] : [])].map((n) => this.startService(n, { extraEnv })));
     await Promise.all(others.map((e) => this.waitReady(e)));
   }
 

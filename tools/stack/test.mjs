@@ -55,11 +55,8 @@ export async function runTests({ layers }) {
     const e2eStartedMs = Date.now();
     if (selected.includes('e2e') || selected.includes('scale')) {
       await stack.allocatePorts({ preferWellKnown: false });
-      if (selected.includes('e2e')) {
-        otlp = await startOtlpReceiver(join(stack.runDir, 'otlp-spans.jsonl'));
-        stack.tracingEnv = otlp.tracingEnv;
-      }
-      await stack.startServices({ withConsole: selected.includes('e2e') });
+      if (selected.includes('e2e')) otlp = await startOtlpReceiver(join(stack.runDir, 'otlp-spans.jsonl'));
+      await stack.startServices({ withConsole: selected.includes('e2e'), extraEnv: otlp?.tracingEnv });
     }
     if (selected.includes('e2e')) {
       const env = {

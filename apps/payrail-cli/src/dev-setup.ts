@@ -4,9 +4,9 @@
 // its SHA-256 only, in fraud-check's operators file with the write role). Written under the run's folder, never
 // into the repository.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { hashPassword, writeDevKeys } from '@payrail/crypto';
+import { FRAUD_OPERATOR_TOKEN_PREFIX, hashPassword, newBearerToken, writeDevKeys } from '@payrail/crypto';
 import { writeUpstreamRegistration } from '@payrail/upstream-sdk';
 
 export const DEMO_UPSTREAMS = ['psp-alpha', 'bank-beta', 'shop-gamma'];
@@ -60,15 +60,15 @@ async function writeConsoleUsers(dir: string): Promise<Pick<DevSetup, 'consoleUs
   return { consoleUsersFile, consoleSessionKeyFile, consoleCredentialsFile };
 }
 
-/** fraud-check's operators file format: {"operators":[{"id","role","token_sha256"}]}, tokens `pfo_` + 256 random bits. */
+/** fraud-check's operators file format: {"operators":[{"id","role","token_sha256"}]}, with one of its bearer tokens. */
 function writeFraudOperators(dir: string): Pick<DevSetup, 'fraudOperatorsFile' | 'consoleFraudTokenFile'> {
   const fraudDir = join(dir, 'fraud-check');
   mkdirSync(fraudDir, { recursive: true, mode: 0o700 });
-  const token = `pfo_${randomBytes(32).toString('base64url')}`;
+  const { token, sha256 } = newBearerToken(FRAUD_OPERATOR_TOKEN_PREFIX);
   const consoleFraudTokenFile = join(fraudDir, 'console.token');
   writeFileSync(consoleFraudTokenFile, token, { mode: 0o600 });
   const fraudOperatorsFile = join(fraudDir, 'operators.json');
-  const operators = [{ id: CONSOLE_FRAUD_OPERATOR, role: 'write', token_sha256: createHash('sha256').update(token, 'utf8').digest('hex') }];
+  const operators = [{ id: CONSOLE_FRAUD_OPERATOR, role: 'write', token_sha256: sha256 }];
   writeFileSync(fraudOperatorsFile, `${JSON.stringify({ operators }, null, 2)}\n`, { mode: 0o600 });
   return { fraudOperatorsFile, consoleFraudTokenFile };
 }

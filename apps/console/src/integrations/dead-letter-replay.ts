@@ -3,7 +3,7 @@
 // operator clicks in the console or runs the command. Only references into Payrail's dead-letter topics are taken:
 // the console never copies messages of other topics.
 import { DEAD_LETTER_TOPICS } from '@payrail/contracts';
-import { DeadLetterOperations, Kafka, MessageRef, Redis, parseRef } from '@payrail/messaging';
+import { DeadLetterOperations, Kafka, MessageRef, Redis, formatRef, parseRef } from '@payrail/messaging';
 import { DeadLetterReplayPort, IntegrationError, ReplayStatus } from './ports';
 
 const DEAD_LETTER_TOPIC_NAMES = new Set<string>(Object.values(DEAD_LETTER_TOPICS));
@@ -25,12 +25,11 @@ export class InProcessDeadLetterReplay implements DeadLetterReplayPort {
     }
     if (!DEAD_LETTER_TOPIC_NAMES.has(ref.topic)) return { status: 'not-replayable', detail: `${ref.topic} is not a dead-letter topic` };
     try {
-      const letters = await this.operations.select([ref]);
-      const report = await this.operations.replay(letters, { notFound: letters.length === 0 ? [ref] : [] });
+      const report = await this.operations.replayRefs([ref]);
       const outcome = report.outcomes[0];
       if (!outcome) throw new Error('the replay reported nothing for this dead letter');
       if (outcome.status === 'would-replay') throw new Error('a replay was reported as a dry run');
-      const target = outcome.target?.offset === undefined ? undefined : `${outcome.target.topic}/${outcome.target.partition}/${outcome.target.offset}`;
+      const target = outcome.target?.offset === undefined ? undefined : formatRef({ ...outcome.target, offset: outcome.target.offset });
       return { status: outcome.status, detail: outcome.detail, target };
     } catch (err) {
       // Kafka or Redis did not answer: the library keeps any claim it took, so clicking again later is safe

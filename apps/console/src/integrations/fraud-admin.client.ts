@@ -42,6 +42,8 @@ export function decisionNote(operator: string, note: string | undefined): string
 
 export class FraudAdminReviewQueue implements ReviewQueuePort {
   readonly source = 'fraud-check admin API';
+  /** The queue's total at the previous call: where its last page probably still is. */
+  private lastTotal = 0;
 
   constructor(
     private readonly baseUrl: string,
@@ -51,11 +53,15 @@ export class FraudAdminReviewQueue implements ReviewQueuePort {
 
   /**
    * The newest `limit` pending reviews (fraud-check pages its queue oldest first: when it holds more, the last page
-   * is asked for), so that a payment that just went to REVIEW is on the page, with the queue's total.
+   * is asked for), so that a payment that just went to REVIEW is on the page, with the queue's total. The last page
+   * is asked for where the previous call found it; only when the total has moved is it asked for again.
    */
   async pending(limit: number): Promise<{ total: number; reviews: PendingReview[] }> {
-    let body = await this.page(0, limit);
-    if (body.total > limit) body = await this.page(body.total - limit, limit);
+    const lastPage = (total: number): number => Math.max(0, total - limit);
+    const guess = lastPage(this.lastTotal);
+    let body = await this.page(guess, limit);
+    if (guess !== lastPage(body.total)) body = await this.page(lastPage(body.total), limit);
+    this.lastTotal = body.total;
     return {
       total: body.total,
       reviews: body.reviews.map((r) => ({ payment_id: r.payment_id, merchant_id: r.merchant_id, amount: amountView(r.amount), score: r.score, rules: r.reasons.map((x) => x.rule), screened_at: r.screened_at })),

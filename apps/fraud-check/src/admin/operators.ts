@@ -3,8 +3,8 @@
 // a Kubernetes Secret mounted as a file (FRAUD_OPERATORS_FILE) or the same JSON in FRAUD_OPERATORS.
 //   { "operators": [ { "id": "a.smith", "role": "write", "token_sha256": "<64 hex>" } ] }
 // Roles: "read" lists blocklists, reviews, audit and rules; "write" may also change blocklists and decide reviews.
-import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { FRAUD_OPERATOR_TOKEN_PREFIX, bearerTokenSha256, newBearerToken } from '@payrail/crypto';
 import type { OperatorRole } from '../audit/audit-log';
 
 export const OperatorSchema = z.strictObject({
@@ -32,16 +32,12 @@ export interface Operator {
   role: OperatorRole;
 }
 
-export const TOKEN_PREFIX = 'pfo_';
-
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
+export const hashToken = bearerTokenSha256;
 
 /** A new operator token (shown once) and the line to put in the operators file. */
 export function newOperatorToken(id: string, role: OperatorRole): { token: string; operator: z.infer<typeof OperatorSchema> } {
-  const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-  return { token, operator: OperatorSchema.parse({ id, role, token_sha256: hashToken(token) }) };
+  const { token, sha256 } = newBearerToken(FRAUD_OPERATOR_TOKEN_PREFIX);
+  return { token, operator: OperatorSchema.parse({ id, role, token_sha256: sha256 }) };
 }
 
 export class OperatorDirectory {

@@ -64,9 +64,7 @@ export class ScreenPaymentUseCase {
     if (!instruction) {
       const previous = await redis.get(key);
       if (previous) return this.duplicate(fromDecisionRecord(previous, signed), trace);
-      const declined = await this.declineTampered(signed, new Date().toISOString());
-      const screened = await this.storeOnce(declined);
-      if (screened === declined) this.metrics.decided(screened.decision, screened.reasons.map((r) => r.rule));
+      const screened = await this.storeOnce(await this.declineTampered(signed, new Date().toISOString()));
       await this.publisher.publish(screened, trace);
       return { kind: 'SIGNATURE_INVALID', paymentId: signed.payment_id };
     }
@@ -75,7 +73,7 @@ export class ScreenPaymentUseCase {
     // velocity again is a no-op, so the common case (no previous decision) does not wait for a lookup first
     const [previous, verdict] = await Promise.all([redis.get(key), this.engine.screen(this.rules.current(), instruction)]);
     if (previous) return this.duplicate(fromDecisionRecord(previous, signed), trace);
-    const decided: PaymentScreened = {
+    const screened = await this.storeOnce({
       payment_id: instruction.payment_id,
       merchant_id: instruction.payee.merchant_id,
       amount: instruction.amount,
@@ -85,10 +83,7 @@ export class ScreenPaymentUseCase {
       ruleset_version: verdict.rulesetVersion,
       screened_at: new Date().toISOString(),
       instruction_jws: signed.instruction_jws,
-    };
-    const screened = await this.storeOnce(decided);
-    // counted by the instance whose decision was stored (a racing redelivery's is not)
-    if (screened === decided) this.metrics.decided(screened.decision, screened.reasons.map((r) => r.rule));
+    });
     await this.carryOn(screened, trace, instruction, verdict.payeeKnown);
     return { kind: 'DECIDED', decision: screened.decision, paymentId: screened.payment_id };
   }
@@ -104,13 +99,18 @@ export class ScreenPaymentUseCase {
     }
   }
 
-  /** Stores the decision unless one exists: the first decision wins, also across instances racing on a redelivery. */
+  /**
+   * Stores the decision unless one exists: the first decision wins, also across instances racing on a redelivery.
+   * The decision metrics count the stored decision, once, by the instance that stored it.
+   */
   private async storeOnce(screened: PaymentScreened): Promise<PaymentScreened> {
     const redis = this.runtime.redis;
     const key = decisionKey(screened.payment_id);
-    if ((await redis.set(key, toDecisionRecord(screened), 'EX', DECISION_TTL_S, 'NX')) === 'OK') return screened;
-    const winner = await redis.get(key);
-    return winner ? fromDecisionRecord(winner, screened) : screened;
+    const won = (await redis.set(key, toDecisionRecord(screened), 'EX', DECISION_TTL_S, 'NX')) === 'OK';
+    const winner = won ? undefined : await redis.get(key);
+    if (winner) return fromDecisionRecord(winner, screened);
+    this.metrics.decided(screened.decision, screened.reasons.map((r) => r.rule));
+    return screened;
   }
 
   private async duplicate(previous: PaymentScreened, trace: { traceparent?: string }): Promise<ScreenPaymentResult> {

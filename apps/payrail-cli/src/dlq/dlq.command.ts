@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { ConfigError, envList, parseEnv } from '@payrail/config';
 import { DEAD_LETTER_TOPICS, ServiceName } from '@payrail/contracts';
 import {
-  DeadLetter,
   DeadLetterFilter,
   DeadLetterOperations,
   MessageRef,
@@ -214,16 +213,10 @@ async function inspect(ops: DeadLetterOperations, command: DlqCommand, io: CliIo
 }
 
 async function replay(ops: DeadLetterOperations, command: DlqCommand, io: CliIo): Promise<number> {
-  let letters: DeadLetter[];
-  let notFound: MessageRef[] = [];
-  if (command.refs.length > 0) {
-    letters = await ops.select(command.refs);
-    const found = new Set(letters.map((l) => formatRef(l.ref)));
-    notFound = command.refs.filter((r) => !found.has(formatRef(r)));
-  } else {
-    letters = await ops.list({ topics: command.topics, filter: command.filter, limit: command.limit });
-  }
-  const report = await ops.replay(letters, { dryRun: command.dryRun, notFound });
+  const report =
+    command.refs.length > 0
+      ? await ops.replayRefs(command.refs, { dryRun: command.dryRun })
+      : await ops.replay(await ops.list({ topics: command.topics, filter: command.filter, limit: command.limit }), { dryRun: command.dryRun });
   io.out(command.json ? JSON.stringify(replayJson(report), null, 2) : replayTable(report));
   const { failed, 'not-found': missing, 'not-replayable': refused } = report.counts;
   return failed + missing + refused > 0 ? 1 : 0;

@@ -18,7 +18,6 @@ export const DOMAIN_METRIC_NAMES = {
 export const LEDGER_INVARIANTS = ['balance_sum', 'posted_twice', 'held_posted', 'batch_totals', 'accounts_vs_batches'] as const;
 export const SIGNING_KEY_STATES = ['active', 'verify-only', 'retired'] as const;
 export type SigningKeyState = (typeof SIGNING_KEY_STATES)[number];
-export type KeyRotationEvent = 'added' | 'activated' | 'retired';
 
 /** A payment instruction whose Payrail signature did not verify, by the stage that checked it. */
 export class SignatureMetrics {

@@ -175,6 +175,13 @@ export class DeadLetterOperations {
     return out;
   }
 
+  /** Replays the dead letters at these references (`replay` of what `select` finds; the rest reported not-found). */
+  async replayRefs(refs: readonly MessageRef[], options: { dryRun?: boolean } = {}): Promise<ReplayReport> {
+    const letters = await this.select(refs);
+    const found = new Set(letters.map((l) => formatRef(l.ref)));
+    return this.replay(letters, { ...options, notFound: refs.filter((r) => !found.has(formatRef(r))) });
+  }
+
   /**
    * Replays the dead letters (as listed or selected) to their original topics, each at most once across runs and
    * operators. `dryRun` reports what would happen and writes nothing.

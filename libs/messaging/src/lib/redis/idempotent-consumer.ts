@@ -9,9 +9,10 @@
 //
 // Batching: calls made while the event loop turns (the consumer's concurrent handlers, one per key) go to Redis as one
 // script call that applies each in turn, each with its own marker check, effect and marker, and its own outcome. Per
-// call the result is what a script of its own would give; one round trip and one command replace dozens (ioredis
-// spends ~20 us of client CPU per command: docs/kafka-bench.md). A Redis Cluster client sends each call alone (a
-// script may touch one slot only).
+// call the result is what a script of its own would give; one command replaces dozens (auto-pipelining already
+// shared their round trip, but ioredis spends ~20 us of client CPU per command: docs/kafka-bench.md). A script may
+// touch one slot only on Redis Cluster: a Cluster client sends each call alone, and a cluster-mode endpoint behind one
+// address (which answers a mixed batch with CROSSSLOT) turns batching off for the effect and gets each call resent.
 //
 // Redis Cluster: the marker and every key of the effect carry the same hash tag (`{scope}`, e.g. the merchant id),
 // so the script touches one slot. Markers expire after `markerTtlSeconds`: keep it longer than the longest time a
@@ -76,29 +77,12 @@ export function hashTag(key: string): string | undefined {
   return key.slice(open + 1, close);
 }
 
-function wrap(body: string): string {
-  return `
--- KEYS[1]: the event's processed marker; KEYS[2..]: the effect's keys (one hash tag, one slot)
--- ARGV[1]: marker TTL (s); ARGV[2]: this call's token; ARGV[3..]: the effect's arguments
-local claimed = redis.call('GET', KEYS[1])
-if claimed then return {'DUPLICATE', claimed} end
-local effectKeys, effectArgs = {}, {}
-for i = 2, #KEYS do effectKeys[#effectKeys + 1] = KEYS[i] end
-for i = 3, #ARGV do effectArgs[#effectArgs + 1] = ARGV[i] end
-local result = (function(KEYS, ARGV)
-${body}
-end)(effectKeys, effectArgs)
-if type(result) == 'table' and result.err then return result end
-redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[1])
-return {'APPLIED', result}
-`;
-}
-
 /**
- * The batched form: the same three steps per call, in order, each call's effect in `pcall` so that one refusal or
- * error answers that call alone (what it wrote before failing stays, as with a script of its own).
+ * The script around an effect's Lua body, for one call or a batch: per call, in order, the marker check, the effect
+ * (in `pcall`, so that a refusal or an error answers that call alone; what it wrote before failing stays: Redis does
+ * not roll a script back) and the marker.
  */
-function wrapMany(body: string, numberOfKeys: number): string {
+function wrap(body: string, numberOfKeys: number): string {
   return `
 -- KEYS: per call, its processed marker then its ${numberOfKeys} effect key(s)
 -- ARGV[1]: marker TTL (s); then per call: its token, its argument count n, its n arguments
@@ -153,7 +137,7 @@ export class IdempotentEffect<R = unknown> {
 
   constructor(
     private readonly redis: Redis,
-    private readonly commands: { single: string; many: string },
+    private readonly command: string,
     private readonly consumer: string,
     private readonly numberOfKeys: number,
     private readonly markerTtlSeconds: number,
@@ -171,9 +155,10 @@ export class IdempotentEffect<R = unknown> {
     this.check(invocation);
     const keys = [this.markerKey(invocation.scope, invocation.eventId), ...invocation.keys];
     const args = invocation.args ? [...invocation.args] : [];
-    if (!this.batching) return this.sendAlone(keys, args, token);
     return new Promise<EffectOutcome<R>>((resolve, reject) => {
-      this.queue.push({ keys, args, token, resolve, reject });
+      const call = { keys, args, token, resolve, reject };
+      if (!this.batching) return this.send([call]);
+      this.queue.push(call);
       if (this.queue.length >= this.maxBatch) this.flush();
       else if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -182,41 +167,38 @@ export class IdempotentEffect<R = unknown> {
     });
   }
 
-  private async sendAlone(keys: readonly (string | number)[], args: readonly (string | number)[], token: string): Promise<EffectOutcome<R>> {
-    const reply = await this.script(this.commands.single)(...keys, this.markerTtlSeconds, token, ...args);
-    return interpretReply<R>(reply, token);
-  }
-
   /** Sends what is queued (up to maxBatch per script call). */
   private flush(): void {
     this.flushScheduled = false;
-    while (this.queue.length > 0) {
-      const calls = this.queue.splice(0, this.maxBatch);
-      const keys: (string | number)[] = [];
-      const args: (string | number)[] = [this.markerTtlSeconds];
-      for (const call of calls) {
-        keys.push(...call.keys);
-        args.push(call.token, call.args.length, ...call.args);
-      }
-      let sent: Promise<unknown>;
-      try {
-        sent = this.script(this.commands.many)(keys.length, ...keys, ...args);
-      } catch (err) {
-        sent = Promise.reject(err as Error); // answered to the callers, never thrown out of setImmediate
-      }
-      sent.then(
-        (replies) => settleBatch(calls, replies),
-        (err: Error) => {
-          if (/^CROSSSLOT/.test(err.message)) {
-            // nothing ran (Redis refuses the whole script before it starts): each call alone, from now on
-            this.batching = false;
-            for (const call of calls) this.sendAlone(call.keys, call.args, call.token).then(call.resolve, call.reject);
-            return;
-          }
-          for (const call of calls) call.reject(err);
-        },
-      );
+    while (this.queue.length > 0) this.send(this.queue.splice(0, this.maxBatch));
+  }
+
+  /** One script call for these calls; each is answered with its own outcome. */
+  private send(calls: QueuedCall<R>[]): void {
+    const keys: (string | number)[] = [];
+    const args: (string | number)[] = [this.markerTtlSeconds];
+    for (const call of calls) {
+      keys.push(...call.keys);
+      args.push(call.token, call.args.length, ...call.args);
     }
+    let sent: Promise<unknown>;
+    try {
+      sent = this.script(this.command)(keys.length, ...keys, ...args);
+    } catch (err) {
+      sent = Promise.reject(err as Error); // answered to the callers, never thrown out of setImmediate
+    }
+    sent.then(
+      (replies) => settleBatch(calls, replies),
+      (err: Error) => {
+        if (calls.length > 1 && /^CROSSSLOT/.test(err.message)) {
+          // nothing ran (Redis refuses the whole script before it starts): each call alone, from now on
+          this.batching = false;
+          for (const call of calls) this.send([call]);
+          return;
+        }
+        for (const call of calls) call.reject(err);
+      },
+    );
   }
 
   private script(command: string): ScriptCommand {
@@ -236,7 +218,7 @@ export class IdempotentEffect<R = unknown> {
   }
 }
 
-/** Hands each call of a batched script its own outcome: ['APPLIED', r] | ['DUPLICATE', token] | ['ERROR', message]. */
+/** Hands each call of a script call its own outcome: ['APPLIED', r] | ['DUPLICATE', token] | ['ERROR', message]. */
 function settleBatch<R>(calls: readonly QueuedCall<R>[], replies: unknown): void {
   if (!Array.isArray(replies) || replies.length !== calls.length) {
     const err = new Error(`unexpected reply from a batched idempotent effect: ${JSON.stringify(replies)?.slice(0, 200)}`);
@@ -292,18 +274,15 @@ export class IdempotentConsumer {
 
   defineEffect<R = unknown>(definition: EffectDefinition): IdempotentEffect<R> {
     if (!Number.isInteger(definition.numberOfKeys) || definition.numberOfKeys < 0) throw new Error('numberOfKeys must be a whole number >= 0');
-    const commands = {
-      single: this.command(wrap(definition.lua), definition.numberOfKeys + 1),
-      // the batched form takes its key count first (it varies with the number of calls)
-      many: this.command(wrapMany(definition.lua, definition.numberOfKeys)),
-    };
-    return new IdempotentEffect<R>(this.redis, commands, this.options.consumer, definition.numberOfKeys, this.markerTtlSeconds, this.maxBatch);
+    // the key count comes first in each call (it varies with the number of calls in a batch)
+    const command = this.command(wrap(definition.lua, definition.numberOfKeys));
+    return new IdempotentEffect<R>(this.redis, command, this.options.consumer, definition.numberOfKeys, this.markerTtlSeconds, this.maxBatch);
   }
 
   /** Named by content: the same effect defined twice (or by two instances sharing a client) is one command. */
-  private command(lua: string, numberOfKeys?: number): string {
+  private command(lua: string): string {
     const name = `payrailEffect${createHash('sha1').update(lua).digest('hex').slice(0, 16)}`;
-    if (!(name in this.redis)) this.redis.defineCommand(name, numberOfKeys === undefined ? { lua } : { numberOfKeys, lua });
+    if (!(name in this.redis)) this.redis.defineCommand(name, { lua });
     return name;
   }
 }
