@@ -11,7 +11,7 @@ ARG NODE_IMAGE=node:24-trixie-slim
 # --- build: the whole workspace, dev dependencies included, builds one app with Nx -------------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 COPY patches ./patches
 # install scripts stay off; the one Payrail needs, its patches to dependencies (patches/, see docs/kafka-bench.md), is
 # applied explicitly

@@ -7,7 +7,11 @@ const swcrc = JSON.parse(readFileSync(join(__dirname, '.swcrc'), 'utf8'));
 
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.[tj]s$': ['@swc/jest', { ...swcrc, swcrc: false }] },
+  transform: {
+    '^.+\\.[tj]s$': ['@swc/jest', { ...swcrc, swcrc: false }],
+    // deploy/local is dependency-free ESM (.mjs, run by Node before node_modules exists); tests of it load it as CJS
+    '/deploy/local/[^/]+\\.mjs$': ['@swc/jest', { ...swcrc, swcrc: false, jsc: { ...swcrc.jsc, parser: { syntax: 'ecmascript' } } }],
+  },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: pathsToModuleNameMapper(),
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

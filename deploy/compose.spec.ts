@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { ServiceName } from '@payrail/contracts';
-import { JWKS_ROUTE, SERVICE_NAMES, keyFileVariables, knownVariables, loadConfigFrom, oneOfRequired, repoRoot, requiredVariables, secretVariables } from './service-facts';
+import { ConfigError } from '@payrail/config';
+import { JWKS_ROUTE, SERVICE_NAMES, keyFileVariables, knownVariables, loadConfigFrom, oneOfRequired, openPayrailKeysFrom, repoRoot, requiredVariables, secretVariables } from './service-facts';
 
 interface ComposeService {
   image?: string;
@@ -56,6 +57,15 @@ describe('docker-compose.yml', () => {
 
   it.each(SERVICE_NAMES)("%s: the app's own config loader accepts the environment compose gives it", (name: ServiceName) => {
     expect(() => loadConfigFrom(name, env(name))).not.toThrow();
+  });
+
+  it.each(['fraud-check', 'settlement'] as const)('%s builds the JWKS client it verifies with from what compose gives it, as at boot (no request made)', async (name) => {
+    const source = await openPayrailKeysFrom(name, env(name));
+    expect(source).toEqual({ url: env(name)['SIGNING_JWKS_URL'], allowInsecureClusterHttp: true });
+    // the same descriptor without the opt-in is the original bug: the service stops at start (exit 78) naming the URL
+    const { SIGNING_JWKS_ALLOW_HTTP: _optIn, ...withoutOptIn } = env(name);
+    await expect(openPayrailKeysFrom(name, withoutOptIn)).rejects.toThrow(ConfigError);
+    await expect(openPayrailKeysFrom(name, withoutOptIn)).rejects.toMatchObject({ problems: [{ variable: 'SIGNING_JWKS_URL', reason: expect.stringContaining('SIGNING_JWKS_ALLOW_HTTP=true') }] });
   });
 
   it.each(SERVICE_NAMES)('%s publishes its HTTP_PORT: ingest to the network, the others on loopback only', (name: ServiceName) => {
@@ -136,7 +146,10 @@ describe('docker-compose.yml', () => {
 
   it("points fraud-check and settlement at signing's real JWKS route, and fraud-check at the rule set baked into its image", () => {
     const signingPort = env('signing')['HTTP_PORT'];
-    for (const name of ['fraud-check', 'settlement']) expect(env(name)['SIGNING_JWKS_URL']).toBe(`http://signing:${signingPort}${JWKS_ROUTE}`);
+    for (const name of ['fraud-check', 'settlement']) {
+      expect(env(name)['SIGNING_JWKS_URL']).toBe(`http://signing:${signingPort}${JWKS_ROUTE}`);
+      expect(env(name)['SIGNING_JWKS_ALLOW_HTTP']).toBe('true'); // plain http to the compose service: the explicit opt-in
+    }
     // the Dockerfile copies apps/<APP>/rules to /app/rules
     expect(env('fraud-check')['RULES_FILE']).toBe('/app/rules/ruleset.json');
     expect(existsSync(join(repoRoot, 'apps/fraud-check/rules/ruleset.json'))).toBe(true);

@@ -47,7 +47,7 @@ describe('Dockerfile', () => {
 
   it("installs the app's Nx-generated package.json with the lock file Nx prunes from the root lock, production only", () => {
     const build = stage('build');
-    expect(args(ofKind(build, 'COPY')[0] as Instruction)).toBe('package.json package-lock.json ./');
+    expect(args(ofKind(build, 'COPY')[0] as Instruction)).toBe('package.json package-lock.json .npmrc ./');
     expect(ofKind(build, 'RUN').some((r) => /npx nx build "\$\{APP\}"/.test(args(r)))).toBe(true);
     const deps = stage('deps');
     expect(ofKind(deps, 'COPY').map(line)[0]).toBe('--from=build /out/package.json /out/package-lock.json ./');

@@ -12,6 +12,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
+import { ConfigError } from '@payrail/config';
 import type { ServiceName } from '@payrail/contracts';
 import { K8sObject, objectId, overlayDirs, renderKustomization } from './kustomize';
 import {
@@ -23,6 +24,7 @@ import {
   knownVariables,
   loadConfigFrom,
   oneOfRequired,
+  openPayrailKeysFrom,
   repoRoot,
   requiredVariables,
   schemaDefault,
@@ -282,10 +284,25 @@ describe.each(overlays.map((dir) => [dir.split('/').pop() as string, dir]))('dep
     expect(ingress('settlement')).toEqual(['ns:monitoring:http/TCP']);
   });
 
-  it("points SIGNING_JWKS_URL at signing's Service, port and real JWKS route", () => {
+  it("points SIGNING_JWKS_URL at signing's Service, port and real JWKS route, over plain http by the explicit opt-in", () => {
     const svc = find<K8sObject & { spec: { ports: { port: number }[] } }>('Service', 'payrail-signing');
     for (const s of SERVICE_NAMES.filter((x) => knownVariables(x).has('SIGNING_JWKS_URL'))) {
       expect(environment(container(s))['SIGNING_JWKS_URL']).toBe(`http://payrail-signing:${svc.spec.ports[0]?.port}${JWKS_ROUTE}`);
+      expect(environment(container(s))['SIGNING_JWKS_ALLOW_HTTP']).toBe('true');
+    }
+  });
+
+  it('builds the JWKS client each verifier uses from the rendered environment, as at boot (no request made); the opt-in is what makes it start', async () => {
+    const verifiers = SERVICE_NAMES.filter((x) => knownVariables(x).has('SIGNING_JWKS_URL'));
+    expect(verifiers).toEqual(['fraud-check', 'settlement']);
+    for (const s of verifiers) {
+      const env = environment(container(s));
+      const source = await openPayrailKeysFrom(s, env);
+      expect({ s, source }).toEqual({ s, source: { url: env['SIGNING_JWKS_URL'], allowInsecureClusterHttp: true } });
+      // without the opt-in (the original bug) the service stops at start (exit 78) naming SIGNING_JWKS_URL
+      const { SIGNING_JWKS_ALLOW_HTTP: _optIn, ...withoutOptIn } = env;
+      await expect(openPayrailKeysFrom(s, withoutOptIn)).rejects.toThrow(ConfigError);
+      await expect(openPayrailKeysFrom(s, withoutOptIn)).rejects.toMatchObject({ problems: [{ variable: 'SIGNING_JWKS_URL' }] });
     }
   });
 

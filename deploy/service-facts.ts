@@ -6,7 +6,9 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import type { z } from 'zod';
+import type { SigningJwksSource } from '@payrail/config';
 import { CONSUMER_GROUPS, CONSUMER_GROUP_SUBSCRIPTIONS, ConsumerGroupKey, ServiceName, TOPICS } from '@payrail/contracts';
+import { openPayrailVerifier } from '@payrail/crypto';
 import { HealthController } from '@payrail/messaging-nest';
 import { IngestEnvSchema, loadIngestConfig } from '../apps/ingest/src/config';
 import { SigningEnvSchema, loadSigningConfig } from '../apps/signing/src/config';
@@ -45,6 +47,21 @@ export function loadConfigFrom(service: ServiceName, env: Record<string, string>
     effective[secret] = Buffer.alloc(32, 7).toString('base64');
   }
   return CONFIG_LOADERS[service](effective);
+}
+
+/**
+ * What a service that verifies Payrail's signatures does with its keys setting at boot, on an environment taken
+ * from a deployment descriptor: its config loader (which runs RemoteJwksClient's URL rule: a refusal is a
+ * ConfigError naming SIGNING_JWKS_URL or SIGNING_JWKS_ALLOW_HTTP), then openPayrailVerifier, the call its
+ * PayrailSignatures provider makes at module init, which builds the real RemoteJwksClient from the loaded
+ * settings (no request is made: keys are fetched at the first verification). A mounted JWKS file is not opened
+ * (it does not exist here). Returns the source, undefined for a service that verifies nothing.
+ */
+export async function openPayrailKeysFrom(service: ServiceName, env: Record<string, string>): Promise<SigningJwksSource | undefined> {
+  const config = loadConfigFrom(service, env) as { payrailKeys?: SigningJwksSource };
+  const source = config.payrailKeys;
+  if (source && 'url' in source) (await openPayrailVerifier(source)).close();
+  return source;
 }
 
 /** Variables the runtime itself reads (Node), allowed next to the schema's. */

@@ -1,8 +1,11 @@
-// Single-node Apache Kafka broker in KRaft mode, run from the official Maven Central artifacts (no Docker).
+// Apache Kafka in KRaft mode, run from the official Maven Central artifacts (no Docker): one combined broker and
+// controller, or a cluster of three on three loopback addresses (startKafkaCluster).
 // Dependency-free on purpose: `npm start` calls it before node_modules may exist.
 //
 //   provisionKafka()  resolves org.apache.kafka:kafka_2.13 + runtime deps once into a cache that survives runs
 //   startKafka(opts)  formats fresh storage, starts the broker with a bounded heap, waits until it answers
+//   startKafkaCluster(opts)  three combined nodes, replication factor 3 and min.insync.replicas 2
+//   newClusterId()    a KRaft cluster id made the way Kafka's own Uuid.randomUuid() makes one
 //   stop()            SIGTERM (controlled shutdown), SIGKILL after a grace period
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -58,11 +61,28 @@ export function javaAvailable() {
   return match ? Number(match[1]) : undefined;
 }
 
-function serverProperties({ port, controllerPort, dataDir, scram }) {
-  const listeners = [`PLAINTEXT://127.0.0.1:${port}`, `CONTROLLER://127.0.0.1:${controllerPort}`];
-  const advertised = [`PLAINTEXT://127.0.0.1:${port}`];
+/**
+ * A cluster id for `kafka-storage format`, made as Kafka's `org.apache.kafka.common.Uuid.randomUuid()` makes one: a
+ * random version-4 UUID (java.util.UUID.randomUUID()) as 22 characters of unpadded base64url, drawn again while it
+ * starts with '-' (about 1 draw in 64: the command line would take it for an option) or is reserved (all zero, or
+ * 0...01; a version-4 UUID never is). `random` is for tests.
+ */
+export function newClusterId(random = randomBytes) {
+  for (;;) {
+    const bytes = Buffer.from(random(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
+    bytes[8] = (bytes[8] & 0x3f) | 0x80; // IETF variant
+    const id = bytes.toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+function serverProperties({ port, controllerPort, dataDir, scram, host = '127.0.0.1', nodeId = 1, voters, replication = 1 }) {
+  const listeners = [`PLAINTEXT://${host}:${port}`, `CONTROLLER://${host}:${controllerPort}`];
+  const advertised = [`PLAINTEXT://${host}:${port}`];
   const protocols = ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT'];
   const extra = [];
+  const isr = Math.min(2, replication);
   if (scram) {
     listeners.push(`SASL_PLAINTEXT://127.0.0.1:${scram.port}`);
     advertised.push(`SASL_PLAINTEXT://127.0.0.1:${scram.port}`);
@@ -74,8 +94,8 @@ function serverProperties({ port, controllerPort, dataDir, scram }) {
   }
   return [
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `node.id=${nodeId}`,
+    `controller.quorum.voters=${voters ?? `1@127.0.0.1:${controllerPort}`}`,
     `listeners=${listeners.join(',')}`,
     `advertised.listeners=${advertised.join(',')}`,
     'controller.listener.names=CONTROLLER',
@@ -83,13 +103,16 @@ function serverProperties({ port, controllerPort, dataDir, scram }) {
     'inter.broker.listener.name=PLAINTEXT',
     `log.dirs=${dataDir}`,
     'num.partitions=6',
-    // single node: internal topics must have replication factor 1 or group coordination never becomes available
-    'offsets.topic.replication.factor=1',
+    // internal topics replicated as the cluster allows (a single node needs 1, or group coordination never becomes
+    // available); with three nodes a write needs two in-sync replicas
+    `offsets.topic.replication.factor=${replication}`,
     'offsets.topic.num.partitions=12',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
+    `transaction.state.log.replication.factor=${replication}`,
+    `transaction.state.log.min.isr=${isr}`,
+    `share.coordinator.state.topic.replication.factor=${replication}`,
+    `share.coordinator.state.topic.min.isr=${isr}`,
+    `default.replication.factor=${replication}`,
+    `min.insync.replicas=${isr}`,
     'group.initial.rebalance.delay.ms=0',
     // topics are declared by Payrail's provisioning (contracts catalogue), never created by a typo
     'auto.create.topics.enable=false',
@@ -100,19 +123,20 @@ function serverProperties({ port, controllerPort, dataDir, scram }) {
 }
 
 /**
- * Formats fresh storage and starts the broker. Returns { pid, bootstrap, stop }.
- * opts: { port, controllerPort, runDir, heapMb = 768, scram?: { port, username, password } }
+ * One node's storage, formatted, and how to launch it. opts: { port, controllerPort, runDir, heapMb, scram?, host?,
+ * nodeId?, voters?, replication?, clusterId }
  */
-export async function startKafka(opts) {
-  const { port, controllerPort, runDir, heapMb = 768, scram } = opts;
+function prepareNode(opts) {
+  const { port, runDir, heapMb = 768, scram, host = '127.0.0.1', clusterId } = opts;
   const javaMajor = javaAvailable();
   if (!javaMajor || javaMajor < 17) throw new Error(`Java 17+ is required to run the Kafka broker (found: ${javaMajor ?? 'none'}).`);
   const { libs, home, version } = provisionKafka();
+  mkdirSync(runDir, { recursive: true });
   const dataDir = join(runDir, 'kafka-data');
   rmSync(dataDir, { recursive: true, force: true }); // stale data from a killed run is never reused
   mkdirSync(dataDir, { recursive: true });
   const propsFile = join(runDir, 'server.properties');
-  writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir, scram }));
+  writeFileSync(propsFile, serverProperties({ ...opts, dataDir }));
   const logFile = join(runDir, 'kafka.log');
   const classpath = `${libs}/*`;
   const jvm = [
@@ -124,33 +148,38 @@ export async function startKafka(opts) {
     `-Dlog4j2.configurationFile=${join(home, 'log4j2.properties')}`,
     `-Dpayrail.kafka.log=${logFile}`,
   ];
-  const clusterId = randomBytes(16).toString('base64url');
-  const formatArgs = [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile];
+  // `--cluster-id=<id>`, one argument: the id can never be read as an option of its own
+  const formatArgs = [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', propsFile];
   if (scram) formatArgs.push('--add-scram', `SCRAM-SHA-512=[name=${scram.username},password=${scram.password}]`);
   const format = spawnSync('java', formatArgs, { encoding: 'utf8' });
   if (format.status !== 0) throw new Error(`kafka storage format failed: ${format.stderr || format.stdout}`);
-
-  const bootstrap = `127.0.0.1:${port}`;
-  const launch = async () => {
+  const spawnNode = () => {
     const out = openSync(join(runDir, 'kafka.stdout.log'), 'a');
     const child = spawn('java', [...jvm, '-cp', classpath, 'kafka.Kafka', propsFile], {
       stdio: ['ignore', out, out],
       detached: true, // own process group: Ctrl-C in the terminal reaches us, and we stop it in order
     });
     child.unref();
+    return child;
+  };
+  const waitReady = async (child) => {
     try {
-      await waitForPort(port, { timeoutMs: 90_000, process: child, what: `Kafka ${version} broker` });
+      await waitForPort(port, { timeoutMs: 90_000, process: child, what: `Kafka ${version} broker`, host });
     } catch (err) {
       try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
       throw new Error(`${err.message}\n--- last lines of ${logFile} ---\n${tail(logFile)}`);
     }
     return child.pid;
   };
+  return { version, logFile, bootstrap: `${host}:${port}`, spawnNode, waitReady };
+}
+
+function brokerHandle(node, pid) {
   const broker = {
-    pid: await launch(),
-    bootstrap,
-    logFile,
-    version,
+    pid,
+    bootstrap: node.bootstrap,
+    logFile: node.logFile,
+    version: node.version,
     stop: () => stopProcess(broker.pid, 20_000),
     /** Stops the broker (SIGTERM, or SIGKILL when `kill`) and starts it again on the same storage and port. */
     restart: async ({ kill = false } = {}) => {
@@ -160,11 +189,41 @@ export async function startKafka(opts) {
       } else {
         await stopProcess(broker.pid, 20_000);
       }
-      broker.pid = await launch();
+      broker.pid = await node.waitReady(node.spawnNode());
       return broker.pid;
     },
   };
   return broker;
+}
+
+/**
+ * Formats fresh storage and starts the broker. Returns { pid, bootstrap, stop, restart }.
+ * opts: { port, controllerPort, runDir, heapMb = 768, scram?: { port, username, password } }
+ */
+export async function startKafka(opts) {
+  const node = prepareNode({ ...opts, clusterId: newClusterId() });
+  return brokerHandle(node, await node.waitReady(node.spawnNode()));
+}
+
+/**
+ * Three combined broker/controller nodes, one per loopback address (`hosts`, e.g. 127.0.0.1-3: each listens on the
+ * same `port` and `controllerPort`, as three hosts would), replication factor 3 and min.insync.replicas 2 for
+ * Payrail's topics and Kafka's own. Starts all three before waiting: a node opens its listener only once the
+ * controller quorum (two of three) has formed. Returns { brokers, bootstrap, stop }.
+ */
+export async function startKafkaCluster({ hosts, port, controllerPort, runDir, heapMb = 512 }) {
+  if (hosts.length !== 3) throw new Error('startKafkaCluster takes three hosts');
+  const clusterId = newClusterId();
+  const voters = hosts.map((h, i) => `${i + 1}@${h}:${controllerPort}`).join(',');
+  const nodes = hosts.map((host, i) => prepareNode({ port, controllerPort, host, nodeId: i + 1, voters, replication: 3, heapMb, clusterId, runDir: join(runDir, `kafka-${i + 1}`) }));
+  const children = nodes.map((n) => n.spawnNode());
+  const pids = await Promise.all(nodes.map((n, i) => n.waitReady(children[i])));
+  const brokers = nodes.map((n, i) => brokerHandle(n, pids[i]));
+  return {
+    brokers,
+    bootstrap: brokers.map((b) => b.bootstrap).join(','),
+    stop: () => Promise.all(brokers.map((b) => b.stop())).then(() => undefined),
+  };
 }
 
 export async function stopProcess(pid, graceMs) {

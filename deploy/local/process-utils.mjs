@@ -37,13 +37,13 @@ export function portOpen(port, host = '127.0.0.1') {
 }
 
 /** Waits until something accepts TCP connections on the port; fails early if `process` exits first. */
-export async function waitForPort(port, { timeoutMs, process: child, what }) {
+export async function waitForPort(port, { timeoutMs, process: child, what, host = '127.0.0.1' }) {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   child?.once('exit', () => { exited = true; });
   while (Date.now() < deadline) {
     if (exited) throw new Error(`${what} exited before it listened on port ${port}`);
-    if (await portOpen(port)) return;
+    if (await portOpen(port, host)) return;
     await sleep(250);
   }
   throw new Error(`${what} did not listen on port ${port} within ${Math.round(timeoutMs / 1000)} s`);
@@ -105,6 +105,33 @@ export class PidRegistry {
       rmSync(path, { force: true });
     }
     return reaped;
+  }
+}
+
+/** The processes recorded in runDir/pids that still run (what a run that was killed left running). */
+export function liveRecordedProcesses(runDir) {
+  const dir = join(runDir, 'pids');
+  if (!existsSync(dir)) return [];
+  const live = [];
+  for (const file of readdirSync(dir)) {
+    try {
+      const entry = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+      if (isAlive(entry.pid) && commandLineOf(entry.pid).includes(entry.marker)) live.push(file.replace(/\.json$/, ''));
+    } catch { /* unreadable: not a process */ }
+  }
+  return live;
+}
+
+/**
+ * When a process started (clock ticks since boot, from /proc; undefined where there is no /proc): with the pid, it
+ * tells a process apart from a later one that got the same pid.
+ */
+export function processStartTime(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
 }
 

@@ -27,6 +27,7 @@ import { loadFraudCheckConfig } from '../../apps/fraud-check/src/config';
 import { FraudEngine } from '../../apps/fraud-check/src/engine/fraud-engine';
 import { ScreenPaymentUseCase } from '../../apps/fraud-check/src/screening/screen-payment.use-case';
 import { ScreenedPublisher } from '../../apps/fraud-check/src/screening/screened.publisher';
+import { benchKeys } from './lib/run-keys';
 
 interface Options {
   json?: string;
@@ -155,16 +156,19 @@ async function main(): Promise<void> {
   let stopInfra: () => Promise<void> = async () => undefined;
   let brokers = process.env['KAFKA_BROKERS'];
   let redisUrl = process.env['REDIS_URL'];
+  let runPrefix = process.env['PAYRAIL_RUN_KEY_PREFIX'];
   if (!brokers || !redisUrl) {
-    const { Stack } = (await import('../stack/stack.mjs' as string)) as { Stack: new (o: { name: string }) => { installSignalHandlers(): void; startInfra(): Promise<{ kafkaBrokers: string; redisUrl: string }>; stop(): Promise<void> } };
+    const { Stack } = (await import('../stack/stack.mjs' as string)) as { Stack: new (o: { name: string }) => { installSignalHandlers(): void; startInfra(): Promise<{ kafkaBrokers: string; redisUrl: string; redisKeyPrefix: string }>; stop(): Promise<void> } };
     const stack = new Stack({ name: 'bench-fraud' });
     stack.installSignalHandlers();
     process.stderr.write('starting Kafka and Redis (tools/stack)...\n');
     const infra = await stack.startInfra();
     brokers = infra.kafkaBrokers;
     redisUrl = infra.redisUrl;
+    runPrefix = infra.redisKeyPrefix; // removed by stack.stop()
     stopInfra = () => stack.stop();
   }
+  const redisKeys = await benchKeys('bench-fraud', redisUrl, runPrefix);
   try {
     const kafka = createKafka({ brokers: brokers.split(','), clientId: 'payrail-bench', ssl: false }, { warn: () => undefined, error: () => undefined });
     await ensureTopics(kafka);
@@ -177,7 +181,7 @@ async function main(): Promise<void> {
     const config = loadFraudCheckConfig({
       KAFKA_BROKERS: brokers,
       REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: `payrail-bench:${randomUUID().slice(0, 8)}:`,
+      REDIS_KEY_PREFIX: redisKeys.prefix,
       SIGNING_JWKS_FILE: join(dir, 'jwks.json'),
       RULES_FILE: rulesFile,
       LOG_LEVEL: 'silent',
@@ -308,6 +312,7 @@ async function main(): Promise<void> {
     await reader?.disconnect();
     await app.close();
   } finally {
+    await redisKeys.release();
     await stopInfra();
   }
 }

@@ -119,10 +119,8 @@ async function main() {
   stack.installSignalHandlers();
   try {
     if (values.kafka) {
-      const { ensureRedis } = await import('../../deploy/local/redis.mjs');
-      const redis = await ensureRedis({ runDir: stack.runDir });
-      if (redis.started) stack.stoppers.push(() => redis.stop());
-      stack.infra = { kafkaBrokers: values.kafka, redisUrl: redis.url, redisKeyPrefix: `payrail-bench:${randomUUID().slice(0, 8)}:`, mode: 'reused' };
+      const redis = await stack.startRedis(); // a shared Redis: this run's prefix, its keys removed on stop
+      stack.infra = { kafkaBrokers: values.kafka, redisUrl: redis.url, redisKeyPrefix: redis.prefix, mode: 'reused' };
       log(`reusing Kafka at ${values.kafka}, Redis at ${redis.url}`);
     } else {
       await stack.startInfra();

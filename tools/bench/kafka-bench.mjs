@@ -16,7 +16,8 @@ async function main() {
     stack = new Stack({ name: 'bench' });
     stack.installSignalHandlers();
     const infra = await stack.startInfra();
-    Object.assign(env, { KAFKA_BROKERS: infra.kafkaBrokers, REDIS_URL: infra.redisUrl, PAYRAIL_BENCH_INFRA: `started (${infra.mode})` });
+    // the bench writes its Redis keys under this run's prefix, whose keys stack.stop() removes
+    Object.assign(env, { KAFKA_BROKERS: infra.kafkaBrokers, REDIS_URL: infra.redisUrl, PAYRAIL_RUN_KEY_PREFIX: infra.redisKeyPrefix, PAYRAIL_BENCH_INFRA: `started (${infra.mode})` });
   }
   try {
     const child = spawn(process.execPath, ['-r', '@swc-node/register', join(repoRoot, 'tools/bench/kafka-bench.ts'), ...args], { cwd: repoRoot, env, stdio: 'inherit' });

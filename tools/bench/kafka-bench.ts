@@ -25,6 +25,7 @@ import { dirname } from 'node:path';
 import type { Kafka, Message } from 'kafkajs';
 import { PaymentScreened, TOPICS, TopicContract } from '@payrail/contracts';
 import { BatchConsumer, ConsumedEvent, EventProducer, IdempotentConsumer, MessagingMetrics, Redis, createKafka, createRedis, noopMetrics } from '@payrail/messaging';
+import { benchKeys } from './lib/run-keys';
 
 type Side = 'raw' | 'layer' | 'raw+headers' | 'layer-no-redis';
 
@@ -305,8 +306,9 @@ async function main(): Promise<void> {
   const infra = process.env['PAYRAIL_BENCH_INFRA'] ?? 'given by KAFKA_BROKERS/REDIS_URL';
   const runId = randomBytes(4).toString('hex');
   const kafka = createKafka({ brokers: brokers.split(','), clientId: 'payrail-bench', ssl: false }, { warn: () => undefined, error: (o, m) => log(`${m} ${JSON.stringify(o)}`) });
-  const prefix = `payrail-bench:${runId}:`;
-  const redis = createRedis({ url: redisUrl, keyPrefix: prefix }, 'payrail-bench');
+  // its keys: under the prefix of the run that started it (PAYRAIL_RUN_KEY_PREFIX), or of its own, removed at the end
+  const benchPrefix = await benchKeys('bench-kafka', redisUrl);
+  const redis = createRedis({ url: redisUrl, keyPrefix: benchPrefix.prefix }, 'payrail-bench');
   await redis.connect();
   const topics: string[] = [];
   const newTopic = async (side: Side, round: number): Promise<string> => {
@@ -398,9 +400,8 @@ async function main(): Promise<void> {
     await admin.connect();
     await admin.deleteTopics({ topics }).catch((err: Error) => log(`could not delete the bench topics: ${err.message}`));
     await admin.disconnect();
-    const keys = await redis.keys(`${prefix}*`);
-    for (let i = 0; i < keys.length; i += 1_000) await redis.del(...keys.slice(i, i + 1_000).map((k) => k.slice(prefix.length)));
     await redis.quit();
+    await benchPrefix.release();
   }
 }
 

@@ -2,15 +2,15 @@
 // produce settled. N approved payments for M merchants are signed and published to the screened topic first; then
 // a settlement instance (wired like main.ts, in this process) starts, and the rate is the settled topic's growth
 // between its first and its last posting (start-up and group join excluded). Several runs, each with a fresh
-// Redis key prefix; the JSON has the median as per_s and every run.
+// Redis key prefix (its keys removed after the run); the JSON has the median as per_s and every run.
 // Usage: npm run bench:settlement -- [--json FILE] [--payments N] [--merchants M] [--runs R]
 // Infrastructure: KAFKA_BROKERS and REDIS_URL when set, else started like npm start (tools/stack Stack).
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { TOPICS } from '@payrail/contracts';
-import { EventProducer, Kafka, createKafka, createRedis, ensureTopics } from '@payrail/messaging';
+import { EventProducer, Kafka, createKafka, ensureTopics } from '@payrail/messaging';
 import { PaymentFactory, settlementEnv, startSettlement } from '../../apps/settlement/test/fixtures';
-import { deletePrefix, uniquePrefix } from '@payrail/ledger/testing';
+import { BenchKeys, benchKeys, localRedis } from './lib/run-keys';
 
 interface Args {
   json?: string;
@@ -45,21 +45,36 @@ async function settledHigh(kafka: Kafka): Promise<number> {
   }
 }
 
-async function infra(): Promise<{ brokers: string; redisUrl: string; stop: () => Promise<void> }> {
-  if (process.env['KAFKA_BROKERS'] && process.env['REDIS_URL']) return { brokers: process.env['KAFKA_BROKERS'], redisUrl: process.env['REDIS_URL'], stop: async () => undefined };
-  const { Stack } = (await import('../stack/stack.mjs' as string)) as { Stack: new (o: { name: string }) => { startInfra(): Promise<{ kafkaBrokers: string; redisUrl: string }>; stop(): Promise<void> } };
-  const stack = new Stack({ name: 'bench-settlement' });
-  const started = await stack.startInfra();
-  return { brokers: started.kafkaBrokers, redisUrl: started.redisUrl, stop: () => stack.stop() };
+interface Infra {
+  brokers: string;
+  redisUrl: string;
+  /** Where this bench's keys go (each run under `${keys.prefix}run-N:`). */
+  keys: BenchKeys;
+  stop: () => Promise<void>;
 }
 
-async function oneRun(kafka: Kafka, producer: EventProducer, factory: PaymentFactory, env: { brokers: string; redisUrl: string }, a: Args, run: number): Promise<{ per_s: number; postings: number; seconds: number }> {
+async function infra(): Promise<Infra> {
+  const given = process.env['KAFKA_BROKERS'] && process.env['REDIS_URL'] ? { brokers: process.env['KAFKA_BROKERS'], redisUrl: process.env['REDIS_URL'] } : undefined;
+  if (given) {
+    const keys = await benchKeys('bench-settlement', given.redisUrl);
+    return { ...given, keys, stop: () => keys.release() };
+  }
+  const { Stack } = (await import('../stack/stack.mjs' as string)) as { Stack: new (o: { name: string }) => { installSignalHandlers(): void; startInfra(): Promise<{ kafkaBrokers: string; redisUrl: string; redisKeyPrefix: string }>; stop(): Promise<void> } };
+  const stack = new Stack({ name: 'bench-settlement' });
+  stack.installSignalHandlers();
+  const started = await stack.startInfra();
+  // under the stack's prefix: stack.stop() removes what is left
+  const keys = await benchKeys('bench-settlement', started.redisUrl, started.redisKeyPrefix);
+  return { brokers: started.kafkaBrokers, redisUrl: started.redisUrl, keys, stop: () => stack.stop() };
+}
+
+async function oneRun(kafka: Kafka, producer: EventProducer, factory: PaymentFactory, env: Infra, a: Args, run: number): Promise<{ per_s: number; postings: number; seconds: number }> {
   const merchants = Array.from({ length: a.merchants }, (_, i) => `m-bench-${run}-${i}`);
   const events = Array.from({ length: a.payments }, (_, i) => factory.screened(factory.instruction(merchants[i % merchants.length] ?? 'm', BigInt(100 + (i % 90_000))), 'APPROVE'));
   for (let i = 0; i < events.length; i += 2_000) {
     await Promise.all(events.slice(i, i + 2_000).map((e) => producer.publish(TOPICS.paymentsScreened, e, { key: e.merchant_id, correlationId: e.payment_id })));
   }
-  const prefix = uniquePrefix(`bench-${run}`);
+  const prefix = `${env.keys.prefix}run-${run}:`;
   const before = await settledHigh(kafka);
   const { app } = await startSettlement(settlementEnv({ KAFKA_BROKERS: env.brokers, REDIS_URL: env.redisUrl, REDIS_KEY_PREFIX: prefix, SIGNING_JWKS_FILE: factory.publicJwksFile, LOG_LEVEL: 'error', INVARIANT_CHECK_INTERVAL_S: '0' }));
   let t0 = 0;
@@ -76,10 +91,7 @@ async function oneRun(kafka: Kafka, producer: EventProducer, factory: PaymentFac
   }
   const seconds = (Date.now() - t0) / 1000;
   await app.close();
-  const redis = createRedis({ url: env.redisUrl, keyPrefix: '' }, 'bench-cleanup');
-  await redis.connect();
-  await deletePrefix(redis, prefix);
-  await redis.quit();
+  await (await localRedis()).deleteKeysUnderPrefix(env.redisUrl, prefix); // the next run starts on an empty ledger
   const postings = last - before - n0;
   return { per_s: Math.round(postings / seconds), postings: last - before, seconds: Math.round(seconds * 100) / 100 };
 }

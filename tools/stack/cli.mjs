@@ -28,19 +28,21 @@ const { values, positionals } = parseArgs({
 });
 const command = positionals[0] ?? 'start';
 
+/**
+ * `npm ci` exactly as locked (no fallback: a lock file npm refuses is a bug to fix, not to paper over), then the one
+ * install-time step Payrail needs, applying patches/ to dependencies. `.npmrc` turns every dependency install script
+ * off (docs/operations.md, "Dependencies"); patch-package is idempotent, so it runs on every start.
+ */
 function ensureInstalled() {
   const lock = join(repoRoot, 'package-lock.json');
   const marker = join(repoRoot, 'node_modules', '.package-lock.json');
-  if (existsSync(marker) && (!existsSync(lock) || statSync(marker).mtimeMs >= statSync(lock).mtimeMs)) return;
-  log('installing dependencies (npm ci)');
-  let res = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: repoRoot, stdio: 'inherit' });
-  if (res.status !== 0) {
-    // npm 11 refuses some locks whose optional platform packages it lists as missing (sass-embedded-* from
-    // @nx/webpack); `npm install` resolves the same versions from the lock and installs.
-    log('npm ci refused the lock file; falling back to npm install');
-    res = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: repoRoot, stdio: 'inherit' });
+  if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs) {
+    log('installing dependencies (npm ci)');
+    const res = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: repoRoot, stdio: 'inherit' });
+    if (res.status !== 0) throw new Error('npm ci failed: the lock file must install as it is (see the error above)');
   }
-  if (res.status !== 0) throw new Error('installing dependencies failed');
+  const patched = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'patch-package', 'index.js'), '--error-on-fail'], { cwd: repoRoot, encoding: 'utf8' });
+  if (patched.status !== 0) throw new Error(`applying patches/ failed:\n${patched.stdout}${patched.stderr}`);
 }
 
 async function main() {

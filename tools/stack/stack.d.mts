@@ -9,6 +9,7 @@ export interface StackInfra {
   kafkaPid?: number;
   kafkaScram?: { brokers: string; username: string; password: string };
   redisUrl: string;
+  /** This run's key prefix (payrail-run-<name>-<hex>:); on a shared Redis its keys are removed when the run stops. */
   redisKeyPrefix: string;
   mode: 'local' | 'containers';
 }
@@ -26,6 +27,7 @@ export interface ServiceEntry {
 
 export class Stack {
   constructor(options: { name: string; privateRedis?: boolean });
+  readonly name: string;
   readonly runDir: string;
   infra: StackInfra;
   keys: StackKeys;
@@ -33,6 +35,8 @@ export class Stack {
   readonly services: Map<string, ServiceEntry>;
   installSignalHandlers(): void;
   startInfra(): Promise<StackInfra>;
+  /** A redis-server of this run's own, or the running one under a key prefix of this run's, removed on stop(). */
+  startRedis(): Promise<{ url: string; prefix: string }>;
   build(): void;
   run(command: string, args: string[], options?: { env?: Record<string, string>; quiet?: boolean }): string;
   devSetup(): StackKeys;

@@ -1,12 +1,13 @@
 // The local stack: infrastructure (Kafka + Redis), the four services and the operator console as separate
-// processes, with everything it starts recorded so that Ctrl-C, SIGTERM or the next run (after a kill -9) stops it all.
+// processes, with everything it starts recorded so that Ctrl-C, SIGTERM or the next run (after a kill -9) stops it all,
+// and removes the keys it wrote in a Redis it shares (deploy/local/redis.mjs, claimRunPrefix).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startKafka, stopProcess } from '../../deploy/local/kafka.mjs';
-import { ensureRedis } from '../../deploy/local/redis.mjs';
+import { claimRunPrefix, cleanAbandonedPrefixes, ensureRedis, newRunPrefix, redact } from '../../deploy/local/redis.mjs';
 import { PidRegistry, freePort, log, sleep } from '../../deploy/local/process-utils.mjs';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,6 +23,7 @@ export function dockerEngineAvailable() {
 
 export class Stack {
   constructor({ name, privateRedis = false }) {
+    this.name = name;
     /** A Redis of this run's own (never the shared one): for tests that restart or empty it. */
     this.privateRedis = privateRedis;
     this.runDir = join(repoRoot, '.payrail', name);
@@ -30,6 +32,7 @@ export class Stack {
     this.stoppers = []; // LIFO
     this.services = new Map();
     this.stopping = undefined;
+    this.cleaning = undefined; // cleanAbandonedKeys(), once
   }
 
   installSignalHandlers() {
@@ -45,6 +48,7 @@ export class Stack {
   async startInfra() {
     const reaped = await this.pids.reapLeftovers();
     if (reaped.length > 0) log(`stopped leftovers of a previous run: ${reaped.join(', ')}`);
+    await this.cleanAbandonedKeys(); // before this run records processes of its own in the run folder
     if (dockerEngineAvailable()) return this.startInfraWithContainers();
     log('infrastructure: no Docker engine answers; running the Apache Kafka broker (KRaft) from Maven Central jars and a local Redis');
     const kafkaPort = await freePort(Number(process.env.PAYRAIL_KAFKA_PORT ?? 9092));
@@ -58,24 +62,44 @@ export class Stack {
     this.kafka = kafka;
     log(`kafka ${kafka.version} ready at ${kafka.bootstrap} (log: ${kafka.logFile})`);
 
-    const redis = await ensureRedis(this.privateRedis ? { runDir: this.runDir, url: undefined, allowDefault: false } : { runDir: this.runDir });
-    this.redis = redis;
-    if (redis.started) {
-      this.pids.record('redis', redis.pid, 'redis-server');
-      this.stoppers.push(async () => { await redis.stop(); this.pids.forget('redis'); });
-      log(`redis started at ${redis.url}`);
-    } else {
-      log(`redis: using the running server at ${redis.url} (this run's keys are isolated by a key prefix)`);
-    }
+    const redis = await this.startRedis();
     this.infra = {
       kafkaBrokers: kafka.bootstrap,
       kafkaPid: kafka.pid,
       kafkaScram: { brokers: `127.0.0.1:${scram.port}`, username: scram.username, password: scram.password },
       redisUrl: redis.url,
-      redisKeyPrefix: `payrail:${randomBytes(4).toString('hex')}:`,
+      redisKeyPrefix: redis.prefix,
       mode: 'local',
     };
     return this.infra;
+  }
+
+  /**
+   * Redis for this run: a redis-server of its own (stopped with the run), or the one already running (REDIS_URL, or
+   * 127.0.0.1:6379) under a key prefix of this run's own, recorded in runDir/redis-prefixes/ before anything is
+   * written and whose keys are removed when the run stops (a killed run's by the next run). Returns { url, prefix }.
+   */
+  async startRedis() {
+    await this.cleanAbandonedKeys();
+    const redis = await ensureRedis(this.privateRedis ? { runDir: this.runDir, url: undefined, allowDefault: false } : { runDir: this.runDir });
+    this.redis = redis;
+    const prefix = newRunPrefix(this.name);
+    if (redis.started) {
+      this.pids.record('redis', redis.pid, 'redis-server');
+      this.stoppers.push(async () => { await redis.stop(); this.pids.forget('redis'); });
+      log(`redis started at ${redis.url}`);
+    } else {
+      const claim = claimRunPrefix({ runDir: this.runDir, url: redis.url, prefix });
+      this.stoppers.push(() => claim.release());
+      log(`redis: using the running server at ${redact(redis.url)}; this run's keys are under ${prefix} and removed when it stops`);
+    }
+    return { url: redis.url, prefix };
+  }
+
+  /** Removes the keys that runs which were killed (earlier runs of this name, or any other) left in a shared Redis; once. */
+  cleanAbandonedKeys() {
+    this.cleaning ??= cleanAbandonedPrefixes(join(repoRoot, '.payrail'));
+    return this.cleaning;
   }
 
   /** Where a Docker engine answers: the same broker and Redis as containers (testcontainers). */
@@ -144,12 +168,14 @@ export class Stack {
     return { KAFKA_BROKERS: this.infra.kafkaBrokers, REDIS_URL: this.infra.redisUrl, REDIS_KEY_PREFIX: this.infra.redisKeyPrefix };
   }
 
-  /** What the integration tests get on top of infraEnv(): the broker's SCRAM listener, when it has one. */
+  /**
+   * What the integration tests get on top of infraEnv(): the broker's SCRAM listener, when it has one, and
+   * PAYRAIL_RUN_KEY_PREFIX, the prefix their own key prefixes start with (so this run removes their keys too).
+   */
   testEnv() {
     const scram = this.infra.kafkaScram;
-    return scram
-      ? { ...this.infraEnv(), KAFKA_SCRAM_BROKERS: scram.brokers, KAFKA_SCRAM_USERNAME: scram.username, KAFKA_SCRAM_PASSWORD: scram.password }
-      : this.infraEnv();
+    const env = { ...this.infraEnv(), PAYRAIL_RUN_KEY_PREFIX: this.infra.redisKeyPrefix };
+    return scram ? { ...env, KAFKA_SCRAM_BROKERS: scram.brokers, KAFKA_SCRAM_USERNAME: scram.username, KAFKA_SCRAM_PASSWORD: scram.password } : env;
   }
 
   /** The well-known ports when free (interactive use), or any free ports (tests, next to a running stack). */

@@ -6,6 +6,8 @@
 //                console's browser test drives Debian's chromium, installed here when missing)
 //   scale        the short scale-out simulation (tools/stack/scale-sim.mjs) on the same running services
 //   chaos        the short chaos test (tools/bench/chaos-test.ts --short) on a stack of its own
+//   deploy       the deployment boot test (deploy/boot/boot.ts --target all): the images built by executing the
+//                Dockerfile, then docker-compose.yml and both Kubernetes overlays booted from them, 200 payments each
 // Prints each runner's summary and a last line "N passed, N failed"; exits non-zero on any failure.
 // Every step has a deadline (STEP_MINUTES): a step that hangs (a test whose clean-up never returns, a process that
 // will not exit) is stopped with its whole process group and counted as failed, so `npm test` always ends and
@@ -18,10 +20,10 @@ import { ensureChromium } from './chromium.mjs';
 import { startOtlpReceiver } from './otlp-receiver.mjs';
 import { Stack, repoRoot } from './stack.mjs';
 
-const ALL = ['static', 'unit', 'integration', 'e2e', 'scale', 'chaos'];
+const ALL = ['static', 'unit', 'integration', 'e2e', 'scale', 'chaos', 'deploy'];
 const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', TZ: 'UTC', FORCE_COLOR: '0' };
 // Deadlines per step in minutes, about 3x what each takes on the 2-core reference machine (README, Tests).
-const STEP_MINUTES = { static: 20, unit: 10, integration: 30, e2e: 20, chaos: 20 };
+const STEP_MINUTES = { static: 20, unit: 10, integration: 30, e2e: 20, chaos: 20, deploy: 30 };
 const JEST = join(repoRoot, 'node_modules', 'jest', 'bin', 'jest.js');
 
 export async function runTests({ layers }) {
@@ -90,6 +92,13 @@ export async function runTests({ layers }) {
     const json = join(repoRoot, '.payrail', 'chaos-short.json');
     const ok = await step('chaos test (short form: kills, a broker restart, a Redis restart and a ledger rebuild)', 'npm', ['run', 'test:chaos', '--', '--short', '--json', json], NX_ENV, STEP_MINUTES.chaos);
     ok ? totals.passed++ : (totals.failed++, failures.push(`chaos test (see ${json})`));
+  }
+  if (selected.includes('deploy')) {
+    // builds the images by executing the Dockerfile, then boots compose, k8s-dev and k8s-prod from them (README,
+    // Deployment); its report fails the step on any bad figure
+    const json = join(repoRoot, '.payrail', 'deploy-boot.json');
+    const ok = await step('deployment boot test (images from the Dockerfile; compose, k8s-dev and k8s-prod booted, 200 payments each)', 'npm', ['run', 'deploy:boot', '--', '--target', 'all', '--json', json], NX_ENV, STEP_MINUTES.deploy);
+    ok ? totals.passed++ : (totals.failed++, failures.push(`deployment boot test (see ${json})`));
   }
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   log(`test layers: ${selected.join(', ')} in ${minutes} min`);

@@ -21,6 +21,10 @@ function nodeAppConfig(app, extra = {}) {
         optimization: false,
         outputHashing: 'none',
         generatePackageJson: true,
+        // the bundle requires tslib (tsconfig importHelpers), which Nx's project graph does not see as an import of
+        // the app: without this, an image whose other dependencies do not pull tslib in fails at start
+        // (deploy:boot found it in the payrail-cli image)
+        runtimeDependencies: ['tslib'],
         sourceMap: true,
         skipTypeChecking: true,
         ...extra,

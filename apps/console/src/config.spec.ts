@@ -51,4 +51,14 @@ describe('console configuration', () => {
     expect(problems({ ...base, CONSOLE_USERS_FILE: join(dir, 'missing.json') })).toEqual([`CONSOLE_USERS_FILE: cannot read ${join(dir, 'missing.json')}: ENOENT`]);
     expect(problems({ ...base, CONSOLE_SESSION_TTL_S: '10' })).toEqual(['CONSOLE_SESSION_TTL_S: must be >= 300']);
   });
+
+  it("checks SIGNING_JWKS_URL with the crypto library's rule: plain http to a cluster-internal name only with SIGNING_JWKS_ALLOW_HTTP", () => {
+    expect(loadConsoleConfig(base).signingJwks).toBeUndefined();
+    expect(loadConsoleConfig({ ...base, SIGNING_JWKS_URL: 'http://127.0.0.1:8081/.well-known/jwks.json' }).signingJwks).toEqual({ url: 'http://127.0.0.1:8081/.well-known/jwks.json', allowInsecureClusterHttp: false });
+    expect(loadConsoleConfig({ ...base, SIGNING_JWKS_URL: 'https://signing.example/.well-known/jwks.json' }).signingJwks?.allowInsecureClusterHttp).toBe(false);
+    expect(loadConsoleConfig({ ...base, SIGNING_JWKS_URL: 'http://payrail-signing:8081/.well-known/jwks.json', SIGNING_JWKS_ALLOW_HTTP: 'true' }).signingJwks).toEqual({ url: 'http://payrail-signing:8081/.well-known/jwks.json', allowInsecureClusterHttp: true });
+    expect(problems({ ...base, SIGNING_JWKS_URL: 'http://payrail-signing:8081/.well-known/jwks.json' })).toEqual([expect.stringMatching(/^SIGNING_JWKS_URL: http:\/\/payrail-signing:8081 must use https: .*SIGNING_JWKS_ALLOW_HTTP=true/)]);
+    expect(problems({ ...base, SIGNING_JWKS_URL: 'http://jwks.example.com/.well-known/jwks.json', SIGNING_JWKS_ALLOW_HTTP: 'true' })).toEqual([expect.stringMatching(/^SIGNING_JWKS_URL: http:\/\/jwks\.example\.com must use https/)]);
+    expect(problems({ ...base, SIGNING_JWKS_ALLOW_HTTP: 'true' })).toEqual([expect.stringMatching(/^SIGNING_JWKS_ALLOW_HTTP: applies only to SIGNING_JWKS_URL/)]);
+  });
 });

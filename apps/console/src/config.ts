@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ConfigError, Env, ServiceSettings, envBool, envInt, parseEnv, readSecret, serviceEnvFragment, serviceSettings } from '@payrail/config';
+import { ConfigError, Env, ServiceSettings, envBool, envInt, parseEnv, readSecret, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksUrl } from '@payrail/config';
+import { checkJwksUrl } from '@payrail/crypto';
 import {
   KafkaConnectionConfig,
   RedisConnectionConfig,
@@ -40,8 +41,10 @@ export const ConsoleEnvSchema = z.object({
   CONSOLE_COOKIE_SECURE: envBool.default(true),
   /** Approximate cap of the audit stream. */
   CONSOLE_AUDIT_MAX_ENTRIES: envInt(1_000, 100_000_000).default(1_000_000),
-  /** Payrail's published signing keys (signing's /.well-known/jwks.json), for the keys panel. */
-  SIGNING_JWKS_URL: z.url().optional(),
+  /** Payrail's published signing keys (signing's /.well-known/jwks.json), for the keys panel... */
+  SIGNING_JWKS_URL: signingJwksEnvFragment.SIGNING_JWKS_URL,
+  /** ...over plain http to a cluster-internal name only with this opt-in (the rule fraud-check and settlement follow). */
+  SIGNING_JWKS_ALLOW_HTTP: signingJwksEnvFragment.SIGNING_JWKS_ALLOW_HTTP,
   /** Services whose readiness the console shows: ingest=http://...,signing=http://... */
   CONSOLE_HEALTH_URLS: healthUrls.optional(),
   /**
@@ -62,7 +65,8 @@ export interface ConsoleConfig extends ServiceSettings {
   sessionTtlS: number;
   cookieSecure: boolean;
   auditMaxEntries: number;
-  signingJwksUrl: string | undefined;
+  /** SIGNING_JWKS_URL, checked with the rule of the crypto library's RemoteJwksClient (SIGNING_JWKS_ALLOW_HTTP). */
+  signingJwks: { url: string; allowInsecureClusterHttp: boolean } | undefined;
   healthUrls: Record<string, string>;
   fraudAdmin: { url: string; token: string } | undefined;
   settlement: { url: string; token: string } | undefined;
@@ -96,7 +100,7 @@ export function loadConsoleConfig(env: Env = process.env): ConsoleConfig {
     sessionTtlS: e.CONSOLE_SESSION_TTL_S,
     cookieSecure: e.CONSOLE_COOKIE_SECURE,
     auditMaxEntries: e.CONSOLE_AUDIT_MAX_ENTRIES,
-    signingJwksUrl: e.SIGNING_JWKS_URL,
+    signingJwks: signingJwksUrl(e, checkJwksUrl),
     healthUrls: e.CONSOLE_HEALTH_URLS ?? {},
     fraudAdmin,
     settlement,

@@ -39,4 +39,38 @@ describe('fraud-check configuration', () => {
     expect(problems({ FRAUD_AUDIT_MAX_ENTRIES: '10' })[0]).toEqual({ variable: 'FRAUD_AUDIT_MAX_ENTRIES', reason: 'must be >= 1000' });
     expect(problems({ RULES_FILE: '' })[0]?.variable).toBe('RULES_FILE');
   });
+
+  describe("Payrail's public keys: SIGNING_JWKS_URL checked at boot with RemoteJwksClient's own rule", () => {
+    const { SIGNING_JWKS_FILE: _file, ...withoutKeys } = BASE;
+    const keys = (env: Record<string, string>) => loadFraudCheckConfig({ ...withoutKeys, ...env }).payrailKeys;
+    const refused = (env: Record<string, string>) => {
+      try {
+        loadFraudCheckConfig({ ...withoutKeys, ...env });
+      } catch (err) {
+        if (err instanceof ConfigError) return [...err.problems];
+        throw err;
+      }
+      return [];
+    };
+
+    it('takes https, http to loopback, and http to a cluster-internal name with SIGNING_JWKS_ALLOW_HTTP=true', () => {
+      expect(keys({ SIGNING_JWKS_FILE: '/keys/jwks.json' })).toEqual({ file: '/keys/jwks.json' });
+      expect(keys({ SIGNING_JWKS_URL: 'https://signing.payrail.example/.well-known/jwks.json' })).toEqual({ url: 'https://signing.payrail.example/.well-known/jwks.json', allowInsecureClusterHttp: false });
+      expect(keys({ SIGNING_JWKS_URL: 'http://127.0.0.1:8081/.well-known/jwks.json' })).toEqual({ url: 'http://127.0.0.1:8081/.well-known/jwks.json', allowInsecureClusterHttp: false });
+      expect(keys({ SIGNING_JWKS_URL: 'http://payrail-signing:8081/.well-known/jwks.json', SIGNING_JWKS_ALLOW_HTTP: 'true' })).toEqual({ url: 'http://payrail-signing:8081/.well-known/jwks.json', allowInsecureClusterHttp: true });
+    });
+
+    it('refuses to start naming the variable: plain http without the opt-in, to a non-cluster host, or an opt-in that allows nothing', () => {
+      const [noOptIn] = refused({ SIGNING_JWKS_URL: 'http://payrail-signing:8081/.well-known/jwks.json' });
+      expect(noOptIn?.variable).toBe('SIGNING_JWKS_URL');
+      expect(noOptIn?.reason).toMatch(/^http:\/\/payrail-signing:8081 must use https: plain http to a cluster-internal name needs an explicit opt-in \(SIGNING_JWKS_ALLOW_HTTP=true/);
+      expect(refused({ SIGNING_JWKS_URL: 'http://10.0.0.12:8081/.well-known/jwks.json', SIGNING_JWKS_ALLOW_HTTP: 'true' })).toEqual([
+        { variable: 'SIGNING_JWKS_URL', reason: 'http://10.0.0.12:8081 must use https: plain http to an IP address other than loopback is refused' },
+      ]);
+      expect(refused({ SIGNING_JWKS_URL: 'http://signing.payrail.example/.well-known/jwks.json', SIGNING_JWKS_ALLOW_HTTP: 'true' })[0]?.variable).toBe('SIGNING_JWKS_URL');
+      expect(refused({ SIGNING_JWKS_URL: 'https://signing.payrail.example/.well-known/jwks.json', SIGNING_JWKS_ALLOW_HTTP: 'true' })[0]?.variable).toBe('SIGNING_JWKS_ALLOW_HTTP');
+      expect(refused({ SIGNING_JWKS_FILE: '/keys/jwks.json', SIGNING_JWKS_ALLOW_HTTP: 'true' })[0]?.variable).toBe('SIGNING_JWKS_ALLOW_HTTP');
+      expect(refused({ SIGNING_JWKS_URL: 'http://payrail-signing:8081/.well-known/jwks.json', SIGNING_JWKS_ALLOW_HTTP: 'yes' })).toEqual([{ variable: 'SIGNING_JWKS_ALLOW_HTTP', reason: 'must be true or false' }]);
+    });
+  });
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, ServiceSettings, SigningJwksSource, envInt, parseEnv, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource } from '@payrail/config';
+import { checkJwksUrl } from '@payrail/crypto';
 import {
   KafkaConnectionConfig,
   RedisConnectionConfig,
@@ -42,7 +43,8 @@ export function loadFraudCheckConfig(env: Record<string, string | undefined> = p
     ...serviceSettings(e),
     kafka: kafkaConnectionFromEnv(e, env, 'payrail-fraud-check'),
     redis: redisConnectionFromEnv(e),
-    payrailKeys: signingJwksSource(e),
+    // the rule RemoteJwksClient applies, run here so a refused URL stops the start as a configuration error (78)
+    payrailKeys: signingJwksSource(e, checkJwksUrl),
     rulesFile: e.RULES_FILE,
     operators: operatorsFromEnv(e),
     auditMaxEntries: e.FRAUD_AUDIT_MAX_ENTRIES,

@@ -128,7 +128,7 @@ export class FraudCheckHarness {
     // kafkajs' own warnings (a new group's coordinator not ready yet) would drown the test output
     const kafka = createKafka({ brokers, clientId: 'payrail-fraud-test', ssl: false }, { warn: () => undefined, error: () => undefined });
     await ensureTopics(kafka);
-    const h = new FraudCheckHarness(dir, join(dir, 'ruleset.json'), `payrail-test:${randomUUID().slice(0, 8)}:`, kafka);
+    const h = new FraudCheckHarness(dir, join(dir, 'ruleset.json'), `${process.env['PAYRAIL_RUN_KEY_PREFIX'] ?? 'payrail-test:'}fraud-${randomUUID().slice(0, 8)}:`, kafka);
     h.writeRules(options.ruleset);
     const keys = await generateDevKeys({ alg: 'ES256', withEncryptionKey: false });
     writeFileSync(join(dir, 'payrail.jwks.json'), JSON.stringify(keys.publicJwks));

@@ -25,7 +25,7 @@ export interface UpstreamFixture {
 
 /** Keys and registrations on disk, shared by every instance of one test. */
 export class IngestFixture {
-  readonly redisKeyPrefix = `payrail-test:${randomUUID().slice(0, 8)}:`;
+  readonly redisKeyPrefix = `${process.env['PAYRAIL_RUN_KEY_PREFIX'] ?? 'payrail-test:'}ingest-${randomUUID().slice(0, 8)}:`;
   private constructor(
     readonly dir: string,
     readonly upstreamsDir: string,

@@ -3,7 +3,7 @@
 // random passwords) and session key, and the console's service token for fraud-check's admin API (registered, as
 // its SHA-256 only, in fraud-check's operators file with the write role). Written under the run's folder, never
 // into the repository.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { FRAUD_OPERATOR_TOKEN_PREFIX, hashPassword, newBearerToken, writeDevKeys } from '@payrail/crypto';
@@ -71,6 +71,22 @@ function writeFraudOperators(dir: string): Pick<DevSetup, 'fraudOperatorsFile' |
   const operators = [{ id: CONSOLE_FRAUD_OPERATOR, role: 'write', token_sha256: sha256 }];
   writeFileSync(fraudOperatorsFile, `${JSON.stringify({ operators }, null, 2)}\n`, { mode: 0o600 });
   return { fraudOperatorsFile, consoleFraudTokenFile };
+}
+
+/**
+ * Hands the files the services read inside their containers to the containers' user. docker compose bind-mounts a
+ * file secret with its host owner and mode (it cannot set uid/gid/mode outside Swarm), and the images run as uid
+ * 1000, so a 0600 key file owned by another user cannot be read there. Kubernetes Secrets do not need this (the
+ * kubelet writes them with defaultMode and fsGroup). Needs root unless the files are already the caller's.
+ */
+export function handOverToContainers(setup: DevSetup, owner: string): void {
+  const m = /^(\d+):(\d+)$/.exec(owner);
+  if (!m) throw new Error(`--owner must be UID:GID (numeric), got ${owner}`);
+  const [uid, gid] = [Number(m[1]), Number(m[2])];
+  const files = [setup.signingPrivateJwks, setup.protectionPublicJwks, setup.fingerprintKeyFile, setup.settlementOperatorTokenFile];
+  for (const f of files) chownSync(f, uid, gid);
+  chownSync(setup.upstreamsDir, uid, gid);
+  for (const f of readdirSync(setup.upstreamsDir)) chownSync(join(setup.upstreamsDir, f), uid, gid);
 }
 
 export async function devSetup(dir: string): Promise<DevSetup> {

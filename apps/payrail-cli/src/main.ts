@@ -1,5 +1,6 @@
 // payrail: the operators' command line.
-//   payrail dev-setup --dir DIR      development keys and demo upstreams (prints their paths as JSON)
+//   payrail dev-setup --dir DIR [--owner UID:GID]   development keys and demo upstreams (prints their paths as JSON);
+//                                    --owner hands the containers' key files to their user (docker compose)
 //   payrail topics ensure            creates every topic of the contracts catalogue that is missing, then waits
 //                                    until the broker coordinates consumer groups and hands out producer ids
 //   payrail dlq list|inspect|replay  dead letters: list, inspect, replay to their original topic (docs/dead-letters.md)
@@ -13,7 +14,7 @@ import { envList, parseEnv } from '@payrail/config';
 import { awaitCoordinators, createKafka, ensureTopics, kafkaConnectionFromEnv, kafkaEnvFragment } from '@payrail/messaging';
 import { z } from 'zod';
 import { SIGNING_ALGS, hashPassword } from '@payrail/crypto';
-import { devSetup } from './dev-setup';
+import { devSetup, handOverToContainers } from './dev-setup';
 import { DLQ_USAGE, runDlq } from './dlq/dlq.command';
 import { runSettlementCommand } from './settlement';
 import { SigningKeysAction, runSigningKeys } from './signing-keys';
@@ -24,11 +25,13 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'dlq') {
     return runDlq(argv.slice(1), { out: (text) => process.stdout.write(`${text}\n`), err: (text) => process.stderr.write(`${text}\n`) });
   }
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { dir: { type: 'string' }, replication: { type: 'string', default: '1' }, file: { type: 'string' }, kid: { type: 'string' }, alg: { type: 'string' } } });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { dir: { type: 'string' }, replication: { type: 'string', default: '1' }, file: { type: 'string' }, owner: { type: 'string' }, kid: { type: 'string' }, alg: { type: 'string' } } });
   const [command, sub] = positionals;
   if (command === 'dev-setup') {
     if (!values.dir) throw new Error('dev-setup needs --dir DIR');
-    process.stdout.write(`${JSON.stringify(await devSetup(values.dir))}\n`);
+    const setup = await devSetup(values.dir);
+    if (values.owner) handOverToContainers(setup, values.owner);
+    process.stdout.write(`${JSON.stringify(setup)}\n`);
     return 0;
   }
   if (command === 'topics' && sub === 'ensure') {

@@ -1,15 +1,15 @@
 // payrail settlement check | reconcile | rebuild: the ledger's operator commands. They read the same environment
 // as the settlement service (REDIS_URL, REDIS_KEY_PREFIX, KAFKA_BROKERS, SIGNING_JWKS_URL or SIGNING_JWKS_FILE,
-// FEE_BPS, FEE_FIXED_MINOR, BATCH_CUTOFF_S, BATCH_MAX_PAYMENTS), print a JSON report on stdout and a summary
-// with every discrepancy on stderr, and exit 1 when anything is wrong.
+// SIGNING_JWKS_ALLOW_HTTP, FEE_BPS, FEE_FIXED_MINOR, BATCH_CUTOFF_S, BATCH_MAX_PAYMENTS), print a JSON report on
+// stdout and a summary with every discrepancy on stderr, and exit 1 when anything is wrong.
 //   check      the invariants Redis proves (balances sum to 0, batch totals, each payment in one batch, no held
 //              payment posted), plus, with Kafka, every approved payment posted exactly once and no declined or
 //              in-review payment posted (a reconcile)
 //   reconcile  recompute the ledger from the screened topic and compare it with Redis
 //   rebuild    restore the ledger in Redis from Kafka (after Redis lost its data)
 import { z } from 'zod';
-import { envList, parseEnv, signingJwksEnvFragment, signingJwksSource } from '@payrail/config';
-import { CryptoError, openPayrailVerifier } from '@payrail/crypto';
+import { envList, parseEnv, signingJwksEnvFragment, signingJwksPlainHttpWarning, signingJwksSource } from '@payrail/config';
+import { CryptoError, checkJwksUrl, openPayrailVerifier } from '@payrail/crypto';
 import { LedgerRepository, checkInvariants, instructionVerifier, ledgerEnvFragment, ledgerSettings, rebuildLedger, reconcile } from '@payrail/ledger';
 import { createKafka, createRedis, kafkaConnectionFromEnv, kafkaEnvFragment, redisConnectionFromEnv, redisEnvFragment } from '@payrail/messaging';
 
@@ -25,11 +25,15 @@ export async function runSettlementCommand(sub: string | undefined, env: Record<
   }
   const withKafka = sub !== 'check' || Boolean(env['KAFKA_BROKERS']);
   const base = parseEnv(RedisOnlyEnv, env);
+  // the whole environment is checked before anything connects, the JWKS URL with RemoteJwksClient's own rule
+  const e = withKafka ? parseEnv(FullEnv, env) : undefined;
+  const source = e ? signingJwksSource(e, checkJwksUrl) : undefined;
   const redis = createRedis(redisConnectionFromEnv(base), 'payrail-cli-settlement');
   await redis.connect();
   const ledger = new LedgerRepository(redis);
   try {
-    if (!withKafka) {
+    if (!e || !source) {
+      // without KAFKA_BROKERS: what Redis alone proves
       const report = await checkInvariants(ledger);
       io.out(`${JSON.stringify(report, null, 2)}\n`);
       io.err(`invariants: ${report.ok ? 'OK' : 'VIOLATED'} (${report.merchants} merchants, ${report.batches} batches, ${report.postings} postings; currency sums ${JSON.stringify(report.currencySums)})\n`);
@@ -37,10 +41,11 @@ export async function runSettlementCommand(sub: string | undefined, env: Record<
       io.err('(set KAFKA_BROKERS to also check every approved payment against the screened topic)\n');
       return report.ok ? 0 : 1;
     }
-    const e = parseEnv(FullEnv, env);
     const { fees, policy } = ledgerSettings(e);
     const kafka = createKafka(kafkaConnectionFromEnv(e, env, 'payrail-cli'));
-    const keys = await openPayrailVerifier(signingJwksSource(e));
+    const plainHttp = signingJwksPlainHttpWarning(source);
+    if (plainHttp) io.err(`warning: ${plainHttp.message}\n`);
+    const keys = await openPayrailVerifier(source);
     try {
       const verify = instructionVerifier(async (jws) => {
         try {

@@ -27,4 +27,14 @@ describe('settlement configuration', () => {
     expect(problems({ ...base, SETTLEMENT_OPERATOR_TOKEN: 'short' })).toEqual(['SETTLEMENT_OPERATOR_TOKEN']);
     expect(problems({ ...base, BATCH_MAX_PAYMENTS: '20000', BATCH_CUTOFF_S: '10' }).sort()).toEqual(['BATCH_CUTOFF_S', 'BATCH_MAX_PAYMENTS']);
   });
+
+  it("checks SIGNING_JWKS_URL at boot with RemoteJwksClient's rule: plain http to a cluster-internal name only with SIGNING_JWKS_ALLOW_HTTP", () => {
+    const { SIGNING_JWKS_FILE: _file, ...withoutKeys } = base;
+    const url = 'http://payrail-signing.payrail.svc.cluster.local:8081/.well-known/jwks.json';
+    expect(loadSettlementConfig({ ...withoutKeys, SIGNING_JWKS_URL: url, SIGNING_JWKS_ALLOW_HTTP: 'true' }).payrailKeys).toEqual({ url, allowInsecureClusterHttp: true });
+    expect(loadSettlementConfig({ ...withoutKeys, SIGNING_JWKS_URL: 'https://signing.payrail.example/.well-known/jwks.json' }).payrailKeys).toEqual({ url: 'https://signing.payrail.example/.well-known/jwks.json', allowInsecureClusterHttp: false });
+    expect(problems({ ...withoutKeys, SIGNING_JWKS_URL: url })).toEqual(['SIGNING_JWKS_URL']);
+    expect(problems({ ...withoutKeys, SIGNING_JWKS_URL: 'http://203.0.113.7:8081/.well-known/jwks.json', SIGNING_JWKS_ALLOW_HTTP: 'true' })).toEqual(['SIGNING_JWKS_URL']);
+    expect(problems({ ...base, SIGNING_JWKS_ALLOW_HTTP: 'true' })).toEqual(['SIGNING_JWKS_ALLOW_HTTP']);
+  });
 });

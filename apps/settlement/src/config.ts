@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, ServiceSettings, SigningJwksSource, envInt, parseEnv, readSecret, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource } from '@payrail/config';
+import { checkJwksUrl } from '@payrail/crypto';
 import { BatchPolicy, FeeSchedule, ledgerEnvFragment, ledgerSettings } from '@payrail/ledger';
 import {
   KafkaConnectionConfig,
@@ -47,7 +48,8 @@ export function loadSettlementConfig(env: Record<string, string | undefined> = p
     ...serviceSettings(e),
     kafka: kafkaConnectionFromEnv(e, env, 'payrail-settlement'),
     redis: redisConnectionFromEnv(e),
-    payrailKeys: signingJwksSource(e),
+    // the rule RemoteJwksClient applies, run here so a refused URL stops the start as a configuration error (78)
+    payrailKeys: signingJwksSource(e, checkJwksUrl),
     fee: fees,
     batch: { ...policy, graceS: e.BATCH_GRACE_S, closeIntervalS: e.BATCH_CLOSE_INTERVAL_S },
     invariantCheckIntervalS: e.INVARIANT_CHECK_INTERVAL_S,

@@ -40,7 +40,7 @@ const eventId = (m: RecordedMessage): string | undefined => {
 describe('signing and fraud-check on the real broker while Payrail rotates its signing key twice', () => {
   const work = mkdtempSync(join(tmpdir(), 'payrail-signing-flow-'));
   const keysFile = join(work, 'signing', 'private.jwks.json');
-  const redisPrefix = `payrail:test-signing-${randomUUID().slice(0, 8)}:`;
+  const redisPrefix = `${process.env['PAYRAIL_RUN_KEY_PREFIX'] ?? 'payrail-test:'}signing-${randomUUID().slice(0, 8)}:`;
   const producer = new EventProducer(kafka, { source: 'payrail/ingest', lingerMs: 5 });
   const published = new Map<string, number>(); // payment id -> when it was published
   const everyKey: Jwk[] = [];

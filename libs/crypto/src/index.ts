@@ -21,8 +21,8 @@ export { JwsSigner } from './jws/signer';
 export type { JwsSignerOptions } from './jws/signer';
 export { JwsVerifier } from './jws/verifier';
 export type { VerifyPolicy, VerifiedJws } from './jws/verifier';
-export { RemoteJwksClient } from './jws/remote-jwks';
-export type { RemoteJwksOptions } from './jws/remote-jwks';
+export { RemoteJwksClient, checkJwksUrl, isClusterInternalHost } from './jws/remote-jwks';
+export type { RemoteJwksOptions, JwksUrlCheck } from './jws/remote-jwks';
 
 export { JweEncrypter, JweDecrypter } from './jwe/jwe';
 export { EcdhAgreementPool } from './jwe/agreement-pool';

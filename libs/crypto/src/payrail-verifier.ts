@@ -13,9 +13,11 @@ export interface PayrailVerifierHandle {
   close(): void;
 }
 
-export async function openPayrailVerifier(source: { url: string } | { file: string }): Promise<PayrailVerifierHandle> {
+/** `allowInsecureClusterHttp`: see RemoteJwksOptions (the services pass SIGNING_JWKS_ALLOW_HTTP). */
+export async function openPayrailVerifier(source: { url: string; allowInsecureClusterHttp?: boolean } | { file: string }): Promise<PayrailVerifierHandle> {
   if ('url' in source) {
-    return { verifier: new JwsVerifier(new RemoteJwksClient({ url: source.url }), { algorithms: PAYRAIL_SIGNING_ALGS }), close: () => undefined };
+    const client = new RemoteJwksClient({ url: source.url, allowInsecureClusterHttp: source.allowInsecureClusterHttp });
+    return { verifier: new JwsVerifier(client, { algorithms: PAYRAIL_SIGNING_ALGS }), close: () => undefined };
   }
   const store = await ReloadingKeyStore.watch(source.file);
   return { verifier: new JwsVerifier(store, { algorithms: PAYRAIL_SIGNING_ALGS }), close: () => store.close() };

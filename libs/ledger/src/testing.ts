@@ -4,7 +4,7 @@ import { createServer, Server, Socket, connect } from 'node:net';
 import type { Redis } from '@payrail/messaging';
 
 export function uniquePrefix(name: string): string {
-  return `payrail-test:${name}:${randomBytes(4).toString('hex')}:`;
+  return `${process.env['PAYRAIL_RUN_KEY_PREFIX'] ?? 'payrail-test:'}${name}:${randomBytes(4).toString('hex')}:`;
 }
 
 /**

@@ -6,7 +6,7 @@ import { createRedis } from '@payrail/messaging';
 import { RedisSessionStore } from '../auth/session.store';
 import { AuditEntry, AuditTrail } from './audit-trail';
 
-const prefix = `payrail-test:console:${randomUUID().slice(0, 8)}:`;
+const prefix = `${process.env['PAYRAIL_RUN_KEY_PREFIX'] ?? 'payrail-test:'}console:${randomUUID().slice(0, 8)}:`;
 const redis = createRedis({ url: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', keyPrefix: prefix }, 'console-int-test');
 
 function entry(overrides: Partial<AuditEntry> = {}): AuditEntry {

@@ -4,6 +4,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { Observable, map, shareReplay, timer } from 'rxjs';
+import { signingJwksPlainHttpWarning } from '@payrail/config';
 import { AuditEntry, AuditTrail } from '../audit/audit-trail';
 import { CONSOLE_CONFIG, ConsoleConfig } from '../config';
 import { ConsoleRuntime } from '../console.runtime';
@@ -70,7 +71,10 @@ export class ConsoleState implements OnApplicationBootstrap, BeforeApplicationSh
   ) {
     this.logger.setContext('console-state');
     this.lag = new StageLag(runtime.lagReader);
-    this.keys = new SigningKeysView(config.signingJwksUrl);
+    this.keys = new SigningKeysView(config.signingJwks?.url);
+    // SIGNING_JWKS_ALLOW_HTTP in use: said once, at boot
+    const plainHttp = signingJwksPlainHttpWarning(config.signingJwks);
+    if (plainHttp) this.logger.warn({ event: 'payrail.jwks.plain_http', origin: plainHttp.origin, variable: plainHttp.variable }, plainHttp.message);
     this.health = new ServiceHealth(config.healthUrls);
     const reviewsPort = integrations.reviews;
     this.reviews = reviewsPort

@@ -16,7 +16,7 @@ import { BLOCKLISTS_KEY, blocklistField } from '../blocklist/redis-blocklist.sto
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
 describe('fraud-cli backtest over a range of the signed topic', () => {
-  const prefix = `payrail-test:${randomUUID().slice(0, 8)}:`;
+  const prefix = `${process.env['PAYRAIL_RUN_KEY_PREFIX'] ?? 'payrail-test:'}backtest-${randomUUID().slice(0, 8)}:`;
   const kafka = createKafka({ brokers, clientId: 'payrail-backtest-test', ssl: false }, { warn: () => undefined, error: () => undefined });
   const producer = new EventProducer(kafka, { source: 'payrail/test-signing' });
   let redis: Redis;

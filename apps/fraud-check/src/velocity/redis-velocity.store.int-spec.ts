@@ -16,7 +16,7 @@ function event(id: string, atMs: number, o: Partial<VelocityEvent> = {}): Veloci
 }
 
 describe('RedisVelocityStore on real Redis', () => {
-  const prefix = `payrail-test:${randomUUID()}:`;
+  const prefix = `${process.env['PAYRAIL_RUN_KEY_PREFIX'] ?? 'payrail-test:'}velocity-${randomUUID()}:`;
   let a: Redis;
   let b: Redis;
 

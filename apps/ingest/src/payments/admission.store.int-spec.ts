@@ -21,7 +21,7 @@ describe('AdmissionStore on real Redis', () => {
   });
 
   beforeAll(async () => {
-    const config = { url: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', keyPrefix: `payrail-test:${randomUUID()}:` };
+    const config = { url: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', keyPrefix: `${process.env['PAYRAIL_RUN_KEY_PREFIX'] ?? 'payrail-test:'}admission-${randomUUID()}:` };
     instanceA = createRedis(config, 'test-a');
     instanceB = createRedis(config, 'test-b');
     await Promise.all([instanceA.connect(), instanceB.connect()]);

@@ -1,4 +1,6 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
+import { signingJwksPlainHttpWarning } from '@payrail/config';
 import type { PayloadVerifier } from '@payrail/ledger';
 import { CryptoError, JwsVerifier, PayrailVerifierHandle, openPayrailVerifier } from '@payrail/crypto';
 import { SETTLEMENT_CONFIG, SettlementConfig } from '../config';
@@ -8,10 +10,18 @@ import { SETTLEMENT_CONFIG, SettlementConfig } from '../config';
 export class PayrailSignatures implements OnModuleInit, OnApplicationShutdown {
   private handle: PayrailVerifierHandle | undefined;
 
-  constructor(@Inject(SETTLEMENT_CONFIG) private readonly config: SettlementConfig) {}
+  constructor(
+    @Inject(SETTLEMENT_CONFIG) private readonly config: SettlementConfig,
+    private readonly logger: PinoLogger,
+  ) {
+    this.logger.setContext('payrail-signatures');
+  }
 
   async onModuleInit(): Promise<void> {
     this.handle = await openPayrailVerifier(this.config.payrailKeys);
+    // SIGNING_JWKS_ALLOW_HTTP in use: said once, at boot
+    const plainHttp = signingJwksPlainHttpWarning(this.config.payrailKeys);
+    if (plainHttp) this.logger.warn({ event: 'payrail.jwks.plain_http', origin: plainHttp.origin, variable: plainHttp.variable }, plainHttp.message);
   }
 
   verifier(): JwsVerifier {

@@ -82,12 +82,73 @@ export const signingJwksEnvFragment = {
   SIGNING_JWKS_URL: z.url().optional(),
   /** ...or a mounted copy of that JWKS. One of the two is required. */
   SIGNING_JWKS_FILE: z.string().min(1).optional(),
+  /**
+   * Fetch SIGNING_JWKS_URL over plain http from a cluster-internal name (`signing`, `payrail-signing`,
+   * `*.svc`, `*.svc.*`): an explicit opt-in, logged at boot. Public keys only; see docs/operations.md.
+   */
+  SIGNING_JWKS_ALLOW_HTTP: envBool.default(false),
 } as const;
 
-export type SigningJwksSource = { url: string } | { file: string };
+export type SigningJwksSource = { url: string; allowInsecureClusterHttp: boolean } | { file: string };
 
-export function signingJwksSource(e: { SIGNING_JWKS_URL?: string; SIGNING_JWKS_FILE?: string }): SigningJwksSource {
-  if (e.SIGNING_JWKS_URL) return { url: e.SIGNING_JWKS_URL };
+/**
+ * The JWKS URL rule of @payrail/crypto (`checkJwksUrl`, the one RemoteJwksClient applies), passed in by the app so
+ * that a URL the client would refuse stops the process here, as a configuration error (libs/config does not depend
+ * on the crypto library).
+ */
+export type JwksUrlRule = (
+  url: string,
+  opts: { allowInsecureClusterHttp: boolean },
+) => { ok: true; origin: string; transport: 'https' | 'loopback-http' | 'cluster-http' } | { ok: false; reason: string; optInWouldAllow: boolean };
+
+/**
+ * SIGNING_JWKS_URL (if set) and SIGNING_JWKS_ALLOW_HTTP checked with `rule`: a URL the client would refuse is a
+ * problem of SIGNING_JWKS_URL; plain http to a cluster-internal name needs SIGNING_JWKS_ALLOW_HTTP=true; the opt-in
+ * is refused where it would allow nothing (no URL, an https or loopback URL), so it is never left on unnoticed.
+ */
+export function signingJwksUrl(
+  e: { SIGNING_JWKS_URL?: string; SIGNING_JWKS_ALLOW_HTTP: boolean },
+  rule: JwksUrlRule,
+): { url: string; allowInsecureClusterHttp: boolean } | undefined {
+  const url = e.SIGNING_JWKS_URL;
+  const allow = e.SIGNING_JWKS_ALLOW_HTTP;
+  if (url === undefined) {
+    if (allow) throw new ConfigError([{ variable: 'SIGNING_JWKS_ALLOW_HTTP', reason: 'applies only to SIGNING_JWKS_URL (plain http to a cluster-internal name), which is not set: remove it' }]);
+    return undefined;
+  }
+  const check = rule(url, { allowInsecureClusterHttp: allow });
+  if (!check.ok) {
+    const hint = check.optInWouldAllow ? ' (SIGNING_JWKS_ALLOW_HTTP=true; only where a network policy restricts who answers on that name: see docs/operations.md)' : '';
+    throw new ConfigError([{ variable: 'SIGNING_JWKS_URL', reason: `${check.reason}${hint}` }]);
+  }
+  if (allow && check.transport !== 'cluster-http') {
+    throw new ConfigError([{ variable: 'SIGNING_JWKS_ALLOW_HTTP', reason: `is true but SIGNING_JWKS_URL (${check.origin}) is not plain http to a cluster-internal name: remove it` }]);
+  }
+  return { url, allowInsecureClusterHttp: check.transport === 'cluster-http' };
+}
+
+export function signingJwksSource(e: { SIGNING_JWKS_URL?: string; SIGNING_JWKS_FILE?: string; SIGNING_JWKS_ALLOW_HTTP: boolean }, rule: JwksUrlRule): SigningJwksSource {
+  const remote = signingJwksUrl(e, rule);
+  if (remote) return remote;
   if (e.SIGNING_JWKS_FILE) return { file: e.SIGNING_JWKS_FILE };
   throw new ConfigError([{ variable: 'SIGNING_JWKS_URL', reason: 'set SIGNING_JWKS_URL or SIGNING_JWKS_FILE to verify Payrail signatures' }]);
+}
+
+/**
+ * The warn line a service logs once at boot when SIGNING_JWKS_ALLOW_HTTP is in use (undefined otherwise): the
+ * origin, the variable that opted in, and why that is acceptable.
+ */
+export function signingJwksPlainHttpWarning(source: { url: string; allowInsecureClusterHttp: boolean } | { file: string } | undefined): { origin: string; variable: 'SIGNING_JWKS_ALLOW_HTTP'; message: string } | undefined {
+  if (!source || !('url' in source) || !source.allowInsecureClusterHttp) return undefined;
+  const origin = new URL(source.url).origin;
+  return {
+    origin,
+    variable: 'SIGNING_JWKS_ALLOW_HTTP',
+    message:
+      `Payrail's public signing keys are fetched over plain http from ${origin} (SIGNING_JWKS_ALLOW_HTTP=true): ` +
+      'acceptable because the JWKS holds public keys only and nothing secret is sent; their integrity rests on the ' +
+      'network policy that limits who can answer on that name (Kubernetes: NetworkPolicies payrail-ingress-signing-jwks ' +
+      'and payrail-egress-signing-jwks; compose: the project network). Where the pod network is not trusted, use an ' +
+      'https SIGNING_JWKS_URL or SIGNING_JWKS_FILE.',
+  };
 }

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KeyConfigError } from '../lib/errors';
 import { forgeEs256, keys, withState, type Jwk, rejectionReason as reason } from '../test/fixtures';
-import { RemoteJwksClient } from './remote-jwks';
+import { RemoteJwksClient, checkJwksUrl, isClusterInternalHost } from './remote-jwks';
 import { JwsVerifier } from './verifier';
 
 const URL_ = 'https://signing.payrail.internal/.well-known/jwks.json';
@@ -104,6 +104,94 @@ describe('RemoteJwksClient', () => {
     expect(() => new RemoteJwksClient({ url: 'https://user:pw@signing.payrail.internal/jwks' })).toThrow(/credentials/);
     expect(() => new RemoteJwksClient({ url: 'not a url' })).toThrow(KeyConfigError);
     expect(() => new RemoteJwksClient({ url: 'http://127.0.0.1:8080/jwks' })).not.toThrow();
+  });
+
+  describe('which URLs it accepts (checkJwksUrl, the same rule the services run at boot)', () => {
+    const J = '/.well-known/jwks.json';
+    const verdict = (url: string, allowInsecureClusterHttp: boolean): string => {
+      const c = checkJwksUrl(url, { allowInsecureClusterHttp });
+      return c.ok ? c.transport : c.optInWouldAllow ? 'refused: needs opt-in' : 'refused';
+    };
+    const client = (url: string, allowInsecureClusterHttp: boolean): string => {
+      try {
+        new RemoteJwksClient({ url, allowInsecureClusterHttp });
+        return 'built';
+      } catch (e) {
+        expect(e).toBeInstanceOf(KeyConfigError);
+        return 'refused';
+      }
+    };
+
+    // [url, without the opt-in, with the opt-in]
+    it.each([
+      // https: always, whatever the host
+      [`https://signing.payrail.internal${J}`, 'https', 'https'],
+      [`https://203.0.113.7${J}`, 'https', 'https'],
+      [`https://payrail-signing:8443${J}`, 'https', 'https'],
+      // http to loopback: as before, opt-in or not
+      [`http://localhost:8081${J}`, 'loopback-http', 'loopback-http'],
+      [`http://127.0.0.1:8081${J}`, 'loopback-http', 'loopback-http'],
+      [`http://[::1]:8081${J}`, 'loopback-http', 'loopback-http'],
+      [`http://127.1:8081${J}`, 'loopback-http', 'loopback-http'], // WHATWG URL normalises it to 127.0.0.1
+      // http to a cluster-internal name: only with the opt-in
+      [`http://signing:8081${J}`, 'refused: needs opt-in', 'cluster-http'], // compose service
+      [`http://payrail-signing:8081${J}`, 'refused: needs opt-in', 'cluster-http'], // Service, same namespace
+      [`http://PAYRAIL-SIGNING:8081${J}`, 'refused: needs opt-in', 'cluster-http'], // URL lower-cases hosts
+      [`http://payrail-signing.payrail.svc:8081${J}`, 'refused: needs opt-in', 'cluster-http'],
+      [`http://payrail-signing.payrail.svc.cluster.local:8081${J}`, 'refused: needs opt-in', 'cluster-http'],
+      [`http://payrail-signing.payrail.svc.k8s.example:8081${J}`, 'refused: needs opt-in', 'cluster-http'], // custom cluster domain
+      [`http://signing-0.payrail-signing.payrail.svc.cluster.local${J}`, 'refused: needs opt-in', 'cluster-http'], // headless Service pod
+      // http to anything else: refused even with the opt-in
+      [`http://signing.payrail.internal${J}`, 'refused', 'refused'],
+      [`http://jwks.example.com${J}`, 'refused', 'refused'],
+      [`http://payrail-signing.payrail${J}`, 'refused', 'refused'], // two labels, no .svc
+      [`http://svc.example.com${J}`, 'refused', 'refused'], // svc as the first label is not name.svc
+      [`http://payrail-svc.example.com${J}`, 'refused', 'refused'],
+      [`http://payrail-signing.svcs.example${J}`, 'refused', 'refused'],
+      [`http://signing.${J}`, 'refused', 'refused'], // trailing dot: a top-level domain, not a search-list name
+      [`http://10.0.0.12:8081${J}`, 'refused', 'refused'],
+      [`http://192.168.1.20${J}`, 'refused', 'refused'],
+      [`http://203.0.113.7${J}`, 'refused', 'refused'],
+      [`http://167772172${J}`, 'refused', 'refused'], // 10.0.0.12 written as one number
+      [`http://0x0a.0.0.12${J}`, 'refused', 'refused'],
+      [`http://127.0.0.2${J}`, 'refused', 'refused'], // loopback means the three names above, as before
+      [`http://[fd00::12]:8081${J}`, 'refused', 'refused'],
+      [`http://[::ffff:10.0.0.12]${J}`, 'refused', 'refused'],
+      [`http://sign_ing:8081${J}`, 'refused', 'refused'], // not a DNS label
+      // never: credentials, other schemes, garbage
+      [`http://user:pw@signing:8081${J}`, 'refused', 'refused'],
+      [`https://user:pw@signing.payrail.internal${J}`, 'refused', 'refused'],
+      [`ftp://signing${J}`, 'refused', 'refused'],
+      ['file:///etc/payrail/jwks.json', 'refused', 'refused'],
+      ['not a url', 'refused', 'refused'],
+    ])('%s: %s; with allowInsecureClusterHttp: %s', (url, without, withOptIn) => {
+      expect(verdict(url, false)).toBe(without);
+      expect(verdict(url, true)).toBe(withOptIn);
+      // the client applies exactly that rule
+      expect(client(url, false)).toBe(without.startsWith('refused') ? 'refused' : 'built');
+      expect(client(url, true)).toBe(withOptIn.startsWith('refused') ? 'refused' : 'built');
+    });
+
+    it('says why, naming the origin and never the credentials', () => {
+      expect(checkJwksUrl('http://signing:8081/jwks')).toEqual({ ok: false, optInWouldAllow: true, reason: 'http://signing:8081 must use https: plain http to a cluster-internal name needs an explicit opt-in' });
+      expect(checkJwksUrl('http://10.0.0.12:8081/jwks', { allowInsecureClusterHttp: true })).toEqual({ ok: false, optInWouldAllow: false, reason: 'http://10.0.0.12:8081 must use https: plain http to an IP address other than loopback is refused' });
+      expect(checkJwksUrl('http://jwks.example.com/jwks', { allowInsecureClusterHttp: true })).toMatchObject({ ok: false, reason: expect.stringMatching(/^http:\/\/jwks\.example\.com must use https: plain http to a name that is not cluster-internal/) });
+      expect(JSON.stringify(checkJwksUrl('http://user:s3cret@signing:8081/jwks'))).not.toContain('s3cret');
+      expect(checkJwksUrl('http://payrail-signing.payrail.svc.cluster.local:8081/jwks', { allowInsecureClusterHttp: true })).toEqual({ ok: true, transport: 'cluster-http', origin: 'http://payrail-signing.payrail.svc.cluster.local:8081' });
+      expect(() => new RemoteJwksClient({ url: 'http://signing:8081/jwks' })).toThrow('RemoteJwksClient: http://signing:8081 must use https: plain http to a cluster-internal name needs an explicit opt-in (allowInsecureClusterHttp)');
+    });
+
+    it('isClusterInternalHost: single-label names and *.svc / *.svc.* names, never an IP literal', () => {
+      expect(['signing', 'payrail-signing', 'a', 'name.svc', 'payrail-signing.payrail.svc', 'payrail-signing.payrail.svc.cluster.local'].filter((h) => !isClusterInternalHost(h))).toEqual([]);
+      expect(['10.0.0.1', '[fd00::1]', 'svc.example.com', 'signing.example.com', 'signing.', '', '-signing', 'signing-', `${'a'.repeat(64)}`].filter((h) => isClusterInternalHost(h))).toEqual([]);
+    });
+
+    it('fetches over plain http from a cluster-internal name once opted in (the name resolved by the fetch it is given)', async () => {
+      const ep = endpoint({ keys: [keys.es256('up-1').publicJwk] });
+      const c = new RemoteJwksClient({ url: 'http://payrail-signing:8081/.well-known/jwks.json', allowInsecureClusterHttp: true, fetchImpl: ep.fetchImpl });
+      expect(await reason(new JwsVerifier(c, { algorithms: ['ES256'] }).verify(token('up-1')))).toBe('accepted');
+      expect(ep.requests).toEqual(['http://payrail-signing:8081/.well-known/jwks.json']);
+    });
   });
 
   describe('over real HTTP (loopback)', () => {

@@ -7,8 +7,18 @@ import { PayrailKeyStore } from '../keys/keystore';
 import { MAX_KEYS, type KeyEntry } from '../keys/sources';
 
 export interface RemoteJwksOptions {
-  /** The JWKS URL. https only (http is accepted for localhost, for tests and sidecars). Never taken from a token. */
+  /**
+   * The JWKS URL. https only; plain http is accepted for loopback (localhost, 127.0.0.1, [::1]: tests and
+   * sidecars) and, with allowInsecureClusterHttp, for a cluster-internal name. Never taken from a token.
+   */
   url: string;
+  /**
+   * Also accept plain http to a cluster-internal name: a single-label DNS name (a compose service, a Kubernetes
+   * Service in the same namespace) or a name ending in `.svc` or containing `.svc.` (`name.namespace.svc[.cluster
+   * domain]`). IP literals other than loopback and any other name stay refused. For public keys only, on a network
+   * where something else (a NetworkPolicy) limits who can answer on that name. Default false.
+   */
+  allowInsecureClusterHttp?: boolean;
   /** Per request, default 3 s (AbortSignal.timeout). */
   timeoutMs?: number;
   /** At most one refresh per interval, triggered by unknown kids or staleness; default 30 s. */
@@ -24,6 +34,52 @@ export interface RemoteJwksOptions {
 }
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** An RFC 1123 DNS label, as WHATWG URL leaves a host (lower case, IDNs as punycode). */
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** What WHATWG URL makes of any IPv4 form (127.1, 0x7f.1, 2130706433): the dotted quad. IPv6 keeps its brackets. */
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/** How a JWKS URL is reached (`transport`), or why RemoteJwksClient refuses it (`optInWouldAllow`: plain http to a cluster-internal name). */
+export type JwksUrlCheck =
+  | { ok: true; origin: string; transport: 'https' | 'loopback-http' | 'cluster-http' }
+  | { ok: false; reason: string; optInWouldAllow: boolean };
+
+/** A single-label DNS name, or one ending in `.svc` or containing `.svc.` (Kubernetes Service names). */
+export function isClusterInternalHost(hostname: string): boolean {
+  if (hostname.startsWith('[') || IPV4.test(hostname)) return false; // IP literals
+  const labels = hostname.split('.');
+  if (!labels.every((l) => DNS_LABEL.test(l))) return false; // also refuses a trailing dot ("signing." is a TLD)
+  if (labels.length === 1) return true;
+  return labels.indexOf('svc', 1) !== -1; // name.svc, name.namespace.svc, name.namespace.svc.cluster.local
+}
+
+/**
+ * The rule RemoteJwksClient applies to its URL, as a pure function: configuration loaders call it at boot so a
+ * refused URL stops the process as a configuration error, before anything connects.
+ * https: always; http: to loopback, or with allowInsecureClusterHttp to a cluster-internal name
+ * (isClusterInternalHost); never credentials in the URL, never another scheme.
+ */
+export function checkJwksUrl(raw: string, opts: { allowInsecureClusterHttp?: boolean } = {}): JwksUrlCheck {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { ok: false, reason: 'url is not a valid URL', optInWouldAllow: false };
+  }
+  if (url.username !== '' || url.password !== '') return { ok: false, reason: 'url must not carry credentials', optInWouldAllow: false };
+  if (url.protocol === 'https:') return { ok: true, origin: url.origin, transport: 'https' };
+  if (url.protocol !== 'http:') return { ok: false, reason: `${url.protocol} URLs are refused: use https`, optInWouldAllow: false };
+  if (LOCAL_HOSTS.has(url.hostname)) return { ok: true, origin: url.origin, transport: 'loopback-http' };
+  if (!isClusterInternalHost(url.hostname)) {
+    const what = url.hostname.startsWith('[') || IPV4.test(url.hostname) ? 'an IP address other than loopback' : 'a name that is not cluster-internal (single label, *.svc or *.svc.*)';
+    return { ok: false, reason: `${url.origin} must use https: plain http to ${what} is refused`, optInWouldAllow: false };
+  }
+  if (opts.allowInsecureClusterHttp !== true) {
+    return { ok: false, reason: `${url.origin} must use https: plain http to a cluster-internal name needs an explicit opt-in`, optInWouldAllow: true };
+  }
+  return { ok: true, origin: url.origin, transport: 'cluster-http' };
+}
 
 async function readCapped(res: Response, max: number): Promise<string> {
   const declared = Number(res.headers.get('content-length') ?? Number.NaN);
@@ -65,22 +121,14 @@ export class RemoteJwksClient implements KeyResolver {
   #inflight: Promise<void> | undefined;
 
   constructor(opts: RemoteJwksOptions) {
-    let url: URL;
-    try {
-      url = new URL(opts.url);
-    } catch {
-      throw new KeyConfigError('RemoteJwksClient: url is not a valid URL');
-    }
-    if (url.username !== '' || url.password !== '') throw new KeyConfigError('RemoteJwksClient: url must not carry credentials');
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname))) {
-      throw new KeyConfigError(`RemoteJwksClient: ${url.origin} must use https`);
-    }
+    const check = checkJwksUrl(opts.url, { allowInsecureClusterHttp: opts.allowInsecureClusterHttp });
+    if (!check.ok) throw new KeyConfigError(`RemoteJwksClient: ${check.reason}${check.optInWouldAllow ? ' (allowInsecureClusterHttp)' : ''}`);
     const pos = (name: string, v: number | undefined, d: number): number => {
       if (v === undefined) return d;
       if (!Number.isFinite(v) || v < 0) throw new KeyConfigError(`RemoteJwksClient: ${name} must be a non-negative number`);
       return v;
     };
-    this.#url = url.href;
+    this.#url = new URL(opts.url).href;
     this.#timeoutMs = pos('timeoutMs', opts.timeoutMs, 3000);
     this.#minInterval = pos('minRefreshIntervalMs', opts.minRefreshIntervalMs, 30_000);
     this.#maxAge = pos('maxAgeMs', opts.maxAgeMs, 600_000);

@@ -84,7 +84,7 @@ describe('MessagingModule against a real broker and Redis', () => {
   let url: string;
 
   beforeAll(async () => {
-    app = await startTestService({ service: 'runtime-test', keyPrefix: `payrail-int:${suffix}:`, exitOnConsumerCrash: false });
+    app = await startTestService({ service: 'runtime-test', keyPrefix: `${process.env['PAYRAIL_RUN_KEY_PREFIX'] ?? 'payrail-test:'}runtime-${suffix}:`, exitOnConsumerCrash: false });
     runtime = app.get(MessagingRuntime);
     url = await app.getUrl();
     await withAdmin(runtime.kafka, (admin) =>

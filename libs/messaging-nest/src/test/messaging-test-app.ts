@@ -31,7 +31,7 @@ export async function startTestService(options: Partial<MessagingModuleOptions> 
 
 /** Child-process mode: consume TEST_TOPIC in TEST_GROUP with the default exit-on-crash, report the port. */
 async function main(): Promise<void> {
-  const app = await startTestService({ service: 'crash-test', keyPrefix: `payrail-int:${process.env['TEST_GROUP'] ?? 'x'}:` });
+  const app = await startTestService({ service: 'crash-test', keyPrefix: `${process.env['PAYRAIL_RUN_KEY_PREFIX'] ?? 'payrail-test:'}crash-${process.env['TEST_GROUP'] ?? 'x'}:` });
   const runtime = app.get(MessagingRuntime);
   const consumer = runtime.createConsumer({
     groupId: process.env['TEST_GROUP'] ?? '',

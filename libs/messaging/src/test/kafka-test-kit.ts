@@ -238,7 +238,7 @@ export class TestBed {
     this.topic = settledTopic(`test.${name}.settled.${this.suffix}`);
     this.dlq = `test.${name}.dlq.${this.suffix}`;
     this.groupId = `test-${name}-${this.suffix}`;
-    this.redisPrefix = `payrail-int:${this.suffix}:`;
+    this.redisPrefix = `${process.env['PAYRAIL_RUN_KEY_PREFIX'] ?? 'payrail-test:'}int-${this.suffix}:`;
     this.producer = new EventProducer(this.kafka, { source: 'payrail/test', lingerMs: 5 });
   }
 

@@ -34,8 +34,9 @@ describe('dead-letter operations against a real broker and Redis', () => {
   const dlq = `test.dlqops.dlq.${suffix}`;
   const groupId = `test-dlqops-${suffix}`;
   const producer = new EventProducer(kafka, { source: 'payrail/test', lingerMs: 5 });
-  const redisA = createRedis({ url: redisUrl, keyPrefix: `payrail-test:${suffix}:` }, 'dlq-test-a');
-  const redisB = createRedis({ url: redisUrl, keyPrefix: `payrail-test:${suffix}:` }, 'dlq-test-b');
+  const prefix = `${process.env['PAYRAIL_RUN_KEY_PREFIX'] ?? 'payrail-test:'}dlq-${suffix}:`;
+  const redisA = createRedis({ url: redisUrl, keyPrefix: prefix }, 'dlq-test-a');
+  const redisB = createRedis({ url: redisUrl, keyPrefix: prefix }, 'dlq-test-b');
   const ops = new DeadLetterOperations(kafka, { redis: redisA });
   let consumer: BatchConsumer | undefined;
 
@@ -95,8 +96,8 @@ describe('dead-letter operations against a real broker and Redis', () => {
   afterAll(async () => {
     await consumer?.stop();
     await producer.disconnect();
-    const keys = await redisA.keys(`payrail-test:${suffix}:*`);
-    if (keys.length > 0) await redisA.del(...keys.map((k) => k.slice(`payrail-test:${suffix}:`.length)));
+    const keys = await redisA.keys(`${prefix}*`);
+    if (keys.length > 0) await redisA.del(...keys.map((k) => k.slice(prefix.length)));
     await Promise.all([redisA.quit(), redisB.quit()]);
   });
 

@@ -5,7 +5,7 @@ import { createRedis, Redis } from './redis-client';
 import { IdempotentConsumer } from './idempotent-consumer';
 
 const url = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const prefix = `payrail-int:${randomUUID().slice(0, 8)}:`;
+const prefix = `${process.env['PAYRAIL_RUN_KEY_PREFIX'] ?? 'payrail-test:'}idempotent-${randomUUID().slice(0, 8)}:`;
 
 // per merchant: settled sum (minor units, as a string so no Lua number touches it) and count
 const SETTLE = `

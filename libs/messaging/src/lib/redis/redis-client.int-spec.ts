@@ -29,7 +29,7 @@ describe('Redis with an ACL user configured by REDIS_URL', () => {
   const suffix = uniqueSuffix();
   const username = `payrail-int-${suffix}`;
   const password = randomBytes(24).toString('base64url');
-  const prefix = `payrail-int:${suffix}:`;
+  const prefix = `${process.env['PAYRAIL_RUN_KEY_PREFIX'] ?? 'payrail-test:'}acl-${suffix}:`;
   const admin = createRedis({ url: redisUrl(), keyPrefix: '' }, 'payrail-int-acl-admin');
   const clients: Redis[] = [];
 

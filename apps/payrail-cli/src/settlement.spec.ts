@@ -1,0 +1,27 @@
+import { ConfigError } from '@payrail/config';
+import { runSettlementCommand } from './settlement';
+
+// nothing listens there: a command that got as far as connecting would fail differently
+const ENV = { REDIS_URL: 'redis://127.0.0.1:1', KAFKA_BROKERS: '127.0.0.1:1' };
+
+async function refusal(env: Record<string, string>): Promise<{ variable: string; reason: string }[]> {
+  const err: unknown = await runSettlementCommand('reconcile', { ...ENV, ...env }, { out: () => undefined, err: () => undefined }).catch((e: unknown) => e);
+  if (!(err instanceof ConfigError)) throw new Error(`expected a ConfigError, got ${String(err)}`);
+  return [...err.problems];
+}
+
+describe('payrail settlement: the signing JWKS settings, checked before anything connects', () => {
+  it('refuses plain http to a cluster-internal name without SIGNING_JWKS_ALLOW_HTTP, naming SIGNING_JWKS_URL and the opt-in', async () => {
+    const [problem, ...rest] = await refusal({ SIGNING_JWKS_URL: 'http://payrail-signing:8081/.well-known/jwks.json' });
+    expect(rest).toEqual([]);
+    expect(problem?.variable).toBe('SIGNING_JWKS_URL');
+    expect(problem?.reason).toMatch(/^http:\/\/payrail-signing:8081 must use https: .*SIGNING_JWKS_ALLOW_HTTP=true/);
+  });
+
+  it('refuses plain http to any other host even with the opt-in, and an opt-in that allows nothing', async () => {
+    expect((await refusal({ SIGNING_JWKS_URL: 'http://jwks.example.com/.well-known/jwks.json', SIGNING_JWKS_ALLOW_HTTP: 'true' }))[0]?.variable).toBe('SIGNING_JWKS_URL');
+    expect((await refusal({ SIGNING_JWKS_URL: 'http://10.0.0.12:8081/.well-known/jwks.json', SIGNING_JWKS_ALLOW_HTTP: 'true' }))[0]?.variable).toBe('SIGNING_JWKS_URL');
+    expect((await refusal({ SIGNING_JWKS_FILE: '/keys/public.jwks.json', SIGNING_JWKS_ALLOW_HTTP: 'true' }))[0]?.variable).toBe('SIGNING_JWKS_ALLOW_HTTP');
+    expect((await refusal({ SIGNING_JWKS_URL: 'http://payrail-signing:8081/.well-known/jwks.json', SIGNING_JWKS_ALLOW_HTTP: 'maybe' }))[0]?.variable).toBe('SIGNING_JWKS_ALLOW_HTTP');
+  });
+});

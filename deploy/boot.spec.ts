@@ -1,0 +1,88 @@
+// The pure parts of the deployment boot test and the engine-less image build: .dockerignore and variable rules,
+// compose interpolation, the argv a container runs, and the Secrets made from docs/operations.md's commands.
+// `npm run deploy:boot` (layer `deploy` of npm test) runs the whole thing for real.
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { argvOf, documentedSecrets, hostsInEnv, interpolate, renderCompose, renderK8s, type Workload } from './boot/workloads';
+import { dockerignoreMatcher, substitute } from './sandbox/image-build';
+import { repoRoot } from './service-facts';
+
+describe('.dockerignore matching (Docker semantics)', () => {
+  const ignored = dockerignoreMatcher(['# comment', 'node_modules', '**/node_modules', 'dist', '**/*.log', 'keys', '!keep.log', '.env']);
+  it.each([
+    ['node_modules/x/index.js', true],
+    ['apps/ingest/node_modules/y.js', true],
+    ['dist/apps/ingest/main.js', true],
+    ['a/b/c.log', true],
+    ['keep.log', false],
+    ['keys/fingerprint.key', true],
+    ['.env', true],
+    ['apps/ingest/src/main.ts', false],
+    ['distribution.md', false],
+  ])('%s excluded: %s', (path, expected) => expect(ignored(path)).toBe(expected));
+});
+
+describe('Dockerfile variable substitution', () => {
+  it('replaces $VAR and ${VAR} from ARG/ENV and leaves unknown ones empty', () => {
+    expect(substitute('payrail-${APP} at $HOME/${NOPE}x', { APP: 'ingest', HOME: '/tmp' })).toBe('payrail-ingest at /tmp/x');
+  });
+});
+
+describe('compose interpolation', () => {
+  it('applies defaults and refuses a required variable that is unset, naming it', () => {
+    expect(interpolate('${A:-one} ${B:-two} ${C}', { A: 'x', B: '' })).toBe('x two ');
+    expect(() => interpolate('${PAYRAIL_KEYS_DIR:?set it}', {})).toThrow(/PAYRAIL_KEYS_DIR is required: set it/);
+  });
+});
+
+describe('what a container runs', () => {
+  const image = { env: {}, workdir: '/app', entrypoint: ['/usr/bin/tini', '--'], cmd: ['node', 'main.js'], labels: {} };
+  const base: Workload = { name: 'w', runToCompletion: false, app: 'ingest', env: {}, files: [], tmpfs: [], readOnlyRoot: true, dependsOn: [], hostNames: [] };
+  it("keeps the image's ENTRYPOINT and replaces CMD with the descriptor's args or compose command", () => {
+    expect(argvOf(base, image)).toEqual(['/usr/bin/tini', '--', 'node', 'main.js']);
+    expect(argvOf({ ...base, cmd: ['node', 'main.js', 'topics', 'ensure'] }, image)).toEqual(['/usr/bin/tini', '--', 'node', 'main.js', 'topics', 'ensure']);
+  });
+  it("replaces ENTRYPOINT and drops the image's CMD when the descriptor sets a command", () => {
+    expect(argvOf({ ...base, entrypoint: ['node'], cmd: ['x.js'] }, image)).toEqual(['node', 'x.js']);
+  });
+  it('finds the host names a service connects to', () => {
+    expect(hostsInEnv({ KAFKA_BROKERS: 'kafka-0.k:9092,kafka-1.k:9092', REDIS_URL: 'rediss://u:p@redis.example:6379/0', SIGNING_JWKS_URL: 'http://payrail-signing:8081/x', HTTP_PORT: '8080' })).toEqual(['kafka-0.k', 'kafka-1.k', 'redis.example', 'payrail-signing']);
+  });
+});
+
+describe('the descriptors as the boot test reads them', () => {
+  const keys = mkdtempSync(join(tmpdir(), 'payrail-keys-'));
+  for (const dir of ['signing', 'protection', 'upstreams']) mkdirSync(join(keys, dir));
+  writeFileSync(join(keys, 'signing', 'private.jwks.json'), '{"keys":[]}');
+  writeFileSync(join(keys, 'protection', 'public.jwks.json'), '{"keys":[]}');
+  writeFileSync(join(keys, 'fingerprint.key'), 'fp');
+  writeFileSync(join(keys, 'settlement-operator.token'), 'token');
+  writeFileSync(join(keys, 'upstreams', 'acme.json'), '{}');
+  const secrets = documentedSecrets(join(repoRoot, 'docs', 'operations.md'), keys, { 'payrail-redis/url': 'redis://redis:6379/0' });
+
+  it('docs/operations.md creates every Secret and ConfigMap the base manifests mount or reference', () => {
+    expect(secrets.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['ConfigMap/payrail-upstreams', 'Secret/payrail-ingest-keys', 'Secret/payrail-redis', 'Secret/payrail-settlement-keys', 'Secret/payrail-signing-keys']);
+    for (const target of ['k8s-dev', 'k8s-prod']) {
+      const rendered = renderK8s(join(repoRoot, 'deploy', 'k8s', 'overlays', target === 'k8s-dev' ? 'dev' : 'prod'), target, secrets);
+      expect(rendered.workloads.map((w) => w.app).sort()).toEqual(['fraud-check', 'ingest', 'payrail-cli', 'settlement', 'signing']);
+      const signing = rendered.workloads.find((w) => w.app === 'signing');
+      expect(signing?.files.find((f) => f.target === '/var/run/secrets/payrail/signing')?.entries?.['private.jwks.json']?.toString()).toBe('{"keys":[]}');
+      expect(signing?.readiness).toEqual({ kind: 'http', path: '/health/ready', port: 8081 });
+    }
+  });
+
+  it('prod resolves the Kafka bootstrap name of the overlay and the Redis of the documented Secret', () => {
+    const rendered = renderK8s(join(repoRoot, 'deploy', 'k8s', 'overlays', 'prod'), 'k8s-prod', secrets);
+    expect(rendered.hostNames).toEqual(expect.arrayContaining(['kafka-kafka-bootstrap.kafka.svc', 'redis', 'payrail-signing']));
+  });
+
+  it('compose: services with their secrets as files under /run/secrets, the topics job first', () => {
+    const rendered = renderCompose(join(repoRoot, 'docker-compose.yml'), { PAYRAIL_KEYS_DIR: keys });
+    expect(rendered.infrastructure).toEqual(['kafka', 'redis']);
+    const signing = rendered.workloads.find((w) => w.name === 'signing');
+    expect(signing?.files).toEqual([{ target: '/run/secrets/signing_private_jwks', hostPath: join(keys, 'signing', 'private.jwks.json'), readOnly: true }]);
+    expect(signing?.dependsOn).toEqual(['topics']);
+    expect(rendered.workloads.find((w) => w.name === 'topics')?.runToCompletion).toBe(true);
+  });
+});

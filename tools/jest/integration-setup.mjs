@@ -1,0 +1,2 @@
+// globalSetup of the integration layer: see integration-keys.mjs.
+export { setup as default } from './integration-keys.mjs';

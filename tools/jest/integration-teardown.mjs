@@ -1,0 +1,2 @@
+// globalTeardown of the integration layer: see integration-keys.mjs.
+export { teardown as default } from './integration-keys.mjs';
