@@ -38,7 +38,7 @@ describe('compose interpolation', () => {
 
 describe('what a container runs', () => {
   const image = { env: {}, workdir: '/app', entrypoint: ['/usr/bin/tini', '--'], cmd: ['node', 'main.js'], labels: {} };
-  const base: Workload = { name: 'w', runToCompletion: false, app: 'ingest', env: {}, files: [], tmpfs: [], readOnlyRoot: true, dependsOn: [], hostNames: [] };
+  const base: Workload = { name: 'w', runToCompletion: false, restart: { when: 'always' }, app: 'ingest', env: {}, files: [], tmpfs: [], readOnlyRoot: true, dependsOn: [], hostNames: [] };
   it("keeps the image's ENTRYPOINT and replaces CMD with the descriptor's args or compose command", () => {
     expect(argvOf(base, image)).toEqual(['/usr/bin/tini', '--', 'node', 'main.js']);
     expect(argvOf({ ...base, cmd: ['node', 'main.js', 'topics', 'ensure'] }, image)).toEqual(['/usr/bin/tini', '--', 'node', 'main.js', 'topics', 'ensure']);
@@ -84,5 +84,8 @@ describe('the descriptors as the boot test reads them', () => {
     expect(signing?.files).toEqual([{ target: '/run/secrets/signing_private_jwks', hostPath: join(keys, 'signing', 'private.jwks.json'), readOnly: true }]);
     expect(signing?.dependsOn).toEqual(['topics']);
     expect(rendered.workloads.find((w) => w.name === 'topics')?.runToCompletion).toBe(true);
+    // restart: "no": a failed topics job is not retried (compose up fails), the services restart unless stopped
+    expect(rendered.workloads.find((w) => w.name === 'topics')?.restart).toEqual({ when: 'never' });
+    expect(signing?.restart).toEqual({ when: 'always' });
   });
 });

@@ -75,6 +75,10 @@ async function runOutside(): Promise<number> {
     throw new Error('deploy:boot needs Linux and root (a network namespace, mount namespaces and overlayfs stand in for the container engine)');
   }
   reapStaleNamespaces();
+  // a report from an earlier run must never stand for this one
+  const { values } = parseArgs({ strict: false, options: { json: { type: 'string' } } });
+  const json = typeof values.json === 'string' ? resolve(values.json) : undefined;
+  if (json) rmSync(json, { force: true });
   const ns = `${NETNS_PREFIX}${process.pid}`;
   sh('ip', ['netns', 'add', ns]);
   try {
@@ -85,7 +89,11 @@ async function runOutside(): Promise<number> {
       env: { ...process.env, [INSIDE]: `build:${ns}` },
     });
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
-    return await new Promise<number>((r) => child.once('exit', (code, signal) => r(code ?? (signal ? 1 : 0))));
+    const code = await new Promise<number>((r) => child.once('exit', (c, signal) => r(c ?? (signal ? 1 : 0))));
+    if (json && !existsSync(json)) {
+      writeFileSync(json, `${JSON.stringify({ ok: false, problems: [`deploy:boot ended (exit ${code}) before writing its report: see its output`] }, null, 2)}\n`);
+    }
+    return code === 0 ? 0 : code || 1;
   } finally {
     killNamespaceProcesses(ns);
     spawnSync('ip', ['netns', 'del', ns]);
@@ -93,6 +101,9 @@ async function runOutside(): Promise<number> {
 }
 
 // -------------------------------------------------------------------------------- inside: infrastructure, images
+
+/** How to stop the target being booted (its workloads, Kafka, Redis), for the SIGTERM handler. */
+let activeStop: (() => Promise<void>) | undefined;
 
 interface Infra {
   stop(): Promise<void>;
@@ -108,15 +119,26 @@ async function startInfrastructure(runDir: string, kafkaNodes: 1 | 3): Promise<I
   // the descriptors' own ports: this namespace has nothing else listening
   const kafka =
     kafkaNodes === 3
-      ? await startKafkaCluster({ hosts: ['127.0.0.1', '127.0.0.2', '127.0.0.3'], port: 9092, controllerPort: 9093, runDir: join(runDir, 'kafka'), heapMb: 384 })
-      : await startKafka({ port: 9092, controllerPort: 9093, runDir: join(runDir, 'kafka'), heapMb: 512 });
+      ? await startKafkaCluster({ hosts: ['127.0.0.1', '127.0.0.2', '127.0.0.3'], port: 9092, controllerPort: 9093, runDir: join(runDir, 'kafka'), heapMb: 384, detached: false })
+      : await startKafka({ port: 9092, controllerPort: 9093, runDir: join(runDir, 'kafka'), heapMb: 512, detached: false });
   mkdirSync(join(runDir, 'redis'), { recursive: true });
   const redis = spawn('redis-server', ['--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no', '--dir', join(runDir, 'redis'), '--logfile', join(runDir, 'redis', 'redis.log')], { stdio: 'ignore' });
-  for (let i = 0; i < 100 && spawnSync('redis-cli', ['-p', '6379', 'ping'], { encoding: 'utf8' }).stdout?.trim() !== 'PONG'; i++) await sleep(100);
+  const redisExited = new Promise<void>((r) => redis.once('exit', () => r()));
+  let pong = false;
+  for (let i = 0; i < 100 && !pong; i++) {
+    pong = spawnSync('redis-cli', ['-p', '6379', 'ping'], { encoding: 'utf8' }).stdout?.trim() === 'PONG';
+    if (!pong) await sleep(100);
+  }
+  if (!pong) {
+    redis.kill('SIGKILL');
+    await kafka.stop();
+    throw new Error('redis-server did not answer PING on 127.0.0.1:6379 within 10 s');
+  }
   log(`kafka: ${kafkaNodes} node(s) at ${kafka.bootstrap}, redis at 127.0.0.1:6379 (pid ${String(redis.pid)})`);
   return {
     stop: async () => {
       redis.kill('SIGTERM');
+      await redisExited;
       await kafka.stop();
     },
   };
@@ -160,6 +182,7 @@ function containerSpec(s: Started, hosts: Record<string, string>, argv?: string[
     workdir: s.image.config.workdir,
     env: { ...s.image.config.env, HOSTNAME: w.name, ...w.env },
     user: w.user ?? s.image.config.user,
+    groups: w.fsGroup !== undefined ? [w.fsGroup] : [],
     argv: argv ?? argvOf(w, s.image.config),
     volumes: volumesOf(s),
     tmpfs: w.tmpfs,
@@ -177,7 +200,13 @@ function launch(s: Started, hosts: Record<string, string>, logsDir: string): voi
     s.running?.dispose();
     s.running = undefined;
     if (s.stopping || (s.workload.runToCompletion && code === 0)) return;
-    // restart: unless-stopped (compose), restartPolicy Always / OnFailure (Kubernetes), with a growing back-off
+    // restart: unless-stopped (compose), restartPolicy Always / a Job's OnFailure up to its backoffLimit, with a
+    // growing back-off; compose restart "no" never (a failed set-up job then fails the boot, as it fails `up`)
+    const policy = s.workload.restart;
+    if (policy.when === 'never' || (policy.when === 'on-failure' && s.restarts >= policy.limit)) {
+      log(`${s.workload.name} exited (${String(code ?? signal)}); not restarted (restart policy: ${policy.when})`);
+      return;
+    }
     s.restarts++;
     const backoffMs = Math.min(10_000, 500 * 2 ** Math.min(s.restarts, 5));
     log(`${s.workload.name} exited (${String(code ?? signal)}); restarting in ${backoffMs} ms (restart ${s.restarts})`);
@@ -255,6 +284,17 @@ async function bootTarget(target: Target, images: Map<string, BuiltImage>, keysD
     mkdirSync(scratch, { recursive: true });
     return { workload: w, image, restarts: 0, exitCodes: [], stopping: false, ready: false, scratch };
   });
+  // the stop path, once: from the end of the boot, or from SIGTERM (a step deadline) while it runs
+  let stopped: Promise<void> | undefined;
+  const stopEverything = (): Promise<void> =>
+    (stopped ??= (async () => {
+      for (const s of all) s.stopping = true;
+      for (const s of all) s.running?.signal('SIGTERM');
+      await waitFor('the workloads to stop', 40_000, () => all.every((s) => s.running === undefined));
+      for (const s of all) s.running?.signal('SIGKILL');
+      await infra.stop();
+    })());
+  activeStop = stopEverything;
   const problems: string[] = [];
   const report: BootReport = {
     target,
@@ -315,7 +355,19 @@ async function bootTarget(target: Target, images: Map<string, BuiltImage>, keysD
       const port = ingest?.workload.readiness?.kind === 'http' ? ingest.workload.readiness.port : Number(ingest?.workload.env['HTTP_PORT'] ?? 8080);
       const summaryFile = join(runDir, target, 'payments.json');
       log(`${target}: every service ready; pushing ${payments} payments through ingest (upstream kit)`);
-      const demo = spawnSync(process.execPath, ['dist/apps/upstream-kit/main.js', 'demo', '--ingest', `http://127.0.0.1:${port}`, '--upstreams', join(keysDir, 'upstreams'), '--keys', join(keysDir, 'upstream-keys'), '--payments', String(payments), '--summary', summaryFile], { cwd: repoRoot, stdio: 'inherit' });
+      // asynchronous: crashes and restarts of the workloads are handled (and counted) while the payments flow
+      const exitsBefore = new Map(services.map((s) => [s, s.exitCodes.length]));
+      const demoChild = spawn(process.execPath, ['dist/apps/upstream-kit/main.js', 'demo', '--ingest', `http://127.0.0.1:${port}`, '--upstreams', join(keysDir, 'upstreams'), '--keys', join(keysDir, 'upstream-keys'), '--payments', String(payments), '--summary', summaryFile], { cwd: repoRoot, stdio: 'inherit' });
+      const demoTimer = setTimeout(() => {
+        problems.push('the upstream kit did not finish within 300 s');
+        demoChild.kill('SIGKILL');
+      }, 300_000);
+      const demo = await new Promise<{ status: number | null }>((r) => demoChild.once('exit', (status) => r({ status })));
+      clearTimeout(demoTimer);
+      for (const s of services) {
+        const during = s.exitCodes.slice(exitsBefore.get(s) ?? 0);
+        if (during.length > 0) problems.push(`${s.workload.name} exited while the payments flowed (exit codes ${during.join(',')})`);
+      }
       if (existsSync(summaryFile)) {
         const s = JSON.parse(readFileSync(summaryFile, 'utf8')) as DemoSummary;
         for (const k of ['accepted', 'rejected', 'settled', 'declined', 'in_review', 'lost'] as const) report[k] = s[k];
@@ -325,12 +377,8 @@ async function bootTarget(target: Target, images: Map<string, BuiltImage>, keysD
       if (report.settled + report.declined + report.in_review !== payments) problems.push(`final states add up to ${report.settled + report.declined + report.in_review}, not ${payments}`);
     }
   } finally {
-    for (const s of all) s.stopping = true;
-    for (const s of all) s.running?.signal('SIGTERM');
-    await waitFor('the workloads to stop', 40_000, () => all.every((s) => s.running === undefined));
-    for (const s of all) s.running?.signal('SIGKILL');
+    await stopEverything();
     for (const s of all) if (s.restarts > 0) report.restarts[s.workload.name] = s.restarts;
-    await infra.stop();
   }
   if (report.services_started < report.services_expected) problems.push(`${report.services_started} of ${report.services_expected} services started`);
   report.duration_s = Math.round((Date.now() - started) / 1000);
@@ -413,7 +461,9 @@ async function runBuildPhase(ns: string): Promise<number> {
     images[app] = builder ? await builder.build({ APP: app }) : dockerImage(app, join(sandbox, 'images', app));
     log(`image payrail/${app}: ${images[app]?.layers.length} layers in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
-  const plan: BootPlan = { targets, payments: Number(values.payments), json: values.json ? resolve(values.json) : undefined, runDir, keysDir, images, imageBuildSeconds: Math.round((Date.now() - buildStarted) / 1000) };
+  const payments = Number(values.payments);
+  if (!Number.isInteger(payments) || payments < 1) throw new Error(`--payments must be a whole number >= 1, got ${String(values.payments)}`);
+  const plan: BootPlan = { targets, payments, json: values.json ? resolve(values.json) : undefined, runDir, keysDir, images, imageBuildSeconds: Math.round((Date.now() - buildStarted) / 1000) };
   const planFile = join(sandbox, 'plan.json');
   writeFileSync(planFile, JSON.stringify(plan));
   const child = spawn('nsenter', [`--net=/run/netns/${ns}`, process.execPath, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, [INSIDE]: `boot:${planFile}` } });
@@ -433,6 +483,12 @@ function failedReport(target: Target, payments: number, err: unknown): BootRepor
 /** Phase 2, in the network namespace: infrastructure, the workloads from their images, payments. */
 async function runBootPhase(planFile: string): Promise<number> {
   const plan = JSON.parse(readFileSync(planFile, 'utf8')) as BootPlan;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the workloads, Kafka and Redis`);
+      void (activeStop?.() ?? Promise.resolve()).finally(() => process.exit(143));
+    });
+  }
   spawnSync('ip', ['link', 'set', 'lo', 'up']);
   const images = new Map(Object.entries(plan.images));
   const reports: BootReport[] = [];

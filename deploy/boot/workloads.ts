@@ -27,6 +27,11 @@ export interface Workload {
   name: string;
   /** Runs to completion (a Job, a compose service with restart "no") rather than staying up. */
   runToCompletion: boolean;
+  /**
+   * When a stopped process is started again: always (Deployments, compose unless-stopped), on failure up to a limit
+   * (a Job's backoffLimit), or never (compose restart "no": a failed set-up job fails `compose up`).
+   */
+  restart: { when: 'always' } | { when: 'on-failure'; limit: number } | { when: 'never' };
   /** The Payrail app whose image it runs (payrail/<app> in the descriptor). */
   app: string;
   /** argv, or undefined for the image's ENTRYPOINT + CMD. */
@@ -56,7 +61,7 @@ export interface RenderedTarget {
   hostNames: string[];
 }
 
-const APP_IMAGE = /(?:^|\/)payrail\/([a-z-]+)(?::[\w.-]+)?$/;
+const APP_IMAGE = /(?:^|\/)payrail\/([a-z-]+)(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
 
 function appOfImage(image: string | undefined, where: string): string | undefined {
   if (!image) return undefined;
@@ -140,6 +145,7 @@ export function renderCompose(file: string, vars: Record<string, string | undefi
     workloads.push({
       name,
       runToCompletion: svc.restart === 'no',
+      restart: svc.restart === 'no' ? { when: 'never' } : svc.restart === 'on-failure' ? { when: 'on-failure', limit: Number.MAX_SAFE_INTEGER } : { when: 'always' },
       app,
       entrypoint: svc.entrypoint,
       cmd: svc.command,
@@ -270,7 +276,7 @@ export function renderK8s(overlayDir: string, target: string, preCreated: K8sObj
         const value = dataOf(find(e.valueFrom.configMapKeyRef ? 'ConfigMap' : 'Secret', ref.name, where))[ref.key];
         if (value === undefined) throw new Error(`${where}: ${e.name} refers to key ${ref.key} missing from ${ref.name}`);
         env[e.name] = value.toString('utf8');
-      }
+      } else throw new Error(`${where}: env ${e.name} has a source the boot test does not resolve (only value, configMapKeyRef, secretKeyRef)`);
     }
     const files: MountedFile[] = [];
     const tmpfs: string[] = [];
@@ -292,6 +298,7 @@ export function renderK8s(overlayDir: string, target: string, preCreated: K8sObj
     workloads.push({
       name: o.metadata.name,
       runToCompletion: o.kind === 'Job',
+      restart: o.kind === 'Job' ? { when: 'on-failure', limit: (o['spec'] as { backoffLimit?: number }).backoffLimit ?? 6 } : { when: 'always' },
       app,
       entrypoint: c.command,
       cmd: c.args,

@@ -21,6 +21,8 @@ export function startKafka(opts: {
   runDir: string;
   heapMb?: number;
   scram?: { port: number; username: string; password: string };
+  /** Own process group (default true); false keeps the broker in the caller's group. */
+  detached?: boolean;
 }): Promise<LocalKafka>;
-export function startKafkaCluster(opts: { hosts: string[]; port: number; controllerPort: number; runDir: string; heapMb?: number }): Promise<{ brokers: LocalKafka[]; bootstrap: string; stop(): Promise<void> }>;
+export function startKafkaCluster(opts: { hosts: string[]; port: number; controllerPort: number; runDir: string; heapMb?: number; detached?: boolean }): Promise<{ brokers: LocalKafka[]; bootstrap: string; stop(): Promise<void> }>;
 export function stopProcess(pid: number, graceMs: number): Promise<void>;

@@ -127,7 +127,7 @@ function serverProperties({ port, controllerPort, dataDir, scram, host = '127.0.
  * nodeId?, voters?, replication?, clusterId }
  */
 function prepareNode(opts) {
-  const { port, runDir, heapMb = 768, scram, host = '127.0.0.1', clusterId } = opts;
+  const { port, runDir, heapMb = 768, scram, host = '127.0.0.1', clusterId, detached = true } = opts;
   const javaMajor = javaAvailable();
   if (!javaMajor || javaMajor < 17) throw new Error(`Java 17+ is required to run the Kafka broker (found: ${javaMajor ?? 'none'}).`);
   const { libs, home, version } = provisionKafka();
@@ -157,7 +157,9 @@ function prepareNode(opts) {
     const out = openSync(join(runDir, 'kafka.stdout.log'), 'a');
     const child = spawn('java', [...jvm, '-cp', classpath, 'kafka.Kafka', propsFile], {
       stdio: ['ignore', out, out],
-      detached: true, // own process group: Ctrl-C in the terminal reaches us, and we stop it in order
+      // own process group by default: Ctrl-C in the terminal reaches us, and we stop it in order; `detached: false`
+      // keeps it in the caller's group, so that a test step's group kill takes it too
+      detached,
     });
     child.unref();
     return child;
@@ -211,13 +213,20 @@ export async function startKafka(opts) {
  * Payrail's topics and Kafka's own. Starts all three before waiting: a node opens its listener only once the
  * controller quorum (two of three) has formed. Returns { brokers, bootstrap, stop }.
  */
-export async function startKafkaCluster({ hosts, port, controllerPort, runDir, heapMb = 512 }) {
+export async function startKafkaCluster({ hosts, port, controllerPort, runDir, heapMb = 512, detached = true }) {
   if (hosts.length !== 3) throw new Error('startKafkaCluster takes three hosts');
   const clusterId = newClusterId();
   const voters = hosts.map((h, i) => `${i + 1}@${h}:${controllerPort}`).join(',');
-  const nodes = hosts.map((host, i) => prepareNode({ port, controllerPort, host, nodeId: i + 1, voters, replication: 3, heapMb, clusterId, runDir: join(runDir, `kafka-${i + 1}`) }));
+  const nodes = hosts.map((host, i) => prepareNode({ port, controllerPort, host, nodeId: i + 1, voters, replication: 3, heapMb, clusterId, detached, runDir: join(runDir, `kafka-${i + 1}`) }));
   const children = nodes.map((n) => n.spawnNode());
-  const pids = await Promise.all(nodes.map((n, i) => n.waitReady(children[i])));
+  const started = await Promise.allSettled(nodes.map((n, i) => n.waitReady(children[i])));
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    // no node outlives a cluster that did not form
+    for (const c of children) { try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ } }
+    throw failed.reason;
+  }
+  const pids = started.map((r) => r.value);
   const brokers = nodes.map((n, i) => brokerHandle(n, pids[i]));
   return {
     brokers,

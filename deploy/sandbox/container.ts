@@ -32,6 +32,8 @@ export interface ContainerSpec {
   env: Readonly<Record<string, string>>;
   /** `uid:gid`, numeric; absent: root. */
   user?: string;
+  /** Supplementary groups (Kubernetes fsGroup), numeric. */
+  groups?: readonly number[];
   argv: readonly string[];
   volumes?: readonly VolumeMount[];
   /** Paths given a fresh tmpfs (an emptyDir with medium Memory, compose's `tmpfs:`). */
@@ -68,7 +70,20 @@ export function assertContainersSupported(): void {
  * The shell script that builds the container's root and execs the command in it. The mount points of volumes and
  * tmpfs are created in a layer of their own (`mountpoints`), since a read-only root cannot create them.
  */
+/** A path inside the container: absolute and already normal (no `..`, no `//`), so it cannot leave the scratch root. */
+function containerPath(path: string, what: string): string {
+  if (!posix.isAbsolute(path) || posix.normalize(path) !== path || path.includes('\0')) throw new Error(`${what} must be an absolute, normalised path: ${JSON.stringify(path)}`);
+  return path;
+}
+
+/** Device nodes a container gets (Docker's set less the terminal ones), bound from the host's. */
+const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
+
 function setupScript(spec: ContainerSpec, scratch: string): string {
+  if (spec.user !== undefined && !/^\d+(:\d+)?$/.test(spec.user)) throw new Error(`user must be numeric uid[:gid], got ${JSON.stringify(spec.user)}`);
+  for (const v of [...(spec.volumes ?? []), ...(spec.caches ?? [])]) containerPath(v.target, 'a mount target');
+  for (const t of spec.tmpfs ?? []) containerPath(t, 'a tmpfs path');
+  containerPath(spec.workdir, 'the working directory');
   const root = join(scratch, 'root');
   const points = join(scratch, 'mountpoints');
   mkdirSync(root, { recursive: true });
@@ -98,7 +113,16 @@ function setupScript(spec: ContainerSpec, scratch: string): string {
   const lines = [
     `mount -t overlay overlay -o ${q(options)} ${q(root)}`,
     `mount -t proc proc ${q(join(root, 'proc'))}`,
-    `mount --rbind /dev ${q(join(root, 'dev'))}`,
+    // the kernel's knobs stay out of reach, as in Docker: /proc/sys read-only, no sysrq
+    `mount --bind ${q(join(root, 'proc', 'sys'))} ${q(join(root, 'proc', 'sys'))}`,
+    `mount -o remount,bind,ro ${q(join(root, 'proc', 'sys'))}`,
+    `if [ -e ${q(join(root, 'proc', 'sysrq-trigger'))} ]; then mount --bind /dev/null ${q(join(root, 'proc', 'sysrq-trigger'))}; fi`,
+    // a /dev of its own: the harmless devices only (no disks), shm, and the fd links
+    `mount -t tmpfs -o mode=755,size=64k tmpfs ${q(join(root, 'dev'))}`,
+    ...DEVICES.map((d) => `touch ${q(join(root, 'dev', d))} && mount --bind /dev/${d} ${q(join(root, 'dev', d))}`),
+    `mkdir ${q(join(root, 'dev', 'shm'))} && mount -t tmpfs -o mode=1777,size=64m tmpfs ${q(join(root, 'dev', 'shm'))}`,
+    `ln -s /proc/self/fd ${q(join(root, 'dev', 'fd'))}`,
+    ...['stdin', 'stdout', 'stderr'].map((n, fd) => `ln -s /proc/self/fd/${fd} ${q(join(root, 'dev', n))}`),
   ];
   for (const t of spec.tmpfs ?? []) lines.push(`mount -t tmpfs -o mode=1777,size=64m tmpfs ${q(join(root, t))}`);
   (spec.caches ?? []).forEach((c, n) => {
@@ -112,13 +136,15 @@ function setupScript(spec: ContainerSpec, scratch: string): string {
     lines.push(`mount --bind ${q(v.source)} ${at}`);
     if (v.readOnly) lines.push(`mount -o remount,bind,ro ${at}`);
   }
-  const userspec = spec.user ? `--userspec=${spec.user} --groups=` : '';
+  const userspec = spec.user ? `--userspec=${q(spec.user)} --groups=${q((spec.groups ?? []).join(','))}` : '';
+  // a root process keeps only Docker's default capabilities (no mount, no module loading, no raw devices)
+  const capabilities = spec.user ? '' : '/usr/bin/setpriv --bounding-set=-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap --';
   // as Docker does for an image whose config sets no PATH
   const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...spec.env };
   const envArgs = Object.entries(env).map(([k, v]) => q(`${k}=${v}`)).join(' ');
   const argv = spec.argv.map(q).join(' ');
   // chroot, then cd to the working directory inside the new root, as the container's user
-  lines.push(`exec chroot ${userspec} ${q(root)} /usr/bin/env -i ${envArgs} /bin/sh -c ${q(`cd ${q(spec.workdir)} && exec "$@"`)} sh ${argv}`);
+  lines.push(`exec chroot ${userspec} ${q(root)} ${capabilities} /usr/bin/env -i ${envArgs} /bin/sh -c ${q(`cd ${q(spec.workdir)} && exec "$@"`)} sh ${argv}`);
   return lines.join('\n');
 }
 

@@ -215,6 +215,8 @@ export class ImageBuilder {
           await this.#copy(stage, i as Copy, vars, stages, where);
           break;
         case 'RUN':
+          // RUN --mount/--network/... and the exec form change what runs: refused rather than run differently
+          if (/^\s*(--|\[)/.test(content)) throw new Error(`${where}: RUN flags and the exec form are not supported by the recipe check`);
           await this.#run(stage, content, where);
           break;
         default:
@@ -253,7 +255,7 @@ export class ImageBuilder {
     if (fromName !== undefined) {
       const from = stages.get(fromName);
       if (!from) throw new Error(`${where}: no stage ${fromName} before this line`);
-      const key = ['COPY --from', from.key, ...sources, destAbs];
+      const key = ['COPY --from', from.key, ...sources, destAbs, String(intoDir)];
       await this.#layer(stage, key, async (layer) => {
         // the source stage's filesystem, read-only, copied out by cp inside a container of that stage
         // a directory's contents go to the destination; a file goes into it (several sources, or a trailing /) or
@@ -271,7 +273,7 @@ export class ImageBuilder {
       return;
     }
     const contentHash = sources.map((s) => this.#hashContext(s, where)).join(',');
-    await this.#layer(stage, ['COPY', ...sources, destAbs, contentHash], (layer) => {
+    await this.#layer(stage, ['COPY', ...sources, destAbs, String(intoDir), contentHash], (layer) => {
       for (const s of sources) {
         const src = join(this.#context, s);
         const target = join(layer, statSync(src).isDirectory() || !intoDir ? destAbs : posix.join(destAbs, basename(s)));

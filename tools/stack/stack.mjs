@@ -83,7 +83,9 @@ export class Stack {
     await this.cleanAbandonedKeys();
     const redis = await ensureRedis(this.privateRedis ? { runDir: this.runDir, url: undefined, allowDefault: false } : { runDir: this.runDir });
     this.redis = redis;
-    const prefix = newRunPrefix(this.name);
+    // a Redis of the run's own goes with it: a short namespace is enough (what the chaos runs were measured with);
+    // a shared one gets a prefix of this run's own, claimed so that its keys can be found and removed
+    const prefix = redis.started ? `payrail:${randomBytes(4).toString('hex')}:` : newRunPrefix(this.name);
     if (redis.started) {
       this.pids.record('redis', redis.pid, 'redis-server');
       this.stoppers.push(async () => { await redis.stop(); this.pids.forget('redis'); });

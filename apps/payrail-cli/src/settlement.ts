@@ -47,6 +47,8 @@ export async function runSettlementCommand(sub: string | undefined, env: Record<
     if (plainHttp) io.err(`warning: ${plainHttp.message}\n`);
     const keys = await openPayrailVerifier(source);
     try {
+      // the keys before any verdict: an unreachable JWKS would otherwise make every approval look unverifiable
+      await keysWithRetries(keys, io);
       const verify = instructionVerifier(async (jws) => {
         try {
           return (await keys.verifier.verify(jws)).payload;
@@ -76,5 +78,20 @@ export async function runSettlementCommand(sub: string | undefined, env: Record<
     }
   } finally {
     await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
+/** Fetches Payrail's public keys, retrying a few times (signing may be restarting); throws naming the cause. */
+export async function keysWithRetries(keys: { ready(): Promise<void> }, io: { err: (s: string) => void }, attempts = 6): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await keys.ready();
+      return;
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      if (attempt >= attempts) throw new Error(`cannot fetch Payrail's public keys (SIGNING_JWKS_URL) after ${attempts} attempts: ${reason}`);
+      io.err(`payrail's public keys not fetched (${reason}); retrying in ${attempt} s\n`);
+      await new Promise((resolve) => setTimeout(resolve, attempt * 1000));
+    }
   }
 }

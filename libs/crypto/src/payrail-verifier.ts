@@ -10,6 +10,11 @@ export const PAYRAIL_SIGNING_ALGS: SigningAlg[] = ['ES256', 'EdDSA', 'PS256'];
 
 export interface PayrailVerifierHandle {
   verifier: JwsVerifier;
+  /**
+   * Fetches the keys now (a JWKS URL; a file is read at open), rejecting when they cannot be had: for a one-shot
+   * command that must not mistake an unreachable JWKS for signatures that do not verify.
+   */
+  ready(): Promise<void>;
   close(): void;
 }
 
@@ -17,8 +22,8 @@ export interface PayrailVerifierHandle {
 export async function openPayrailVerifier(source: { url: string; allowInsecureClusterHttp?: boolean } | { file: string }): Promise<PayrailVerifierHandle> {
   if ('url' in source) {
     const client = new RemoteJwksClient({ url: source.url, allowInsecureClusterHttp: source.allowInsecureClusterHttp });
-    return { verifier: new JwsVerifier(client, { algorithms: PAYRAIL_SIGNING_ALGS }), close: () => undefined };
+    return { verifier: new JwsVerifier(client, { algorithms: PAYRAIL_SIGNING_ALGS }), ready: () => client.refresh(), close: () => undefined };
   }
   const store = await ReloadingKeyStore.watch(source.file);
-  return { verifier: new JwsVerifier(store, { algorithms: PAYRAIL_SIGNING_ALGS }), close: () => store.close() };
+  return { verifier: new JwsVerifier(store, { algorithms: PAYRAIL_SIGNING_ALGS }), ready: () => Promise.resolve(), close: () => store.close() };
 }

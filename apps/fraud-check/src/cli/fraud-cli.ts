@@ -92,6 +92,8 @@ async function backtest(argv: string[]): Promise<number> {
   const { reader, label: blocklistLabel } = await blocklists(values.blocklists);
   let verifier: PayrailVerifierHandle | undefined;
   if (values.jwks) verifier = await openPayrailVerifier(/^https?:\/\//.test(values.jwks) ? { url: values.jwks } : { file: resolve(values.jwks) });
+  // the keys before any replay: an unreachable JWKS must stop the backtest, not turn every signature into a failure
+  await verifier?.ready();
 
   let loaded: LoadedPayments;
   let source: string;

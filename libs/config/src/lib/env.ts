@@ -84,7 +84,7 @@ export const signingJwksEnvFragment = {
   SIGNING_JWKS_FILE: z.string().min(1).optional(),
   /**
    * Fetch SIGNING_JWKS_URL over plain http from a cluster-internal name (`signing`, `payrail-signing`,
-   * `*.svc`, `*.svc.*`): an explicit opt-in, logged at boot. Public keys only; see docs/operations.md.
+   * `service.namespace.svc[.cluster.local]`): an explicit opt-in, logged at boot. Public keys only; see docs/operations.md.
    */
   SIGNING_JWKS_ALLOW_HTTP: envBool.default(false),
 } as const;

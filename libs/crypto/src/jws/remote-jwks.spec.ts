@@ -139,8 +139,12 @@ describe('RemoteJwksClient', () => {
       [`http://PAYRAIL-SIGNING:8081${J}`, 'refused: needs opt-in', 'cluster-http'], // URL lower-cases hosts
       [`http://payrail-signing.payrail.svc:8081${J}`, 'refused: needs opt-in', 'cluster-http'],
       [`http://payrail-signing.payrail.svc.cluster.local:8081${J}`, 'refused: needs opt-in', 'cluster-http'],
-      [`http://payrail-signing.payrail.svc.k8s.example:8081${J}`, 'refused: needs opt-in', 'cluster-http'], // custom cluster domain
-      [`http://signing-0.payrail-signing.payrail.svc.cluster.local${J}`, 'refused: needs opt-in', 'cluster-http'], // headless Service pod
+      // a name that merely contains svc is a public name: refused even with the opt-in
+      [`http://payrail-signing.payrail.svc.k8s.example:8081${J}`, 'refused', 'refused'], // use name.namespace.svc there
+      [`http://signing-0.payrail-signing.payrail.svc.cluster.local${J}`, 'refused', 'refused'], // headless pod names
+      [`http://jwks.svc.example.com${J}`, 'refused', 'refused'],
+      [`http://payrail-signing.payrail.svc.cluster.local.attacker.net${J}`, 'refused', 'refused'],
+      [`http://x.svc${J}`, 'refused', 'refused'], // two labels
       // http to anything else: refused even with the opt-in
       [`http://signing.payrail.internal${J}`, 'refused', 'refused'],
       [`http://jwks.example.com${J}`, 'refused', 'refused'],
@@ -181,8 +185,9 @@ describe('RemoteJwksClient', () => {
       expect(() => new RemoteJwksClient({ url: 'http://signing:8081/jwks' })).toThrow('RemoteJwksClient: http://signing:8081 must use https: plain http to a cluster-internal name needs an explicit opt-in (allowInsecureClusterHttp)');
     });
 
-    it('isClusterInternalHost: single-label names and *.svc / *.svc.* names, never an IP literal', () => {
-      expect(['signing', 'payrail-signing', 'a', 'name.svc', 'payrail-signing.payrail.svc', 'payrail-signing.payrail.svc.cluster.local'].filter((h) => !isClusterInternalHost(h))).toEqual([]);
+    it('isClusterInternalHost: single-label names and service.namespace.svc[.cluster.local], never an IP literal', () => {
+      expect(['signing', 'payrail-signing', 'a', 'payrail-signing.payrail.svc', 'payrail-signing.payrail.svc.cluster.local'].filter((h) => !isClusterInternalHost(h))).toEqual([]);
+      expect(['name.svc', 'a.b.svc.example', 'jwks.svc.example.com', 'a.b.svc.cluster.local.evil'].filter((h) => isClusterInternalHost(h))).toEqual([]);
       expect(['10.0.0.1', '[fd00::1]', 'svc.example.com', 'signing.example.com', 'signing.', '', '-signing', 'signing-', `${'a'.repeat(64)}`].filter((h) => isClusterInternalHost(h))).toEqual([]);
     });
 

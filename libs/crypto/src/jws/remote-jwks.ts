@@ -45,13 +45,18 @@ export type JwksUrlCheck =
   | { ok: true; origin: string; transport: 'https' | 'loopback-http' | 'cluster-http' }
   | { ok: false; reason: string; optInWouldAllow: boolean };
 
-/** A single-label DNS name, or one ending in `.svc` or containing `.svc.` (Kubernetes Service names). */
+/**
+ * A single-label DNS name (a compose service, a Service of the pod's own namespace) or a Kubernetes Service's
+ * name exactly: `service.namespace.svc`, or that followed by the cluster domain `cluster.local`. A name that merely
+ * contains `svc` (`jwks.svc.example.com`, `x.svc`, `...svc.cluster.local.attacker.net`) is a public name.
+ */
 export function isClusterInternalHost(hostname: string): boolean {
   if (hostname.startsWith('[') || IPV4.test(hostname)) return false; // IP literals
   const labels = hostname.split('.');
   if (!labels.every((l) => DNS_LABEL.test(l))) return false; // also refuses a trailing dot ("signing." is a TLD)
   if (labels.length === 1) return true;
-  return labels.indexOf('svc', 1) !== -1; // name.svc, name.namespace.svc, name.namespace.svc.cluster.local
+  const [service, namespace, svc, ...domain] = labels;
+  return service !== undefined && namespace !== undefined && svc === 'svc' && (domain.length === 0 || domain.join('.') === 'cluster.local');
 }
 
 /**
@@ -72,7 +77,7 @@ export function checkJwksUrl(raw: string, opts: { allowInsecureClusterHttp?: boo
   if (url.protocol !== 'http:') return { ok: false, reason: `${url.protocol} URLs are refused: use https`, optInWouldAllow: false };
   if (LOCAL_HOSTS.has(url.hostname)) return { ok: true, origin: url.origin, transport: 'loopback-http' };
   if (!isClusterInternalHost(url.hostname)) {
-    const what = url.hostname.startsWith('[') || IPV4.test(url.hostname) ? 'an IP address other than loopback' : 'a name that is not cluster-internal (single label, *.svc or *.svc.*)';
+    const what = url.hostname.startsWith('[') || IPV4.test(url.hostname) ? 'an IP address other than loopback' : 'a name that is not cluster-internal (a single label, service.namespace.svc or service.namespace.svc.cluster.local)';
     return { ok: false, reason: `${url.origin} must use https: plain http to ${what} is refused`, optInWouldAllow: false };
   }
   if (opts.allowInsecureClusterHttp !== true) {
