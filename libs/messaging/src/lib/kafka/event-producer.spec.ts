@@ -10,7 +10,8 @@ interface Recorded {
   inFlightAtStart: number;
 }
 
-function fakeKafka(ackDelayMs: number): { kafka: Kafka; requests: Recorded[] } {
+/** `firstAck`: the first request is acknowledged only when it resolves (a deterministic in-flight window). */
+function fakeKafka(ackDelayMs: number, firstAck?: Promise<void>): { kafka: Kafka; requests: Recorded[] } {
   const requests: Recorded[] = [];
   let inFlight = 0;
   const producer = {
@@ -25,7 +26,8 @@ function fakeKafka(ackDelayMs: number): { kafka: Kafka; requests: Recorded[] } {
         inFlightAtStart: inFlight,
       });
       inFlight++;
-      await new Promise((resolve) => setTimeout(resolve, ackDelayMs));
+      if (firstAck && requests.length === 1) await firstAck;
+      else await new Promise((resolve) => setTimeout(resolve, ackDelayMs));
       inFlight--;
       return [];
     },
@@ -35,11 +37,14 @@ function fakeKafka(ackDelayMs: number): { kafka: Kafka; requests: Recorded[] } {
 
 describe('EventProducer batching', () => {
   it('sends what was published while a request was in flight in the next one, one request at a time, in order', async () => {
-    const { kafka, requests } = fakeKafka(200);
+    // the first request stays in flight until everything below was published, however slow the machine is
+    let ackFirst: () => void = () => undefined;
+    const firstAck = new Promise<void>((resolve) => (ackFirst = resolve));
+    const { kafka, requests } = fakeKafka(200, firstAck);
     const producer = new EventProducer(kafka, { source: 'payrail/test', lingerMs: 5, maxBatchMessages: 1_000 });
     await producer.connect();
     const published: Promise<void>[] = [producer.publishRaw('t', { key: 'k-0', value: 'x' })];
-    await new Promise((resolve) => setTimeout(resolve, 10)); // the first request is in flight now
+    while (requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 1)); // the first request is in flight now
     // handlers publishing in waves while it is in flight (each wave longer apart than the linger)
     for (let wave = 0; wave < 5; wave++) {
       for (let i = 0; i < 100; i++) published.push(producer.publishRaw('t', { key: `k-${published.length}`, value: 'x' }));
@@ -47,6 +52,8 @@ describe('EventProducer batching', () => {
     }
     // a burst larger than one request
     for (let i = 0; i < 2_300; i++) published.push(producer.publishRaw('t', { key: `k-${published.length}`, value: 'x' }));
+    expect(requests.map((r) => r.messages)).toEqual([1]); // nothing else was sent while the first was in flight
+    ackFirst();
     await Promise.all(published);
     expect(requests.map((r) => r.messages)).toEqual([1, 1_000, 1_000, 800]);
     expect(requests.every((r) => r.inFlightAtStart === 0)).toBe(true);
