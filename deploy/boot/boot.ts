@@ -155,10 +155,18 @@ interface Started {
   stopping: boolean;
   ready: boolean;
   scratch: string;
+  /** The workload's mounted files, written once (every start and every exec probe binds the same ones). */
+  volumes?: VolumeMount[];
+}
+
+/** The workload's volumes, projected on first use. */
+function volumesOf(s: Started): VolumeMount[] {
+  s.volumes ??= projectVolumes(s);
+  return s.volumes;
 }
 
 /** Writes a Secret/ConfigMap volume's files as the kubelet projects them (mode, group fsGroup), or binds host paths. */
-function volumesOf(s: Started): VolumeMount[] {
+function projectVolumes(s: Started): VolumeMount[] {
   return s.workload.files.map((f, n) => {
     if (f.hostPath) {
       if (!existsSync(f.hostPath)) throw new Error(`${s.workload.name}: ${f.hostPath} (mounted at ${f.target}) does not exist`);
