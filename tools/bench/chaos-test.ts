@@ -1,8 +1,12 @@
-// Chaos test: while payments flow, SIGKILL random service instances (and restart them), restart the Kafka broker
-// once and Redis once (empty, as after a crash: it keeps nothing on disk), rebuild the ledger from Kafka, then
-// prove that nothing was lost or settled twice and that the ledger balances and reconciles with Kafka.
+// Chaos test: while payments flow, SIGKILL service instances (every service in turn, a random instance of it)
+// and restart them, restart the Kafka broker once and Redis once (empty, as after a crash: it keeps nothing on
+// disk). After the Redis loss, upstreams retry requests that were accepted before it (same bytes, same
+// Idempotency-Key) and must get the same payment; settlement restores its ledger from Kafka by itself, and a
+// `payrail settlement rebuild` must then find nothing that differs from Kafka's facts (batch reports included).
+// It fails on anything lost or settled twice, an unbalanced or unreconciled ledger, any rebuild discrepancy, any
+// unexpected answer to an upstream, or an upstream request that became two payments or was settled twice.
 //
-//   npm run test:chaos -- --json FILE [--payments 20000] [--rate 300] [--kill-every-s 6] [--short]
+//   npm run test:chaos -- --json FILE [--payments 20000] [--rate 300] [--kill-every-s 6] [--retries-after-loss 400] [--short]
 //
 // Runs its own stack (like `npm start`) with two instances of fraud-check and of settlement and a private Redis.
 import { spawnSync } from 'node:child_process';
@@ -20,6 +24,7 @@ interface Options {
   payments: number;
   rate: number;
   killEveryS: number;
+  retriesAfterLoss: number;
 }
 
 function options(): Options {
@@ -30,6 +35,7 @@ function options(): Options {
       payments: { type: 'string' },
       rate: { type: 'string' },
       'kill-every-s': { type: 'string' },
+      'retries-after-loss': { type: 'string' },
       short: { type: 'boolean', default: false },
     },
   });
@@ -39,6 +45,7 @@ function options(): Options {
     payments: Number(values.payments ?? (short ? 3_000 : 20_000)),
     rate: Number(values.rate ?? (short ? 150 : 300)),
     killEveryS: Number(values['kill-every-s'] ?? (short ? 5 : 6)),
+    retriesAfterLoss: Number(values['retries-after-loss'] ?? (short ? 100 : 400)),
   };
   for (const [k, v] of Object.entries(o)) if (typeof v === 'number' && !(v > 0)) throw new Error(`--${k} must be a positive number`);
   return o;
@@ -51,12 +58,17 @@ async function submitAll(submitter: Submitter, queue: Awaited<ReturnType<typeof 
   const start = Date.now();
   let sent = 0;
   const pending = new Set<Promise<void>>();
+  // a duplicate or a replay goes out once its original has its answer: a copy of a token that overtakes the
+  // original (possible only while the original is being retried) would make the original a replay
+  const originals = new Map<string, Promise<void>>();
   while (sent < queue.length) {
     const due = Math.min(queue.length, Math.floor(((Date.now() - start) / 1000) * rate));
     while (sent < due && pending.size < 2_000) {
       const p = queue[sent++];
       if (!p) continue;
-      const promise = submitter.submit(p).finally(() => pending.delete(promise));
+      const original = p.kind === 'new' ? undefined : originals.get(p.jws);
+      const promise = (original ? original.then(() => submitter.submit(p)) : submitter.submit(p)).finally(() => pending.delete(promise));
+      if (p.kind === 'new') originals.set(p.jws, promise);
       pending.add(promise);
     }
     progress(sent);
@@ -65,12 +77,18 @@ async function submitAll(submitter: Submitter, queue: Awaited<ReturnType<typeof 
   await Promise.all(pending);
 }
 
-/** Every payment's final states as Kafka holds them (screened decisions and settled events), read from the start. */
-async function finalStatesFromKafka(brokers: string): Promise<Map<string, { decisions: Set<string>; settled: number }>> {
+interface KafkaStates {
+  payments: Map<string, { decisions: Set<string>; settled: number }>;
+  /** Per upstream request as Kafka saw it (upstream id + its unique upstream_reference): the payment ids accepted. */
+  paymentIdsByReference: Map<string, Set<string>>;
+}
+
+/** Every payment's final states as Kafka holds them (accepted, screened decisions and settled events), read from the start. */
+async function finalStatesFromKafka(brokers: string): Promise<KafkaStates> {
   const kafka = new Kafka({ clientId: 'payrail-chaos-audit', brokers: [brokers], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  const topics = [TOPICS.paymentsScreened.name, TOPICS.paymentsSettled.name];
+  const topics = [TOPICS.paymentsAccepted.name, TOPICS.paymentsScreened.name, TOPICS.paymentsSettled.name];
   const remaining = new Map<string, number>();
   for (const topic of topics) {
     for (const p of await admin.fetchTopicOffsets(topic)) {
@@ -80,7 +98,8 @@ async function finalStatesFromKafka(brokers: string): Promise<Map<string, { deci
   }
   await admin.disconnect();
   const states = new Map<string, { decisions: Set<string>; settled: number }>();
-  if (remaining.size === 0) return states;
+  const paymentIdsByReference = new Map<string, Set<string>>();
+  if (remaining.size === 0) return { payments: states, paymentIdsByReference };
   const consumer = kafka.consumer({ groupId: `payrail-chaos-audit-${Date.now()}`, maxWaitTimeInMs: 50 });
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
@@ -91,8 +110,15 @@ async function finalStatesFromKafka(brokers: string): Promise<Map<string, { deci
     eachBatch: async ({ batch }) => {
       for (const m of batch.messages) {
         if (!m.value) continue;
-        const data = JSON.parse(m.value.toString('utf8')) as { payment_id?: string; decision?: string };
+        const data = JSON.parse(m.value.toString('utf8')) as { payment_id?: string; decision?: string; upstream_id?: string; upstream_reference?: string };
         if (!data.payment_id) continue;
+        if (batch.topic === TOPICS.paymentsAccepted.name) {
+          const reference = `${data.upstream_id ?? '?'}/${data.upstream_reference ?? '?'}`;
+          const ids = paymentIdsByReference.get(reference) ?? new Set<string>();
+          ids.add(data.payment_id);
+          paymentIdsByReference.set(reference, ids);
+          continue;
+        }
         const s = states.get(data.payment_id) ?? { decisions: new Set<string>(), settled: 0 };
         if (batch.topic === TOPICS.paymentsSettled.name) s.settled++;
         else if (data.decision) s.decisions.add(data.decision);
@@ -106,7 +132,7 @@ async function finalStatesFromKafka(brokers: string): Promise<Map<string, { deci
   });
   await Promise.race([finished, sleep(120_000)]);
   await consumer.disconnect();
-  return states;
+  return { payments: states, paymentIdsByReference };
 }
 
 interface InvariantReport {
@@ -152,6 +178,10 @@ async function main(): Promise<void> {
     const submitter = new Submitter(ingestPort, pipeline, 20);
 
     let kills = 0;
+    const killed = new Set<string>();
+    // every service in turn (a shuffled order), a random instance of it: each is killed at least once
+    const turns = shuffled(['ingest', 'signing', 'fraud-check', 'settlement']);
+    let retriedAfterLoss = 0;
     let kafkaRestarted = false;
     let redisRestarted = false;
     let rebuild: LedgerReport | undefined;
@@ -160,7 +190,7 @@ async function main(): Promise<void> {
     const chaos = (async () => {
       let nextKill = Date.now() + o.killEveryS * 1000;
       // the broker and Redis restarts happen once each, also when the stream ended before their turn came
-      while (submitting || !kafkaRestarted || !redisRestarted) {
+      while (submitting || !kafkaRestarted || !redisRestarted || killed.size < turns.length) {
         await sleep(200);
         if (!kafkaRestarted && (sent >= o.payments * 0.3 || !submitting)) {
           kafkaRestarted = true;
@@ -171,15 +201,22 @@ async function main(): Promise<void> {
           redisRestarted = true;
           note('restarting Redis (empty)');
           await stack.restartRedis();
+          // upstreams retry requests accepted before the loss, same bytes and key: the same payment, every time
+          const before = shuffled(queue.filter((p) => p.kind === 'new' && submitter.paymentIdsByRequest.has(p.idempotencyKey))).slice(0, o.retriesAfterLoss);
+          note(`Redis back (empty); retrying ${before.length} requests accepted before the loss`);
+          await Promise.all(before.map((p) => submitter.submit(p)));
+          retriedAfterLoss = before.length;
           rebuild = settlementCommand(stack, 'rebuild');
-          note(`Redis back; ledger rebuilt from Kafka (${rebuild.discrepancies?.length ?? 0} discrepancies)`);
+          note(`ledger rebuilt from Kafka on demand after the service's own restore (${rebuild.discrepancies?.length ?? 0} discrepancies)`);
         } else if (Date.now() >= nextKill) {
-          const victims = [...stack.services.values()];
+          const service = turns[kills % turns.length];
+          const victims = [...stack.services.values()].filter((s) => s.name === service);
           const victim: ServiceEntry | undefined = victims[Math.floor(Math.random() * victims.length)];
           if (!victim) continue;
           note(`SIGKILL ${victim.instance}`);
           await stack.stopService(victim.instance, 'SIGKILL');
           kills++;
+          killed.add(victim.name);
           await sleep(500 + Math.random() * 1500);
           await stack.restartInstance(victim);
           note(`${victim.instance} restarted`);
@@ -195,10 +232,23 @@ async function main(): Promise<void> {
     submitter.close();
     await stopObserving();
 
-    const kafkaStates = await finalStatesFromKafka(stack.infra.kafkaBrokers);
+    const kafka = await finalStatesFromKafka(stack.infra.kafkaBrokers);
+    const kafkaStates = kafka.payments;
     let lost = 0;
     let doubleSettledEvents = 0;
     let conflicting = 0;
+    // one upstream request, at most one payment: as the upstream was answered, and as Kafka accepted it
+    let paymentsPerRequestMax = 0;
+    for (const ids of submitter.paymentIdsByRequest.values()) paymentsPerRequestMax = Math.max(paymentsPerRequestMax, ids.size);
+    let settlementsPerRequestMax = 0;
+    const splitRequests: string[] = [];
+    for (const [reference, ids] of kafka.paymentIdsByReference) {
+      paymentsPerRequestMax = Math.max(paymentsPerRequestMax, ids.size);
+      if (ids.size > 1) splitRequests.push(`${reference}: ${[...ids].join(', ')}`);
+      let settlements = 0;
+      for (const id of ids) settlements += kafkaStates.get(id)?.settled ?? 0;
+      settlementsPerRequestMax = Math.max(settlementsPerRequestMax, settlements);
+    }
     for (const id of pipeline.outcomes.keys()) {
       const s = kafkaStates.get(id);
       if (!s || (s.settled === 0 && !s.decisions.has('DECLINE') && !s.decisions.has('REVIEW'))) {
@@ -214,6 +264,7 @@ async function main(): Promise<void> {
       payments: o.payments,
       accepted: pipeline.responses.accepted,
       kills,
+      services_killed: [...killed].sort(),
       kafka_restarts: kafkaRestarted ? 1 : 0,
       redis_restarts: redisRestarted ? 1 : 0,
       lost,
@@ -224,25 +275,55 @@ async function main(): Promise<void> {
       ledger_balanced: invariants !== undefined && Object.values(invariants.currencySums).every((sum) => sum === '0') && !invariants.violations.some((v) => v.invariant === 'balance_sum'),
       reconciliation_clean: reconcile.ok,
       upstream_retries: submitter.retries,
+      retried_after_redis_loss: retriedAfterLoss,
+      payments_per_upstream_request_max: paymentsPerRequestMax,
+      settlements_per_upstream_request_max: settlementsPerRequestMax,
+      split_requests: splitRequests.slice(0, 50),
       responses: pipeline.responses,
       unexpected_responses: pipeline.unexpected,
       currency_sums: invariants?.currencySums,
       discrepancies: reconcile.discrepancies?.slice(0, 50),
       invariant_violations: invariants?.violations.slice(0, 50),
-      rebuild_discrepancies: rebuild?.discrepancies?.slice(0, 50),
+      rebuild_discrepancies: rebuild?.discrepancies?.slice(0, 50) ?? ['no rebuild ran'],
       events,
     };
     mkdirSync(dirname(o.json), { recursive: true });
     writeFileSync(o.json, `${JSON.stringify(result, null, 2)}\n`);
+    const failures = [
+      !kafkaRestarted && 'the broker was not restarted',
+      !redisRestarted && 'Redis was not restarted',
+      killed.size < turns.length && `not every service was killed (${[...killed].join(', ')})`,
+      lost > 0 && `${lost} payments lost`,
+      result.double_settled !== 0 && `double settled ${result.double_settled}`,
+      conflicting > 0 && `${conflicting} payments settled and declined`,
+      !result.ledger_balanced && 'ledger not balanced',
+      !result.reconciliation_clean && 'reconciliation not clean',
+      result.rebuild_discrepancies.length > 0 && `${rebuild?.discrepancies?.length ?? 'no'} rebuild discrepancies`,
+      Object.keys(pipeline.unexpected).length > 0 && `unexpected responses ${JSON.stringify(pipeline.unexpected)}`,
+      paymentsPerRequestMax > 1 && `an upstream request became ${paymentsPerRequestMax} payments`,
+      settlementsPerRequestMax > 1 && `an upstream request was settled ${settlementsPerRequestMax} times`,
+      retriedAfterLoss === 0 && 'no request was retried after the Redis loss',
+    ].filter((f): f is string => typeof f === 'string');
     process.stdout.write(
-      `payrail chaos: ${result.accepted}/${o.payments} accepted, ${kills} kills, ${result.kafka_restarts} broker and ${result.redis_restarts} Redis restarts; lost ${lost}, double settled ${result.double_settled}, ` +
-        `conflicting ${conflicting}, ledger balanced ${result.ledger_balanced}, reconciliation clean ${result.reconciliation_clean}\n  wrote ${o.json}\n`,
+      `payrail chaos: ${result.accepted}/${o.payments} accepted, ${kills} kills (${result.services_killed.join(', ')}), ${result.kafka_restarts} broker and ${result.redis_restarts} Redis restarts, ${retriedAfterLoss} retries after the loss; lost ${lost}, double settled ${result.double_settled}, ` +
+        `conflicting ${conflicting}, ledger balanced ${result.ledger_balanced}, reconciliation clean ${result.reconciliation_clean}, rebuild discrepancies ${rebuild?.discrepancies?.length ?? 'n/a'}, ` +
+        `unexpected responses ${JSON.stringify(pipeline.unexpected)}, payments per upstream request max ${paymentsPerRequestMax}\n  wrote ${o.json}\n` +
+        (failures.length > 0 ? `  FAILED: ${failures.join('; ')}\n` : ''),
     );
-    const ok = kafkaRestarted && redisRestarted && lost === 0 && result.double_settled === 0 && conflicting === 0 && result.ledger_balanced && result.reconciliation_clean;
+    const ok = failures.length === 0;
     process.exitCode = ok ? 0 : 1;
   } finally {
     await stack.stop();
   }
+}
+
+function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
 }
 
 main().then(

@@ -12,6 +12,8 @@ import { FRAUD_STORE_PROVIDERS } from './fraud-stores';
 import { DecideReviewUseCase } from './review/decide-review.use-case';
 import { ReviewQueriesUseCase } from './review/review-queries.use-case';
 import { ReviewsController } from './review/reviews.controller';
+import { OperationsRecoveryService } from './recovery/operations-recovery.service';
+import { RecoveryGate } from './recovery/recovery-gate';
 import { RuleSetProvider } from './rules/ruleset.provider';
 import { RulesController } from './rules/rules.controller';
 import { PayrailSignatures } from './screening/payrail-signatures.provider';
@@ -43,6 +45,9 @@ export class FraudCheckAppModule {
         ReviewQueriesUseCase,
         DecideReviewUseCase,
         OperatorGuard,
+        OperationsRecoveryService,
+        // screening waits at this gate while Redis is restored after a loss
+        { provide: RecoveryGate, inject: [OperationsRecoveryService], useFactory: (recovery: OperationsRecoveryService) => recovery.gate },
       ],
     };
   }

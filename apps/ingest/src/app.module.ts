@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { MessagingModule, MessagingRuntime } from '@payrail/messaging-nest';
 import { loggerParams } from '@payrail/platform';
@@ -12,6 +12,8 @@ import { InboundPaymentsHandler } from './payments/inbound.handler';
 import { PaymentStatusHandler } from './status/status.handler';
 import { PaymentStatusStore } from './status/payment-status.store';
 import { AdmissionStore } from './payments/admission.store';
+import { ReplayGuardRecovery } from './payments/replay-guard-recovery';
+import { jtiTtlSeconds } from './payments/submit-payment.use-case';
 import { DocsController } from './docs/docs.controller';
 
 @Module({})
@@ -28,6 +30,14 @@ export class IngestAppModule {
         { provide: INGEST_CONFIG, useValue: config },
         { provide: PaymentStatusStore, useFactory: (runtime: MessagingRuntime) => new PaymentStatusStore(runtime.redis), inject: [MessagingRuntime] },
         { provide: AdmissionStore, useFactory: (runtime: MessagingRuntime) => new AdmissionStore(runtime.redis, config.idempotencyTtlS), inject: [MessagingRuntime] },
+        {
+          provide: ReplayGuardRecovery,
+          useFactory: (runtime: MessagingRuntime) => {
+            const logger = new Logger('replay-guard');
+            return new ReplayGuardRecovery(runtime.redis, runtime.kafka, { jtiTtlSeconds: jtiTtlSeconds(config), log: (fields, message) => logger.warn({ ...fields, msg: message }) });
+          },
+          inject: [MessagingRuntime],
+        },
         UpstreamRegistry,
         RequestAuthenticator,
         PayerProtection,

@@ -2,6 +2,7 @@
 // own port) share one Redis and one Kafka broker, as a scaled-out deployment does.
 import { generateKeyPairSync, randomUUID, sign as cryptoSign } from 'node:crypto';
 import { PaymentAccepted, PaymentSubmission, TOPICS } from '@payrail/contracts';
+import { createRedis } from '@payrail/messaging';
 import { JwsSigner, PayrailKeyStore } from '@payrail/crypto';
 import { UpstreamClient, demoPayment, prng, withLuhnDigit } from '@payrail/upstream-sdk';
 import { IngestFixture, IngestInstance, UpstreamFixture, ensurePayrailTopics, startIngest, testKafka } from './ingest-harness';
@@ -168,6 +169,47 @@ describe('ingest over real HTTP, Kafka and Redis (two instances)', () => {
     const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => post(i % 2 === 0 ? a.url : b.url, racing, jose(racing))));
     expect(answers.filter((x) => x.status === 202)).toHaveLength(1);
     expect(answers.filter((x) => x.status === 409 && problemOf(x).type.endsWith('/replayed'))).toHaveLength(9);
+  });
+
+  it('gives a careful retry the same payment after Redis lost every key of ingest, still refuses a replay, and the duplicate collapses on the payment id', async () => {
+    const reader = new AcceptedTopicReader(main.id);
+    await reader.start();
+    const before = (await reader.settle(0, 1_500)).length;
+    const key = `${run}-lost-${randomUUID()}`;
+    const jws = alpha.signPayment(payment(1, `${run}-lost`));
+    const first = await post(a.url, jws, jose(jws, key));
+    expect(first.status).toBe(202);
+    const firstId = (JSON.parse(first.body) as { payment_id: string }).payment_id;
+    // Redis restarted without persistence: ingest's idempotency records, jti claims and status are gone
+    const redis = createRedis({ url: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', keyPrefix: '' }, 'test-redis-loss');
+    await redis.connect();
+    try {
+      let cursor = '0';
+      let removed = 0;
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${fixture.redisKeyPrefix}*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) removed += await redis.del(...keys);
+      } while (cursor !== '0');
+      expect(removed).toBeGreaterThan(0);
+    } finally {
+      redis.disconnect();
+    }
+    // the replay guard came back from the accepted topic: the token under another key is still a replay
+    const replay = await post(b.url, jws, jose(jws, `${key}-other`));
+    expect(replay.status).toBe(409);
+    expect(problemOf(replay).type).toBe('https://payrail.dev/problems/replayed');
+    // the same bytes and key (and the payment signed again, a new jti) on the other instance: 202, the same payment
+    for (const retry of [jws, alpha.signPayment(payment(1, `${run}-lost`))]) {
+      const answer = await post(b.url, retry, jose(retry, key));
+      expect(answer.status).toBe(202);
+      expect((JSON.parse(answer.body) as { payment_id: string }).payment_id).toBe(firstId);
+    }
+    // what signing sees: copies of one payment under one event id, which every consumer de-duplicates on
+    const published = (await reader.settle(before + 2, 2_000)).slice(before).filter((p) => p.upstream_reference === `${run}-lost-1`);
+    expect(published.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(published.map((p) => p.payment_id))).toEqual(new Set([firstId]));
+    await reader.stop();
   });
 
   it('accepts a JSON body with a detached JWS (RFC 7515 Appendix F) under the same checks', async () => {

@@ -6,11 +6,13 @@
 //              payment posted), plus, with Kafka, every approved payment posted exactly once and no declined or
 //              in-review payment posted (a reconcile)
 //   reconcile  recompute the ledger from the screened topic and compare it with Redis
-//   rebuild    restore the ledger in Redis from Kafka (after Redis lost its data)
+//   rebuild    restore the ledger in Redis from Kafka (the service does it by itself when Redis lost its data; this
+//              runs the same restore on demand, under the same lease, and says what differs from Kafka's facts)
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { envList, parseEnv, signingJwksEnvFragment, signingJwksPlainHttpWarning, signingJwksSource } from '@payrail/config';
 import { CryptoError, checkJwksUrl, openPayrailVerifier } from '@payrail/crypto';
-import { LedgerRepository, checkInvariants, instructionVerifier, ledgerEnvFragment, ledgerSettings, rebuildLedger, reconcile } from '@payrail/ledger';
+import { LedgerRepository, checkInvariants, instructionVerifier, ledgerEnvFragment, ledgerSettings, reconcile, restoreLedger } from '@payrail/ledger';
 import { createKafka, createRedis, kafkaConnectionFromEnv, kafkaEnvFragment, redisConnectionFromEnv, redisEnvFragment } from '@payrail/messaging';
 
 const RedisOnlyEnv = z.object({ ...redisEnvFragment, ...ledgerEnvFragment });
@@ -58,7 +60,9 @@ export async function runSettlementCommand(sub: string | undefined, env: Record<
         }
       });
       if (sub === 'rebuild') {
-        const report = await rebuildLedger(kafka, ledger, { fees, policy, verify, progress: (line) => io.err(`rebuild: ${line}\n`) });
+        const outcome = await restoreLedger(kafka, ledger, { fees, policy, verify, holder: `payrail-cli-${randomUUID()}`, progress: (line) => io.err(`rebuild: ${line}\n`) });
+        if (outcome.kind !== 'RESTORED') throw new Error('rebuild: the ledger was not restored');
+        const report = outcome.report;
         io.out(`${JSON.stringify(report, null, 2)}\n`);
         io.err(`rebuild: ${report.postingsRestored} postings restored, ${report.postingsRecomputed} recomputed, ${report.alreadyPresent} already present, ${report.held} held, ${report.batchesClosed} batches closed, ${report.signedRecorded} signed reports; new epoch ${report.epoch}\n`);
         for (const d of report.discrepancies) io.err(`  ${d}\n`);

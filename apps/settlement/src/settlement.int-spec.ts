@@ -9,6 +9,7 @@ import { DOMAIN_METRIC_NAMES, EventProducer, Kafka, Redis, createKafka, createRe
 import { deletePrefix, uniquePrefix } from '@payrail/ledger/testing';
 import { OPERATOR_TOKEN, PaymentFactory, eventually, settlementEnv, startSettlement } from '../test/fixtures';
 import { BatchCloser } from './batches/batch-closer.service';
+import { Ledger } from './ledger/ledger.provider';
 import { payloadVerifier } from './posting/payrail-signatures.provider';
 
 const BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
@@ -266,40 +267,110 @@ describe('settlement service (real Kafka and Redis)', () => {
     }
   });
 
-  it('after Redis loses its data mid-stream, a rebuild from Kafka restores identical balances, and reconcile agrees', async () => {
+  it('rebuilds a reported batch with exactly its report\'s payments, even when a settled event claims another one for it; an automatic approval of a REVIEW stays held', async () => {
+    const prefix = uniquePrefix('settle-facts');
+    const ledger = await ledgerAt(prefix);
+    const own = await PaymentFactory.create();
+    const m = `m-facts-${randomBytes(3).toString('hex')}`;
+    const screenedAt = '2026-11-29T10:05:00.000Z';
+    const [a1, a2, b, c, r] = [1_000n, 2_000n, 3_000n, 4_000n, 5_000n].map((minor) => own.instruction(m, minor));
+    if (!a1 || !a2 || !b || !c || !r) throw new Error('instructions');
+    const batch1 = `${m}.EUR.20261129T100000Z`;
+    const settled = (i: PaymentInstruction, batchId: string) => {
+      const fee = computeFee(BigInt(i.amount.minor), FEES.bps, FEES.fixedMinor);
+      return { payment_id: i.payment_id, merchant_id: m, amount: i.amount, fee: { minor: fee.toString(), currency: 'EUR' as const }, net: { minor: (BigInt(i.amount.minor) - fee).toString(), currency: 'EUR' as const }, posted_at: '2026-11-29T10:05:01.000Z', batch_id: batchId };
+    };
+    const inReport = [a1, a2].map((i) => settled(i, batch1));
+    const sum = (f: (x: (typeof inReport)[number]) => string) => inReport.reduce((n, x) => n + BigInt(f(x)), 0n).toString();
+    const report: SettlementBatchReport = {
+      batch_id: batch1, merchant_id: m, currency: 'EUR', opened_at: '2026-11-29T10:05:01.000Z', closed_at: '2026-11-29T10:05:01.000Z', close_reason: 'size', payment_count: 2,
+      gross: { minor: sum((x) => x.amount.minor), currency: 'EUR' }, fees: { minor: sum((x) => x.fee.minor), currency: 'EUR' }, net: { minor: sum((x) => x.net.minor), currency: 'EUR' },
+      payment_ids: [a1.payment_id, a2.payment_id].sort(),
+    };
+    // what a ledger that kept posting after a Redis loss told: b "settled" into batch 1 after its report was sent
+    await publishAll(producer, [a1, a2, b, c].map((i) => own.screened(i, 'APPROVE', { screenedAt })).concat([own.screened(r, 'REVIEW', { screenedAt }), own.screened(r, 'APPROVE', { screenedAt })]));
+    await Promise.all([...inReport, settled(b, batch1)].map((e) => producer.publish(TOPICS.paymentsSettled, e, { key: m, correlationId: e.payment_id })));
+    await producer.publish(TOPICS.settlementBatchReports, report, { key: m, correlationId: batch1 });
+
+    const keys = await openPayrailVerifier({ file: own.publicJwksFile });
+    try {
+      const verify = instructionVerifier(payloadVerifier(() => keys.verifier));
+      const policy = { cutoffS: 3600, maxPayments: 2 };
+      const rebuilt = await rebuildLedger(kafka, ledger, { fees: FEES, policy, verify });
+      expect(await ledger.batchPaymentIds(m, batch1)).toEqual(report.payment_ids);
+      expect(await ledger.batch(m, batch1)).toMatchObject({ state: 'closed', count: 2, gross: BigInt(report.gross.minor), closeReason: 'size' });
+      // b goes to the window's next batch, after the reported one was closed; c, in flight (no settled event), is
+      // left to the service, which posts it when it consumes its (uncommitted) screened message
+      expect(await ledger.batchPaymentIds(m, `${batch1}.2`)).toEqual([b.payment_id]);
+      expect(await ledger.posting(m, c.payment_id)).toBeUndefined();
+      expect(await ledger.posting(m, r.payment_id)).toBeUndefined();
+      expect(rebuilt.refusedInReview).toBe(1);
+      expect(rebuilt.inFlight).toBeGreaterThanOrEqual(1);
+      expect(rebuilt.discrepancies.filter((d) => d.includes(m) || [a1, a2, b, c, r].some((i) => d.includes(i.payment_id)))).toEqual([`payment ${b.payment_id}: settled into batch ${batch1}, whose report does not list it; posted again`]);
+      // reconcile holds the ledger to what was told: b's settled event names a batch its posting is not in
+      const found = (await reconcile(kafka, ledger, { fees: FEES, policy, verify })).discrepancies.filter((d) => d.merchantId === m);
+      expect(found.map((d) => `${d.kind}:${d.paymentId ?? ''}`).sort()).toEqual([`approved_during_review:${r.payment_id}`, `missing_posting:${c.payment_id}`, `settled_mismatch:${b.payment_id}`].sort());
+    } finally {
+      keys.close();
+    }
+  });
+
+  it('after Redis loses its data mid-stream, the service restores the ledger from Kafka by itself before posting again: identical balances, reports unchanged, reconcile agrees', async () => {
     const prefix = uniquePrefix('settle-flush');
     const ledger = await ledgerAt(prefix);
     const run = randomBytes(3).toString('hex');
     const merchants = Array.from({ length: 4 }, (_, i) => `m-flush-${run}-${i}`);
-    const stream = makeStream(factory, merchants, 240);
-    const { app } = await instance(prefix, { BATCH_CLOSE_INTERVAL_S: '1' });
+    // keys of its own: the restore reads the whole shared bus, and the other tests' approvals must not verify here
+    const own = await PaymentFactory.create();
+    const stream = makeStream(own, merchants, 240);
+    const { app } = await instance(prefix, { BATCH_CLOSE_INTERVAL_S: '1', BATCH_MAX_PAYMENTS: '7', SIGNING_JWKS_FILE: own.publicJwksFile });
+    const epochBefore = await ledger.epoch();
+    expect(epochBefore).toBeTruthy();
     const half = Math.floor(stream.events.length / 2);
     await publishAll(producer, stream.events.slice(0, half));
     await eventually(async () => ((await postedCount(ledger, merchants)) > 40 ? true : undefined), 60_000, 'postings before the flush');
+    // batches closed by size (7 payments) are reported before the loss: what the merchants were told
+    const reportedBefore = new Map<string, { count: number; gross: bigint; ids: string }>();
+    await eventually(async () => {
+      for (const m of merchants) {
+        for (const id of await ledger.batchIds(m)) {
+          const b = await ledger.batch(m, id);
+          if (b && b.status !== 'open' && b.reportedAt) reportedBefore.set(id, { count: b.count, gross: b.gross, ids: (await ledger.batchPaymentIds(m, id)).join(',') });
+        }
+      }
+      return reportedBefore.size > 0 ? true : undefined;
+    }, 30_000, 'a batch reported before the flush');
     await deletePrefix(ledger.redis, prefix); // FLUSHALL, scoped to this test's keys on the shared Redis
     await publishAll(producer, stream.events.slice(half));
     // the stream is consumed when each merchant's last approval is posted (one merchant = one partition, in order)
     const lastApproved = new Map<string, string>();
     for (const e of stream.events) if (e.decision === 'APPROVE') lastApproved.set(e.merchant_id, e.payment_id);
-    await eventually(async () => ((await Promise.all([...lastApproved].map(([m, pid]) => ledger.posting(m, pid)))).every(Boolean) ? true : undefined), 60_000, 'the stream consumed');
-    await eventually(async () => (app.get(BatchCloser).ledgerEpoch === 'lost' ? true : undefined), 10_000, 'the closer noticing the lost ledger');
+    await eventually(async () => ((await Promise.all([...lastApproved].map(([m, pid]) => ledger.posting(m, pid)))).every(Boolean) ? true : undefined), 90_000, 'the stream consumed');
+    await eventually(async () => (app.get(Ledger).state === 'live' ? true : undefined), 30_000, 'the ledger live again');
+    const epochAfter = await ledger.epoch();
+    expect(epochAfter).toBeTruthy();
+    expect(epochAfter).not.toBe(epochBefore);
+    for (const m of merchants) expect(await actualBalances(ledger, m)).toEqual(expectedBalances(stream, m));
+    expect(await postedCount(ledger, merchants)).toBe(stream.approved.size);
+    // every batch reported before the loss holds exactly what its report said: nothing posted into it afterwards
+    for (const [id, before] of reportedBefore) {
+      const m = merchants.find((x) => id.startsWith(`${x}.`)) ?? '';
+      const b = await ledger.batch(m, id);
+      expect({ count: b?.count, gross: b?.gross, ids: (await ledger.batchPaymentIds(m, id)).join(',') }).toEqual(before);
+    }
 
-    const keys = await openPayrailVerifier({ file: factory.publicJwksFile });
+    const keys = await openPayrailVerifier({ file: own.publicJwksFile });
     try {
       const verify = instructionVerifier(payloadVerifier(() => keys.verifier));
-      const policy = { cutoffS: 3600, maxPayments: 1000 };
-      const rebuilt = await rebuildLedger(kafka, ledger, { fees: FEES, policy, verify });
-      expect(rebuilt.postingsRestored).toBeGreaterThan(0);
-      for (const m of merchants) expect(await actualBalances(ledger, m)).toEqual(expectedBalances(stream, m));
-      expect(await postedCount(ledger, merchants)).toBe(stream.approved.size);
+      const policy = { cutoffS: 3600, maxPayments: 7 };
       const report = await reconcile(kafka, ledger, { fees: FEES, policy, verify });
       const ours = new Set(merchants);
       expect(report.discrepancies.filter((d) => ours.has(d.merchantId))).toEqual([]);
       expect(report.invariants.violations.filter((v) => ours.has(v.merchantId))).toEqual([]);
-      await eventually(async () => (app.get(BatchCloser).ledgerEpoch === 'ok' ? true : undefined), 10_000, 'the closer resuming after the rebuild');
-      // running it again changes nothing
+      // running a rebuild again changes nothing
       const again = await rebuildLedger(kafka, ledger, { fees: FEES, policy, verify });
       expect(again.postingsRestored + again.postingsRecomputed).toBe(0);
+      expect(again.discrepancies.filter((d) => merchants.some((m) => d.includes(m)))).toEqual([]);
       for (const m of merchants) expect(await actualBalances(ledger, m)).toEqual(expectedBalances(stream, m));
     } finally {
       keys.close();

@@ -10,6 +10,8 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger } from 'nestjs-pino';
 import { PaymentInstruction, PaymentScreened } from '@payrail/contracts';
 import { JwsSigner, PayrailKeyStore, writeDevKeys } from '@payrail/crypto';
+import { LedgerKeys } from '@payrail/ledger';
+import { createRedis } from '@payrail/messaging';
 import { connectConsumerGroups } from '@payrail/messaging-nest';
 import { ProblemDetailsFilter } from '@payrail/platform';
 import { SettlementAppModule } from '../src/app.module';
@@ -73,9 +75,25 @@ export function settlementEnv(overrides: Record<string, string>): Record<string,
   };
 }
 
+/**
+ * A new, empty ledger under a fresh key prefix on the shared test bus: its epoch is written first, as a first
+ * deployment's would be. Without it the instance would take the missing epoch for a lost ledger and restore it
+ * from the whole bus, every other test's payments included (the flush test relies on that restore).
+ */
+export async function declareNewLedger(config: ReturnType<typeof loadSettlementConfig>): Promise<void> {
+  const redis = createRedis(config.redis, 'settlement-test-fixture');
+  await redis.connect();
+  try {
+    await redis.set(LedgerKeys.epoch, randomUUID(), 'NX');
+  } finally {
+    await redis.quit();
+  }
+}
+
 /** One settlement instance in this process, as main.ts wires it; HTTP on an ephemeral port. */
 export async function startSettlement(env: Record<string, string>): Promise<{ app: NestFastifyApplication; url: string }> {
   const config = loadSettlementConfig(env);
+  await declareNewLedger(config);
   const app = await NestFactory.create<NestFastifyApplication>(SettlementAppModule.forRoot(config), new FastifyAdapter(), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemDetailsFilter());

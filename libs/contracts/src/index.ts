@@ -7,3 +7,5 @@ export * from './lib/settlement/settlement-batch';
 export * from './lib/security/security-alert';
 export * from './lib/topics/topics';
 export * from './lib/topics/consumer-group-subscriptions';
+export * from './lib/operations/blocklist-change';
+export * from './lib/operations/operator-audit';

@@ -10,4 +10,5 @@ export * from './lib/invariants';
 export * from './lib/topic-replay';
 export * from './lib/reconcile';
 export * from './lib/rebuild';
+export * from './lib/restore';
 export * from './lib/ledger.config';

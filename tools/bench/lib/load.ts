@@ -136,6 +136,8 @@ export class Submitter {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 512 });
   inflight = 0;
   retries = 0;
+  /** Per upstream request (its Idempotency-Key; replays, an attacker's requests, excluded): every payment id it was answered with. */
+  readonly paymentIdsByRequest = new Map<string, Set<string>>();
   /** `attempts` > 1: retry like a careful upstream (same body, same Idempotency-Key) with a growing pause. */
   constructor(
     private readonly port: number,
@@ -163,6 +165,11 @@ export class Submitter {
       return;
     }
     const { status, body } = answer;
+    if ((status === 202 || status === 200) && body.payment_id && p.kind !== 'replay') {
+      const ids = this.paymentIdsByRequest.get(p.idempotencyKey) ?? new Set<string>();
+      ids.add(body.payment_id);
+      this.paymentIdsByRequest.set(p.idempotencyKey, ids);
+    }
     if ((status === 202 || status === 200) && body.payment_id) this.pipeline.onAccepted(body.payment_id, submittedAt, Date.now(), p.kind);
     else if (p.kind === 'replay' && status >= 400 && status < 500) this.pipeline.responses.refused_replays++;
     else {

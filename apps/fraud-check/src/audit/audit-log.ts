@@ -5,11 +5,23 @@
 //
 // Everything operators touch lives under one hash tag ({ops}): blocklists, the review queue and this stream,
 // so those scripts touch one slot (Redis Cluster ready).
+//
+// Redis holds the recent trail; the audit topic holds it for good (audit-journal.ts). An entry is recorded in Redis
+// first, then published with bounded retries: the outcome is only known once the script ran, and a change must
+// never be refused because Kafka is slow. A publish that still fails fails the admin call (500), so it never
+// diverges silently; Redis keeps the entry and the operator sees the call failed.
 import type { Redis } from '@payrail/messaging';
 import { RedisScript, defineScript } from '../redis-script';
 
 export const OPS_NAMESPACE = 'fraud:{ops}';
 export const AUDIT_STREAM_KEY = `${OPS_NAMESPACE}:audit`;
+/**
+ * Written once per Redis life, after everything fraud-check keeps on Kafka was put back (blocklists, audit trail,
+ * decisions, reviews: recovery/operations-recovery.ts): a lost Redis has none, and screening waits until it is back.
+ */
+export const REDIS_LIFE_KEY = `${OPS_NAMESPACE}:redis-life`;
+/** Written by the audit restore in the same script: the trail is restored once per Redis life, even if the rest of the restore is repeated. */
+export const AUDIT_RESTORED_KEY = `${OPS_NAMESPACE}:audit-restored`;
 /** How long an operation key remembers the outcome of a request (re-sent commands arrive within seconds). */
 export const OPERATION_TTL_S = 3_600;
 
@@ -66,14 +78,49 @@ redis.call('SET', KEYS[2], ARGV[1], 'EX', ${OPERATION_TTL_S})
 return 1
 `;
 
+const RESTORE_SCRIPT = `
+-- Restores entries read back from the audit topic, once per Redis life: the restored marker is written in the same script,
+-- so two instances restoring at once, or a restore repeated, add nothing. Entries keep their time as stream ids when
+-- the stream is empty (the usual case after a loss); behind entries written since, they get new ids.
+-- KEYS: 1 audit stream, 2 restored marker; ARGV: 1 marker value, 2 max length, 3 JSON [[id, field, value, ...], ...]
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+local rows = cjson.decode(ARGV[3])
+local explicit = redis.call('XLEN', KEYS[1]) == 0
+for _, row in ipairs(rows) do
+  local args = { 'XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], explicit and row[1] or '*' }
+  for i = 2, #row do args[#args + 1] = row[i] end
+  redis.call(unpack(args))
+end
+redis.call('SET', KEYS[2], ARGV[1])
+return #rows
+`;
+
+/** Stream ids for restored entries from their times: increasing, as XADD requires. */
+export function restoredStreamIds(entries: readonly AuditEntry[]): string[] {
+  let ms = 0;
+  let seq = 0;
+  return entries.map((e) => {
+    const at = Math.max(Date.parse(e.at) || 0, 1);
+    if (at > ms) {
+      ms = at;
+      seq = 0;
+    } else seq++;
+    return `${ms}-${seq}`;
+  });
+}
+
 export class RedisAuditLog {
   private readonly recordScript: RedisScript<number>;
+  private readonly restoreScript: RedisScript<number>;
 
   constructor(
     private readonly redis: Redis,
     private readonly maxEntries: number,
+    /** Where each entry is published once Redis holds it; none in backtests and unit tests. */
+    private readonly journal?: { publish(entry: AuditEntry): Promise<void> },
   ) {
     this.recordScript = defineScript(redis, 'payrailFraudAudit', 2, RECORD_SCRIPT);
+    this.restoreScript = defineScript(redis, 'payrailFraudAuditRestore', 2, RESTORE_SCRIPT);
   }
 
   get maxLength(): number {
@@ -84,6 +131,31 @@ export class RedisAuditLog {
   async record(entry: AuditEntry): Promise<void> {
     const { outcome, ...rest } = entry;
     await this.recordScript(AUDIT_STREAM_KEY, operationKey(entry.request_id), outcome, ...auditArgs(rest, this.maxEntries));
+    await this.journal?.publish(entry);
+  }
+
+  /** Publishes an entry a change script already recorded in Redis (with the outcome it returned). */
+  async recorded(entry: AuditEntry): Promise<void> {
+    await this.journal?.publish(entry);
+  }
+
+  /** The marker of this Redis life, or null when Redis lost its data (or was never restored). */
+  lifeMarker(): Promise<string | null> {
+    return this.redis.get(REDIS_LIFE_KEY);
+  }
+
+  /**
+   * Puts entries read back from the audit topic (oldest first) into the stream and writes the restored marker,
+   * unless that marker exists: -1 when it did (nothing written), else how many entries were restored.
+   */
+  async restore(entries: readonly AuditEntry[], marker: string): Promise<number> {
+    const ids = restoredStreamIds(entries);
+    const rows = entries.map((e, i) => {
+      const { outcome, ...rest } = e;
+      const [, ...pairs] = auditArgs(rest, this.maxEntries);
+      return [ids[i] ?? '*', 'outcome', outcome, ...pairs];
+    });
+    return this.restoreScript(AUDIT_STREAM_KEY, AUDIT_RESTORED_KEY, marker, String(this.maxEntries), JSON.stringify(rows));
   }
 
   /** Newest first; `before` is a stream id from a previous page. */

@@ -46,6 +46,7 @@ export class DecideReviewUseCase {
       review: { analyst: call.operator.id, decided_at: call.at, note: command.note },
     };
     const outcome = await this.reviews.decide(command.paymentId, command.decision, final, audit);
+    await this.auditLog.recorded({ ...audit, outcome });
     if (outcome === 'not_found') return { kind: 'NOT_FOUND' };
     const recorded = outcome === 'decided' ? final : ((await this.reviews.get(command.paymentId))?.final ?? final);
     if (outcome === 'conflict') return { kind: 'CONFLICT', screened: recorded };

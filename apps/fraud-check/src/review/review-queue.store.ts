@@ -2,18 +2,19 @@
 // one hash per payment in REVIEW holding its screened event, a summary for the analysts and, once decided, the
 // analyst's decision and the final screened event. Opening is idempotent (a redelivered payment never re-opens
 // a decided review); deciding is one script with its audit entry: the first decision wins, the same decision
-// again is a no-op, the other decision is refused.
+// again is a no-op, the other decision is refused. Reviews never expire: a REVIEW and the analyst's decision on it
+// are final for the life of the payment. A decided review keeps the instruction JWS once (in `screened`): `final`
+// is stored without it, like the decision record. After a Redis loss both come back from the screened topic
+// (recovery/decision-restore.ts: open, then restoreDecided).
 import type { Redis } from '@payrail/messaging';
 import { RedisScript, defineScript } from '../redis-script';
 import { PaymentScreened } from '@payrail/contracts';
+import { fromDecisionRecord, toDecisionRecord } from '../screening/decision-record';
 import type { ReviewSummary } from '../admin/admin-api.schemas';
 import { AUDIT_LUA, AUDIT_STREAM_KEY, AuditEntry, OPERATION_TTL_S, OPS_NAMESPACE, auditArgs, operationKey } from '../audit/audit-log';
 
 export const REVIEW_QUEUE_KEY = `${OPS_NAMESPACE}:reviews:pending`;
 export const reviewKey = (paymentId: string) => `${OPS_NAMESPACE}:review:${paymentId}`;
-/** A decided review is kept this long (as the decision itself). */
-export const DECIDED_REVIEW_TTL_S = 30 * 86_400;
-
 
 export interface ReviewRecord {
   status: 'pending' | 'decided';
@@ -36,7 +37,7 @@ return 1
 
 const DECIDE_SCRIPT = `${AUDIT_LUA}
 -- KEYS: 1 review hash, 2 pending queue, 3 audit stream, 4 operation key
--- ARGV: 1 payment id, 2 decision, 3 final screened JSON, 4 ttl s, 5.. audit arguments
+-- ARGV: 1 payment id, 2 decision, 3 final screened JSON without its instruction JWS, 4.. audit arguments
 local done = redis.call('GET', KEYS[4])
 if done then return done end
 local outcome
@@ -47,18 +48,32 @@ elseif status == 'decided' then
   if redis.call('HGET', KEYS[1], 'decision') == ARGV[2] then outcome = 'already_decided' else outcome = 'conflict' end
 else
   redis.call('HSET', KEYS[1], 'status', 'decided', 'decision', ARGV[2], 'final', ARGV[3])
-  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+  -- an analyst's decision is final for the life of the payment (PERSIST also clears a TTL set by older versions)
+  redis.call('PERSIST', KEYS[1])
   redis.call('ZREM', KEYS[2], ARGV[1])
   outcome = 'decided'
 end
-audit(3, 5, outcome)
+audit(3, 4, outcome)
 redis.call('SET', KEYS[4], outcome, 'EX', ${OPERATION_TTL_S})
 return outcome
+`;
+
+const RESTORE_DECIDED_SCRIPT = `
+-- An analyst's decision read back from the screened topic after a Redis loss (its audit entry comes back with the
+-- audit trail): applied to a pending review only, so replaying it again changes nothing.
+-- KEYS: 1 review hash, 2 pending queue; ARGV: 1 payment id, 2 decision, 3 final screened JSON without its instruction JWS
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 'not_found' end
+if status == 'decided' then return 'already_decided' end
+redis.call('HSET', KEYS[1], 'status', 'decided', 'decision', ARGV[2], 'final', ARGV[3])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 'decided'
 `;
 
 export class RedisReviewQueue {
   private readonly openScript: RedisScript<number>;
   private readonly decideScript: RedisScript<string>;
+  private readonly restoreDecidedScript: RedisScript<string>;
 
   constructor(
     private readonly redis: Redis,
@@ -66,6 +81,7 @@ export class RedisReviewQueue {
   ) {
     this.openScript = defineScript(redis, 'payrailFraudReviewOpen', 2, OPEN_SCRIPT);
     this.decideScript = defineScript(redis, 'payrailFraudReviewDecide', 4, DECIDE_SCRIPT);
+    this.restoreDecidedScript = defineScript(redis, 'payrailFraudReviewRestoreDecided', 2, RESTORE_DECIDED_SCRIPT);
   }
 
   /** Queues a payment for an analyst unless it already has a review (pending or decided). */
@@ -77,11 +93,12 @@ export class RedisReviewQueue {
   async get(paymentId: string): Promise<ReviewRecord | undefined> {
     const h = await this.redis.hgetall(reviewKey(paymentId));
     if (!h['status'] || !h['screened'] || !h['summary']) return undefined;
+    const screened = JSON.parse(h['screened']) as PaymentScreened;
     return {
       status: h['status'] === 'decided' ? 'decided' : 'pending',
       summary: JSON.parse(h['summary']) as ReviewSummary,
-      screened: JSON.parse(h['screened']) as PaymentScreened,
-      final: h['final'] ? (JSON.parse(h['final']) as PaymentScreened) : undefined,
+      screened,
+      final: h['final'] ? fromDecisionRecord(h['final'], screened) : undefined,
     };
   }
 
@@ -100,12 +117,17 @@ export class RedisReviewQueue {
       operationKey(audit.request_id),
       paymentId,
       decision,
-      JSON.stringify(final),
-      String(DECIDED_REVIEW_TTL_S),
+      toDecisionRecord(final),
       ...auditArgs(audit, this.auditMaxEntries),
     );
     if (outcome === 'decided' || outcome === 'already_decided' || outcome === 'conflict' || outcome === 'not_found') return outcome;
     throw new Error(`unexpected review outcome ${String(outcome)}`);
   }
 
+  /** Puts back an analyst's decision (a screened event with `review`) on its review, once: the first one wins. */
+  async restoreDecided(final: PaymentScreened): Promise<Exclude<DecideOutcome, 'conflict'>> {
+    const outcome = await this.restoreDecidedScript(reviewKey(final.payment_id), REVIEW_QUEUE_KEY, final.payment_id, final.decision, toDecisionRecord(final));
+    if (outcome === 'decided' || outcome === 'already_decided' || outcome === 'not_found') return outcome;
+    throw new Error(`unexpected review restore outcome ${String(outcome)}`);
+  }
 }

@@ -5,6 +5,10 @@
 //
 // Redelivery at any step is safe: velocity recording is idempotent per payment id, the stored decision wins,
 // opening a review and marking a payee known are idempotent, and events carry deterministic ids.
+// A REVIEW or DECLINE record, and an analyst's decision on a review, never expire (decision-record.ts).
+// After a Redis loss nothing is decided until the decisions and blocklists are back from Kafka (recovery-gate.ts):
+// the Redis-life marker is read with the decision record, and a payment without a record is decided only when
+// the marker is there.
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { PaymentInstruction, PaymentInstructionSchema, PaymentScreened, PaymentSigned, TOPICS } from '@payrail/contracts';
@@ -12,34 +16,22 @@ import { CryptoError } from '@payrail/crypto';
 import { FraudMetrics } from '@payrail/messaging';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { FraudEngine } from '../engine/fraud-engine';
+import { RecoveryGate } from '../recovery/recovery-gate';
 import { RedisReviewQueue } from '../review/review-queue.store';
 import { reviewSummary } from '../review/review-summary';
 import { RuleSetProvider } from '../rules/ruleset.provider';
 import { decodeInstructionPayload } from './instruction-payload';
 import { PayrailSignatures } from './payrail-signatures.provider';
 import { ScreenedPublisher } from './screened.publisher';
+import { decisionKey, decisionTtlS, fromDecisionRecord, storeDecisionOnce } from './decision-record';
 
 export type ScreenPaymentResult =
   | { kind: 'DECIDED'; decision: PaymentScreened['decision']; paymentId: string }
   | { kind: 'DUPLICATE'; paymentId: string }
   | { kind: 'SIGNATURE_INVALID'; paymentId: string };
 
-export const decisionKey = (paymentId: string) => `fraud:decision:{${paymentId}}`;
+export { decisionKey, fromDecisionRecord, toDecisionRecord } from './decision-record';
 
-/**
- * The stored decision leaves out the signed instruction: every redelivery carries the same JWS, so it is put back
- * from the message (about a third of the size, for 30 days of decisions).
- */
-export function toDecisionRecord(screened: PaymentScreened): string {
-  const { instruction_jws: _jws, ...record } = screened;
-  return JSON.stringify(record);
-}
-
-export function fromDecisionRecord(record: string, carrier: { instruction_jws: string }): PaymentScreened {
-  return { ...(JSON.parse(record) as Omit<PaymentScreened, 'instruction_jws'>), instruction_jws: carrier.instruction_jws };
-}
-
-const DECISION_TTL_S = 30 * 86_400;
 const SIGNATURE_INVALID_SCORE = 1000;
 
 @Injectable()
@@ -52,27 +44,32 @@ export class ScreenPaymentUseCase {
     private readonly publisher: ScreenedPublisher,
     private readonly runtime: MessagingRuntime,
     private readonly metrics: FraudMetrics,
+    private readonly recovery: RecoveryGate,
     private readonly logger: PinoLogger,
   ) {
     this.logger.setContext('screening');
   }
 
   async execute(signed: PaymentSigned, trace: { traceparent?: string }): Promise<ScreenPaymentResult> {
-    const redis = this.runtime.redis;
-    const key = decisionKey(signed.payment_id);
     const instruction = await this.verifiedInstruction(signed);
-    if (!instruction) {
-      const previous = await redis.get(key);
-      if (previous) return this.duplicate(fromDecisionRecord(previous, signed), trace);
-      const screened = await this.storeOnce(await this.declineTampered(signed, new Date().toISOString()));
-      await this.publisher.publish(screened, trace);
-      return { kind: 'SIGNATURE_INVALID', paymentId: signed.payment_id };
+    for (;;) {
+      // waits (never fails) while Redis is being restored after a loss; at once otherwise
+      await this.recovery.ready();
+      const result = instruction ? await this.screen(signed, instruction, trace) : await this.declineUnverified(signed, trace);
+      if (result) return result;
+      // no record and no Redis-life marker: Redis lost its data since the last check; decide once it is restored
     }
+  }
 
-    // a decision already taken (redelivery) and this payment's signals in one round trip: recording the payment's
-    // velocity again is a no-op, so the common case (no previous decision) does not wait for a lookup first
-    const [previous, verdict] = await Promise.all([redis.get(key), this.engine.screen(this.rules.current(), instruction)]);
-    if (previous) return this.duplicate(fromDecisionRecord(previous, signed), trace);
+  /** The decision of a verified instruction; undefined when Redis lost its data and the payment has no record. */
+  private async screen(signed: PaymentSigned, instruction: PaymentInstruction, trace: { traceparent?: string }): Promise<ScreenPaymentResult | undefined> {
+    const key = decisionKey(signed.payment_id);
+    // a decision already taken (redelivery), this payment's signals and the Redis-life marker in one round trip:
+    // recording the payment's velocity again is a no-op, so the common case (no previous decision) does not wait
+    // for a lookup first
+    const [previous, verdict, intact] = await Promise.all([this.runtime.redis.get(key), this.engine.screen(this.rules.current(), instruction), this.recovery.intact()]);
+    if (previous) return this.duplicate(key, fromDecisionRecord(previous, signed), trace);
+    if (!intact) return undefined;
     const screened = await this.storeOnce({
       payment_id: instruction.payment_id,
       merchant_id: instruction.payee.merchant_id,
@@ -86,6 +83,17 @@ export class ScreenPaymentUseCase {
     });
     await this.carryOn(screened, trace, instruction, verdict.payeeKnown);
     return { kind: 'DECIDED', decision: screened.decision, paymentId: screened.payment_id };
+  }
+
+  /** A signature that does not verify: declined and alerted once; undefined as for screen(). */
+  private async declineUnverified(signed: PaymentSigned, trace: { traceparent?: string }): Promise<ScreenPaymentResult | undefined> {
+    const key = decisionKey(signed.payment_id);
+    const [previous, intact] = await Promise.all([this.runtime.redis.get(key), this.recovery.intact()]);
+    if (previous) return this.duplicate(key, fromDecisionRecord(previous, signed), trace);
+    if (!intact) return undefined;
+    const screened = await this.storeOnce(await this.declineTampered(signed, new Date().toISOString()));
+    await this.publisher.publish(screened, trace);
+    return { kind: 'SIGNATURE_INVALID', paymentId: signed.payment_id };
   }
 
   /** The instruction when Payrail's signature verifies and it is the event's payment; undefined otherwise. */
@@ -104,16 +112,14 @@ export class ScreenPaymentUseCase {
    * The decision metrics count the stored decision, once, by the instance that stored it.
    */
   private async storeOnce(screened: PaymentScreened): Promise<PaymentScreened> {
-    const redis = this.runtime.redis;
-    const key = decisionKey(screened.payment_id);
-    const won = (await redis.set(key, toDecisionRecord(screened), 'EX', DECISION_TTL_S, 'NX')) === 'OK';
-    const winner = won ? undefined : await redis.get(key);
-    if (winner) return fromDecisionRecord(winner, screened);
-    this.metrics.decided(screened.decision, screened.reasons.map((r) => r.rule));
-    return screened;
+    const { stored, won } = await storeDecisionOnce(this.runtime.redis, screened, decisionTtlS(screened.decision));
+    if (won) this.metrics.decided(screened.decision, screened.reasons.map((r) => r.rule));
+    return stored;
   }
 
-  private async duplicate(previous: PaymentScreened, trace: { traceparent?: string }): Promise<ScreenPaymentResult> {
+  private async duplicate(key: string, previous: PaymentScreened, trace: { traceparent?: string }): Promise<ScreenPaymentResult> {
+    // a REVIEW or DECLINE stored before these records became final may still carry a TTL: make it final now
+    if (decisionTtlS(previous.decision) === undefined) await this.runtime.redis.persist(key);
     await this.carryOn(previous, trace);
     return { kind: 'DUPLICATE', paymentId: previous.payment_id };
   }

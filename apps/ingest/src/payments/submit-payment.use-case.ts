@@ -2,10 +2,10 @@
 // signature (registered key, algorithm allowlist) -> freshness -> schema and card checks -> admission (rate limit,
 // Idempotency-Key, jti replay: one Redis round trip) -> protection -> status + publish `accepted`.
 // Every refusal is a typed result naming what failed; the result of an admitted request is stored for its
-// Idempotency-Key so that duplicates get exactly the same answer.
+// Idempotency-Key so that duplicates get exactly the same answer. The payment id is derived from the request
+// (payment-id.ts), so a retry that finds no stored answer (Redis lost it) is accepted as the same payment.
 import { Inject, Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { v7 as uuidv7 } from 'uuid';
 import { PaymentAccepted, SignedSubmissionClaims, SignedSubmissionClaimsSchema, TOPICS } from '@payrail/contracts';
 import { CryptoError, VerifiedJws, canonicalJson, luhnValid } from '@payrail/crypto';
 import { MessagingRuntime } from '@payrail/messaging-nest';
@@ -14,6 +14,8 @@ import { SUBMISSION_CLOCK_SKEW_S, Upstream, UpstreamRegistry } from '../upstream
 import { PaymentStatusStore } from '../status/payment-status.store';
 import { AdmissionStore, sha256 } from './admission.store';
 import { PayerProtection } from './payer-protection';
+import { ReplayGuardRecovery } from './replay-guard-recovery';
+import { paymentIdFor } from './payment-id';
 import { SubmissionProblem } from './problems';
 
 /** What an upstream sent: a compact JWS, or a JSON body with its detached JWS (RFC 7515 Appendix F). */
@@ -59,6 +61,9 @@ interface VerifiedSubmission {
   alg: string;
 }
 
+/** How long a jti stays claimed: longer than a token can be accepted (freshness window and clock skew both ways). */
+export const jtiTtlSeconds = (config: Pick<IngestConfig, 'freshnessWindowS'>): number => config.freshnessWindowS + 2 * SUBMISSION_CLOCK_SKEW_S + 60;
+
 const refuse = (problem: SubmissionProblem, detail: string, extra: Omit<PaymentRefusal, 'kind' | 'problem' | 'detail'> = {}): PaymentRefusal => ({ kind: 'REJECTED', problem, detail, ...extra });
 
 function isStoredResult(value: unknown): value is SubmitPaymentResult {
@@ -75,6 +80,7 @@ export class SubmitPaymentUseCase {
     private readonly runtime: MessagingRuntime,
     private readonly status: PaymentStatusStore,
     private readonly admissions: AdmissionStore,
+    private readonly guard: ReplayGuardRecovery,
     private readonly logger: PinoLogger,
   ) {
     this.logger.setContext('submit-payment');
@@ -85,17 +91,27 @@ export class SubmitPaymentUseCase {
     if ('kind' in verified) return verified;
     const { upstream, claims } = verified;
     const base = { upstreamId: upstream.id, upstreamReference: claims.payment.upstream_reference };
+    const paymentId = paymentIdFor(upstream.id, command.idempotencyKey === undefined ? { jti: claims.jti } : { idempotencyKey: command.idempotencyKey });
 
-    const admission = await this.admissions.admit({
+    const request = {
       upstreamId: upstream.id,
       jti: claims.jti,
-      jtiTtlSeconds: this.config.freshnessWindowS + 2 * SUBMISSION_CLOCK_SKEW_S + 60,
+      jtiTtlSeconds: jtiTtlSeconds(this.config),
       paymentHash: sha256(canonicalJson(claims.payment)),
+      requestId: paymentId,
       idempotencyKey: command.idempotencyKey,
       rateLimit: command.channel === 'http' ? upstream.rateLimit : undefined,
       isResult: isStoredResult,
-    });
+    };
+    let admission = await this.admissions.admit(request);
+    if (admission.kind === 'UNGUARDED') {
+      // Redis lost its data: the replay guard comes back from the accepted topic before anything is admitted
+      await this.guard.guard(upstream.id);
+      admission = await this.admissions.admit(request);
+    }
     switch (admission.kind) {
+      case 'UNGUARDED':
+        return refuse('idempotency-in-progress', 'the replay guard is being restored; retry shortly', { ...base, retryAfterS: 1 });
       case 'RATE_LIMITED': {
         const retryAfterS = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
         return refuse('rate-limited', `over ${upstream.rateLimit.perSecond} requests per second (burst ${upstream.rateLimit.burst}); retry in ${retryAfterS} s`, { ...base, retryAfterS });
@@ -113,7 +129,7 @@ export class SubmitPaymentUseCase {
     }
     let accepted: PaymentAcceptance;
     try {
-      accepted = await this.accept(verified, command.traceparent);
+      accepted = await this.accept(verified, paymentId, command.traceparent);
     } catch (err) {
       await this.admissions.release(admission.ticket).catch((e: Error) => this.logger.warn({ err: e.message }, 'releasing an admission failed'));
       throw err;
@@ -172,34 +188,34 @@ export class SubmitPaymentUseCase {
   }
 
   /** Replay guard passed: protect the payer, record the status, publish. Throws only for the unexpected. */
-  private async accept(submission: VerifiedSubmission, traceparent?: string): Promise<PaymentAcceptance> {
+  private async accept(submission: VerifiedSubmission, paymentId: string, traceparent?: string): Promise<PaymentAcceptance> {
     const { upstream, claims } = submission;
     const payment = claims.payment;
-    const paymentId = uuidv7();
-    const acceptedAt = new Date().toISOString();
+    // the status is recorded while the payer is protected (a GET right after the 202 must find the payment); it
+    // answers with the first acceptance's time when this request was accepted before (a takeover after a crash)
+    const [acceptedAt, payer] = await Promise.all([
+      this.status.recordAccepted({ paymentId, upstreamId: upstream.id, upstreamReference: payment.upstream_reference, at: new Date().toISOString() }),
+      this.protection.protect(payment.payer),
+    ]);
     const accepted: PaymentAccepted = {
       payment_id: paymentId,
       upstream_id: upstream.id,
       upstream_reference: payment.upstream_reference,
       accepted_at: acceptedAt,
       amount: payment.amount,
-      payer: await this.protection.protect(payment.payer),
+      payer,
       payee: payment.payee,
       description: payment.description,
       context: payment.context,
       upstream_verification: { kid: submission.kid, alg: submission.alg, jti: claims.jti, iat: claims.iat },
     };
-    // the status is recorded while the event is produced: a GET right after the 202 must find the payment
-    await Promise.all([
-      this.status.recordAccepted({ paymentId, upstreamId: upstream.id, upstreamReference: payment.upstream_reference, at: acceptedAt }),
-      this.runtime.producer.publish(TOPICS.paymentsAccepted, accepted, {
-        key: accepted.payer.fingerprint,
-        correlationId: paymentId,
-        eventId: `${paymentId}:accepted`,
-        subject: paymentId,
-        traceparent,
-      }),
-    ]);
+    await this.runtime.producer.publish(TOPICS.paymentsAccepted, accepted, {
+      key: accepted.payer.fingerprint,
+      correlationId: paymentId,
+      eventId: `${paymentId}:accepted`,
+      subject: paymentId,
+      traceparent,
+    });
     // debug: the request log already has one line per request; at thousands a second a second line costs CPU
     this.logger.debug({ payment_id: paymentId, upstream_id: upstream.id }, 'payment accepted');
     return { kind: 'ACCEPTED', paymentId, upstreamId: upstream.id, upstreamReference: payment.upstream_reference, acceptedAt };

@@ -40,8 +40,16 @@ export class PaymentStatusStore {
     await this.redis.multi().hset(key(paymentId), fields).expire(key(paymentId), this.ttlSeconds).exec();
   }
 
-  recordAccepted(p: { paymentId: string; upstreamId: string; upstreamReference: string; at: string }): Promise<void> {
-    return this.write(p.paymentId, { upstream_id: p.upstreamId, upstream_reference: p.upstreamReference, accepted_at: p.at });
+  /**
+   * Records the acceptance and returns its time: the first acceptance's time stays, so a retry accepted again as
+   * the same payment (its first attempt died before storing its answer) is told what the first attempt recorded.
+   */
+  async recordAccepted(p: { paymentId: string; upstreamId: string; upstreamReference: string; at: string }): Promise<string> {
+    const k = key(p.paymentId);
+    const replies = await this.redis.multi().hset(k, { upstream_id: p.upstreamId, upstream_reference: p.upstreamReference }).hsetnx(k, 'accepted_at', p.at).hget(k, 'accepted_at').expire(k, this.ttlSeconds).exec();
+    const [err, stored] = replies?.[2] ?? [new Error('status transaction aborted'), null];
+    if (err) throw err;
+    return typeof stored === 'string' ? stored : p.at;
   }
 
   recordSigned(paymentId: string, at: string): Promise<void> {

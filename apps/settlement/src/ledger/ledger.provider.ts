@@ -1,30 +1,125 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { BatchCursorCache, LedgerRepository } from '@payrail/ledger';
+// The service's ledger: one repository over the runtime's Redis connection, the in-process hints (current batch
+// sequences, merchants already registered) that save round trips, and the ledger's life: the epoch the service
+// posts in. Redis is a cache of facts that live on Kafka, so whenever the ledger is not there (the epoch key is
+// missing: Redis lost its data, at boot or while running) the service restores it from Kafka itself, one instance
+// at a time (restoreLedger, under a Redis lease) while the others wait, and posts nothing meanwhile: the posting
+// script refuses any merchant whose epoch key is not the service's (NO_LEDGER), and the handler waits here.
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
+import { BatchCursorCache, LedgerRepository, instructionVerifier, restoreLedger } from '@payrail/ledger';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { SETTLEMENT_CONFIG, SettlementConfig } from '../config';
+import { PayrailSignatures, payloadVerifier } from '../posting/payrail-signatures.provider';
 
-/**
- * The service's ledger: one repository over the runtime's Redis connection, and the in-process hints (current
- * batch sequences, merchants already registered) that save round trips; the epoch watchdog clears them.
- */
+export type LedgerState = 'unknown' | 'live' | 'restoring';
+
 @Injectable()
-export class Ledger {
+export class Ledger implements OnApplicationBootstrap {
   readonly repository: LedgerRepository;
   readonly cursors = new BatchCursorCache();
   private readonly registered = new Set<string>();
+  private readonly instance = randomUUID();
+  private current: LedgerState = 'unknown';
+  private recovering: Promise<void> | undefined;
 
   constructor(
-    runtime: MessagingRuntime,
+    private readonly runtime: MessagingRuntime,
     @Inject(SETTLEMENT_CONFIG) readonly config: SettlementConfig,
+    private readonly signatures: PayrailSignatures,
+    private readonly logger: PinoLogger,
   ) {
     this.repository = new LedgerRepository(runtime.redis);
+    this.logger.setContext('ledger');
   }
 
+  get state(): LedgerState {
+    return this.current;
+  }
+
+  /** Before the consumers start: the ledger is live, restored from Kafka first when Redis has none. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.recover();
+  }
+
+  /** Idempotent; the merchant's keys join the service's epoch (waits for a restore when the ledger is gone). */
   async registerMerchant(merchantId: string): Promise<void> {
-    if (this.registered.has(merchantId)) return;
-    await this.repository.registerMerchant(merchantId);
-    if (this.registered.size > 100_000) this.registered.clear();
-    this.registered.add(merchantId);
+    while (!this.registered.has(merchantId)) {
+      if ((await this.repository.openMerchant(merchantId)) === 'OPEN') {
+        if (this.registered.size > 100_000) this.registered.clear();
+        this.registered.add(merchantId);
+      } else {
+        await this.untilLive();
+      }
+    }
+  }
+
+  /**
+   * The posting path's wait after NO_LEDGER: until the ledger is live again, however long the restore takes and
+   * however often it fails (Kafka or the JWKS unreachable): a message is never dead-lettered for a missing ledger.
+   */
+  async untilLive(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.recover();
+        return;
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message, attempt }, 'ledger restore failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(attempt, 10) * 1000));
+      }
+    }
+  }
+
+  /**
+   * The ledger is live again when this resolves: the epoch Redis holds is adopted, or, when Redis has none, the
+   * ledger is restored from Kafka (here, or by another instance this one waits for). Concurrent callers share one
+   * recovery.
+   */
+  recover(): Promise<void> {
+    this.recovering ??= this.adoptOrRestore().finally(() => (this.recovering = undefined));
+    return this.recovering;
+  }
+
+  /** The batch closer's check: true when the ledger is live in the epoch this service posts in. */
+  async isLive(): Promise<boolean> {
+    const epoch = await this.repository.epoch();
+    if (epoch && epoch === this.repository.attachedEpoch && this.current === 'live') return true;
+    void this.recover().catch((err: Error) => this.logger.error({ err: err.message }, 'ledger recovery failed; the next posting or round retries'));
+    return false;
+  }
+
+  private async adoptOrRestore(): Promise<void> {
+    this.forgetHints();
+    for (;;) {
+      const epoch = await this.repository.epoch();
+      if (epoch) {
+        if (epoch !== this.repository.attachedEpoch) this.logger.info({ epoch, previous: this.repository.attachedEpoch ?? null }, 'ledger epoch adopted');
+        this.repository.attachEpoch(epoch);
+        this.forgetHints();
+        this.current = 'live';
+        return;
+      }
+      this.current = 'restoring';
+      this.logger.error({}, 'the ledger is not in Redis (lost, or never created): restoring it from Kafka before any posting');
+      await this.signatures.ready();
+      const { fee: fees, batch: policy } = this.config;
+      const verify = instructionVerifier(payloadVerifier(() => this.signatures.verifier()));
+      // a repository of its own: it writes in the restore's new epoch while this one still holds the old
+      const outcome = await restoreLedger(this.runtime.kafka, new LedgerRepository(this.runtime.redis), {
+        fees,
+        policy,
+        verify,
+        holder: this.instance,
+        onlyIfMissing: true,
+        progress: (line) => this.logger.info({}, `ledger restore: ${line}`),
+      });
+      if (outcome.kind === 'RESTORED') {
+        const r = outcome.report;
+        const summary = { epoch: r.epoch, restored: r.postingsRestored, recomputed: r.postingsRecomputed, present: r.alreadyPresent, held: r.held, batches_closed: r.batchesClosed, signed: r.signedRecorded, discrepancies: r.discrepancies.length };
+        if (r.discrepancies.length > 0) this.logger.error({ ...summary, first: r.discrepancies.slice(0, 20) }, 'ledger restored from Kafka, with discrepancies (`payrail settlement reconcile` lists them all)');
+        else this.logger.warn(summary, 'ledger restored from Kafka');
+      }
+    }
   }
 
   /** After Redis lost its data or the ledger was rebuilt: forget every hint. */

@@ -24,6 +24,12 @@ export class PayrailSignatures implements OnModuleInit, OnApplicationShutdown {
     if (plainHttp) this.logger.warn({ event: 'payrail.jwks.plain_http', origin: plainHttp.origin, variable: plainHttp.variable }, plainHttp.message);
   }
 
+  /** Payrail's public keys fetched (a restore verifies every approval: it must not start without them). */
+  async ready(): Promise<void> {
+    if (!this.handle) throw new Error('Payrail signature verifier not initialised');
+    await this.handle.ready();
+  }
+
   verifier(): JwsVerifier {
     if (!this.handle) throw new Error('Payrail signature verifier not initialised');
     return this.handle.verifier;

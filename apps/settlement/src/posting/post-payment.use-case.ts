@@ -9,7 +9,7 @@ import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { PaymentInstruction, PaymentInstructionSchema, PaymentScreened, PaymentSettled, TOPICS } from '@payrail/contracts';
 import { CryptoError } from '@payrail/crypto';
-import { instructionMatches, planPosting, postLive } from '@payrail/ledger';
+import { PostingPlan, batchWindow, instructionMatches, parseBatchId, planPosting, postLive } from '@payrail/ledger';
 import { PermanentError, SettlementMetrics } from '@payrail/messaging';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { Ledger } from '../ledger/ledger.provider';
@@ -18,7 +18,8 @@ import { PayrailSignatures } from './payrail-signatures.provider';
 export type PostPaymentResult =
   | { kind: 'POSTED' | 'DUPLICATE'; paymentId: string; batchId: string }
   | { kind: 'HELD'; paymentId: string; decision: 'REVIEW' | 'DECLINE' }
-  | { kind: 'REFUSED_DECLINED'; paymentId: string };
+  | { kind: 'REFUSED_DECLINED'; paymentId: string }
+  | { kind: 'REFUSED_IN_REVIEW'; paymentId: string };
 
 @Injectable()
 export class PostPaymentUseCase {
@@ -38,12 +39,24 @@ export class PostPaymentUseCase {
 
     const instruction = await this.verifiedInstruction(screened);
     const { fee: fees, batch: policy } = this.ledger.config;
-    const plan = planPosting(instruction, screened.screened_at, fees, policy);
+    const plan = planPosting(instruction, screened.screened_at, fees, policy, screened.review !== undefined);
     const postedAt = new Date().toISOString();
-    const outcome = await postLive(this.ledger.repository, plan, policy, postedAt, this.ledger.cursors);
+    let outcome = await postLive(this.ledger.repository, plan, policy, postedAt, this.ledger.cursors);
+    while (outcome.kind === 'NO_LEDGER') {
+      // Redis lost the ledger (or a restore is writing it): nothing is posted until it is back, restored from Kafka
+      await this.ledger.untilLive();
+      // a rebuild on demand (`payrail settlement rebuild`) owns the merchants' keys until it writes its epoch
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await this.ledger.registerMerchant(plan.merchantId);
+      outcome = await postLive(this.ledger.repository, plan, policy, postedAt, this.ledger.cursors);
+    }
     if (outcome.kind === 'DECLINED') {
       this.logger.error({ payment_id: plan.paymentId, merchant_id: plan.merchantId }, 'approval of a payment declined earlier: not posted (a decline is final)');
       return { kind: 'REFUSED_DECLINED', paymentId: plan.paymentId };
+    }
+    if (outcome.kind === 'IN_REVIEW') {
+      this.logger.error({ payment_id: plan.paymentId, merchant_id: plan.merchantId }, 'automatic approval of a payment held in REVIEW: not posted (only an analyst releases a review)');
+      return { kind: 'REFUSED_IN_REVIEW', paymentId: plan.paymentId };
     }
     this.metrics.posted(plan.currency, outcome.kind === 'POSTED' ? 'posted' : 'duplicate');
     if (outcome.kind === 'POSTED' && outcome.closedBySize) this.metrics.batchClosed('size');
@@ -58,6 +71,7 @@ export class PostPaymentUseCase {
       posted_at: posted.postedAt,
       batch_id: outcome.batchId,
     };
+    const epoch = this.ledger.repository.attachedEpoch;
     await this.runtime.producer.publish(TOPICS.paymentsSettled, settled, {
       key: settled.merchant_id,
       correlationId: settled.payment_id,
@@ -65,7 +79,33 @@ export class PostPaymentUseCase {
       subject: settled.payment_id,
       traceparent: trace.traceparent,
     });
+    if (this.ledger.repository.attachedEpoch !== epoch) await this.reassert(plan, settled);
     return { kind: outcome.kind, paymentId: settled.payment_id, batchId: settled.batch_id };
+  }
+
+  /**
+   * Redis lost the ledger between this posting and its `settled` event (a publish held up by a broker restart):
+   * the restore, which read the settled topic before this event landed, left the payment to this handler, so the
+   * posting is put back exactly as the event told it (its batch, fee, net and time).
+   */
+  private async reassert(plan: PostingPlan, told: PaymentSettled): Promise<void> {
+    const batch = parseBatchId(told.batch_id);
+    if (!batch) throw new Error(`settled event of ${told.payment_id} names no batch`);
+    const window = batchWindow(Date.parse(plan.screenedAt), this.ledger.config.batch.cutoffS);
+    for (;;) {
+      const outcome = await this.ledger.repository.post({ ...plan, fee: BigInt(told.fee.minor), net: BigInt(told.net.minor), window, postedAt: told.posted_at, seq: batch.seq, maxBatchPayments: this.ledger.config.batch.maxPayments, mode: 'restore' });
+      if (outcome.kind === 'NO_LEDGER') {
+        await this.ledger.untilLive();
+        await this.ledger.registerMerchant(plan.merchantId);
+        continue;
+      }
+      if (outcome.kind === 'DUPLICATE' && (outcome.batchId !== told.batch_id || outcome.postedAt !== told.posted_at || outcome.fee.toString() !== told.fee.minor)) {
+        this.logger.error({ payment_id: told.payment_id, told_batch: told.batch_id, ledger_batch: outcome.batchId }, 'the ledger was restored with other facts than this payment\'s settled event: reconcile lists it');
+      } else if (outcome.kind === 'POSTED') {
+        this.logger.warn({ payment_id: told.payment_id, batch_id: told.batch_id }, 'posting put back as its settled event told it (Redis was lost while it was published)');
+      }
+      return;
+    }
   }
 
   private async hold(screened: PaymentScreened, decision: 'REVIEW' | 'DECLINE'): Promise<PostPaymentResult> {

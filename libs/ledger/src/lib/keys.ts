@@ -11,8 +11,16 @@ export const LedgerKeys = {
   /** Random id written once per ledger life; a missing or changed epoch means Redis lost its data. */
   epoch: 'ledger:meta:epoch',
   closerLock: 'ledger:lock:batch-closer',
+  /** Held by the one process restoring the ledger from Kafka (the service after a Redis loss, or the CLI). */
+  restoreLock: 'ledger:lock:restore',
   invariantsLock: 'ledger:lock:invariants',
 
+  /**
+   * The ledger epoch the merchant's keys belong to, in the merchant's slot: the posting script refuses to write
+   * when it is not the epoch the caller works in (missing: Redis lost the merchant's keys; another: a restore is
+   * writing them), so nothing is ever posted into a ledger that lost its history.
+   */
+  merchantEpoch: (m: string) => `ledger:{${m}}:epoch`,
   /** Hash: the posting of one payment (its id is the posting id); its existence makes posting a no-op. */
   posting: (m: string, paymentId: string) => `ledger:{${m}}:posting:${paymentId}`,
   /** Integer balance of one account in one currency, in minor units. */

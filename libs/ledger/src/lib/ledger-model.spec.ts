@@ -50,6 +50,7 @@ class MerchantModel {
     const net = BigInt(a.net);
     if (amount > 10n ** 15n || fee + net !== amount) throw new ScriptError('unbalanced');
     if (this.held.get(a.pid) === 'DECLINE') return { kind: 'DECLINED' };
+    if (this.held.get(a.pid) === 'REVIEW') return { kind: 'IN_REVIEW' }; // the model's approvals are automatic ones
     const batch = this.batches.get(a.bid);
     const cursor = this.cursors.get(a.field) ?? 1;
     if (cursor !== a.seq) return { kind: 'STALE_BATCH', seq: cursor };

@@ -50,10 +50,47 @@ describe('ledger scripts on Redis', () => {
 
     const reviewed = plan('0190c000-0000-7000-8000-000000000003', 'm-once', 700n);
     expect(await ledger.hold('m-once', reviewed.paymentId, 'REVIEW')).toBe('HELD');
-    expect((await postLive(ledger, reviewed, policy, '2026-11-29T10:07:00.000Z', cursors)).kind).toBe('POSTED'); // analyst approved
+    expect(await postLive(ledger, reviewed, policy, '2026-11-29T10:07:00.000Z', cursors)).toEqual({ kind: 'IN_REVIEW' }); // a re-screening's APPROVE
+    expect((await postLive(ledger, { ...reviewed, releasesReview: true }, policy, '2026-11-29T10:07:00.000Z', cursors)).kind).toBe('POSTED'); // analyst approved
     expect(await ledger.held('m-once')).toEqual({ [declined.paymentId]: 'DECLINE' });
     expect(await ledger.hold('m-once', reviewed.paymentId, 'REVIEW')).toBe('ALREADY_POSTED'); // redelivered REVIEW
     expect((await checkInvariants(ledger)).ok).toBe(true);
+  });
+
+  it('posts nothing into a merchant whose keys are not of the ledger epoch it works in (Redis lost them, or a restore owns them)', async () => {
+    const own = uniquePrefix('ledger-epoch'); // a Redis of its own to lose: the other tests' keys stay
+    const second = createRedis({ url: REDIS_URL, keyPrefix: own }, 'ledger-int-spec-epoch');
+    await second.connect();
+    try {
+      const live = new LedgerRepository(second);
+      await live.setEpoch('epoch-1');
+      live.attachEpoch('epoch-1');
+      const p = plan('0190c000-0000-7000-8000-000000000020', 'm-epoch', 1_000n);
+      // never opened in this epoch: refused, nothing written
+      expect(await live.post({ ...p, postedAt: '2026-11-29T10:05:00.000Z', seq: 1, maxBatchPayments: 10, mode: 'live' })).toEqual({ kind: 'NO_LEDGER' });
+      expect(await live.balances('m-epoch')).toEqual([]);
+      expect(await live.openMerchant('m-epoch')).toBe('OPEN');
+      expect((await postLive(live, p, policy, '2026-11-29T10:05:00.000Z', new BatchCursorCache())).kind).toBe('POSTED');
+      // Redis lost the merchant's keys and the epoch: refused again, and opening waits for a restore
+      await deletePrefix(second, own);
+      const q = plan('0190c000-0000-7000-8000-000000000021', 'm-epoch', 2_000n);
+      expect(await postLive(live, q, policy, '2026-11-29T10:06:00.000Z', new BatchCursorCache())).toEqual({ kind: 'NO_LEDGER' });
+      expect(await live.openMerchant('m-epoch')).toBe('NO_LEDGER');
+      expect(await live.balances('m-epoch')).toEqual([]);
+      // a restore claims the merchant for its own epoch: the live repository keeps refusing until it adopts it
+      const restore = new LedgerRepository(second);
+      restore.attachEpoch('epoch-2');
+      await restore.claimMerchant('m-epoch');
+      expect((await postLive(restore, p, policy, '2026-11-29T10:05:00.000Z', new BatchCursorCache())).kind).toBe('POSTED');
+      expect(await postLive(live, q, policy, '2026-11-29T10:06:00.000Z', new BatchCursorCache())).toEqual({ kind: 'NO_LEDGER' });
+      await restore.setEpoch('epoch-2');
+      live.attachEpoch('epoch-2');
+      expect((await postLive(live, q, policy, '2026-11-29T10:06:00.000Z', new BatchCursorCache())).kind).toBe('POSTED');
+      expect(await live.balances('m-epoch')).toEqual([{ currency: 'EUR', clearing: -3_000n, merchant_payable: 3_000n - p.fee - q.fee, fee_revenue: p.fee + q.fee }]);
+    } finally {
+      await deletePrefix(second, own);
+      await second.quit();
+    }
   });
 
   it('rejects an invalid posting before its first write', async () => {

@@ -29,13 +29,21 @@ export interface PostingCommand extends PostingAmounts {
   maxBatchPayments: number;
   /** live: only into the window's current open batch; restore (rebuild): into the given batch, even closed. */
   mode: 'live' | 'restore';
+  /** An analyst's APPROVE of a payment in REVIEW (the screened event carries `review`): releases the hold. */
+  releasesReview?: boolean;
 }
 
 export type PostingOutcome =
   | { kind: 'POSTED'; batchId: string; closedBySize: boolean }
   | { kind: 'DUPLICATE'; batchId: string; fee: bigint; net: bigint; postedAt: string }
   | { kind: 'STALE_BATCH'; currentSeq: number }
-  | { kind: 'DECLINED' };
+  | { kind: 'DECLINED' }
+  /** Held in REVIEW and this approval is not an analyst's: not posted. */
+  | { kind: 'IN_REVIEW' }
+  /** The merchant's keys are not of this repository's epoch (Redis lost them, or a restore is running). */
+  | { kind: 'NO_LEDGER' };
+
+export type MerchantOpening = 'OPEN' | 'NO_LEDGER';
 
 export type HoldOutcome = 'HELD' | 'ALREADY_POSTED';
 export type CloseOutcome = 'CLOSED' | 'ALREADY_CLOSED' | 'UNKNOWN';
@@ -84,10 +92,15 @@ interface ScriptCommands {
 
 export class LedgerRepository {
   private readonly scripts: ScriptCommands;
+  /**
+   * The epoch this repository writes in. Attached (the service, a restore), every posting checks it against the
+   * merchant's epoch key; unattached (unit fixtures, read-only reports) postings are not checked.
+   */
+  private epochInUse: string | undefined;
 
   constructor(readonly redis: Redis) {
     // defineCommand: EVALSHA, falling back to EVAL once when the script cache was flushed
-    redis.defineCommand('payrailLedgerPost', { numberOfKeys: 12, lua: POST_SCRIPT });
+    redis.defineCommand('payrailLedgerPost', { numberOfKeys: 13, lua: POST_SCRIPT });
     redis.defineCommand('payrailLedgerHold', { numberOfKeys: 2, lua: HOLD_SCRIPT });
     redis.defineCommand('payrailLedgerClose', { numberOfKeys: 4, lua: CLOSE_SCRIPT });
     redis.defineCommand('payrailLedgerMarkReported', { numberOfKeys: 2, lua: MARK_REPORTED_SCRIPT });
@@ -98,6 +111,37 @@ export class LedgerRepository {
   /** Idempotent; done before the merchant's first script (a global key cannot share the merchant's slot). */
   async registerMerchant(merchantId: string): Promise<void> {
     await this.redis.sadd(K.merchants, merchantId);
+  }
+
+  attachEpoch(epoch: string): void {
+    this.epochInUse = epoch;
+  }
+
+  get attachedEpoch(): string | undefined {
+    return this.epochInUse;
+  }
+
+  /**
+   * The live path's registration: the merchant's keys join the attached epoch, only while the ledger's epoch is
+   * that epoch (checked before and after: a Redis that lost its data in between gets no stale epoch key).
+   */
+  async openMerchant(merchantId: string): Promise<MerchantOpening> {
+    const epoch = this.epochInUse;
+    if (!epoch) throw new Error('openMerchant needs an attached epoch');
+    if ((await this.redis.get(K.epoch)) !== epoch) return 'NO_LEDGER';
+    await this.redis.sadd(K.merchants, merchantId);
+    await this.redis.set(K.merchantEpoch(merchantId), epoch, 'NX');
+    if ((await this.redis.get(K.epoch)) === epoch) return 'OPEN';
+    await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, K.merchantEpoch(merchantId), epoch);
+    return 'NO_LEDGER';
+  }
+
+  /** A restore's registration: the merchant's keys are the restore's epoch from now on (live postings pause). */
+  async claimMerchant(merchantId: string): Promise<void> {
+    const epoch = this.epochInUse;
+    if (!epoch) throw new Error('claimMerchant needs an attached epoch');
+    await this.redis.sadd(K.merchants, merchantId);
+    await this.redis.set(K.merchantEpoch(merchantId), epoch);
   }
 
   async post(cmd: PostingCommand): Promise<PostingOutcome> {
@@ -116,6 +160,7 @@ export class LedgerRepository {
       K.held(m),
       K.currencies(m),
       K.unreported(m),
+      K.merchantEpoch(m),
       cmd.paymentId,
       cmd.amount.toString(),
       cmd.fee.toString(),
@@ -132,6 +177,8 @@ export class LedgerRepository {
       cmd.mode,
       cmd.screenedAt,
       String(batchScore(cmd.window, cmd.seq)),
+      this.epochInUse ?? '',
+      cmd.releasesReview ? '1' : '0',
     );
     switch (reply[0]) {
       case 'POSTED':
@@ -142,6 +189,10 @@ export class LedgerRepository {
         return { kind: 'STALE_BATCH', currentSeq: Number(reply[1]) };
       case 'DECLINED':
         return { kind: 'DECLINED' };
+      case 'IN_REVIEW':
+        return { kind: 'IN_REVIEW' };
+      case 'NO_LEDGER':
+        return { kind: 'NO_LEDGER' };
       default:
         throw new Error(`unexpected posting reply ${JSON.stringify(reply)}`);
     }
@@ -257,6 +308,11 @@ export class LedgerRepository {
   async tryLock(key: string, token: string, ttlMs: number): Promise<boolean> {
     if ((await this.redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK') return true;
     return (await this.redis.get(key)) === token;
+  }
+
+  /** Keeps a lease this holder still has (a long restore); false when it was lost. */
+  async extendLock(key: string, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0", 1, key, token, String(ttlMs))) === 1;
   }
 
   async releaseLock(key: string, token: string): Promise<void> {

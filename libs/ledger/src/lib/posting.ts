@@ -22,9 +22,11 @@ export interface BatchPolicy {
 export interface PostingPlan extends PostingAmounts {
   screenedAt: string;
   window: BatchWindow;
+  /** An analyst's APPROVE (the screened event carries `review`): may release a REVIEW hold. */
+  releasesReview?: boolean;
 }
 
-export function planPosting(instruction: PaymentInstruction, screenedAt: string, fees: FeeSchedule, policy: BatchPolicy): PostingPlan {
+export function planPosting(instruction: PaymentInstruction, screenedAt: string, fees: FeeSchedule, policy: BatchPolicy, releasesReview = false): PostingPlan {
   const amount = BigInt(instruction.amount.minor);
   const fee = computeFee(amount, fees.bps, fees.fixedMinor);
   return {
@@ -36,6 +38,7 @@ export function planPosting(instruction: PaymentInstruction, screenedAt: string,
     net: amount - fee,
     screenedAt,
     window: batchWindow(Date.parse(screenedAt), policy.cutoffS),
+    releasesReview,
   };
 }
 

@@ -1,21 +1,28 @@
-// Rebuild: restore the ledger in Redis from Kafka after Redis lost its data (it keeps nothing on disk; Kafka is
-// the source of truth). In order:
-//   1. batch reports (payrail.settlement.batch-reports.v1) and signed batches (payrail.settlement.batches.v1);
-//   2. settled events (payrail.payments.settled.v1): what each posting was (fee, net, batch, time), first wins;
-//   3. the screened topic from its start, per merchant in order: holds REVIEW / DECLINE, posts each approved
-//      payment (signature verified again) with its settled facts into its original batch, or, when it has none
-//      yet (it was in flight), into the window's current batch like the service does;
-//   4. closes the batches that were reported (with the report's close time and reason) and compares each with its
-//      report; records the signed reports; writes a new ledger epoch.
+// Rebuild: restore the ledger in Redis from Kafka after Redis lost its data (it is a cache of facts that live on
+// Kafka). The facts, and which one wins:
+//   - a batch report (payrail.settlement.batch-reports.v1, published before signing asks for its signature) fixes
+//     its batch: exactly its payments, gross, fees, net and close; nothing else ever goes into a reported batch;
+//   - a settled event (payrail.payments.settled.v1) fixes what its payment was told: fee, net, batch, time;
+//   - the screened topic, from its start, per merchant in order: holds REVIEW / DECLINE (a REVIEW released only
+//     by an analyst's APPROVE), and says which payments are approved (Payrail's signature verified again).
+// In order: every approved payment a report lists is restored into that batch; then every other approved payment
+// with a settled event into the batch it was told; then the reported batches are closed as reported (which moves
+// the windows' current batches past them). An approved payment with no settled event is in flight: its screened
+// message is not committed yet (settlement commits only after publishing `settled`), so the service posts it when
+// it consumes it, or, when it was posted just before the loss and its `settled` is still being published, puts
+// back exactly what that event tells (PostPaymentUseCase): the rebuild leaves it alone rather than post it with
+// facts of its own that the late event would contradict. The signed reports are recorded last, and the new epoch
+// is written when everything is in place: until then the service's live postings are refused (the merchants'
+// epoch keys are the restore's) and its batch closer waits.
 // Every step goes through the ledger's idempotent scripts: running it twice, or while settlement is consuming,
-// posts nothing twice.
+// posts nothing twice. Callers hold LedgerKeys.restoreLock (restoreLedger in restore.ts).
 import { randomUUID } from 'node:crypto';
 import type { PaymentScreened, PaymentSettled, SettlementBatchReport, SignedSettlementBatch } from '@payrail/contracts';
 import { TOPICS } from '@payrail/contracts';
 import type { Kafka } from '@payrail/messaging';
-import { BatchWindow, parseBatchId } from './batch-id';
-import { LedgerRepository } from './ledger.repository';
-import { BatchCursorCache, planPosting, postLive } from './posting';
+import { BatchWindow, ParsedBatchId, parseBatchId } from './batch-id';
+import { LedgerRepository, PostingOutcome } from './ledger.repository';
+import { BatchCursorCache, PostingPlan, planPosting, postLive } from './posting';
 import { LedgerDerivationOptions } from './reconcile';
 import { ReplayStats, replayTopic, runKeyed } from './topic-replay';
 
@@ -26,6 +33,10 @@ export interface RebuildReport {
   alreadyPresent: number;
   held: number;
   refusedDeclined: number;
+  /** Automatic approvals of payments held in REVIEW: not posted (an analyst releases a review). */
+  refusedInReview: number;
+  /** Approved payments without a settled event: left to the service, which posts them when it consumes them. */
+  inFlight: number;
   unverifiable: number;
   batchesClosed: number;
   signedRecorded: number;
@@ -38,17 +49,29 @@ export interface RebuildOptions extends LedgerDerivationOptions {
   now?: () => Date;
   /** Progress lines (stderr in the CLI). */
   progress?: (line: string) => void;
+  /** The epoch the rebuilt ledger gets (default: a new random one). */
+  epoch?: string;
 }
 
 export async function rebuildLedger(kafka: Kafka, ledger: LedgerRepository, options: RebuildOptions): Promise<RebuildReport> {
   const now = options.now ?? (() => new Date());
   const progress = options.progress ?? (() => undefined);
-  const report: RebuildReport = { replayed: {}, postingsRestored: 0, postingsRecomputed: 0, alreadyPresent: 0, held: 0, refusedDeclined: 0, unverifiable: 0, batchesClosed: 0, signedRecorded: 0, epoch: '', discrepancies: [] };
+  const epoch = options.epoch ?? randomUUID();
+  ledger.attachEpoch(epoch);
+  const report: RebuildReport = { replayed: {}, postingsRestored: 0, postingsRecomputed: 0, alreadyPresent: 0, held: 0, refusedDeclined: 0, refusedInReview: 0, inFlight: 0, unverifiable: 0, batchesClosed: 0, signedRecorded: 0, epoch, discrepancies: [] };
 
   const reports = new Map<string, SettlementBatchReport>();
   report.replayed['batchReports'] = await replayTopic<SettlementBatchReport>(kafka, TOPICS.settlementBatchReports, async (events) => {
     for (const e of events) if (!reports.has(e.data.batch_id)) reports.set(e.data.batch_id, e.data);
   });
+  const reportedIn = new Map<string, SettlementBatchReport>();
+  for (const r of reports.values()) {
+    for (const pid of r.payment_ids) {
+      const other = reportedIn.get(pid);
+      if (other) report.discrepancies.push(`payment ${pid}: listed by the reports of batches ${other.batch_id} and ${r.batch_id}`);
+      else reportedIn.set(pid, r);
+    }
+  }
   const signed = new Map<string, { batch: SignedSettlementBatch; at: string }>();
   report.replayed['batches'] = await replayTopic<SignedSettlementBatch>(kafka, TOPICS.settlementBatches, async (events) => {
     for (const e of events) if (!signed.has(e.data.batch_id)) signed.set(e.data.batch_id, { batch: e.data, at: e.envelope.time });
@@ -62,10 +85,28 @@ export async function rebuildLedger(kafka: Kafka, ledger: LedgerRepository, opti
   const registered = new Set<string>();
   const register = async (m: string) => {
     if (registered.has(m)) return;
-    await ledger.registerMerchant(m);
+    await ledger.claimMerchant(m);
     registered.add(m);
   };
-  const cursors = new BatchCursorCache();
+  const count = (outcome: PostingOutcome, restored: boolean, paymentId: string) => {
+    if (outcome.kind === 'POSTED' && restored) report.postingsRestored++;
+    else if (outcome.kind === 'POSTED') report.postingsRecomputed++;
+    else if (outcome.kind === 'DUPLICATE') report.alreadyPresent++;
+    else if (outcome.kind === 'DECLINED') report.refusedDeclined++;
+    else if (outcome.kind === 'IN_REVIEW') report.refusedInReview++;
+    else throw new Error(`rebuild: posting ${paymentId} answered ${outcome.kind} (another restore running?)`);
+  };
+  /** Restores a posting into a batch Kafka names (its report, or its settled event), with the told fee and net. */
+  const restore = async (plan: PostingPlan, batch: ParsedBatchId, facts: PaymentSettled | undefined) => {
+    const told = facts && BigInt(facts.fee.minor) + BigInt(facts.net.minor) === plan.amount ? facts : undefined;
+    if (facts && !told) report.discrepancies.push(`payment ${plan.paymentId}: settled event's fee and net do not add up to its amount; recomputed`);
+    if (told && BigInt(told.fee.minor) !== plan.fee) report.discrepancies.push(`payment ${plan.paymentId}: posted with fee ${told.fee.minor}, the schedule now gives ${plan.fee}; restored as posted`);
+    const window = windowOf(batch.windowLabel, options.policy.cutoffS);
+    const fee = told ? BigInt(told.fee.minor) : plan.fee;
+    const outcome = await ledger.post({ ...plan, fee, net: plan.amount - fee, window, postedAt: told?.posted_at ?? now().toISOString(), seq: batch.seq, maxBatchPayments: options.policy.maxPayments, mode: 'restore' });
+    count(outcome, true, plan.paymentId);
+  };
+  const inFlight: PostingPlan[] = [];
   report.replayed['screened'] = await replayTopic<PaymentScreened>(kafka, TOPICS.paymentsScreened, (events) =>
     runKeyed(events, (e) => e.data.merchant_id, async ({ data: screened }) => {
       await register(screened.merchant_id);
@@ -79,26 +120,36 @@ export async function rebuildLedger(kafka: Kafka, ledger: LedgerRepository, opti
         report.discrepancies.push(`payment ${screened.payment_id}: approved but its signature does not verify: not posted`);
         return;
       }
-      const plan = planPosting(instruction, screened.screened_at, options.fees, options.policy);
+      const plan = planPosting(instruction, screened.screened_at, options.fees, options.policy, screened.review !== undefined);
       const facts = settled.get(plan.paymentId);
-      const original = facts ? parseBatchId(facts.batch_id) : undefined;
-      if (facts && original && original.merchantId === plan.merchantId && original.currency === plan.currency && BigInt(facts.fee.minor) + BigInt(facts.net.minor) === plan.amount) {
-        if (BigInt(facts.fee.minor) !== plan.fee) report.discrepancies.push(`payment ${plan.paymentId}: posted with fee ${facts.fee.minor}, the schedule now gives ${plan.fee}; restored as posted`);
-        const window = windowOf(original.windowLabel, options.policy.cutoffS);
-        const outcome = await ledger.post({ ...plan, fee: BigInt(facts.fee.minor), net: BigInt(facts.net.minor), window, postedAt: facts.posted_at, seq: original.seq, maxBatchPayments: options.policy.maxPayments, mode: 'restore' });
-        if (outcome.kind === 'POSTED') report.postingsRestored++;
-        else if (outcome.kind === 'DUPLICATE') report.alreadyPresent++;
-        else if (outcome.kind === 'DECLINED') report.refusedDeclined++;
+      const reported = reportedIn.get(plan.paymentId);
+      const fits = (b: ParsedBatchId | undefined): b is ParsedBatchId => b !== undefined && b.merchantId === plan.merchantId && b.currency === plan.currency;
+      if (reported) {
+        const batch = parseBatchId(reported.batch_id);
+        if (!fits(batch)) {
+          report.discrepancies.push(`payment ${plan.paymentId}: listed by the report of batch ${reported.batch_id}, which is not its merchant's and currency's; not restored there`);
+          inFlight.push(plan);
+          return;
+        }
+        if (facts && facts.batch_id !== reported.batch_id) report.discrepancies.push(`payment ${plan.paymentId}: settled event says batch ${facts.batch_id}, the report of ${reported.batch_id} lists it; restored as reported`);
+        await restore(plan, batch, facts?.batch_id === reported.batch_id ? facts : undefined);
         return;
       }
-      if (facts) report.discrepancies.push(`payment ${plan.paymentId}: settled event does not match its instruction (batch ${facts.batch_id}); recomputed`);
-      const outcome = await postLive(ledger, plan, options.policy, now().toISOString(), cursors);
-      if (outcome.kind === 'POSTED') report.postingsRecomputed++;
-      else if (outcome.kind === 'DUPLICATE') report.alreadyPresent++;
-      else report.refusedDeclined++;
+      const told = facts ? parseBatchId(facts.batch_id) : undefined;
+      if (facts && fits(told) && !reports.has(facts.batch_id)) {
+        await restore(plan, told, facts);
+        return;
+      }
+      if (!facts) {
+        report.inFlight++;
+        return;
+      }
+      // told a batch it cannot be in: its message was committed, so nobody else will post it
+      report.discrepancies.push(`payment ${plan.paymentId}: settled into batch ${facts.batch_id}, ${reports.has(facts.batch_id) ? 'whose report does not list it' : 'which is not its merchant\'s and currency\'s'}; posted again`);
+      inFlight.push(plan);
     }),
   );
-  progress(`posted ${report.postingsRestored} restored + ${report.postingsRecomputed} recomputed, ${report.alreadyPresent} already present, ${report.held} held`);
+  progress(`restored ${report.postingsRestored} postings, ${report.alreadyPresent} already present, ${report.held} held; ${report.inFlight} in flight (left to the service)`);
 
   for (const r of [...reports.values()].sort((a, b) => a.batch_id.localeCompare(b.batch_id))) {
     await register(r.merchant_id);
@@ -115,13 +166,17 @@ export async function rebuildLedger(kafka: Kafka, ledger: LedgerRepository, opti
     const reported = `${r.payment_count} payments, gross ${r.gross.minor}, fees ${r.fees.minor}, net ${r.net.minor}, closed ${r.closed_at} (${r.close_reason})`;
     if (rebuilt !== reported || ids.join(',') !== [...r.payment_ids].sort().join(',')) report.discrepancies.push(`batch ${r.batch_id}: report says ${reported}; rebuilt ${rebuilt}`);
   }
+
+  // told a batch that cannot hold them: posted now, after every reported batch is closed, like the service would
+  const cursors = new BatchCursorCache();
+  await runKeyed(inFlight, (p) => p.merchantId, async (plan) => count(await postLive(ledger, plan, options.policy, now().toISOString(), cursors), false, plan.paymentId));
+
   for (const [id, { batch, at }] of [...signed].sort(([a], [b]) => a.localeCompare(b))) {
     const outcome = await ledger.recordSigned(batch.merchant_id, id, batch.kid, batch.report_jws, at);
     if (outcome === 'RECORDED') report.signedRecorded++;
     else if (outcome !== 'DUPLICATE') report.discrepancies.push(`signed batch ${id}: ${outcome === 'UNKNOWN' ? 'no such batch' : 'batch not closed'}`);
   }
-  report.epoch = randomUUID();
-  await ledger.setEpoch(report.epoch);
+  await ledger.setEpoch(epoch);
   return report;
 }
 

@@ -1,14 +1,16 @@
 // Reconcile: recompute the ledger from Kafka (the screened topic from its start) with the configured fee
 // schedule and compare it with Redis, listing every discrepancy: approved payments not posted, postings Kafka
 // does not explain (declined, in review, unknown), postings whose amounts differ, balances that differ, and the
-// Redis-only invariants. Read-only.
-import type { PaymentInstruction, PaymentScreened } from '@payrail/contracts';
+// Redis-only invariants. It also holds the ledger to what was told from it: every settled event (batch, fee, net)
+// must be its posting, and every batch report, and the payload of every signed report, must be exactly the
+// report of the ledger's batch. Read-only.
+import type { PaymentInstruction, PaymentScreened, PaymentSettled, SettlementBatchReport, SignedSettlementBatch } from '@payrail/contracts';
 import { TOPICS } from '@payrail/contracts';
 import type { Kafka } from '@payrail/messaging';
 import { DecisionLog } from './decisions';
 import { InvariantReport, checkInvariants } from './invariants';
 import { ACCOUNTS, LedgerAccount } from './keys';
-import { LedgerRepository, Posting } from './ledger.repository';
+import { LedgerRepository, Posting, batchReport } from './ledger.repository';
 import { BatchPolicy, FeeSchedule, PostingPlan, planPosting } from './posting';
 import { ReplayStats, replayTopic } from './topic-replay';
 
@@ -31,7 +33,11 @@ export type DiscrepancyKind =
   | 'held_missing'
   | 'unverifiable_approval'
   | 'approved_after_decline'
-  | 'declined_after_approval';
+  | 'declined_after_approval'
+  | 'approved_during_review'
+  | 'settled_mismatch'
+  | 'report_mismatch'
+  | 'signed_report_mismatch';
 
 export interface Discrepancy {
   kind: DiscrepancyKind;
@@ -80,7 +86,7 @@ export async function expectedLedger(kafka: Kafka, options: LedgerDerivationOpti
           unverifiable.push(event);
           return;
         }
-        const plan = planPosting(instruction, event.screened_at, options.fees, options.policy);
+        const plan = planPosting(instruction, event.screened_at, options.fees, options.policy, event.review !== undefined);
         const byMerchant = postings.get(plan.merchantId) ?? new Map<string, PostingPlan>();
         byMerchant.set(plan.paymentId, plan);
         postings.set(plan.merchantId, byMerchant);
@@ -96,6 +102,8 @@ export async function reconcile(kafka: Kafka, ledger: LedgerRepository, options:
   for (const e of expected.unverifiable) discrepancies.push({ kind: 'unverifiable_approval', merchantId: e.merchant_id, paymentId: e.payment_id, detail: 'approved, but Payrail\'s signature on its instruction does not verify: must not be posted' });
   for (const e of expected.log.approvedAfterDecline) discrepancies.push({ kind: 'approved_after_decline', merchantId: e.merchant_id, paymentId: e.payment_id, detail: 'APPROVE after a DECLINE on the screened topic (not posted: a decline is final)' });
   for (const e of expected.log.declinedAfterApproval) discrepancies.push({ kind: 'declined_after_approval', merchantId: e.merchant_id, paymentId: e.payment_id, detail: 'DECLINE after an APPROVE on the screened topic (the posting stands)' });
+  for (const e of expected.log.approvedDuringReview) discrepancies.push({ kind: 'approved_during_review', merchantId: e.merchant_id, paymentId: e.payment_id, detail: 'an automatic APPROVE while the payment is held in REVIEW (not posted: only an analyst releases a review)' });
+  discrepancies.push(...(await toldFacts(kafka, ledger)));
 
   const held = new Map<string, Map<string, 'REVIEW' | 'DECLINE'>>();
   for (const [pid, s] of expected.log.payments) {
@@ -175,4 +183,63 @@ function postingDiff(plan: PostingPlan, got: Posting): string | undefined {
   if (got.fee !== plan.fee) diffs.push(`fee ${got.fee} != ${plan.fee} (fee schedule changed since?)`);
   if (got.net !== plan.net) diffs.push(`net ${got.net} != ${plan.net}`);
   return diffs.length > 0 ? `Redis has ${diffs.join(', ')} (Redis != recomputed)` : undefined;
+}
+
+/** What customers were told from the ledger (settled events, batch reports, signed reports) against the ledger. */
+async function toldFacts(kafka: Kafka, ledger: LedgerRepository): Promise<Discrepancy[]> {
+  const out: Discrepancy[] = [];
+  const settled = new Map<string, PaymentSettled[]>();
+  await replayTopic<PaymentSettled>(kafka, TOPICS.paymentsSettled, async (events) => {
+    for (const e of events) settled.set(e.data.payment_id, [...(settled.get(e.data.payment_id) ?? []), e.data]);
+  });
+  for (const [pid, events] of settled) {
+    const posting = await ledger.posting(events[0]?.merchant_id ?? '', pid);
+    for (const e of events) {
+      if (!posting) out.push({ kind: 'settled_mismatch', merchantId: e.merchant_id, paymentId: pid, detail: `settled into batch ${e.batch_id}, but the ledger has no posting` });
+      else if (posting.batchId !== e.batch_id || posting.fee.toString() !== e.fee.minor || posting.net.toString() !== e.net.minor || posting.postedAt !== e.posted_at)
+        out.push({ kind: 'settled_mismatch', merchantId: e.merchant_id, paymentId: pid, detail: `told batch ${e.batch_id}, fee ${e.fee.minor}, net ${e.net.minor}, posted ${e.posted_at}; the ledger has batch ${posting.batchId}, fee ${posting.fee}, net ${posting.net}, posted ${posting.postedAt}` });
+    }
+  }
+  const reports = new Map<string, SettlementBatchReport[]>();
+  await replayTopic<SettlementBatchReport>(kafka, TOPICS.settlementBatchReports, async (events) => {
+    for (const e of events) reports.set(e.data.batch_id, [...(reports.get(e.data.batch_id) ?? []), e.data]);
+  });
+  const ours = new Map<string, string>();
+  const ledgerReport = async (merchantId: string, batchId: string): Promise<string | undefined> => {
+    const key = `${merchantId}\u0000${batchId}`;
+    if (!ours.has(key)) {
+      const batch = await ledger.batch(merchantId, batchId);
+      ours.set(key, batch?.state === 'closed' ? JSON.stringify(batchReport(batch, await ledger.batchPaymentIds(merchantId, batchId))) : `not closed (${batch?.state ?? 'missing'})`);
+    }
+    return ours.get(key);
+  };
+  for (const [id, copies] of reports) {
+    for (const r of copies) {
+      const mine = await ledgerReport(r.merchant_id, id);
+      if (mine !== JSON.stringify(r)) out.push({ kind: 'report_mismatch', merchantId: r.merchant_id, detail: `batch ${id}: the report on Kafka (${r.payment_count} payments, net ${r.net.minor}) is not the ledger's batch (${mine?.startsWith('{') ? 'different totals or payments' : mine})` });
+    }
+  }
+  await replayTopic<SignedSettlementBatch>(kafka, TOPICS.settlementBatches, async (events) => {
+    for (const { data: signed } of events) {
+      let payload: string;
+      try {
+        payload = JSON.stringify(JSON.parse(Buffer.from(signed.report_jws.split('.')[1] ?? '', 'base64url').toString('utf8')));
+      } catch {
+        payload = 'undecodable';
+      }
+      const mine = await ledgerReport(signed.merchant_id, signed.batch_id);
+      // the signed payload is the canonical JSON of the report: compare as parsed objects, key order aside
+      const same = mine !== undefined && mine.startsWith('{') && payload !== 'undecodable' && sameJson(JSON.parse(mine), JSON.parse(payload));
+      if (!same) out.push({ kind: 'signed_report_mismatch', merchantId: signed.merchant_id, detail: `batch ${signed.batch_id}: the signed report is not the ledger's batch` });
+    }
+  });
+  return out;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return a === b;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

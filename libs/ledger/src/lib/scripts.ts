@@ -10,12 +10,16 @@ const HEADROOM = '9.0e18';
 
 export const POST_SCRIPT = `
 -- KEYS: 1 posting, 2 clearing, 3 merchant payable, 4 fee revenue, 5 batch, 6 batch payments, 7 merchant's batch
---       index, 8 open batches, 9 batch cursors, 10 held decisions, 11 currencies, 12 unreported batches
+--       index, 8 open batches, 9 batch cursors, 10 held decisions, 11 currencies, 12 unreported batches,
+--       13 merchant's ledger epoch
 -- ARGV: 1 payment id, 2 amount, 3 fee, 4 net, 5 posted_at, 6 batch id, 7 currency, 8 merchant id,
 --       9 window start, 10 window end, 11 batch seq, 12 cursor field, 13 max batch size, 14 mode (live|restore),
---       15 screened_at, 16 batch score
+--       15 screened_at, 16 batch score, 17 the caller's ledger epoch ('' = unchecked), 18 '1' when an analyst's
+--       decision approves it (releases a REVIEW hold)
 local existing = redis.call('HMGET', KEYS[1], 'batch_id', 'fee', 'net', 'posted_at')
 if existing[1] then return {'DUPLICATE', existing[1], existing[2], existing[3], existing[4]} end
+-- the merchant's keys are not of the caller's epoch: lost with Redis, or being restored; write nothing
+if ARGV[17] ~= '' and redis.call('GET', KEYS[13]) ~= ARGV[17] then return {'NO_LEDGER'} end
 local pid, bid, mode = ARGV[1], ARGV[6], ARGV[14]
 if string.len(pid) == 0 or string.len(bid) == 0 or string.len(ARGV[5]) == 0 then return redis.error_reply('ERR posting: missing ids') end
 if mode ~= 'live' and mode ~= 'restore' then return redis.error_reply('ERR posting: bad mode') end
@@ -25,7 +29,10 @@ local amount, fee, net = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 if amount > 1e15 or fee + net ~= amount then return redis.error_reply('ERR posting: unbalanced (fee + net ~= amount)') end
 local seq, maxSize = tonumber(ARGV[11]), tonumber(ARGV[13])
 if not seq or seq < 1 or not maxSize or maxSize < 1 then return redis.error_reply('ERR posting: bad batch sequence or size') end
-if redis.call('HGET', KEYS[10], pid) == 'DECLINE' then return {'DECLINED'} end
+local held = redis.call('HGET', KEYS[10], pid)
+if held == 'DECLINE' then return {'DECLINED'} end
+-- a REVIEW is released by an analyst's decision only, never by an automatic approval (a re-screening)
+if held == 'REVIEW' and ARGV[18] ~= '1' then return {'IN_REVIEW'} end
 local state = redis.call('HGET', KEYS[5], 'state')
 local cursor = tonumber(redis.call('HGET', KEYS[9], ARGV[12]) or '1')
 if mode == 'live' then

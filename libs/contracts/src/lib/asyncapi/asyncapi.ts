@@ -29,6 +29,7 @@ const PARTICIPANTS: Record<Producer, string> = {
   signing: "Signs payment instructions and settlement batch reports with Payrail's keys.",
   'fraud-check': 'Screens signed payments: APPROVE, REVIEW or DECLINE.',
   settlement: 'Posts approved payments to the double-entry ledger and closes settlement batches.',
+  console: "The operators' console: its audit trail.",
 };
 
 /** Schemas shown once under components.schemas and referenced wherever they appear inside a payload. */
@@ -157,6 +158,18 @@ function deadLetterChannelId(service: ServiceName): string {
   return `deadLetter${pascal(service)}`;
 }
 
+/** The Kafka channel binding's topicConfiguration for the settings AsyncAPI knows (cleanup.policy, retention.ms). */
+function topicConfiguration(topic: TopicContract): JsonObject {
+  const config = topic.config;
+  if (config === undefined) return {};
+  const out: JsonObject = {};
+  const policy = config['cleanup.policy'];
+  if (policy !== undefined) out['cleanup.policy'] = policy.split(',');
+  const retention = config['retention.ms'];
+  if (retention !== undefined) out['retention.ms'] = Number(retention);
+  return { topicConfiguration: out };
+}
+
 function topicEntries(): [TopicKey, TopicContract][] {
   return Object.entries(TOPICS) as [TopicKey, TopicContract][];
 }
@@ -227,7 +240,7 @@ export function buildAsyncApiDocument(): JsonObject {
       title: title(key),
       description: `${topic.description}\n\nKey \`${topic.key.field}\`: ${topic.key.why}. Schema version ${topic.schemaVersion}, ${topic.partitions} partitions.`,
       messages: { [key]: { $ref: `#/components/messages/${key}` } },
-      bindings: { kafka: { topic: topic.name, partitions: topic.partitions, bindingVersion: KAFKA_BINDING_VERSION } },
+      bindings: { kafka: { topic: topic.name, partitions: topic.partitions, ...topicConfiguration(topic), bindingVersion: KAFKA_BINDING_VERSION } },
     };
     const messageRef = [{ $ref: `#/channels/${key}/messages/${key}` }];
     for (const producer of topic.producers) {

@@ -5,6 +5,8 @@ import * as paymentEvents from '../payments/payment-events';
 import * as paymentSubmission from '../payments/payment-submission';
 import * as securityAlert from '../security/security-alert';
 import * as settlementBatch from '../settlement/settlement-batch';
+import * as blocklistChange from '../operations/blocklist-change';
+import * as operatorAudit from '../operations/operator-audit';
 import { CONSUMER_GROUP_SUBSCRIPTIONS, ConsumerGroupKey, OBSERVER_GROUPS, ObserverGroup, consumerGroupFor } from '../topics/consumer-group-subscriptions';
 import { allTopicNames, CONSUMER_GROUPS, DEAD_LETTER_TOPICS, DLQ_HEADERS, REPLAY_HEADERS, ServiceName, TopicContract, TopicKey, TOPICS } from '../topics/topics';
 import { JWS_FIELDS, JWS_PAYLOAD_SCHEMAS, KEY_ORIGINS } from './annotations';
@@ -13,7 +15,7 @@ import { DLQ_HEADER_DOCS, ENVELOPE_HEADER_DOCS, REPLAY_HEADER_DOCS } from './hea
 
 export const EVENTS_DOCUMENT_PATH = 'docs/events.md';
 
-const SCHEMA_MODULES: Record<string, unknown>[] = [paymentSubmission, paymentEvents, settlementBatch, securityAlert];
+const SCHEMA_MODULES: Record<string, unknown>[] = [paymentSubmission, paymentEvents, settlementBatch, securityAlert, blocklistChange, operatorAudit];
 
 /** The exported name of a topic's zod schema, found by identity in the contract modules. */
 export function schemaExportName(schema: unknown): string {
@@ -103,6 +105,7 @@ export function renderEventsMarkdown(): string {
       `- Schema: ${code(schemaExportName(t.schema))} (${code('@payrail/contracts')})`,
       `- Key: ${code(t.key.field)}${KEY_ORIGINS[key] === undefined ? '' : ` (${KEY_ORIGINS[key]?.note ?? ''})`}: ${t.key.why}`,
       `- Producers: ${t.producers.join(', ')}; consumers: ${t.consumers.length === 0 ? 'none inside Payrail' : t.consumers.join(', ')}`,
+      ...(t.config === undefined ? [] : [`- Topic config: ${Object.entries(t.config).map(([k, v]) => code(`${k}=${v}`)).join(', ')}`]),
       ...jwsLine(key),
       `- Strict objects (unknown fields refused): ${strictObjectPaths(jsonSchemaOf(t.schema)).map(code).join(', ') || 'none'}`,
       '',

@@ -87,6 +87,27 @@ export const EXAMPLE_PAYLOADS: ExamplePayloads = {
     detail: 'instruction JWS does not verify with kid payrail-signing-2025-03',
     raised_at: '2025-03-01T09:15:02.390Z',
   },
+  fraudBlocklist: {
+    entry_id: 'ip:203.0.113.7',
+    list: 'ip',
+    value: '203.0.113.7',
+    change: 'put',
+    reason: 'card testing from this address',
+    changed_by: 'ops.jane',
+    changed_at: '2025-03-01T09:20:00.000Z',
+    request_id: '5c1d7e2a-9b3f-4e61-8d2a-7f0b1c3e4d5a',
+  },
+  operatorAudit: {
+    service: 'fraud-check',
+    request_id: '5c1d7e2a-9b3f-4e61-8d2a-7f0b1c3e4d5a',
+    at: '2025-03-01T09:20:00.000Z',
+    operator: 'ops.jane',
+    role: 'write',
+    action: 'blocklist.add',
+    target: 'ip:203.0.113.7',
+    outcome: 'created',
+    detail: 'card testing from this address',
+  },
 };
 
 /** The message key each example would be produced with (see each topic's `key`). */
@@ -100,6 +121,8 @@ export const EXAMPLE_KEYS: { readonly [K in TopicKey]: string } = {
   settlementBatchReports: 'm-4711',
   settlementBatches: 'm-4711',
   securityAlerts: PAYMENT_ID,
+  fraudBlocklist: 'ip:203.0.113.7',
+  operatorAudit: 'fraud-check',
 };
 
 export const EXAMPLE_TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';

@@ -99,6 +99,22 @@ describe('TOPICS', () => {
   });
 });
 
+describe('operations topics', () => {
+  it('keep the blocklists on a compacted topic keyed by entry, and the audit trails append-only for years', () => {
+    expect(TOPICS.fraudBlocklist.config?.['cleanup.policy']).toBe('compact');
+    expect(TOPICS.fraudBlocklist.key.field).toBe('entry_id');
+    expect(TOPICS.operatorAudit.config?.['cleanup.policy']).toBe('delete');
+    expect(Number(TOPICS.operatorAudit.config?.['retention.ms'])).toBeGreaterThanOrEqual(7 * 365 * 86_400_000);
+  });
+
+  it('refuse a blocklist change whose key is not its entry, or whose value is a card number', () => {
+    const change = { ...EXAMPLE_PAYLOADS.fraudBlocklist };
+    expect(TOPICS.fraudBlocklist.schema.safeParse({ ...change, entry_id: 'ip:203.0.113.8' }).success).toBe(false);
+    expect(TOPICS.fraudBlocklist.schema.safeParse({ ...change, list: 'card', value: '4111111111111111', entry_id: 'card:4111111111111111' }).success).toBe(false);
+    expect(TOPICS.fraudBlocklist.schema.safeParse(change).success).toBe(true);
+  });
+});
+
 describe('dead-letter topics', () => {
   it('every service that consumes a topic has a dead-letter topic', () => {
     for (const [, t] of topics) for (const consumer of t.consumers) expect(DEAD_LETTER_TOPICS[consumer]).toBeDefined();
@@ -122,7 +138,7 @@ describe('allTopicNames', () => {
   it('lists every topic and dead-letter topic once, with its partitions', () => {
     const all = allTopicNames();
     expect(all.map((t) => t.name).sort()).toEqual([...topics.map(([, t]) => t.name), ...Object.values(DEAD_LETTER_TOPICS)].sort());
-    for (const [, t] of topics) expect(all).toContainEqual({ name: t.name, partitions: t.partitions });
+    for (const [, t] of topics) expect(all).toContainEqual(t.config === undefined ? { name: t.name, partitions: t.partitions } : { name: t.name, partitions: t.partitions, config: t.config });
     for (const { partitions } of all) expect(partitions).toBeGreaterThan(0);
   });
 });

@@ -13,6 +13,8 @@ import {
 } from '../payments/payment-events';
 import { SettlementBatchReportSchema, SignedSettlementBatchSchema } from '../settlement/settlement-batch';
 import { SecurityAlertSchema } from '../security/security-alert';
+import { BlocklistChangedSchema } from '../operations/blocklist-change';
+import { OperatorAuditEntrySchema } from '../operations/operator-audit';
 
 export type ServiceName = 'ingest' | 'signing' | 'fraud-check' | 'settlement';
 
@@ -26,7 +28,12 @@ export interface TopicContract<S extends z.ZodType = z.ZodType> {
   /** What the message key is, and why: the key decides the partition and so the ordering. */
   readonly key: { readonly field: string; readonly why: string };
   readonly partitions: number;
-  readonly producers: readonly (ServiceName | 'upstream')[];
+  /**
+   * Topic-level settings `payrail-cli topics ensure` creates the topic with (Kafka topic configs, e.g.
+   * cleanup.policy, retention.ms); the broker's defaults where absent.
+   */
+  readonly config?: Readonly<Record<string, string>>;
+  readonly producers: readonly (ServiceName | 'upstream' | 'console')[];
   readonly consumers: readonly ServiceName[];
 }
 
@@ -137,6 +144,33 @@ export const TOPICS = {
     producers: ['fraud-check', 'settlement'],
     consumers: [],
   }),
+  fraudBlocklist: topic({
+    name: 'payrail.fraud.blocklist.v1',
+    eventType: 'dev.payrail.fraud.blocklist-changed.v1',
+    schemaVersion: 1,
+    schema: BlocklistChangedSchema,
+    description:
+      "Every change to fraud-check's blocklists (put or removed), the durable record of the lists: compacted, so it keeps the latest change of each entry; fraud-check replays it into Redis on start and whenever Redis lost its data (no consumer group: a replay reads the whole topic).",
+    key: { field: 'entry_id', why: 'compaction keeps the latest change of each "<list>:<value>" entry, and one entry\'s changes stay in order on one partition' },
+    partitions: 3,
+    config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '3600000' },
+    producers: ['fraud-check'],
+    consumers: [],
+  }),
+  operatorAudit: topic({
+    name: 'payrail.audit.operator-actions.v1',
+    eventType: 'dev.payrail.audit.operator-action.v1',
+    schemaVersion: 1,
+    schema: OperatorAuditEntrySchema,
+    description:
+      "Every entry of the operators' audit trails (fraud-check's admin API and the console), append-only with long retention: the durable copy from which each service restores its recent trail in Redis on start and whenever Redis lost its data (no consumer group: a restore reads the topic's tail).",
+    key: { field: 'service', why: 'each trail stays in order on one partition, so its recent entries are the tail of that partition' },
+    partitions: 3,
+    // seven years: audit evidence outlives the payments it is about
+    config: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * 366 * 86_400_000) },
+    producers: ['fraud-check', 'console'],
+    consumers: [],
+  }),
 } as const;
 
 export type TopicKey = keyof typeof TOPICS;
@@ -184,9 +218,9 @@ export const CONSUMER_GROUPS = {
   settlementBatches: 'payrail-settlement-batches',
 } as const;
 
-export function allTopicNames(): { name: string; partitions: number }[] {
+export function allTopicNames(): { name: string; partitions: number; config?: Readonly<Record<string, string>> }[] {
   return [
-    ...Object.values(TOPICS).map((t) => ({ name: t.name, partitions: t.partitions })),
+    ...Object.values(TOPICS).map((t: TopicContract) => (t.config === undefined ? { name: t.name, partitions: t.partitions } : { name: t.name, partitions: t.partitions, config: t.config })),
     ...Object.values(DEAD_LETTER_TOPICS).map((name) => ({ name, partitions: 3 })),
   ];
 }

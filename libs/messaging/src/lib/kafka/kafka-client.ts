@@ -23,7 +23,11 @@ export function createKafka(config: KafkaConnectionConfig, logger?: KafkaLogSink
   return new Kafka({ ...toKafkaJsConfig(config, logCreator), logLevel: logLevel.WARN });
 }
 
-/** Creates every Payrail topic that does not exist yet (local stack, tests; Kubernetes declares them itself). */
+/**
+ * Creates every Payrail topic that does not exist yet (local stack, tests; Kubernetes runs `payrail-cli topics
+ * ensure` in a Job), with its contract's topic config (the compacted blocklist topic, the audit topic's retention).
+ * An existing topic's config is left as it is.
+ */
 export async function ensureTopics(kafka: Kafka, replicationFactor = 1): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
@@ -33,7 +37,12 @@ export async function ensureTopics(kafka: Kafka, replicationFactor = 1): Promise
     if (missing.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor })),
+        topics: missing.map((t) => ({
+          topic: t.name,
+          numPartitions: t.partitions,
+          replicationFactor,
+          configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
       });
     }
     return missing.map((t) => t.name);

@@ -1,0 +1,106 @@
+// The replay guard (jti claims) after Redis lost its data. A signed token is acceptable for FRESHNESS_WINDOW_S
+// (plus clock skew), and its jti claim lives that long in Redis; a Redis that restarts empty would let a token
+// accepted a minute ago be replayed under another Idempotency-Key as a new payment. The claims are facts on Kafka:
+// every accepted payment carries its upstream's jti (`upstream_verification.jti`). So when the admission script
+// finds no guard marker for an upstream (`adm:{upstream}:life`, set once per Redis life), ingest restores the
+// claims of the last jti-lifetime of the accepted topic first (one instance at a time, under a lease; the others
+// wait), writes a global marker, and only then admits anything; an upstream seen later only gets its marker set.
+// Restored claims are "<payment id> restored": a retry of the same request (same key, so the same payment id) is
+// still admitted as that payment; the same token under another key is refused as a replay.
+import { randomUUID } from 'node:crypto';
+import type { PaymentAccepted } from '@payrail/contracts';
+import { TOPICS } from '@payrail/contracts';
+import { Kafka, Redis, decode, readPartitionRanges } from '@payrail/messaging';
+import { guardLifeKey, jtiClaimKey } from './admission.store';
+
+const RESTORED_KEY = 'adm:guard-restored';
+const LOCK_KEY = 'adm:lock:guard-restore';
+
+export interface ReplayGuardRecoveryOptions {
+  /** How long a jti stays claimed (seconds): the window of the accepted topic that is read back. */
+  jtiTtlSeconds: number;
+  log?: (fields: Record<string, unknown>, message: string) => void;
+}
+
+export class ReplayGuardRecovery {
+  private running: Promise<void> | undefined;
+  private readonly holder = randomUUID();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly kafka: Kafka,
+    private readonly options: ReplayGuardRecoveryOptions,
+  ) {}
+
+  /** Resolves once the upstream's guard is in this Redis (restored from Kafka when Redis lost it). */
+  guard(upstreamId: string): Promise<void> {
+    this.running ??= this.ensure().finally(() => (this.running = undefined));
+    return this.running.then(() => this.mark(upstreamId));
+  }
+
+  private async mark(upstreamId: string): Promise<void> {
+    await this.redis.set(guardLifeKey(upstreamId), '1');
+  }
+
+  private async ensure(): Promise<void> {
+    for (let waited = false; ; waited = true) {
+      if ((await this.redis.exists(RESTORED_KEY)) === 1) return;
+      if ((await this.redis.set(LOCK_KEY, this.holder, 'PX', 60_000, 'NX')) === 'OK') {
+        try {
+          if ((await this.redis.exists(RESTORED_KEY)) === 1) return;
+          await this.restore();
+          return;
+        } finally {
+          await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, LOCK_KEY, this.holder);
+        }
+      }
+      if (!waited) this.options.log?.({}, 'another ingest instance is restoring the replay guard; waiting');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** The jti claims of the accepted topic's last jti-lifetime, each kept for what is left of its lifetime. */
+  private async restore(): Promise<void> {
+    const started = Date.now();
+    const sinceMs = started - this.options.jtiTtlSeconds * 1000;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    let ranges: { topic: string; partition: number; start: bigint; end: bigint }[];
+    try {
+      const [from, to] = await Promise.all([admin.fetchTopicOffsetsByTimestamp(TOPICS.paymentsAccepted.name, sinceMs), admin.fetchTopicOffsets(TOPICS.paymentsAccepted.name)]);
+      const high = new Map(to.map((o) => [o.partition, BigInt(o.high)]));
+      ranges = from.map((o) => ({ topic: TOPICS.paymentsAccepted.name, partition: o.partition, start: BigInt(o.offset), end: high.get(o.partition) ?? BigInt(o.offset) }));
+    } finally {
+      await admin.disconnect();
+    }
+    const upstreams = new Set<string>();
+    let claims = 0;
+    let pipeline = this.redis.pipeline();
+    const flushes: Promise<unknown>[] = [];
+    await readPartitionRanges(this.kafka, ranges, (_topic, _partition, message) => {
+      const at = Number(message.timestamp);
+      const leftS = Math.ceil((at + this.options.jtiTtlSeconds * 1000 - started) / 1000);
+      if (leftS <= 0) return 'continue';
+      let accepted: PaymentAccepted;
+      try {
+        accepted = decode(TOPICS.paymentsAccepted, message).data as PaymentAccepted;
+      } catch {
+        return 'continue'; // not a valid event: nothing it could have claimed
+      }
+      // NX: a claim already here (a request admitted meanwhile) is the newer fact
+      pipeline.set(jtiClaimKey(accepted.upstream_id, accepted.upstream_verification.jti), `${accepted.payment_id} restored`, 'EX', leftS, 'NX');
+      upstreams.add(accepted.upstream_id);
+      claims++;
+      if (claims % 1000 === 0) {
+        flushes.push(pipeline.exec());
+        pipeline = this.redis.pipeline();
+      }
+      return 'continue';
+    }, { clientLabel: 'payrail-ingest-guard-restore' });
+    flushes.push(pipeline.exec());
+    await Promise.all(flushes);
+    for (const upstreamId of upstreams) await this.mark(upstreamId);
+    await this.redis.set(RESTORED_KEY, new Date().toISOString());
+    this.options.log?.({ claims, upstreams: upstreams.size, window_s: this.options.jtiTtlSeconds, ms: Date.now() - started }, 'replay guard restored from the accepted topic');
+  }
+}
