@@ -78,7 +78,8 @@ async function submitAll(submitter: Submitter, queue: Awaited<ReturnType<typeof 
 }
 
 interface KafkaStates {
-  payments: Map<string, { decisions: Set<string>; settled: number }>;
+  /** settled: settled events (a redelivery re-publishes the same one); settlements: distinct facts (batch, fee, net, time). */
+  payments: Map<string, { decisions: Set<string>; settled: number; settlements: Set<string> }>;
   /** Per upstream request as Kafka saw it (upstream id + its unique upstream_reference): the payment ids accepted. */
   paymentIdsByReference: Map<string, Set<string>>;
 }
@@ -97,7 +98,7 @@ async function finalStatesFromKafka(brokers: string): Promise<KafkaStates> {
     }
   }
   await admin.disconnect();
-  const states = new Map<string, { decisions: Set<string>; settled: number }>();
+  const states = new Map<string, { decisions: Set<string>; settled: number; settlements: Set<string> }>();
   const paymentIdsByReference = new Map<string, Set<string>>();
   if (remaining.size === 0) return { payments: states, paymentIdsByReference };
   const consumer = kafka.consumer({ groupId: `payrail-chaos-audit-${Date.now()}`, maxWaitTimeInMs: 50 });
@@ -110,7 +111,7 @@ async function finalStatesFromKafka(brokers: string): Promise<KafkaStates> {
     eachBatch: async ({ batch }) => {
       for (const m of batch.messages) {
         if (!m.value) continue;
-        const data = JSON.parse(m.value.toString('utf8')) as { payment_id?: string; decision?: string; upstream_id?: string; upstream_reference?: string };
+        const data = JSON.parse(m.value.toString('utf8')) as { payment_id?: string; decision?: string; upstream_id?: string; upstream_reference?: string; batch_id?: string; fee?: { minor?: string }; net?: { minor?: string }; posted_at?: string };
         if (!data.payment_id) continue;
         if (batch.topic === TOPICS.paymentsAccepted.name) {
           const reference = `${data.upstream_id ?? '?'}/${data.upstream_reference ?? '?'}`;
@@ -119,8 +120,11 @@ async function finalStatesFromKafka(brokers: string): Promise<KafkaStates> {
           paymentIdsByReference.set(reference, ids);
           continue;
         }
-        const s = states.get(data.payment_id) ?? { decisions: new Set<string>(), settled: 0 };
-        if (batch.topic === TOPICS.paymentsSettled.name) s.settled++;
+        const s = states.get(data.payment_id) ?? { decisions: new Set<string>(), settled: 0, settlements: new Set<string>() };
+        if (batch.topic === TOPICS.paymentsSettled.name) {
+          s.settled++;
+          s.settlements.add(`${data.batch_id ?? '?'} ${data.fee?.minor ?? '?'} ${data.net?.minor ?? '?'} ${data.posted_at ?? '?'}`);
+        }
         else if (data.decision) s.decisions.add(data.decision);
         states.set(data.payment_id, s);
       }
@@ -246,7 +250,7 @@ async function main(): Promise<void> {
       paymentsPerRequestMax = Math.max(paymentsPerRequestMax, ids.size);
       if (ids.size > 1) splitRequests.push(`${reference}: ${[...ids].join(', ')}`);
       let settlements = 0;
-      for (const id of ids) settlements += kafkaStates.get(id)?.settled ?? 0;
+      for (const id of ids) settlements += kafkaStates.get(id)?.settlements.size ?? 0;
       settlementsPerRequestMax = Math.max(settlementsPerRequestMax, settlements);
     }
     for (const id of pipeline.outcomes.keys()) {

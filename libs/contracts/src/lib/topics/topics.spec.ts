@@ -102,6 +102,8 @@ describe('TOPICS', () => {
 describe('operations topics', () => {
   it('keep the blocklists on a compacted topic keyed by entry, and the audit trails append-only for years', () => {
     expect(TOPICS.fraudBlocklist.config?.['cleanup.policy']).toBe('compact');
+    // the facts Redis is rebuilt from are kept for ever
+    for (const t of [TOPICS.paymentsScreened, TOPICS.paymentsSettled, TOPICS.settlementBatchReports, TOPICS.settlementBatches]) expect(t.config?.['retention.ms']).toBe('-1');
     expect(TOPICS.fraudBlocklist.key.field).toBe('entry_id');
     expect(TOPICS.operatorAudit.config?.['cleanup.policy']).toBe('delete');
     expect(Number(TOPICS.operatorAudit.config?.['retention.ms'])).toBeGreaterThanOrEqual(7 * 365 * 86_400_000);

@@ -44,6 +44,12 @@ function topic<S extends z.ZodType>(t: TopicContract<S>): TopicContract<S> {
 /** Partitions cap how many instances of a consumer group can work at once (KEDA max replicas = partitions). */
 const PARTITIONS = 12;
 
+/**
+ * Kept for ever: the facts Redis is rebuilt from after a loss (fraud-check's decisions and reviews from the
+ * screened topic; the ledger from the screened, settled, batch-report and signed-batch topics).
+ */
+const FACTS_KEPT = { 'retention.ms': '-1' } as const;
+
 export const TOPICS = {
   paymentsInbound: topic({
     name: 'payrail.payments.inbound.v1',
@@ -86,6 +92,7 @@ export const TOPICS = {
     description: 'Fraud decisions (APPROVE / REVIEW / DECLINE), and analyst decisions on REVIEW.',
     key: { field: 'merchant_id', why: 'ordering per merchant for settlement: one merchant\'s postings and batches stay on one consumer' },
     partitions: PARTITIONS,
+    config: FACTS_KEPT,
     producers: ['fraud-check'],
     consumers: ['settlement', 'ingest'],
   }),
@@ -97,6 +104,7 @@ export const TOPICS = {
     description: 'Payments posted to the double-entry ledger.',
     key: { field: 'merchant_id', why: 'same partitioning as the screened topic it follows' },
     partitions: PARTITIONS,
+    config: FACTS_KEPT,
     producers: ['settlement'],
     consumers: ['ingest'],
   }),
@@ -119,6 +127,7 @@ export const TOPICS = {
     description: 'Closed settlement batches, unsigned, for the signing service.',
     key: { field: 'merchant_id', why: 'ordering per merchant' },
     partitions: PARTITIONS,
+    config: FACTS_KEPT,
     producers: ['settlement'],
     consumers: ['signing'],
   }),
@@ -130,6 +139,7 @@ export const TOPICS = {
     description: "Settlement batch reports signed by Payrail, for merchants' and treasury's systems (settlement records them on their batches).",
     key: { field: 'merchant_id', why: 'ordering per merchant' },
     partitions: PARTITIONS,
+    config: FACTS_KEPT,
     producers: ['signing'],
     consumers: ['settlement'],
   }),
