@@ -6,7 +6,10 @@
 // It fails on anything lost or settled twice, an unbalanced or unreconciled ledger, any rebuild discrepancy, any
 // unexpected answer to an upstream, or an upstream request that became two payments or was settled twice.
 //
-//   npm run test:chaos -- --json FILE [--payments 20000] [--rate 300] [--kill-every-s 6] [--retries-after-loss 400] [--short]
+//   npm run test:chaos -- --json FILE [--payments 20000] [--rate 300] [--kill-every-s 6] [--min-kills 8]
+//                         [--retries-after-loss 400] [--short]
+// Kills go on after the stream ends (the backlog drains through them) until --min-kills were done (short: 4, long:
+// 8, so every service twice) and every service was killed at least once.
 //
 // Runs its own stack (like `npm start`) with two instances of fraud-check and of settlement and a private Redis.
 import { spawnSync } from 'node:child_process';
@@ -24,6 +27,7 @@ interface Options {
   payments: number;
   rate: number;
   killEveryS: number;
+  minKills: number;
   retriesAfterLoss: number;
 }
 
@@ -36,6 +40,7 @@ function options(): Options {
       rate: { type: 'string' },
       'kill-every-s': { type: 'string' },
       'retries-after-loss': { type: 'string' },
+      'min-kills': { type: 'string' },
       short: { type: 'boolean', default: false },
     },
   });
@@ -46,6 +51,7 @@ function options(): Options {
     rate: Number(values.rate ?? (short ? 150 : 300)),
     killEveryS: Number(values['kill-every-s'] ?? (short ? 5 : 6)),
     retriesAfterLoss: Number(values['retries-after-loss'] ?? (short ? 100 : 400)),
+    minKills: Number(values['min-kills'] ?? (short ? 4 : 8)),
   };
   for (const [k, v] of Object.entries(o)) if (typeof v === 'number' && !(v > 0)) throw new Error(`--${k} must be a positive number`);
   return o;
@@ -194,7 +200,7 @@ async function main(): Promise<void> {
     const chaos = (async () => {
       let nextKill = Date.now() + o.killEveryS * 1000;
       // the broker and Redis restarts happen once each, also when the stream ended before their turn came
-      while (submitting || !kafkaRestarted || !redisRestarted || killed.size < turns.length) {
+      while (submitting || !kafkaRestarted || !redisRestarted || killed.size < turns.length || kills < o.minKills) {
         await sleep(200);
         if (!kafkaRestarted && (sent >= o.payments * 0.3 || !submitting)) {
           kafkaRestarted = true;
@@ -297,6 +303,7 @@ async function main(): Promise<void> {
       !kafkaRestarted && 'the broker was not restarted',
       !redisRestarted && 'Redis was not restarted',
       killed.size < turns.length && `not every service was killed (${[...killed].join(', ')})`,
+      kills < o.minKills && `${kills} kills, fewer than ${o.minKills}`,
       lost > 0 && `${lost} payments lost`,
       result.double_settled !== 0 && `double settled ${result.double_settled}`,
       conflicting > 0 && `${conflicting} payments settled and declined`,

@@ -4,6 +4,8 @@ import { loggerParams } from '@payrail/platform';
 import { ActionsController } from './actions/actions.controller';
 import { DecideReviewUseCase } from './actions/decide-review.use-case';
 import { ReplayDeadLetterUseCase } from './actions/replay-dead-letter.use-case';
+import { OperatorAuditJournal } from '@payrail/messaging';
+import { AuditRecovery } from './audit/audit-recovery.service';
 import { AuditTrail } from './audit/audit-trail';
 import { ConsoleAuth } from './auth/console-auth.service';
 import { SessionController } from './auth/session.controller';
@@ -28,7 +30,8 @@ export class ConsoleAppModule {
         { provide: CONSOLE_CONFIG, useValue: config },
         ConsoleRuntime,
         { provide: CONSOLE_INTEGRATIONS, inject: [ConsoleRuntime], useFactory: (runtime: ConsoleRuntime) => consoleIntegrations(config, runtime) },
-        { provide: AuditTrail, inject: [ConsoleRuntime], useFactory: (runtime: ConsoleRuntime) => new AuditTrail(runtime.redis, config.auditMaxEntries) },
+        { provide: AuditTrail, inject: [ConsoleRuntime], useFactory: (runtime: ConsoleRuntime) => new AuditTrail(runtime.redis, config.auditMaxEntries, new OperatorAuditJournal(runtime.producer, runtime.kafka, 'console')) },
+        AuditRecovery,
         ConsoleAuth,
         SessionGuard,
         ConsoleState,

@@ -1,9 +1,10 @@
-// The console's connections and their lifecycle: a Kafka client (observer + admin for lag), Redis (sessions and
-// the audit trail). Connected before the app serves; on shutdown the observer stops first, then the rest.
+// The console's connections and their lifecycle: a Kafka client (observer + admin for lag, and a producer for the
+// audit topic), Redis (sessions and the audit trail). Connected before the app serves; on shutdown the observer
+// stops first, then the rest.
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { OBSERVER_GROUPS, observerTopicNames } from '@payrail/contracts';
-import { ConsumerLagReader, Kafka, ObservedMessage, Redis, TopicObserver, createKafka, createRedis, redisReady } from '@payrail/messaging';
+import { ConsumerLagReader, EventProducer, Kafka, ObservedMessage, Redis, TopicObserver, createKafka, createRedis, redisReady } from '@payrail/messaging';
 import { CONSOLE_CONFIG, ConsoleConfig } from './config';
 
 @Injectable()
@@ -11,6 +12,8 @@ export class ConsoleRuntime implements OnModuleInit, OnApplicationShutdown {
   readonly kafka: Kafka;
   readonly redis: Redis;
   readonly lagReader: ConsumerLagReader;
+  /** Publishes the audit trail's durable copy (payrail.audit.operator-actions.v1). */
+  readonly producer: EventProducer;
   private observer: TopicObserver | undefined;
 
   constructor(
@@ -22,10 +25,11 @@ export class ConsoleRuntime implements OnModuleInit, OnApplicationShutdown {
     this.redis = createRedis(config.redis, 'payrail-console');
     this.redis.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'redis connection error'));
     this.lagReader = new ConsumerLagReader(this.kafka);
+    this.producer = new EventProducer(this.kafka, { source: 'payrail/console' });
   }
 
   async onModuleInit(): Promise<void> {
-    await Promise.all([this.redis.connect(), this.lagReader.connect()]);
+    await Promise.all([this.redis.connect(), this.lagReader.connect(), this.producer.connect()]);
   }
 
   /** Starts watching the payment topics (from their end) and the dead-letter topics (from their start). */
@@ -59,6 +63,7 @@ export class ConsoleRuntime implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.observer?.stop();
     await this.lagReader.disconnect().catch(() => undefined);
+    await this.producer.disconnect().catch(() => undefined);
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

@@ -17,3 +17,4 @@ export * from './lib/dead-letters/replay-ledger';
 export * from './lib/dead-letters/dead-letter-operations';
 export * from './lib/kafka/topic-observer';
 export * from './lib/kafka/consumer-lag';
+export * from './lib/audit/operator-audit';

@@ -1,8 +1,9 @@
-// Against the real Redis (REDIS_URL): the audit trail keeps one entry per request even when the same append is
-// sent again (as ioredis does after a lost reply), newest first; sessions live under the hash of their id and
-// end on sign-out or after the idle time-out.
+// Against the real Redis (REDIS_URL) and Kafka (KAFKA_BROKERS): the audit trail keeps one entry per request even
+// when the same append is sent again (as ioredis does after a lost reply), newest first, publishes each entry to the
+// audit topic and comes back from it after Redis lost it; sessions live under the hash of their id and end on
+// sign-out or after the idle time-out.
 import { randomUUID } from 'node:crypto';
-import { createRedis } from '@payrail/messaging';
+import { EventProducer, OperatorAuditJournal, createKafka, createRedis, ensureTopics } from '@payrail/messaging';
 import { RedisSessionStore } from '../auth/session.store';
 import { AuditEntry, AuditTrail } from './audit-trail';
 
@@ -45,6 +46,43 @@ describe('AuditTrail', () => {
     for (let i = 0; i < 1_300; i += 100) await Promise.all(Array.from({ length: 100 }, () => trail.record(entry())));
     expect(await redis.xlen('console:audit')).toBeLessThan(1_300);
     expect(await redis.xlen('console:audit')).toBeGreaterThanOrEqual(1_000);
+  });
+});
+
+describe('AuditTrail after a Redis loss', () => {
+  it('publishes every entry to the audit topic and restores the trail from it once Redis lost it, once per Redis life', async () => {
+    const kafka = createKafka({ brokers: (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(','), clientId: 'console-audit-int-spec', ssl: false }, { warn: () => undefined, error: () => undefined });
+    await ensureTopics(kafka);
+    const producer = new EventProducer(kafka, { source: 'payrail/test' });
+    await producer.connect();
+    const lossPrefix = `${prefix}loss:`;
+    const own = createRedis({ url: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', keyPrefix: lossPrefix }, 'console-int-test-loss');
+    await own.connect();
+    try {
+      const trail = new AuditTrail(own, 100, new OperatorAuditJournal(producer, kafka, 'console'));
+      expect(await trail.restore()).toBeGreaterThanOrEqual(0); // a new Redis: nothing or the run's earlier entries, and the marker
+      const t0 = Date.now();
+      const written = [0, 1, 2].map((i) => entry({ at: new Date(t0 + i).toISOString(), target: `payment-${i}` }));
+      for (const e of written) await trail.record(e);
+      await trail.record(written[1] ?? entry()); // a retried request: published twice, one entry
+      const before = (await trail.recent(3)).map(({ id: _id, ...e }) => e);
+      expect(before.map((e) => e.target)).toEqual(['payment-2', 'payment-1', 'payment-0']);
+
+      const keys = (await own.keys(`${lossPrefix}*`)).map((k) => k.slice(lossPrefix.length));
+      await own.del(...keys); // Redis restarted without persistence
+      expect(await trail.intact()).toBe(false);
+      expect(await trail.restore()).toBeGreaterThanOrEqual(3);
+      expect((await trail.recent(3)).map(({ id: _id, ...e }) => e)).toEqual(before);
+      const ids = (await trail.recent(100)).map((e) => e.request_id);
+      expect(new Set(ids).size).toBe(ids.length);
+      // restored once: a second check writes nothing
+      expect(await trail.restore()).toBe(-1);
+    } finally {
+      const keys = (await own.keys(`${lossPrefix}*`)).map((k) => k.slice(lossPrefix.length));
+      if (keys.length > 0) await own.del(...keys);
+      await own.quit();
+      await producer.disconnect();
+    }
   });
 });
 

@@ -2,10 +2,15 @@
 // dead-letter replays), including refused ones: who, what, when, and how it ended. Appending is one script that
 // first claims an operation key named after the request id, so a command ioredis re-sends after a lost reply
 // never writes a second entry. No passwords, tokens or cookies are ever written.
-import type { Redis } from '@payrail/messaging';
+// Every entry is also published to the operators' audit topic (after Redis recorded it: a publish that fails after
+// its retries fails the request, so the two never diverge silently), and the stream is restored from that topic
+// once per Redis life (restore(): at start, and when the marker is found missing).
+import { OperatorAuditJournal, type Redis, restoreAuditStream } from '@payrail/messaging';
 import type { ConsoleRole } from '../auth/operator-directory';
 
 export const AUDIT_STREAM_KEY = 'console:audit';
+/** Written by the restore script: this Redis holds the trail (restored, or new). */
+export const AUDIT_RESTORED_KEY = 'console:audit:restored';
 const OPERATION_TTL_S = 3_600;
 const operationKey = (requestId: string) => `console:audit:op:${requestId}`;
 
@@ -37,18 +42,38 @@ return 1
 `;
 
 const FIELDS: readonly (keyof AuditEntry)[] = ['request_id', 'at', 'operator', 'role', 'action', 'target', 'outcome', 'detail', 'address'];
+const pairs = (entry: AuditEntry): string[] => FIELDS.flatMap((f) => (entry[f] === undefined ? [] : [f, String(entry[f])]));
 
 export class AuditTrail {
   constructor(
     private readonly redis: Redis,
     private readonly maxEntries: number,
+    /** The durable copy; none in unit tests. */
+    private readonly journal?: OperatorAuditJournal,
   ) {}
 
-  /** Appends the entry once per request id (a repeat is a no-op); true when this call wrote it. */
+  /** Appends the entry once per request id (a repeat is a no-op) and publishes it; true when this call wrote it. */
   async record(entry: AuditEntry): Promise<boolean> {
-    const pairs = FIELDS.flatMap((f) => (entry[f] === undefined ? [] : [f, String(entry[f])]));
-    const written = await this.redis.eval(APPEND_SCRIPT, 2, AUDIT_STREAM_KEY, operationKey(entry.request_id), String(this.maxEntries), ...pairs);
-    return written === 1;
+    const written = (await this.redis.eval(APPEND_SCRIPT, 2, AUDIT_STREAM_KEY, operationKey(entry.request_id), String(this.maxEntries), ...pairs(entry))) === 1;
+    // published also when Redis already had it: a retry of a request whose publish failed publishes it then
+    await this.journal?.publish(entry);
+    return written;
+  }
+
+  /** True when this Redis holds the trail (restored after a loss, or new). */
+  async intact(): Promise<boolean> {
+    return (await this.redis.exists(AUDIT_RESTORED_KEY)) === 1;
+  }
+
+  /**
+   * After a Redis loss (the restored marker is missing): the newest entries back from the audit topic, once per
+   * Redis life. -1 when the marker existed (nothing written), else how many entries were restored.
+   */
+  async restore(): Promise<number> {
+    if (!this.journal || (await this.intact())) return -1;
+    const entries = await this.journal.readRecent(this.maxEntries);
+    const rows = entries.map((e) => ({ at: e.at, fields: pairs({ ...e, role: e.role as AuditEntry['role'], action: e.action as AuditAction }) }));
+    return restoreAuditStream(this.redis, { stream: AUDIT_STREAM_KEY, marker: AUDIT_RESTORED_KEY }, rows, this.maxEntries, new Date().toISOString());
   }
 
   /** Newest first. */

@@ -10,7 +10,7 @@
 // first, then published with bounded retries: the outcome is only known once the script ran, and a change must
 // never be refused because Kafka is slow. A publish that still fails fails the admin call (500), so it never
 // diverges silently; Redis keeps the entry and the operator sees the call failed.
-import type { Redis } from '@payrail/messaging';
+import { AUDIT_STREAM_RESTORE_SCRIPT, type Redis, restoredStreamIds as streamIdsFromTimes } from '@payrail/messaging';
 import { RedisScript, defineScript } from '../redis-script';
 
 export const OPS_NAMESPACE = 'fraud:{ops}';
@@ -78,35 +78,9 @@ redis.call('SET', KEYS[2], ARGV[1], 'EX', ${OPERATION_TTL_S})
 return 1
 `;
 
-const RESTORE_SCRIPT = `
--- Restores entries read back from the audit topic, once per Redis life: the restored marker is written in the same script,
--- so two instances restoring at once, or a restore repeated, add nothing. Entries keep their time as stream ids when
--- the stream is empty (the usual case after a loss); behind entries written since, they get new ids.
--- KEYS: 1 audit stream, 2 restored marker; ARGV: 1 marker value, 2 max length, 3 JSON [[id, field, value, ...], ...]
-if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
-local rows = cjson.decode(ARGV[3])
-local explicit = redis.call('XLEN', KEYS[1]) == 0
-for _, row in ipairs(rows) do
-  local args = { 'XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], explicit and row[1] or '*' }
-  for i = 2, #row do args[#args + 1] = row[i] end
-  redis.call(unpack(args))
-end
-redis.call('SET', KEYS[2], ARGV[1])
-return #rows
-`;
-
 /** Stream ids for restored entries from their times: increasing, as XADD requires. */
 export function restoredStreamIds(entries: readonly AuditEntry[]): string[] {
-  let ms = 0;
-  let seq = 0;
-  return entries.map((e) => {
-    const at = Math.max(Date.parse(e.at) || 0, 1);
-    if (at > ms) {
-      ms = at;
-      seq = 0;
-    } else seq++;
-    return `${ms}-${seq}`;
-  });
+  return streamIdsFromTimes(entries.map((e) => e.at));
 }
 
 export class RedisAuditLog {
@@ -120,7 +94,7 @@ export class RedisAuditLog {
     private readonly journal?: { publish(entry: AuditEntry): Promise<void> },
   ) {
     this.recordScript = defineScript(redis, 'payrailFraudAudit', 2, RECORD_SCRIPT);
-    this.restoreScript = defineScript(redis, 'payrailFraudAuditRestore', 2, RESTORE_SCRIPT);
+    this.restoreScript = defineScript(redis, 'payrailFraudAuditRestore', 2, AUDIT_STREAM_RESTORE_SCRIPT);
   }
 
   get maxLength(): number {

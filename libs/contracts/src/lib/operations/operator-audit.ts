@@ -5,6 +5,7 @@
 import { z } from 'zod';
 
 export const AuditServiceSchema = z.enum(['fraud-check', 'console']);
+export type AuditService = z.infer<typeof AuditServiceSchema>;
 
 export const OperatorAuditEntrySchema = z.object({
   /** Which trail the entry belongs to. */
