@@ -11,6 +11,7 @@ import type { ConsoleRole } from '../auth/operator-directory';
 export const AUDIT_STREAM_KEY = 'console:audit';
 /** Written by the restore script: this Redis holds the trail (restored, or new). */
 export const AUDIT_RESTORED_KEY = 'console:audit:restored';
+const RESTORED_ENTRIES_MAX = 10_000;
 const OPERATION_TTL_S = 3_600;
 const operationKey = (requestId: string) => `console:audit:op:${requestId}`;
 
@@ -71,7 +72,8 @@ export class AuditTrail {
    */
   async restore(): Promise<number> {
     if (!this.journal || (await this.intact())) return -1;
-    const entries = await this.journal.readRecent(this.maxEntries);
+    // the newest 10,000 at most: the page shows the recent trail; the whole trail stays on the topic
+    const entries = await this.journal.readRecent(Math.min(this.maxEntries, RESTORED_ENTRIES_MAX));
     const rows = entries.map((e) => ({ at: e.at, fields: pairs({ ...e, role: e.role as AuditEntry['role'], action: e.action as AuditAction }) }));
     return restoreAuditStream(this.redis, { stream: AUDIT_STREAM_KEY, marker: AUDIT_RESTORED_KEY }, rows, this.maxEntries, new Date().toISOString());
   }

@@ -128,7 +128,7 @@ describe('AdmissionStore on real Redis', () => {
     return keys.length === 0 ? 0 : instanceA.del(...keys);
   }
 
-  it('admits a careful retry after Redis lost every key as the same request, and still refuses a replay under another key', async () => {
+  it('admits nothing after Redis lost every key until the replay guard is back, then a careful retry as the same request (the guard\'s restore from Kafka: submission.int-spec.ts)', async () => {
     const u = await guardedUpstream();
     const req = request({ upstreamId: u, idempotencyKey: randomUUID() });
     const first = await stores[0].admit(req);

@@ -45,12 +45,16 @@ export class ReplayGuardRecovery {
   private async ensure(): Promise<void> {
     for (let waited = false; ; waited = true) {
       if ((await this.redis.exists(RESTORED_KEY)) === 1) return;
-      if ((await this.redis.set(LOCK_KEY, this.holder, 'PX', 60_000, 'NX')) === 'OK') {
+      if ((await this.redis.set(LOCK_KEY, this.holder, 'PX', 30_000, 'NX')) === 'OK') {
+        // renewed while the restore runs (a long accepted window), only while it is still this holder's
+        const renew = setInterval(() => void this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], 30000) end return 0", 1, LOCK_KEY, this.holder).catch(() => undefined), 10_000);
+        renew.unref();
         try {
           if ((await this.redis.exists(RESTORED_KEY)) === 1) return;
           await this.restore();
           return;
         } finally {
+          clearInterval(renew);
           await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, LOCK_KEY, this.holder);
         }
       }
@@ -100,7 +104,9 @@ export class ReplayGuardRecovery {
     flushes.push(pipeline.exec());
     await Promise.all(flushes);
     for (const upstreamId of upstreams) await this.mark(upstreamId);
-    await this.redis.set(RESTORED_KEY, new Date().toISOString());
+    // only while the lease is still ours: a Redis that lost its data again meanwhile must be restored again
+    const done = await this.redis.eval("if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end redis.call('SET', KEYS[1], ARGV[1]) return 1", 2, RESTORED_KEY, LOCK_KEY, new Date().toISOString(), this.holder);
+    if (done !== 1) throw new Error('the replay guard restore lost its lease (Redis lost its data again?): not completed');
     this.options.log?.({ claims, upstreams: upstreams.size, window_s: this.options.jtiTtlSeconds, ms: Date.now() - started }, 'replay guard restored from the accepted topic');
   }
 }

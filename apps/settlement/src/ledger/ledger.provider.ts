@@ -14,6 +14,9 @@ import { PayrailSignatures, payloadVerifier } from '../posting/payrail-signature
 
 export type LedgerState = 'unknown' | 'live' | 'restoring';
 
+/** Longer than a `settled` publish can be held up (kafkajs retries up to 30 s, plus its request timeout). */
+export const CLOSING_HOLD_AFTER_RESTORE_MS = 75_000;
+
 @Injectable()
 export class Ledger implements OnApplicationBootstrap {
   readonly repository: LedgerRepository;
@@ -45,11 +48,17 @@ export class Ledger implements OnApplicationBootstrap {
   /** Idempotent; the merchant's keys join the service's epoch (waits for a restore when the ledger is gone). */
   async registerMerchant(merchantId: string): Promise<void> {
     while (!this.registered.has(merchantId)) {
-      if ((await this.repository.openMerchant(merchantId)) === 'OPEN') {
+      const opening = await this.repository.openMerchant(merchantId);
+      if (opening === 'OPEN') {
         if (this.registered.size > 100_000) this.registered.clear();
         this.registered.add(merchantId);
+      } else if (opening === 'LOST') {
+        // this merchant's keys went (an eviction, a lost shard) while the ledger's epoch stayed: restore anyway
+        this.logger.error({ merchant_id: merchantId }, 'a known merchant\'s ledger keys are missing: restoring the ledger from Kafka');
+        await this.untilLive(true);
       } else {
         await this.untilLive();
+        await new Promise((resolve) => setTimeout(resolve, 100)); // a rebuild on demand owns the merchant's keys
       }
     }
   }
@@ -58,10 +67,10 @@ export class Ledger implements OnApplicationBootstrap {
    * The posting path's wait after NO_LEDGER: until the ledger is live again, however long the restore takes and
    * however often it fails (Kafka or the JWKS unreachable): a message is never dead-lettered for a missing ledger.
    */
-  async untilLive(): Promise<void> {
+  async untilLive(force = false): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.recover();
+        await this.recover(force);
         return;
       } catch (err) {
         this.logger.error({ err: (err as Error).message, attempt }, 'ledger restore failed; retrying');
@@ -75,24 +84,28 @@ export class Ledger implements OnApplicationBootstrap {
    * ledger is restored from Kafka (here, or by another instance this one waits for). Concurrent callers share one
    * recovery.
    */
-  recover(): Promise<void> {
-    this.recovering ??= this.adoptOrRestore().finally(() => (this.recovering = undefined));
+  recover(force = false): Promise<void> {
+    this.recovering ??= this.adoptOrRestore(force).finally(() => (this.recovering = undefined));
     return this.recovering;
   }
 
   /** The batch closer's check: true when the ledger is live in the epoch this service posts in. */
   async isLive(): Promise<boolean> {
     const epoch = await this.repository.epoch();
-    if (epoch && epoch === this.repository.attachedEpoch && this.current === 'live') return true;
+    if (epoch && epoch === this.repository.attachedEpoch && this.current === 'live') {
+      // a `settled` event held up while Redis was lost may still land and be put back (PostPaymentUseCase): no batch
+      // closes until it could have, so none is reported without it
+      return !(await this.repository.closingHeld(Date.now()));
+    }
     void this.recover().catch((err: Error) => this.logger.error({ err: err.message }, 'ledger recovery failed; the next posting or round retries'));
     return false;
   }
 
-  private async adoptOrRestore(): Promise<void> {
+  private async adoptOrRestore(force: boolean): Promise<void> {
     this.forgetHints();
-    for (;;) {
+    for (let restoreAnyway = force; ; restoreAnyway = false) {
       const epoch = await this.repository.epoch();
-      if (epoch) {
+      if (epoch && !restoreAnyway) {
         if (epoch !== this.repository.attachedEpoch) this.logger.info({ epoch, previous: this.repository.attachedEpoch ?? null }, 'ledger epoch adopted');
         this.repository.attachEpoch(epoch);
         this.forgetHints();
@@ -110,11 +123,13 @@ export class Ledger implements OnApplicationBootstrap {
         policy,
         verify,
         holder: this.instance,
-        onlyIfMissing: true,
+        onlyIfMissing: !restoreAnyway,
         progress: (line) => this.logger.info({}, `ledger restore: ${line}`),
       });
       if (outcome.kind === 'RESTORED') {
         const r = outcome.report;
+        // anything restored: a `settled` publish held up by the loss may still land (isLive); a new ledger: no wait
+        if (r.postingsRestored + r.alreadyPresent + r.inFlight + r.held > 0) await this.repository.holdClosing(Date.now() + CLOSING_HOLD_AFTER_RESTORE_MS);
         const summary = { epoch: r.epoch, restored: r.postingsRestored, recomputed: r.postingsRecomputed, present: r.alreadyPresent, held: r.held, batches_closed: r.batchesClosed, signed: r.signedRecorded, discrepancies: r.discrepancies.length };
         if (r.discrepancies.length > 0) this.logger.error({ ...summary, first: r.discrepancies.slice(0, 20) }, 'ledger restored from Kafka, with discrepancies (`payrail settlement reconcile` lists them all)');
         else this.logger.warn(summary, 'ledger restored from Kafka');

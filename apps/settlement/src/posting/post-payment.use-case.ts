@@ -92,6 +92,12 @@ export class PostPaymentUseCase {
     const batch = parseBatchId(told.batch_id);
     if (!batch) throw new Error(`settled event of ${told.payment_id} names no batch`);
     const window = batchWindow(Date.parse(plan.screenedAt), this.ledger.config.batch.cutoffS);
+    const reported = await this.ledger.repository.batch(plan.merchantId, told.batch_id);
+    if (reported?.reportedAt) {
+      // the closer waits CLOSING_HOLD_AFTER_RESTORE_MS after a restore, so this needs a publish held up longer
+      this.logger.error({ payment_id: told.payment_id, batch_id: told.batch_id }, 'settled event landed after its batch was reported again without it: not put back there; reconcile lists it');
+      return;
+    }
     for (;;) {
       const outcome = await this.ledger.repository.post({ ...plan, fee: BigInt(told.fee.minor), net: BigInt(told.net.minor), window, postedAt: told.posted_at, seq: batch.seq, maxBatchPayments: this.ledger.config.batch.maxPayments, mode: 'restore' });
       if (outcome.kind === 'NO_LEDGER') {

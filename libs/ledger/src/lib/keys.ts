@@ -11,6 +11,8 @@ export const LedgerKeys = {
   /** Random id written once per ledger life; a missing or changed epoch means Redis lost its data. */
   epoch: 'ledger:meta:epoch',
   closerLock: 'ledger:lock:batch-closer',
+  /** Epoch ms until which no batch closes: set after a restore (settled events held up by the loss may still land). */
+  closingHeldUntil: 'ledger:meta:closing-held-until',
   /** Held by the one process restoring the ledger from Kafka (the service after a Redis loss, or the CLI). */
   restoreLock: 'ledger:lock:restore',
   invariantsLock: 'ledger:lock:invariants',

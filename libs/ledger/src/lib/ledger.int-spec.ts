@@ -4,6 +4,7 @@ import { Redis, createRedis } from '@payrail/messaging';
 import { batchWindow } from './batch-id';
 import { computeFee } from './fees';
 import { checkInvariants } from './invariants';
+import { LedgerKeys } from './keys';
 import { LedgerRepository, batchReport } from './ledger.repository';
 import { BatchCursorCache, PostingPlan, postLive } from './posting';
 import { ReplyDroppingProxy, deletePrefix, uniquePrefix } from '../testing';
@@ -86,6 +87,25 @@ describe('ledger scripts on Redis', () => {
       await restore.setEpoch('epoch-2');
       live.attachEpoch('epoch-2');
       expect((await postLive(live, q, policy, '2026-11-29T10:06:00.000Z', new BatchCursorCache())).kind).toBe('POSTED');
+      // a merchant stamped with another epoch (a rebuild that died, or stamped while one ran) joins the live one when
+      // no restore runs, and waits while one does
+      await second.set(LedgerKeys.merchantEpoch('m-stale'), 'epoch-1');
+      await second.set(LedgerKeys.restoreLock, 'someone', 'PX', 60_000);
+      expect(await live.openMerchant('m-stale')).toBe('NO_LEDGER');
+      await second.del(LedgerKeys.restoreLock);
+      expect(await live.openMerchant('m-stale')).toBe('OPEN');
+      expect(await second.get(LedgerKeys.merchantEpoch('m-stale'))).toBe('epoch-2');
+      // a known merchant whose keys went while the ledger's epoch stayed (an eviction, a lost shard) is LOST
+      await second.del(LedgerKeys.merchantEpoch('m-stale'));
+      expect(await live.openMerchant('m-stale')).toBe('LOST');
+      // the epoch is written only by the holder of the restore lease
+      expect(await live.setEpochHolding('epoch-3', LedgerKeys.restoreLock, 'me')).toBe(false);
+      expect(await live.epoch()).toBe('epoch-2');
+      await second.set(LedgerKeys.restoreLock, 'me', 'PX', 60_000);
+      expect(await live.setEpochHolding('epoch-3', LedgerKeys.restoreLock, 'me')).toBe(true);
+      expect(await live.epoch()).toBe('epoch-3');
+      live.attachEpoch('epoch-3');
+      await live.setEpoch('epoch-3');
       expect(await live.balances('m-epoch')).toEqual([{ currency: 'EUR', clearing: -3_000n, merchant_payable: 3_000n - p.fee - q.fee, fee_revenue: p.fee + q.fee }]);
     } finally {
       await deletePrefix(second, own);

@@ -43,7 +43,8 @@ export type PostingOutcome =
   /** The merchant's keys are not of this repository's epoch (Redis lost them, or a restore is running). */
   | { kind: 'NO_LEDGER' };
 
-export type MerchantOpening = 'OPEN' | 'NO_LEDGER';
+/** OPEN: post; NO_LEDGER: the ledger is missing or being restored (wait); LOST: this merchant's keys were lost. */
+export type MerchantOpening = 'OPEN' | 'NO_LEDGER' | 'LOST';
 
 export type HoldOutcome = 'HELD' | 'ALREADY_POSTED';
 export type CloseOutcome = 'CLOSED' | 'ALREADY_CLOSED' | 'UNKNOWN';
@@ -124,13 +125,24 @@ export class LedgerRepository {
   /**
    * The live path's registration: the merchant's keys join the attached epoch, only while the ledger's epoch is
    * that epoch (checked before and after: a Redis that lost its data in between gets no stale epoch key).
+   * - a new merchant gets the epoch;
+   * - a known merchant whose epoch key is missing lost its keys (an eviction, a lost shard): LOST, restore first;
+   * - a merchant key of another epoch (stamped by a rebuild that died, or by the live path while a rebuild ran and
+   *   the rebuild's epoch was adopted since) is brought to this epoch when no restore is running, NO_LEDGER
+   *   (wait) while one is.
    */
   async openMerchant(merchantId: string): Promise<MerchantOpening> {
     const epoch = this.epochInUse;
     if (!epoch) throw new Error('openMerchant needs an attached epoch');
     if ((await this.redis.get(K.epoch)) !== epoch) return 'NO_LEDGER';
-    await this.redis.sadd(K.merchants, merchantId);
-    await this.redis.set(K.merchantEpoch(merchantId), epoch, 'NX');
+    const added = await this.redis.sadd(K.merchants, merchantId);
+    const current = await this.redis.get(K.merchantEpoch(merchantId));
+    if (current === null && added === 0) return 'LOST';
+    if (current === null) await this.redis.set(K.merchantEpoch(merchantId), epoch, 'NX');
+    else if (current !== epoch) {
+      if ((await this.redis.exists(K.restoreLock)) === 1) return 'NO_LEDGER';
+      await this.redis.set(K.merchantEpoch(merchantId), epoch);
+    }
     if ((await this.redis.get(K.epoch)) === epoch) return 'OPEN';
     await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, K.merchantEpoch(merchantId), epoch);
     return 'NO_LEDGER';
@@ -331,6 +343,20 @@ export class LedgerRepository {
 
   async setEpoch(value: string): Promise<void> {
     await this.redis.set(K.epoch, value);
+  }
+
+  /** No batch closes before `untilMs` (epoch ms), for every instance; a later hold wins. */
+  async holdClosing(untilMs: number): Promise<void> {
+    await this.redis.eval("local cur = tonumber(redis.call('GET', KEYS[1]) or '0') if tonumber(ARGV[1]) > cur then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end return 1", 1, K.closingHeldUntil, String(untilMs), String(Math.max(1, untilMs - Date.now()) + 60_000));
+  }
+
+  async closingHeld(nowMs: number): Promise<boolean> {
+    return Number((await this.redis.get(K.closingHeldUntil)) ?? '0') > nowMs;
+  }
+
+  /** Writes the epoch only while `holder` still holds the lease `lockKey` (a restore that lost it writes nothing). */
+  async setEpochHolding(value: string, lockKey: string, holder: string): Promise<boolean> {
+    return (await this.redis.eval("if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end redis.call('SET', KEYS[1], ARGV[1]) return 1", 2, K.epoch, lockKey, value, holder)) === 1;
   }
 }
 

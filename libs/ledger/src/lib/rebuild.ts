@@ -51,6 +51,8 @@ export interface RebuildOptions extends LedgerDerivationOptions {
   progress?: (line: string) => void;
   /** The epoch the rebuilt ledger gets (default: a new random one). */
   epoch?: string;
+  /** The restore lease the rebuild runs under: the epoch is written only while it is still held (restore.ts). */
+  lease?: { key: string; holder: string };
 }
 
 export async function rebuildLedger(kafka: Kafka, ledger: LedgerRepository, options: RebuildOptions): Promise<RebuildReport> {
@@ -176,7 +178,9 @@ export async function rebuildLedger(kafka: Kafka, ledger: LedgerRepository, opti
     if (outcome === 'RECORDED') report.signedRecorded++;
     else if (outcome !== 'DUPLICATE') report.discrepancies.push(`signed batch ${id}: ${outcome === 'UNKNOWN' ? 'no such batch' : 'batch not closed'}`);
   }
-  await ledger.setEpoch(epoch);
+  if (!options.lease) await ledger.setEpoch(epoch);
+  // Redis lost its data again while this ran (the lease went with it): this ledger is incomplete, restore again
+  else if (!(await ledger.setEpochHolding(epoch, options.lease.key, options.lease.holder))) throw new Error('the ledger restore lost its lease (Redis lost its data again?): not completed');
   return report;
 }
 

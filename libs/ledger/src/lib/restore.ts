@@ -32,7 +32,7 @@ export async function restoreLedger(kafka: Parameters<typeof rebuildLedger>[0], 
       try {
         const epoch = options.onlyIfMissing ? await ledger.epoch() : null;
         if (epoch) return { kind: 'PRESENT', epoch }; // restored by the previous holder meanwhile
-        return { kind: 'RESTORED', report: await rebuildLedger(kafka, ledger, options) };
+        return { kind: 'RESTORED', report: await rebuildLedger(kafka, ledger, { ...options, lease: { key: K.restoreLock, holder: options.holder } }) };
       } finally {
         clearInterval(renew);
         await ledger.releaseLock(K.restoreLock, options.holder);
