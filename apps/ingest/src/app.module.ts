@@ -11,6 +11,7 @@ import { PaymentsController } from './payments/payments.controller';
 import { InboundPaymentsHandler } from './payments/inbound.handler';
 import { PaymentStatusHandler } from './status/status.handler';
 import { PaymentStatusStore } from './status/payment-status.store';
+import { StatusRecovery } from './status/status-recovery.service';
 import { AdmissionStore } from './payments/admission.store';
 import { ReplayGuardRecovery } from './payments/replay-guard-recovery';
 import { jtiTtlSeconds } from './payments/submit-payment.use-case';
@@ -38,6 +39,7 @@ export class IngestAppModule {
           },
           inject: [MessagingRuntime],
         },
+        StatusRecovery,
         UpstreamRegistry,
         RequestAuthenticator,
         PayerProtection,

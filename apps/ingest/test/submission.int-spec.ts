@@ -180,6 +180,12 @@ describe('ingest over real HTTP, Kafka and Redis (two instances)', () => {
     const first = await post(a.url, jws, jose(jws, key));
     expect(first.status).toBe(202);
     const firstId = (JSON.parse(first.body) as { payment_id: string }).payment_id;
+    // another payment accepted before the loss, never retried: its status must come back from the topics
+    const untouched = await alpha.submit(alpha.signPayment(payment(2, `${run}-lost`)), randomUUID());
+    expect(untouched.status).toBe(202);
+    const untouchedId = String(untouched.body['payment_id']);
+    const statusBefore = await alpha.status(untouchedId);
+    expect(statusBefore.status).toBe(200);
     // Redis restarted without persistence: ingest's idempotency records, jti claims and status are gone
     const redis = createRedis({ url: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', keyPrefix: '' }, 'test-redis-loss');
     await redis.connect();
@@ -195,6 +201,12 @@ describe('ingest over real HTTP, Kafka and Redis (two instances)', () => {
     } finally {
       redis.disconnect();
     }
+    // the status read model comes back from the topics (the instances check its marker every 15 s), with what it said
+    const statusAfter = await eventuallyValue(async () => {
+      const r = await alpha.status(untouchedId);
+      return r.status === 200 ? r : undefined;
+    }, 45_000);
+    expect((statusAfter.body as { history: { stage: string; at: string }[] }).history[0]).toEqual((statusBefore.body as { history: { stage: string; at: string }[] }).history[0]);
     // the replay guard came back from the accepted topic: the token under another key is still a replay
     const replay = await post(b.url, jws, jose(jws, `${key}-other`));
     expect(replay.status).toBe(409);
@@ -373,5 +385,15 @@ async function waitUntilRegistered(instance: IngestInstance, client: UpstreamCli
     if (!problem.type.endsWith('/unknown-key')) return;
     if (Date.now() > deadline) throw new Error(`${client.upstreamId} not registered on ${instance.url}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function eventuallyValue<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 250));
   }
 }

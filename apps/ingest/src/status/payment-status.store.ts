@@ -2,7 +2,7 @@
 // accepted/signed/screened/settled events. Every write is an HSET of fields that only depend on the event, so
 // redelivered and re-sent writes are no-ops, and the state is derived from which stages are present.
 import { z } from 'zod';
-import { DecisionReasonSchema, DecisionSchema, MoneySchema, PaymentIdSchema } from '@payrail/contracts';
+import { DecisionReasonSchema, DecisionSchema, MoneySchema, PaymentIdSchema, PaymentScreened, PaymentSettled } from '@payrail/contracts';
 import type { Redis } from '@payrail/messaging';
 
 export const PaymentStateSchema = z.enum(['accepted', 'signed', 'approved', 'in_review', 'declined', 'settled']);
@@ -66,6 +66,21 @@ export class PaymentStatusStore {
 
   recordSettled(paymentId: string, at: string, settlement: NonNullable<PaymentStatusView['settlement']>): Promise<void> {
     return this.write(paymentId, { settled_at: at, settlement: JSON.stringify(settlement) });
+  }
+
+  /** What the screened topic says of a payment (the live handler and the restore after a Redis loss). */
+  recordScreenedEvent(d: PaymentScreened): Promise<void> {
+    return this.recordScreened(d.payment_id, d.review?.decided_at ?? d.screened_at, { outcome: d.decision, score: d.score, reasons: d.reasons, ruleset_version: d.ruleset_version, review: d.review });
+  }
+
+  /** What the settled topic says of a payment. */
+  recordSettledEvent(d: PaymentSettled): Promise<void> {
+    return this.recordSettled(d.payment_id, d.posted_at, { batch_id: d.batch_id, fee: d.fee, net: d.net });
+  }
+
+  /** The read model's lifetime in seconds (its keys expire after it). */
+  get lifetimeS(): number {
+    return this.ttlSeconds;
   }
 
   /** Returns the view and the submitting upstream (for the ownership check), or undefined. */

@@ -16,19 +16,11 @@ export class PaymentStatusHandler {
 
   @EventPattern(TOPICS.paymentsScreened.name)
   async onScreened(@Payload() event: ConsumedEvent<PaymentScreened>): Promise<void> {
-    const d = event.data;
-    await this.status.recordScreened(d.payment_id, d.review?.decided_at ?? d.screened_at, {
-      outcome: d.decision,
-      score: d.score,
-      reasons: d.reasons,
-      ruleset_version: d.ruleset_version,
-      review: d.review,
-    });
+    await this.status.recordScreenedEvent(event.data);
   }
 
   @EventPattern(TOPICS.paymentsSettled.name)
   async onSettled(@Payload() event: ConsumedEvent<PaymentSettled>): Promise<void> {
-    const d = event.data;
-    await this.status.recordSettled(d.payment_id, d.posted_at, { batch_id: d.batch_id, fee: d.fee, net: d.net });
+    await this.status.recordSettledEvent(event.data);
   }
 }
