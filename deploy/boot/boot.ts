@@ -93,7 +93,7 @@ async function runOutside(): Promise<number> {
     if (json && !existsSync(json)) {
       writeFileSync(json, `${JSON.stringify({ ok: false, problems: [`deploy:boot ended (exit ${code}) before writing its report: see its output`] }, null, 2)}\n`);
     }
-    return code === 0 ? 0 : code || 1;
+    return code;
   } finally {
     killNamespaceProcesses(ns);
     spawnSync('ip', ['netns', 'del', ns]);

@@ -6,6 +6,7 @@ export * from './lib/kafka/event-producer';
 export * from './lib/kafka/batch-consumer';
 export * from './lib/redis/redis.config';
 export * from './lib/redis/redis-client';
+export * from './lib/redis/redis-lease';
 export * from './lib/redis/redis-replay-store';
 export * from './lib/redis/idempotent-consumer';
 export * from './lib/prometheus-metrics';

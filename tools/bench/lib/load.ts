@@ -165,13 +165,14 @@ export class Submitter {
       return;
     }
     const { status, body } = answer;
-    if ((status === 202 || status === 200) && body.payment_id && p.kind !== 'replay') {
-      const ids = this.paymentIdsByRequest.get(p.idempotencyKey) ?? new Set<string>();
-      ids.add(body.payment_id);
-      this.paymentIdsByRequest.set(p.idempotencyKey, ids);
-    }
-    if ((status === 202 || status === 200) && body.payment_id) this.pipeline.onAccepted(body.payment_id, submittedAt, Date.now(), p.kind);
-    else if (p.kind === 'replay' && status >= 400 && status < 500) this.pipeline.responses.refused_replays++;
+    if ((status === 202 || status === 200) && body.payment_id) {
+      if (p.kind !== 'replay') {
+        const ids = this.paymentIdsByRequest.get(p.idempotencyKey) ?? new Set<string>();
+        ids.add(body.payment_id);
+        this.paymentIdsByRequest.set(p.idempotencyKey, ids);
+      }
+      this.pipeline.onAccepted(body.payment_id, submittedAt, Date.now(), p.kind);
+    } else if (p.kind === 'replay' && status >= 400 && status < 500) this.pipeline.responses.refused_replays++;
     else {
       this.pipeline.responses.other++;
       const why = `${p.kind}:${status}:${basename(body.type ?? 'no-body')}`;

@@ -3,19 +3,9 @@
 // reads the tail of that topic, never all of it.
 import { OperatorAuditEntry } from '@payrail/contracts';
 import { EventProducer, Kafka, OperatorAuditJournal } from '@payrail/messaging';
-import { AuditEntry } from './audit-log';
-
-/** Port: where an audit entry is published once Redis recorded it. */
-export interface AuditJournal {
-  publish(entry: AuditEntry): Promise<void>;
-}
+import { AuditEntry, AuditJournal } from './audit-log';
 
 export const AUDIT_SERVICE = 'fraud-check';
-
-export function toAuditEvent(entry: AuditEntry): OperatorAuditEntry {
-  const { detail, ...rest } = entry;
-  return detail === undefined ? { service: AUDIT_SERVICE, ...rest } : { service: AUDIT_SERVICE, ...rest, detail };
-}
 
 export function fromAuditEvent(event: OperatorAuditEntry): AuditEntry {
   const { service: _service, address: _address, role, ...rest } = event;
@@ -29,9 +19,8 @@ export class KafkaAuditJournal implements AuditJournal {
     this.journal = new OperatorAuditJournal(producer, kafka, AUDIT_SERVICE);
   }
 
-  async publish(entry: AuditEntry): Promise<void> {
-    const { service: _service, ...event } = toAuditEvent(entry);
-    await this.journal.publish(event);
+  publish(entry: AuditEntry): Promise<void> {
+    return this.journal.publish(entry);
   }
 
   /** fraud-check's newest `count` entries, oldest first. */

@@ -10,7 +10,7 @@
 // first, then published with bounded retries: the outcome is only known once the script ran, and a change must
 // never be refused because Kafka is slow. A publish that still fails fails the admin call (500), so it never
 // diverges silently; Redis keeps the entry and the operator sees the call failed.
-import { AUDIT_STREAM_RESTORE_SCRIPT, type Redis, restoredStreamIds as streamIdsFromTimes } from '@payrail/messaging';
+import { type Redis, restoreAuditStream } from '@payrail/messaging';
 import { RedisScript, defineScript } from '../redis-script';
 
 export const OPS_NAMESPACE = 'fraud:{ops}';
@@ -78,23 +78,21 @@ redis.call('SET', KEYS[2], ARGV[1], 'EX', ${OPERATION_TTL_S})
 return 1
 `;
 
-/** Stream ids for restored entries from their times: increasing, as XADD requires. */
-export function restoredStreamIds(entries: readonly AuditEntry[]): string[] {
-  return streamIdsFromTimes(entries.map((e) => e.at));
+/** Port: where an audit entry is published once Redis recorded it. */
+export interface AuditJournal {
+  publish(entry: AuditEntry): Promise<void>;
 }
 
 export class RedisAuditLog {
   private readonly recordScript: RedisScript<number>;
-  private readonly restoreScript: RedisScript<number>;
 
   constructor(
     private readonly redis: Redis,
     private readonly maxEntries: number,
     /** Where each entry is published once Redis holds it; none in backtests and unit tests. */
-    private readonly journal?: { publish(entry: AuditEntry): Promise<void> },
+    private readonly journal?: AuditJournal,
   ) {
     this.recordScript = defineScript(redis, 'payrailFraudAudit', 2, RECORD_SCRIPT);
-    this.restoreScript = defineScript(redis, 'payrailFraudAuditRestore', 2, AUDIT_STREAM_RESTORE_SCRIPT);
   }
 
   get maxLength(): number {
@@ -123,14 +121,10 @@ export class RedisAuditLog {
    * unless that marker exists: -1 when it did (nothing written), else how many entries were restored.
    */
   async restore(entries: readonly AuditEntry[], marker: string): Promise<number> {
-    const ids = restoredStreamIds(entries);
-    const rows = entries.map((e, i) => {
-      const { outcome, ...rest } = e;
-      const [, ...pairs] = auditArgs(rest, this.maxEntries);
-      return [ids[i] ?? '*', 'outcome', outcome, ...pairs];
-    });
-    return this.restoreScript(AUDIT_STREAM_KEY, AUDIT_RESTORED_KEY, marker, String(this.maxEntries), JSON.stringify(rows));
+    const rows = entries.map(({ outcome, ...rest }) => ({ at: rest.at, fields: ['outcome', outcome, ...auditArgs(rest, this.maxEntries).slice(1)] }));
+    return restoreAuditStream(this.redis, { stream: AUDIT_STREAM_KEY, marker: AUDIT_RESTORED_KEY }, rows, this.maxEntries, marker);
   }
+
 
   /** Newest first; `before` is a stream id from a previous page. */
   async list(count: number, before?: string): Promise<{ id: string; entry: AuditEntry }[]> {

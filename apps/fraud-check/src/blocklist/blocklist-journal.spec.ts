@@ -1,5 +1,5 @@
 import { BlocklistChanged } from '@payrail/contracts';
-import { restoredStreamIds } from '../audit/audit-log';
+import { restoredStreamIds } from '@payrail/messaging';
 import { blocklistChange, latestPerEntry, toReplayedChange } from './blocklist-journal';
 
 const by = (at: string, request_id: string, reason?: string) => ({ operator: 'ops.jane', at, request_id, reason });
@@ -23,6 +23,6 @@ describe('blocklist journal', () => {
   it('gives restored audit entries increasing stream ids from their times', () => {
     const at = (iso: string) => ({ request_id: 'r', at: iso, operator: 'o', role: 'read' as const, action: 'a', target: 't', outcome: 'ok' });
     const ms = Date.parse('2025-03-01T09:00:00.000Z');
-    expect(restoredStreamIds([at('2025-03-01T09:00:00.000Z'), at('2025-03-01T09:00:00.000Z'), at('2025-03-01T08:00:00.000Z'), at('2025-03-01T09:00:00.001Z')])).toEqual([`${ms}-0`, `${ms}-1`, `${ms}-2`, `${ms + 1}-0`]);
+    expect(restoredStreamIds([at('2025-03-01T09:00:00.000Z'), at('2025-03-01T09:00:00.000Z'), at('2025-03-01T08:00:00.000Z'), at('2025-03-01T09:00:00.001Z')].map((e) => e.at))).toEqual([`${ms}-0`, `${ms}-1`, `${ms}-2`, `${ms + 1}-0`]);
   });
 });

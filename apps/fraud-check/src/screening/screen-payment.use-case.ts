@@ -30,8 +30,6 @@ export type ScreenPaymentResult =
   | { kind: 'DUPLICATE'; paymentId: string }
   | { kind: 'SIGNATURE_INVALID'; paymentId: string };
 
-export { decisionKey, fromDecisionRecord, toDecisionRecord } from './decision-record';
-
 const SIGNATURE_INVALID_SCORE = 1000;
 
 @Injectable()

@@ -7,7 +7,7 @@ import { PaymentScreened } from '@payrail/contracts';
 import { DOMAIN_METRIC_NAMES, scrapeSeries } from '@payrail/messaging';
 import { FraudCheckHarness } from '../../test/fraud-check-harness';
 import { InstructionOverrides, fingerprintOf, instruction } from '../../test/payments';
-import { decisionKey } from './screen-payment.use-case';
+import { decisionKey } from './decision-record';
 
 const RULESET = {
   version: 'it-screening.1',

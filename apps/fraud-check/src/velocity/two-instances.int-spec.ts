@@ -7,7 +7,7 @@ import { PaymentInstruction, PaymentScreened } from '@payrail/contracts';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { FraudCheckHarness } from '../../test/fraud-check-harness';
 import { fingerprintOf, instruction } from '../../test/payments';
-import { decisionKey, fromDecisionRecord } from '../screening/screen-payment.use-case';
+import { decisionKey, fromDecisionRecord } from '../screening/decision-record';
 import { RedisVelocityStore } from './redis-velocity.store';
 import { VELOCITY_WINDOWS } from './velocity';
 

@@ -7,10 +7,9 @@
 // wait), writes a global marker, and only then admits anything; an upstream seen later only gets its marker set.
 // Restored claims are "<payment id> restored": a retry of the same request (same key, so the same payment id) is
 // still admitted as that payment; the same token under another key is refused as a replay.
-import { randomUUID } from 'node:crypto';
 import type { PaymentAccepted } from '@payrail/contracts';
 import { TOPICS } from '@payrail/contracts';
-import { Kafka, Redis, decode, readPartitionRanges } from '@payrail/messaging';
+import { Kafka, Redis, RedisLease, decode, partitionRangesSince, readPartitionRanges } from '@payrail/messaging';
 import { guardLifeKey, jtiClaimKey } from './admission.store';
 
 const RESTORED_KEY = 'adm:guard-restored';
@@ -24,13 +23,15 @@ export interface ReplayGuardRecoveryOptions {
 
 export class ReplayGuardRecovery {
   private running: Promise<void> | undefined;
-  private readonly holder = randomUUID();
+  private readonly lease: RedisLease;
 
   constructor(
     private readonly redis: Redis,
     private readonly kafka: Kafka,
     private readonly options: ReplayGuardRecoveryOptions,
-  ) {}
+  ) {
+    this.lease = new RedisLease(redis, LOCK_KEY);
+  }
 
   /** Resolves once the upstream's guard is in this Redis (restored from Kafka when Redis lost it). */
   guard(upstreamId: string): Promise<void> {
@@ -45,18 +46,11 @@ export class ReplayGuardRecovery {
   private async ensure(): Promise<void> {
     for (let waited = false; ; waited = true) {
       if ((await this.redis.exists(RESTORED_KEY)) === 1) return;
-      if ((await this.redis.set(LOCK_KEY, this.holder, 'PX', 30_000, 'NX')) === 'OK') {
-        // renewed while the restore runs (a long accepted window), only while it is still this holder's
-        const renew = setInterval(() => void this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], 30000) end return 0", 1, LOCK_KEY, this.holder).catch(() => undefined), 10_000);
-        renew.unref();
-        try {
-          if ((await this.redis.exists(RESTORED_KEY)) === 1) return;
-          await this.restore();
-          return;
-        } finally {
-          clearInterval(renew);
-          await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, LOCK_KEY, this.holder);
-        }
+      if (await this.lease.acquire()) {
+        await this.lease.hold(async () => {
+          if ((await this.redis.exists(RESTORED_KEY)) === 0) await this.restore();
+        });
+        return;
       }
       if (!waited) this.options.log?.({}, 'another ingest instance is restoring the replay guard; waiting');
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -67,16 +61,7 @@ export class ReplayGuardRecovery {
   private async restore(): Promise<void> {
     const started = Date.now();
     const sinceMs = started - this.options.jtiTtlSeconds * 1000;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    let ranges: { topic: string; partition: number; start: bigint; end: bigint }[];
-    try {
-      const [from, to] = await Promise.all([admin.fetchTopicOffsetsByTimestamp(TOPICS.paymentsAccepted.name, sinceMs), admin.fetchTopicOffsets(TOPICS.paymentsAccepted.name)]);
-      const high = new Map(to.map((o) => [o.partition, BigInt(o.high)]));
-      ranges = from.map((o) => ({ topic: TOPICS.paymentsAccepted.name, partition: o.partition, start: BigInt(o.offset), end: high.get(o.partition) ?? BigInt(o.offset) }));
-    } finally {
-      await admin.disconnect();
-    }
+    const ranges = await partitionRangesSince(this.kafka, TOPICS.paymentsAccepted.name, sinceMs);
     const upstreams = new Set<string>();
     let claims = 0;
     let pipeline = this.redis.pipeline();
@@ -105,8 +90,7 @@ export class ReplayGuardRecovery {
     await Promise.all(flushes);
     for (const upstreamId of upstreams) await this.mark(upstreamId);
     // only while the lease is still ours: a Redis that lost its data again meanwhile must be restored again
-    const done = await this.redis.eval("if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end redis.call('SET', KEYS[1], ARGV[1]) return 1", 2, RESTORED_KEY, LOCK_KEY, new Date().toISOString(), this.holder);
-    if (done !== 1) throw new Error('the replay guard restore lost its lease (Redis lost its data again?): not completed');
+    if (!(await this.lease.setIfHeld(RESTORED_KEY, new Date().toISOString()))) throw new Error('the replay guard restore lost its lease (Redis lost its data again?): not completed');
     this.options.log?.({ claims, upstreams: upstreams.size, window_s: this.options.jtiTtlSeconds, ms: Date.now() - started }, 'replay guard restored from the accepted topic');
   }
 }

@@ -108,7 +108,6 @@ export class Ledger implements OnApplicationBootstrap {
       if (epoch && !restoreAnyway) {
         if (epoch !== this.repository.attachedEpoch) this.logger.info({ epoch, previous: this.repository.attachedEpoch ?? null }, 'ledger epoch adopted');
         this.repository.attachEpoch(epoch);
-        this.forgetHints();
         this.current = 'live';
         return;
       }

@@ -4,7 +4,7 @@
 // with the gross amount), `merchant_payable` (what Payrail owes the merchant: credited with the net) and
 // `fee_revenue` (Payrail's fee: credited). A posting moves -amount + net + fee = 0, so every merchant's balances
 // in every currency sum to zero after every script.
-import type { Redis } from '@payrail/messaging';
+import { RedisLease, type Redis } from '@payrail/messaging';
 import { SettlementBatchReport, SettlementBatchReportSchema } from '@payrail/contracts';
 import { ACCOUNTS, LedgerAccount, LedgerKeys as K } from './keys';
 import { BatchWindow, batchId, batchScore, cursorField } from './batch-id';
@@ -322,19 +322,8 @@ export class LedgerRepository {
     return (await this.redis.get(key)) === token;
   }
 
-  /** Keeps a lease this holder still has (a long restore); false when it was lost. */
-  async extendLock(key: string, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0", 1, key, token, String(ttlMs))) === 1;
-  }
-
   async releaseLock(key: string, token: string): Promise<void> {
     await this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, key, token);
-  }
-
-  /** The ledger's epoch, created when missing (first start, or after a rebuild). */
-  async ensureEpoch(candidate: string): Promise<string> {
-    await this.redis.set(K.epoch, candidate, 'NX');
-    return (await this.redis.get(K.epoch)) ?? candidate;
   }
 
   async epoch(): Promise<string | null> {
@@ -355,8 +344,8 @@ export class LedgerRepository {
   }
 
   /** Writes the epoch only while `holder` still holds the lease `lockKey` (a restore that lost it writes nothing). */
-  async setEpochHolding(value: string, lockKey: string, holder: string): Promise<boolean> {
-    return (await this.redis.eval("if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end redis.call('SET', KEYS[1], ARGV[1]) return 1", 2, K.epoch, lockKey, value, holder)) === 1;
+  setEpochHolding(value: string, lockKey: string, holder: string): Promise<boolean> {
+    return new RedisLease(this.redis, lockKey, holder).setIfHeld(K.epoch, value);
   }
 }
 

@@ -19,8 +19,9 @@
 import { randomUUID } from 'node:crypto';
 import type { PaymentScreened, PaymentSettled, SettlementBatchReport, SignedSettlementBatch } from '@payrail/contracts';
 import { TOPICS } from '@payrail/contracts';
-import type { Kafka } from '@payrail/messaging';
+import type { Kafka, RedisLease } from '@payrail/messaging';
 import { BatchWindow, ParsedBatchId, parseBatchId } from './batch-id';
+import { LedgerKeys } from './keys';
 import { LedgerRepository, PostingOutcome } from './ledger.repository';
 import { BatchCursorCache, PostingPlan, planPosting, postLive } from './posting';
 import { LedgerDerivationOptions } from './reconcile';
@@ -52,7 +53,7 @@ export interface RebuildOptions extends LedgerDerivationOptions {
   /** The epoch the rebuilt ledger gets (default: a new random one). */
   epoch?: string;
   /** The restore lease the rebuild runs under: the epoch is written only while it is still held (restore.ts). */
-  lease?: { key: string; holder: string };
+  lease?: RedisLease;
 }
 
 export async function rebuildLedger(kafka: Kafka, ledger: LedgerRepository, options: RebuildOptions): Promise<RebuildReport> {
@@ -180,7 +181,7 @@ export async function rebuildLedger(kafka: Kafka, ledger: LedgerRepository, opti
   }
   if (!options.lease) await ledger.setEpoch(epoch);
   // Redis lost its data again while this ran (the lease went with it): this ledger is incomplete, restore again
-  else if (!(await ledger.setEpochHolding(epoch, options.lease.key, options.lease.holder))) throw new Error('the ledger restore lost its lease (Redis lost its data again?): not completed');
+  else if (!(await options.lease.setIfHeld(LedgerKeys.epoch, epoch))) throw new Error('the ledger restore lost its lease (Redis lost its data again?): not completed');
   return report;
 }
 

@@ -5,7 +5,7 @@
 // must be its posting, and every batch report, and the payload of every signed report, must be exactly the
 // report of the ledger's batch. Read-only.
 import type { PaymentInstruction, PaymentScreened, PaymentSettled, SettlementBatchReport, SignedSettlementBatch } from '@payrail/contracts';
-import { TOPICS } from '@payrail/contracts';
+import { SettlementBatchReportSchema, TOPICS } from '@payrail/contracts';
 import type { Kafka } from '@payrail/messaging';
 import { DecisionLog } from './decisions';
 import { InvariantReport, checkInvariants } from './invariants';
@@ -221,25 +221,17 @@ async function toldFacts(kafka: Kafka, ledger: LedgerRepository): Promise<Discre
   }
   await replayTopic<SignedSettlementBatch>(kafka, TOPICS.settlementBatches, async (events) => {
     for (const { data: signed } of events) {
-      let payload: string;
+      // the signed payload is the report: parsed with its contract, it serialises like the ledger's own (field order)
+      let payload: string | undefined;
       try {
-        payload = JSON.stringify(JSON.parse(Buffer.from(signed.report_jws.split('.')[1] ?? '', 'base64url').toString('utf8')));
+        const parsed = SettlementBatchReportSchema.safeParse(JSON.parse(Buffer.from(signed.report_jws.split('.')[1] ?? '', 'base64url').toString('utf8')));
+        payload = parsed.success ? JSON.stringify(parsed.data) : undefined;
       } catch {
-        payload = 'undecodable';
+        payload = undefined;
       }
-      const mine = await ledgerReport(signed.merchant_id, signed.batch_id);
-      // the signed payload is the canonical JSON of the report: compare as parsed objects, key order aside
-      const same = mine !== undefined && mine.startsWith('{') && payload !== 'undecodable' && sameJson(JSON.parse(mine), JSON.parse(payload));
+      const same = payload !== undefined && payload === (await ledgerReport(signed.merchant_id, signed.batch_id));
       if (!same) out.push({ kind: 'signed_report_mismatch', merchantId: signed.merchant_id, detail: `batch ${signed.batch_id}: the signed report is not the ledger's batch` });
     }
   });
   return out;
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return a === b;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a).sort();
-  const kb = Object.keys(b).sort();
-  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

@@ -2,6 +2,7 @@
 // (at boot, or when a posting is refused with NO_LEDGER) and `payrail settlement rebuild` take the same Redis lease
 // (LedgerKeys.restoreLock, kept alive while the restore runs), so two restores never interleave. A service waiting
 // for the lease gives up waiting as soon as a ledger epoch appears (another instance restored it).
+import { RedisLease } from '@payrail/messaging';
 import { LedgerKeys as K } from './keys';
 import { LedgerRepository } from './ledger.repository';
 import { RebuildOptions, RebuildReport, rebuildLedger } from './rebuild';
@@ -26,17 +27,13 @@ export async function restoreLedger(kafka: Parameters<typeof rebuildLedger>[0], 
       const epoch = await ledger.epoch();
       if (epoch) return { kind: 'PRESENT', epoch };
     }
-    if (await ledger.tryLock(K.restoreLock, options.holder, leaseMs)) {
-      const renew = setInterval(() => void ledger.extendLock(K.restoreLock, options.holder, leaseMs).catch(() => undefined), Math.floor(leaseMs / 3));
-      renew.unref();
-      try {
+    const lease = new RedisLease(ledger.redis, K.restoreLock, options.holder, leaseMs);
+    if (await lease.acquire()) {
+      return lease.hold(async (): Promise<RestoreOutcome> => {
         const epoch = options.onlyIfMissing ? await ledger.epoch() : null;
         if (epoch) return { kind: 'PRESENT', epoch }; // restored by the previous holder meanwhile
-        return { kind: 'RESTORED', report: await rebuildLedger(kafka, ledger, { ...options, lease: { key: K.restoreLock, holder: options.holder } }) };
-      } finally {
-        clearInterval(renew);
-        await ledger.releaseLock(K.restoreLock, options.holder);
-      }
+        return { kind: 'RESTORED', report: await rebuildLedger(kafka, ledger, { ...options, lease }) };
+      });
     }
     if (!waited) options.progress?.('another process is restoring the ledger; waiting');
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));

@@ -10,7 +10,7 @@ import { decode } from '../kafka/batch-consumer';
 import type { EventProducer } from '../kafka/event-producer';
 
 /** Bounded retries with a growing backoff: the entry is already in Redis, its publish must not be dropped silently. */
-export async function withRetry<T>(attempts: number, backoffMs: number, fn: () => Promise<T>): Promise<T> {
+async function withRetry<T>(attempts: number, backoffMs: number, fn: () => Promise<T>): Promise<T> {
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
     try {

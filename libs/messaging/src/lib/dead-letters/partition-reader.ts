@@ -36,6 +36,19 @@ export async function partitionRanges(kafka: Kafka, topic: string, clip: { parti
   }
 }
 
+/** From the first offset written at or after `sinceMs` (epoch ms) to the end of every partition of `topic`, as now. */
+export async function partitionRangesSince(kafka: Kafka, topic: string, sinceMs: number): Promise<PartitionRange[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [from, to] = await Promise.all([retryRetriable(() => admin.fetchTopicOffsetsByTimestamp(topic, sinceMs)), retryRetriable(() => admin.fetchTopicOffsets(topic))]);
+    const high = new Map(to.map((o) => [o.partition, BigInt(o.high)]));
+    return from.map((o) => ({ topic, partition: o.partition, start: BigInt(o.offset), end: high.get(o.partition) ?? BigInt(o.offset) })).sort((a, b) => a.partition - b.partition);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
  * Visits every message in the ranges, each partition in offset order (partitions in parallel), and resolves once
  * every range has been read or stopped. Fails after `timeoutMs` naming the partitions it could not finish.
