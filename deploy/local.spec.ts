@@ -1,5 +1,6 @@
 // The pure functions of deploy/local (the broker and Redis of `npm start` / `npm test` without Docker).
-import { newClusterId } from './local/kafka.mjs';
+import { KAFKA_ADMIN_USERNAME, kafkaAccessTable } from '@payrail/contracts';
+import { KAFKA_ADMIN_USER, KAFKA_BROKER_USER, KAFKA_CLIENT_USERS, KAFKA_CONTROLLER_USER, newClusterId, serverProperties } from './local/kafka.mjs';
 import { RedisReplyError, encodeCommand, newRunPrefix, parseReply, prefixPattern } from './local/redis.mjs';
 
 describe('newClusterId (kafka-storage format --cluster-id)', () => {
@@ -56,5 +57,45 @@ describe('the Redis key clean-up of deploy/local/redis.mjs (its I/O: deploy/loca
     const error = parseReply(Buffer.from('-NOPERM no permissions\r\n'))?.value;
     expect(error).toBeInstanceOf(RedisReplyError);
     expect((error as Error).message).toBe('NOPERM no permissions');
+  });
+});
+
+describe('the local broker: authenticated, least privilege (server.properties)', () => {
+  const credentials = {
+    dir: '/run/creds',
+    users: {},
+    broker: { username: KAFKA_BROKER_USER, password: 'broker-secret' },
+    controller: { username: KAFKA_CONTROLLER_USER, password: 'controller-secret' },
+  };
+  const props = (extra = {}) => Object.fromEntries(serverProperties({ port: 9092, controllerPort: 9093, dataDir: '/data', credentials, ...extra }).split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+
+  it('has a SCRAM user for the admin and every principal of the ACL table, and no other', () => {
+    expect([...KAFKA_CLIENT_USERS].sort()).toEqual([KAFKA_ADMIN_USER, ...kafkaAccessTable().map((p) => p.username)].sort());
+    expect(KAFKA_ADMIN_USER).toBe(KAFKA_ADMIN_USERNAME);
+  });
+
+  it('listens with SASL only: SCRAM-SHA-512 for clients and replication, PLAIN for the controllers; no PLAINTEXT listener', () => {
+    const p = props();
+    expect(p['listener.security.protocol.map']).toBe('CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT');
+    expect(p['listeners']).toBe('CLIENT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093');
+    expect(p['inter.broker.listener.name']).toBe('CLIENT');
+    expect(p['listener.name.client.sasl.enabled.mechanisms']).toBe('SCRAM-SHA-512');
+    expect(p['sasl.mechanism.inter.broker.protocol']).toBe('SCRAM-SHA-512');
+    expect(p['sasl.mechanism.controller.protocol']).toBe('PLAIN');
+    expect(p['listener.name.controller.plain.sasl.jaas.config']).toContain(`user_${KAFKA_CONTROLLER_USER}="controller-secret"`);
+  });
+
+  it('authorizes with StandardAuthorizer, denies what no ACL allows, and has only the brokers, controllers and admin as super users', () => {
+    const p = props();
+    expect(p['authorizer.class.name']).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+    expect(p['allow.everyone.if.no.acl.found']).toBe('false');
+    expect(p['super.users']).toBe(`User:${KAFKA_BROKER_USER};User:${KAFKA_CONTROLLER_USER};User:${KAFKA_ADMIN_USER}`);
+  });
+
+  it('adds the unauthenticated listener only when deploy:boot asks for it', () => {
+    const p = props({ plaintextPort: 9094 });
+    expect(p['listener.security.protocol.map']).toBe('CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT,DESCRIPTOR:PLAINTEXT');
+    expect(p['super.users']).toContain('User:ANONYMOUS');
+    expect(props()['super.users']).not.toContain('ANONYMOUS');
   });
 });

@@ -15,14 +15,48 @@ export interface LocalKafka {
   restart(options?: { kill?: boolean }): Promise<number>;
 }
 
-export function startKafka(opts: {
+export const KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512';
+export const KAFKA_ADMIN_USER: string;
+export const KAFKA_CLIENT_USERS: readonly string[];
+export const KAFKA_BROKER_USER: string;
+export const KAFKA_CONTROLLER_USER: string;
+
+export interface KafkaUserCredential {
+  username: string;
+  password: string;
+  /** `<runDir>/kafka-credentials/<user>.password`, mode 0600. */
+  passwordFile: string;
+}
+
+export interface KafkaCredentials {
+  dir: string;
+  users: Record<string, KafkaUserCredential>;
+  broker: { username: string; password: string };
+  controller: { username: string; password: string };
+}
+
+/** Random passwords for every client user, the brokers and the controllers; client passwords also in files. */
+export function newKafkaCredentials(runDir: string, users?: readonly string[], given?: Record<string, string>): KafkaCredentials;
+
+export function serverProperties(opts: { port: number; controllerPort: number; dataDir: string; credentials: KafkaCredentials; host?: string; nodeId?: number; voters?: string; replication?: number; plaintextPort?: number; advertised?: string }): string;
+export function scramFormatArgs(credentials: KafkaCredentials): string[];
+
+export interface KafkaStartOptions {
   port: number;
   controllerPort: number;
   runDir: string;
   heapMb?: number;
-  scram?: { port: number; username: string; password: string };
+  /** SCRAM users and passwords (newKafkaCredentials(runDir) when absent). */
+  credentials?: KafkaCredentials;
   /** Own process group (default true); false keeps the broker in the caller's group. */
   detached?: boolean;
-}): Promise<LocalKafka>;
-export function startKafkaCluster(opts: { hosts: string[]; port: number; controllerPort: number; runDir: string; heapMb?: number; detached?: boolean }): Promise<{ brokers: LocalKafka[]; bootstrap: string; stop(): Promise<void> }>;
+  /**
+   * deploy:boot only, until the descriptors authenticate: an extra unauthenticated PLAINTEXT listener on this port
+   * whose anonymous principal is a super user. Never used by the local stack or the tests.
+   */
+  plaintextPort?: number;
+}
+
+export function startKafka(opts: KafkaStartOptions): Promise<LocalKafka & { credentials: KafkaCredentials }>;
+export function startKafkaCluster(opts: { hosts: string[]; port: number; controllerPort: number; runDir: string; heapMb?: number; detached?: boolean; credentials?: KafkaCredentials; plaintextPort?: number }): Promise<{ brokers: LocalKafka[]; bootstrap: string; credentials: KafkaCredentials; stop(): Promise<void> }>;
 export function stopProcess(pid: number, graceMs: number): Promise<void>;

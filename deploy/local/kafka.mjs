@@ -9,7 +9,7 @@
 //   stop()            SIGTERM (controlled shutdown), SIGKILL after a grace period
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, openSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, openSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,30 +77,78 @@ export function newClusterId(random = randomBytes) {
   }
 }
 
-function serverProperties({ port, controllerPort, dataDir, scram, host = '127.0.0.1', nodeId = 1, voters, replication = 1 }) {
-  const listeners = [`PLAINTEXT://${host}:${port}`, `CONTROLLER://${host}:${controllerPort}`];
-  const advertised = [`PLAINTEXT://${host}:${port}`];
-  const protocols = ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT'];
-  const extra = [];
-  const isr = Math.min(2, replication);
-  if (scram) {
-    listeners.push(`SASL_PLAINTEXT://127.0.0.1:${scram.port}`);
-    advertised.push(`SASL_PLAINTEXT://127.0.0.1:${scram.port}`);
-    protocols.push('SASL_PLAINTEXT:SASL_PLAINTEXT');
-    extra.push(
-      'sasl.enabled.mechanisms=SCRAM-SHA-512',
-      `listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
-    );
+/** The SASL mechanism of every client connection (and of replication between brokers). */
+export const KAFKA_SASL_MECHANISM = 'SCRAM-SHA-512';
+
+/**
+ * The SCRAM users a broker is formatted with: the admin (provisioning, tests) and one per principal of the ACL table
+ * in libs/contracts (kafka-access.ts; deploy/local.spec.ts keeps the two lists in step: this file cannot import it).
+ */
+export const KAFKA_ADMIN_USER = 'payrail-admin';
+export const KAFKA_CLIENT_USERS = [KAFKA_ADMIN_USER, 'payrail-ingest', 'payrail-signing', 'payrail-fraud-check', 'payrail-settlement', 'payrail-console', 'payrail-operator', 'payrail-upstream'];
+/** The brokers' own principal (replication over the client listener, SCRAM) and the controllers' (SASL/PLAIN). */
+export const KAFKA_BROKER_USER = 'payrail-broker';
+export const KAFKA_CONTROLLER_USER = 'payrail-controller';
+
+const password = () => randomBytes(24).toString('base64url');
+
+/**
+ * Fresh random passwords for one run: every client user, the brokers' and the controllers' own. Each client
+ * password is also written to `<runDir>/kafka-credentials/<user>.password` (mode 0600), for KAFKA_SASL_PASSWORD_FILE.
+ * Returns { dir, users: { [user]: { username, password, passwordFile } }, broker, controller }.
+ */
+export function newKafkaCredentials(runDir, users = KAFKA_CLIENT_USERS, given = {}) {
+  const dir = join(runDir, 'kafka-credentials');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const byName = {};
+  for (const username of users) {
+    const passwordFile = join(dir, `${username}.password`);
+    const secret = given[username] ?? password();
+    writeFileSync(passwordFile, secret, { mode: 0o600 });
+    byName[username] = { username, password: secret, passwordFile };
   }
+  return { dir, users: byName, broker: { username: KAFKA_BROKER_USER, password: password() }, controller: { username: KAFKA_CONTROLLER_USER, password: password() } };
+}
+
+/** `kafka-storage format` arguments that create every SCRAM user of `credentials` (the brokers' own included). */
+export function scramFormatArgs(credentials) {
+  return [credentials.broker, ...Object.values(credentials.users)].flatMap((user) => ['--add-scram', `${KAFKA_SASL_MECHANISM}=[name=${user.username},password=${user.password}]`]);
+}
+
+/** A value inside a JAAS config line: quoted, with quotes and backslashes escaped (our passwords are base64url). */
+const jaas = (value) => `"${String(value).replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+
+/**
+ * server.properties of one combined broker/controller node. The client listener (CLIENT) takes SASL/SCRAM-SHA-512
+ * only and carries replication between brokers as the brokers' own SCRAM user; the controller listener takes
+ * SASL/PLAIN with one static user (KRaft cannot use SCRAM there: the SCRAM credentials live in the metadata the
+ * controllers serve). StandardAuthorizer with no ACL meaning no access; super users are the brokers, the
+ * controllers and the admin, nobody else.
+ */
+export function serverProperties({ port, controllerPort, dataDir, credentials, host = '127.0.0.1', nodeId = 1, voters, replication = 1, plaintextPort, advertised = `${host}:${port}` }) {
+  const isr = Math.min(2, replication);
+  const { broker, controller } = credentials;
+  // deploy:boot's descriptors that do not authenticate yet (KafkaStartOptions.plaintextPort): never the local stack
+  const legacy = plaintextPort === undefined ? { listener: '', advertised: '', protocol: '', superUser: '' } : { listener: `,DESCRIPTOR://${host}:${plaintextPort}`, advertised: `,DESCRIPTOR://${host}:${plaintextPort}`, protocol: ',DESCRIPTOR:PLAINTEXT', superUser: ';User:ANONYMOUS' };
   return [
     'process.roles=broker,controller',
     `node.id=${nodeId}`,
     `controller.quorum.voters=${voters ?? `1@127.0.0.1:${controllerPort}`}`,
-    `listeners=${listeners.join(',')}`,
-    `advertised.listeners=${advertised.join(',')}`,
+    `listeners=CLIENT://${host}:${port},CONTROLLER://${host}:${controllerPort}${legacy.listener}`,
+    `advertised.listeners=CLIENT://${advertised}${legacy.advertised}`,
     'controller.listener.names=CONTROLLER',
-    `listener.security.protocol.map=${protocols.join(',')}`,
-    'inter.broker.listener.name=PLAINTEXT',
+    `listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT${legacy.protocol}`,
+    'inter.broker.listener.name=CLIENT',
+    `sasl.mechanism.inter.broker.protocol=${KAFKA_SASL_MECHANISM}`,
+    `listener.name.client.sasl.enabled.mechanisms=${KAFKA_SASL_MECHANISM}`,
+    `listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=${jaas(broker.username)} password=${jaas(broker.password)};`,
+    'sasl.mechanism.controller.protocol=PLAIN',
+    'listener.name.controller.sasl.enabled.mechanisms=PLAIN',
+    `listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=${jaas(controller.username)} password=${jaas(controller.password)} user_${controller.username}=${jaas(controller.password)};`,
+    'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'allow.everyone.if.no.acl.found=false',
+    `super.users=User:${broker.username};User:${controller.username};User:${KAFKA_ADMIN_USER}${legacy.superUser}`,
     `log.dirs=${dataDir}`,
     'num.partitions=6',
     // internal topics replicated as the cluster allows (a single node needs 1, or group coordination never becomes
@@ -117,17 +165,16 @@ function serverProperties({ port, controllerPort, dataDir, scram, host = '127.0.
     // topics are declared by Payrail's provisioning (contracts catalogue), never created by a typo
     'auto.create.topics.enable=false',
     'log.retention.hours=168',
-    ...extra,
     '',
   ].join('\n');
 }
 
 /**
- * One node's storage, formatted, and how to launch it. opts: { port, controllerPort, runDir, heapMb, scram?, host?,
- * nodeId?, voters?, replication?, clusterId }
+ * One node's storage, formatted with every SCRAM user of `credentials`, and how to launch it. opts: { port,
+ * controllerPort, runDir, heapMb, credentials, host?, nodeId?, voters?, replication?, clusterId }
  */
 function prepareNode(opts) {
-  const { port, runDir, heapMb = 768, scram, host = '127.0.0.1', clusterId, detached = true } = opts;
+  const { port, runDir, heapMb = 768, credentials, host = '127.0.0.1', clusterId, detached = true } = opts;
   const javaMajor = javaAvailable();
   if (!javaMajor || javaMajor < 17) throw new Error(`Java 17+ is required to run the Kafka broker (found: ${javaMajor ?? 'none'}).`);
   const { libs, home, version } = provisionKafka();
@@ -136,7 +183,9 @@ function prepareNode(opts) {
   rmSync(dataDir, { recursive: true, force: true }); // stale data from a killed run is never reused
   mkdirSync(dataDir, { recursive: true });
   const propsFile = join(runDir, 'server.properties');
-  writeFileSync(propsFile, serverProperties({ ...opts, dataDir }));
+  // it holds the brokers' and controllers' passwords
+  writeFileSync(propsFile, serverProperties({ ...opts, dataDir }), { mode: 0o600 });
+  chmodSync(propsFile, 0o600);
   const logFile = join(runDir, 'kafka.log');
   const classpath = `${libs}/*`;
   const jvm = [
@@ -150,9 +199,9 @@ function prepareNode(opts) {
   ];
   // `--cluster-id=<id>`, one argument: the id can never be read as an option of its own
   const formatArgs = [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', propsFile];
-  if (scram) formatArgs.push('--add-scram', `SCRAM-SHA-512=[name=${scram.username},password=${scram.password}]`);
+  formatArgs.push(...scramFormatArgs(credentials));
   const format = spawnSync('java', formatArgs, { encoding: 'utf8' });
-  if (format.status !== 0) throw new Error(`kafka storage format failed: ${format.stderr || format.stdout}`);
+  if (format.status !== 0) throw new Error(`kafka storage format failed (exit ${format.status}): ${redactPasswords(format.stderr || format.stdout, credentials)}`);
   const spawnNode = () => {
     const out = openSync(join(runDir, 'kafka.stdout.log'), 'a');
     const child = spawn('java', [...jvm, '-cp', classpath, 'kafka.Kafka', propsFile], {
@@ -198,13 +247,20 @@ function brokerHandle(node, pid) {
   return broker;
 }
 
+function redactPasswords(text, credentials) {
+  let out = String(text);
+  for (const user of [credentials.broker, credentials.controller, ...Object.values(credentials.users)]) out = out.split(user.password).join('***');
+  return out;
+}
+
 /**
- * Formats fresh storage and starts the broker. Returns { pid, bootstrap, stop, restart }.
- * opts: { port, controllerPort, runDir, heapMb = 768, scram?: { port, username, password } }
+ * Formats fresh storage and starts the broker. Returns { pid, bootstrap, credentials, stop, restart }.
+ * opts: { port, controllerPort, runDir, heapMb = 768, credentials? (newKafkaCredentials(runDir) when absent) }
  */
 export async function startKafka(opts) {
-  const node = prepareNode({ ...opts, clusterId: newClusterId() });
-  return brokerHandle(node, await node.waitReady(node.spawnNode()));
+  const credentials = opts.credentials ?? newKafkaCredentials(opts.runDir);
+  const node = prepareNode({ ...opts, credentials, clusterId: newClusterId() });
+  return { ...brokerHandle(node, await node.waitReady(node.spawnNode())), credentials };
 }
 
 /**
@@ -213,11 +269,11 @@ export async function startKafka(opts) {
  * Payrail's topics and Kafka's own. Starts all three before waiting: a node opens its listener only once the
  * controller quorum (two of three) has formed. Returns { brokers, bootstrap, stop }.
  */
-export async function startKafkaCluster({ hosts, port, controllerPort, runDir, heapMb = 512, detached = true }) {
+export async function startKafkaCluster({ hosts, port, controllerPort, runDir, heapMb = 512, detached = true, credentials = newKafkaCredentials(runDir), plaintextPort }) {
   if (hosts.length !== 3) throw new Error('startKafkaCluster takes three hosts');
   const clusterId = newClusterId();
   const voters = hosts.map((h, i) => `${i + 1}@${h}:${controllerPort}`).join(',');
-  const nodes = hosts.map((host, i) => prepareNode({ port, controllerPort, host, nodeId: i + 1, voters, replication: 3, heapMb, clusterId, detached, runDir: join(runDir, `kafka-${i + 1}`) }));
+  const nodes = hosts.map((host, i) => prepareNode({ port, controllerPort, host, nodeId: i + 1, voters, replication: 3, heapMb, clusterId, detached, credentials, plaintextPort, runDir: join(runDir, `kafka-${i + 1}`) }));
   const children = nodes.map((n) => n.spawnNode());
   const started = await Promise.allSettled(nodes.map((n, i) => n.waitReady(children[i])));
   const failed = started.find((r) => r.status === 'rejected');
@@ -230,6 +286,7 @@ export async function startKafkaCluster({ hosts, port, controllerPort, runDir, h
   const brokers = nodes.map((n, i) => brokerHandle(n, pids[i]));
   return {
     brokers,
+    credentials,
     bootstrap: brokers.map((b) => b.bootstrap).join(','),
     stop: () => Promise.all(brokers.map((b) => b.stop())).then(() => undefined),
   };

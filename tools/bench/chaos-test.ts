@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { TOPICS } from '@payrail/contracts';
 import { Pipeline, Submitter, drain, observe, prepare, sleep } from './lib/load';
 import type { ServiceEntry, Stack as StackType } from '../stack/stack.mjs';
@@ -91,8 +91,8 @@ interface KafkaStates {
 }
 
 /** Every payment's final states as Kafka holds them (accepted, screened decisions and settled events), read from the start. */
-async function finalStatesFromKafka(brokers: string): Promise<KafkaStates> {
-  const kafka = new Kafka({ clientId: 'payrail-chaos-audit', brokers: [brokers], logLevel: logLevel.NOTHING });
+async function finalStatesFromKafka(client: { brokers: string[]; sasl?: SASLOptions }): Promise<KafkaStates> {
+  const kafka = new Kafka({ clientId: 'payrail-chaos-audit', ...client, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   const topics = [TOPICS.paymentsAccepted.name, TOPICS.paymentsScreened.name, TOPICS.paymentsSettled.name];
@@ -159,7 +159,8 @@ interface LedgerReport {
 
 /** Runs `payrail settlement <command>` against this stack (exit 1 means it found problems: its JSON says which). */
 function settlementCommand(stack: StackType, command: 'check' | 'reconcile' | 'rebuild'): LedgerReport {
-  const env = { ...process.env, ...stack.infraEnv(), SIGNING_JWKS_URL: `http://127.0.0.1:${stack.ports['signing']}/.well-known/jwks.json` };
+  // as the settlement principal: the ledger's restore and reconcile read what settlement may read, nothing more
+  const env = { ...process.env, ...stack.infraEnv(), ...stack.kafkaEnv('payrail-settlement'), SIGNING_JWKS_URL: `http://127.0.0.1:${stack.ports['signing']}/.well-known/jwks.json` };
   const res = spawnSync('node', ['dist/apps/payrail-cli/main.js', 'settlement', command], { cwd: repoRoot, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (res.status !== 0 && res.status !== 1) throw new Error(`payrail settlement ${command} failed (exit ${res.status}): ${res.stderr}`);
   if (res.stderr) log(res.stderr.trim().split('\n').slice(0, 20).join('\n'));
@@ -184,7 +185,7 @@ async function main(): Promise<void> {
     log(`pre-signing ${o.payments} payments`);
     const queue = await prepare(stack.keys.upstreamKeysDir, `http://127.0.0.1:${ingestPort}`, o.payments, 7);
     const pipeline = new Pipeline(Date.now());
-    const stopObserving = await observe(stack.infra.kafkaBrokers, pipeline);
+    const stopObserving = await observe(stack.kafkaClientConfig(), pipeline);
     const submitter = new Submitter(ingestPort, pipeline, 20);
 
     let kills = 0;
@@ -242,7 +243,7 @@ async function main(): Promise<void> {
     submitter.close();
     await stopObserving();
 
-    const kafka = await finalStatesFromKafka(stack.infra.kafkaBrokers);
+    const kafka = await finalStatesFromKafka(stack.kafkaClientConfig());
     const kafkaStates = kafka.payments;
     let lost = 0;
     let doubleSettledEvents = 0;

@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: pre-signing payments for ${o.fixedS} s at ${o.rate}/s\n`);
     const fixedQueue = await prepare(stack.keys.upstreamKeysDir, ingestUrl, Math.round(o.rate * (o.fixedS + o.warmupS)), 1);
     const pipeline = new Pipeline(Date.now());
-    const stopObserving = await observe(stack.infra.kafkaBrokers, pipeline);
+    const stopObserving = await observe(stack.kafkaClientConfig(), pipeline);
     const submitter = new Submitter(ingestPort, pipeline);
     const pids = processes(stack);
 
@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     for (const outcome of pipeline.outcomes.values()) if (outcome.settledCount > 1) duplicates++;
 
     process.stderr.write('bench: raw kafkajs single-hop baseline on the same broker\n');
-    const raw = await rawSingleHop({ brokers: stack.infra.kafkaBrokers, messages: 100_000, messageBytes: 1_200, partitions: TOPICS.paymentsAccepted.partitions });
+    const raw = await rawSingleHop({ brokers: stack.infra.kafkaBrokers, sasl: stack.kafkaClientConfig().sasl, messages: 100_000, messageBytes: 1_200, partitions: TOPICS.paymentsAccepted.partitions });
 
     const result = {
       machine: { node: process.version, cpus: cpus().length },

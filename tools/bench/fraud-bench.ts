@@ -20,7 +20,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { v7 as uuidv7 } from 'uuid';
 import { CurrencyCode, PaymentInstruction, TOPICS } from '@payrail/contracts';
 import { JwsSigner, PayrailKeyStore, generateDevKeys } from '@payrail/crypto';
-import { EventProducer, createKafka, decode, ensureTopics } from '@payrail/messaging';
+import { EventProducer, createKafka, decode, ensureTopics, kafkaClientEnv, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
 import { MessagingRuntime, connectConsumerGroups } from '@payrail/messaging-nest';
 import { FraudCheckAppModule } from '../../apps/fraud-check/src/app.module';
 import { loadFraudCheckConfig } from '../../apps/fraud-check/src/config';
@@ -117,7 +117,7 @@ type GeneratorMessage = { type: 'ready'; ids: string[] } | { type: 'done'; sentA
 
 async function generator(task: GeneratorTask): Promise<void> {
   const send = (m: GeneratorMessage) => new Promise<void>((r) => process.send?.(m, () => r()));
-  const kafka = createKafka({ brokers: task.brokers.split(','), clientId: 'payrail-bench-load', ssl: false }, { warn: () => undefined, error: () => undefined });
+  const kafka = createKafka({ ...kafkaConnectionFromProcessEnv({ ...process.env, KAFKA_BROKERS: task.brokers }, 'payrail-bench-load') }, { warn: () => undefined, error: () => undefined });
   const signer = new JwsSigner(await PayrailKeyStore.fromJwks(JSON.parse(readFileSync(task.privateJwksFile, 'utf8')), { source: 'bench keys' }));
   const producer = new EventProducer(kafka, { source: 'payrail/bench-signing', lingerMs: 2 });
   await producer.connect();
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
   let redisUrl = process.env['REDIS_URL'];
   let runPrefix = process.env['PAYRAIL_RUN_KEY_PREFIX'];
   if (!brokers || !redisUrl) {
-    const { Stack } = (await import('../stack/stack.mjs' as string)) as { Stack: new (o: { name: string }) => { installSignalHandlers(): void; startInfra(): Promise<{ kafkaBrokers: string; redisUrl: string; redisKeyPrefix: string }>; stop(): Promise<void> } };
+    const { Stack } = (await import('../stack/stack.mjs' as string)) as { Stack: new (o: { name: string }) => { installSignalHandlers(): void; startInfra(): Promise<{ kafkaBrokers: string; redisUrl: string; redisKeyPrefix: string }>; infraEnv(): Record<string, string>; stop(): Promise<void> } };
     const stack = new Stack({ name: 'bench-fraud' });
     stack.installSignalHandlers();
     process.stderr.write('starting Kafka and Redis (tools/stack)...\n');
@@ -167,10 +167,12 @@ async function main(): Promise<void> {
     redisUrl = infra.redisUrl;
     runPrefix = infra.redisKeyPrefix; // removed by stack.stop()
     stopInfra = () => stack.stop();
+    // the bench's own clients and its in-process fraud-check connect as the run's admin (KAFKA_SASL_*)
+    Object.assign(process.env, stack.infraEnv());
   }
   const redisKeys = await benchKeys('bench-fraud', redisUrl, runPrefix);
   try {
-    const kafka = createKafka({ brokers: brokers.split(','), clientId: 'payrail-bench', ssl: false }, { warn: () => undefined, error: () => undefined });
+    const kafka = createKafka({ ...kafkaConnectionFromProcessEnv(process.env, 'payrail-bench'), brokers: brokers.split(',') }, { warn: () => undefined, error: () => undefined });
     await ensureTopics(kafka);
 
     const dir = mkdtempSync(join(tmpdir(), 'payrail-fraud-bench-'));
@@ -179,6 +181,7 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'private.jwks.json'), JSON.stringify(keys.privateJwks), { mode: 0o600 });
     const rulesFile = join(root, 'apps/fraud-check/rules/ruleset.json');
     const config = loadFraudCheckConfig({
+      ...kafkaClientEnv(process.env),
       KAFKA_BROKERS: brokers,
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: redisKeys.prefix,

@@ -17,7 +17,7 @@ async function main() {
     stack.installSignalHandlers();
     const infra = await stack.startInfra();
     // the bench writes its Redis keys under this run's prefix, whose keys stack.stop() removes
-    Object.assign(env, { KAFKA_BROKERS: infra.kafkaBrokers, REDIS_URL: infra.redisUrl, PAYRAIL_RUN_KEY_PREFIX: infra.redisKeyPrefix, PAYRAIL_BENCH_INFRA: `started (${infra.mode})` });
+    Object.assign(env, { ...stack.infraEnv(), KAFKA_BROKERS: infra.kafkaBrokers, REDIS_URL: infra.redisUrl, PAYRAIL_RUN_KEY_PREFIX: infra.redisKeyPrefix, PAYRAIL_BENCH_INFRA: `started (${infra.mode})` });
   }
   try {
     const child = spawn(process.execPath, ['-r', '@swc-node/register', join(repoRoot, 'tools/bench/kafka-bench.ts'), ...args], { cwd: repoRoot, env, stdio: 'inherit' });

@@ -24,7 +24,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import type { Kafka, Message } from 'kafkajs';
 import { PaymentScreened, TOPICS, TopicContract } from '@payrail/contracts';
-import { BatchConsumer, ConsumedEvent, EventProducer, IdempotentConsumer, MessagingMetrics, Redis, createKafka, createRedis, noopMetrics } from '@payrail/messaging';
+import { BatchConsumer, ConsumedEvent, EventProducer, IdempotentConsumer, MessagingMetrics, Redis, createKafka, createRedis, kafkaConnectionFromProcessEnv, noopMetrics } from '@payrail/messaging';
 import { benchKeys } from './lib/run-keys';
 
 type Side = 'raw' | 'layer' | 'raw+headers' | 'layer-no-redis';
@@ -305,7 +305,7 @@ async function main(): Promise<void> {
   if (!brokers || !redisUrl) throw new Error('KAFKA_BROKERS and REDIS_URL must be set (npm run bench:kafka starts a broker and Redis when they are not)');
   const infra = process.env['PAYRAIL_BENCH_INFRA'] ?? 'given by KAFKA_BROKERS/REDIS_URL';
   const runId = randomBytes(4).toString('hex');
-  const kafka = createKafka({ brokers: brokers.split(','), clientId: 'payrail-bench', ssl: false }, { warn: () => undefined, error: (o, m) => log(`${m} ${JSON.stringify(o)}`) });
+  const kafka = createKafka(kafkaConnectionFromProcessEnv(process.env, 'payrail-bench'), { warn: () => undefined, error: (o, m) => log(`${m} ${JSON.stringify(o)}`) });
   // its keys: under the prefix of the run that started it (PAYRAIL_RUN_KEY_PREFIX), or of its own, removed at the end
   const benchPrefix = await benchKeys('bench-kafka', redisUrl);
   const redis = createRedis({ url: redisUrl, keyPrefix: benchPrefix.prefix }, 'payrail-bench');

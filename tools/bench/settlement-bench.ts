@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { TOPICS } from '@payrail/contracts';
-import { EventProducer, Kafka, createKafka, ensureTopics } from '@payrail/messaging';
+import { EventProducer, Kafka, createKafka, ensureTopics, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
 import { PaymentFactory, settlementEnv, startSettlement } from '../../apps/settlement/test/fixtures';
 import { BenchKeys, benchKeys, localRedis } from './lib/run-keys';
 
@@ -59,10 +59,12 @@ async function infra(): Promise<Infra> {
     const keys = await benchKeys('bench-settlement', given.redisUrl);
     return { ...given, keys, stop: () => keys.release() };
   }
-  const { Stack } = (await import('../stack/stack.mjs' as string)) as { Stack: new (o: { name: string }) => { installSignalHandlers(): void; startInfra(): Promise<{ kafkaBrokers: string; redisUrl: string; redisKeyPrefix: string }>; stop(): Promise<void> } };
+  const { Stack } = (await import('../stack/stack.mjs' as string)) as { Stack: new (o: { name: string }) => { installSignalHandlers(): void; startInfra(): Promise<{ kafkaBrokers: string; redisUrl: string; redisKeyPrefix: string }>; infraEnv(): Record<string, string>; stop(): Promise<void> } };
   const stack = new Stack({ name: 'bench-settlement' });
   stack.installSignalHandlers();
   const started = await stack.startInfra();
+  // the bench's clients and its in-process settlement connect as the run's admin (KAFKA_SASL_*)
+  Object.assign(process.env, stack.infraEnv());
   // under the stack's prefix: stack.stop() removes what is left
   const keys = await benchKeys('bench-settlement', started.redisUrl, started.redisKeyPrefix);
   return { brokers: started.kafkaBrokers, redisUrl: started.redisUrl, keys, stop: () => stack.stop() };
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
   const a = args(process.argv.slice(2));
   const env = await infra();
   try {
-    const kafka = createKafka({ brokers: env.brokers.split(','), clientId: 'settlement-bench', ssl: false }, { warn: () => undefined, error: () => undefined });
+    const kafka = createKafka({ ...kafkaConnectionFromProcessEnv(process.env, 'settlement-bench'), brokers: env.brokers.split(',') }, { warn: () => undefined, error: () => undefined });
     await ensureTopics(kafka);
     const producer = new EventProducer(kafka, { source: 'payrail/bench', maxBatchMessages: 1_000 });
     await producer.connect();

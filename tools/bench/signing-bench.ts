@@ -17,7 +17,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CONSUMER_GROUPS, PaymentSigned, TOPICS } from '@payrail/contracts';
 import { JwsVerifier, PayrailKeyStore, generateDevKeys } from '@payrail/crypto';
-import { EventProducer, Kafka, createKafka, ensureTopics } from '@payrail/messaging';
+import { EventProducer, Kafka, createKafka, ensureTopics, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
 import { acceptedPayment } from '../../apps/signing/src/testing/accepted-payments';
 import { freePort } from '../../apps/signing/src/testing/service-process';
 
@@ -120,11 +120,13 @@ async function main(): Promise<void> {
   try {
     if (!brokers) {
       const stackModule: string = '../stack/stack.mjs'; // plain JavaScript (ESM): typed here
-      const { Stack } = (await import(stackModule)) as { Stack: new (o: { name: string }) => { installSignalHandlers(): void; startInfra(): Promise<{ kafkaBrokers: string }>; stop(): Promise<void> } };
+      const { Stack } = (await import(stackModule)) as { Stack: new (o: { name: string }) => { installSignalHandlers(): void; startInfra(): Promise<{ kafkaBrokers: string }>; infraEnv(): Record<string, string>; stop(): Promise<void> } };
       const s = new Stack({ name: 'bench-signing' });
       s.installSignalHandlers();
       stack = s;
       brokers = (await s.startInfra()).kafkaBrokers;
+      // the bench's clients and the signing process it starts connect as the run's admin (KAFKA_SASL_*)
+      Object.assign(process.env, s.infraEnv());
     }
     if (opts.build) {
       log('building the signing service (nx, cached when unchanged)');
@@ -133,7 +135,7 @@ async function main(): Promise<void> {
     }
     // kafkajs' own lines only when something is wrong (the coordinator warm-up noise of a fresh broker is not)
     const quiet = { warn: () => undefined, error: (o: object, m: string) => (process.env['BENCH_DEBUG'] ? log(`${m} ${JSON.stringify(o)}`) : undefined) };
-    const kafka = createKafka({ brokers: brokers.split(','), clientId: 'payrail-bench-signing', ssl: false }, quiet);
+    const kafka = createKafka({ ...kafkaConnectionFromProcessEnv(process.env, 'payrail-bench-signing'), brokers: brokers.split(',') }, quiet);
     await ensureTopics(kafka);
     const admin = kafka.admin();
     await admin.connect();

@@ -70,9 +70,9 @@ function percentile(sorted, p) {
 }
 
 /** Reads the three topics from the first offset on, keeping what was produced since `sinceMs`. */
-async function startObserver(brokers, sinceMs) {
+async function startObserver(client, sinceMs) {
   const { Kafka, logLevel } = await import('kafkajs');
-  const kafka = new Kafka({ clientId: 'payrail-scale-sim', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'payrail-scale-sim', ...client, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `payrail-scale-sim-${randomBytes(4).toString('hex')}`, sessionTimeout: 30_000 });
   const seen = { signed: [], screened: [], settled: [] };
   const byTopic = Object.fromEntries(Object.entries(TOPIC).map(([k, v]) => [v, k]));
@@ -168,7 +168,7 @@ export async function runScaleSimulation(stack, { schedule = SCHEDULES.short, js
   const runDir = join(stack.runDir, 'scale-sim');
   mkdirSync(runDir, { recursive: true });
   const t0 = Date.now();
-  const observer = await startObserver(stack.infra.kafkaBrokers, t0);
+  const observer = await startObserver(stack.kafkaClientConfig(), t0);
   const streamOut = join(runDir, `stream-${t0}.json`);
   const upstreams = readdirSync(stack.keys.upstreamKeysDir).sort();
   log(`scale-sim: stream of ${schedule.rate} payments/s for ${schedule.durationS} s; ${schedule.events.length} scale events`);

@@ -7,7 +7,8 @@ export const SERVICES: readonly string[];
 export interface StackInfra {
   kafkaBrokers: string;
   kafkaPid?: number;
-  kafkaScram?: { brokers: string; username: string; password: string };
+  /** This run's SCRAM users and their passwords (deploy/local/kafka.mjs newKafkaCredentials). */
+  kafkaCredentials: { dir: string; users: Record<string, { username: string; password: string; passwordFile: string }> };
   redisUrl: string;
   /** This run's key prefix (payrail-run-<name>-<hex>:); on a shared Redis its keys are removed when the run stops. */
   redisKeyPrefix: string;
@@ -42,6 +43,10 @@ export class Stack {
   devSetup(): StackKeys;
   ensureTopics(): void;
   infraEnv(): Record<string, string>;
+  /** KAFKA_BROKERS and KAFKA_SASL_* (password by file) for one SCRAM user, e.g. payrail-settlement. */
+  kafkaEnv(user: string): Record<string, string>;
+  /** brokers and SASL settings for a kafkajs client of the run's own tools; the admin unless `user` is given. */
+  kafkaClientConfig(user?: string): { brokers: string[]; sasl: { mechanism: 'scram-sha-512'; username: string; password: string } };
   testEnv(): Record<string, string>;
   allocatePorts(options?: { preferWellKnown?: boolean }): Promise<Record<string, number>>;
   serviceEnv(name: string): Record<string, string>;

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startKafka, stopProcess } from '../../deploy/local/kafka.mjs';
+import { KAFKA_ADMIN_USER, newClusterId, newKafkaCredentials, scramFormatArgs, serverProperties, startKafka, stopProcess } from '../../deploy/local/kafka.mjs';
 import { claimRunPrefix, cleanAbandonedPrefixes, ensureRedis, newRunPrefix, redact } from '../../deploy/local/redis.mjs';
 import { PidRegistry, freePort, log, sleep } from '../../deploy/local/process-utils.mjs';
 
@@ -53,10 +53,9 @@ export class Stack {
     log('infrastructure: no Docker engine answers; running the Apache Kafka broker (KRaft) from Maven Central jars and a local Redis');
     const kafkaPort = await freePort(Number(process.env.PAYRAIL_KAFKA_PORT ?? 9092));
     const controllerPort = await freePort();
-    // A second listener with SASL/SCRAM-SHA-512 (same broker, no extra JVM) for the tests that prove
-    // authenticated connections work and wrong credentials fail fast. The user exists only in this run's storage.
-    const scram = { port: await freePort(), username: 'payrail-scram', password: randomBytes(18).toString('base64url') };
-    const kafka = await startKafka({ port: kafkaPort, controllerPort, runDir: this.runDir, heapMb: Number(process.env.PAYRAIL_KAFKA_HEAP_MB ?? 768), scram });
+    // SASL/SCRAM-SHA-512 only, with the ACL authorizer on: one user per principal of the ACL table (libs/contracts
+    // kafka-access.ts), random passwords of this run kept in runDir/kafka-credentials (0600)
+    const kafka = await startKafka({ port: kafkaPort, controllerPort, runDir: this.runDir, heapMb: Number(process.env.PAYRAIL_KAFKA_HEAP_MB ?? 768) });
     this.pids.record('kafka', kafka.pid, 'kafka.Kafka');
     this.stoppers.push(async () => { await kafka.stop(); this.pids.forget('kafka'); });
     this.kafka = kafka;
@@ -66,7 +65,7 @@ export class Stack {
     this.infra = {
       kafkaBrokers: kafka.bootstrap,
       kafkaPid: kafka.pid,
-      kafkaScram: { brokers: `127.0.0.1:${scram.port}`, username: scram.username, password: scram.password },
+      kafkaCredentials: kafka.credentials,
       redisUrl: redis.url,
       redisKeyPrefix: redis.prefix,
       mode: 'local',
@@ -109,22 +108,20 @@ export class Stack {
     log('infrastructure: Docker engine found; starting Kafka (apache/kafka, KRaft) and Redis with testcontainers');
     const { GenericContainer, Wait } = await import('testcontainers');
     const kafkaPort = await freePort();
+    // configured as the local broker is (deploy/local/kafka.mjs serverProperties): SASL/SCRAM only, StandardAuthorizer,
+    // this run's SCRAM users created when the container formats its storage
+    const credentials = newKafkaCredentials(this.runDir);
+    const properties = serverProperties({ port: 9092, controllerPort: 9093, host: '0.0.0.0', advertised: `127.0.0.1:${kafkaPort}`, voters: '1@localhost:9093', dataDir: '/var/lib/kafka/data', credentials });
+    const quote = (arg) => `'${arg.replace(/'/g, `'\\''`)}'`;
+    const start = [
+      `/opt/kafka/bin/kafka-storage.sh format --cluster-id=${newClusterId()} -c /opt/payrail/server.properties ${scramFormatArgs(credentials).map(quote).join(' ')}`,
+      'exec /opt/kafka/bin/kafka-server-start.sh /opt/payrail/server.properties',
+    ].join(' && ');
     const kafka = await new GenericContainer('apache/kafka:4.1.1')
       .withExposedPorts({ container: 9092, host: kafkaPort })
-      .withEnvironment({
-        KAFKA_NODE_ID: '1',
-        KAFKA_PROCESS_ROLES: 'broker,controller',
-        KAFKA_LISTENERS: 'PLAINTEXT://:9092,CONTROLLER://:9093',
-        KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${kafkaPort}`,
-        KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
-        KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-        KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
-        KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
-        KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
-        KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
-        KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
-        KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
-      })
+      .withCopyContentToContainer([{ content: properties, target: '/opt/payrail/server.properties', mode: 0o600 }])
+      .withEntrypoint(['/bin/bash', '-c'])
+      .withCommand([start])
       .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
       .start();
     const redis = await new GenericContainer('redis:7.4-alpine').withExposedPorts(6379).start();
@@ -132,6 +129,7 @@ export class Stack {
     this.stoppers.push(async () => { await redis.stop(); });
     this.infra = {
       kafkaBrokers: `127.0.0.1:${kafkaPort}`,
+      kafkaCredentials: credentials,
       redisUrl: `redis://${redis.getHost()}:${redis.getMappedPort(6379)}`,
       redisKeyPrefix: 'payrail:',
       mode: 'containers',
@@ -166,18 +164,43 @@ export class Stack {
     this.run('node', ['dist/apps/payrail-cli/main.js', 'topics', 'ensure'], { env: this.infraEnv(), quiet: true });
   }
 
+  /** Infrastructure as the admin principal sees it: provisioning (topics, ACLs) and tools of the run itself. */
   infraEnv() {
-    return { KAFKA_BROKERS: this.infra.kafkaBrokers, REDIS_URL: this.infra.redisUrl, REDIS_KEY_PREFIX: this.infra.redisKeyPrefix };
+    return { ...this.kafkaEnv(KAFKA_ADMIN_USER), REDIS_URL: this.infra.redisUrl, REDIS_KEY_PREFIX: this.infra.redisKeyPrefix };
+  }
+
+  /** How `user` (a SCRAM user, e.g. payrail-signing) connects: its password by file, never on a command line. */
+  kafkaEnv(user) {
+    const credential = this.infra.kafkaCredentials.users[user];
+    if (!credential) throw new Error(`no Kafka user ${user} in this run`);
+    // KAFKA_SASL_PASSWORD emptied: one inherited from the caller's environment would win over the file
+    return { KAFKA_BROKERS: this.infra.kafkaBrokers, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: user, KAFKA_SASL_PASSWORD: '', KAFKA_SASL_PASSWORD_FILE: credential.passwordFile };
+  }
+
+  /** brokers and SASL settings for a kafkajs client of the run's own tools (observers, audits): the admin by default. */
+  kafkaClientConfig(user = KAFKA_ADMIN_USER) {
+    const credential = this.infra.kafkaCredentials.users[user];
+    if (!credential) throw new Error(`no Kafka user ${user} in this run`);
+    return { brokers: this.infra.kafkaBrokers.split(','), sasl: { mechanism: 'scram-sha-512', username: user, password: credential.password } };
   }
 
   /**
-   * What the integration tests get on top of infraEnv(): the broker's SCRAM listener, when it has one, and
-   * PAYRAIL_RUN_KEY_PREFIX, the prefix their own key prefixes start with (so this run removes their keys too).
+   * What the integration tests get: the admin principal (KAFKA_SASL_*, the password itself too: the test kit reads
+   * it from the environment), where every principal's password file is (PAYRAIL_KAFKA_CREDENTIALS_DIR, for the ACL
+   * refusal test), the same admin as the SCRAM test's user (KAFKA_SCRAM_*), and PAYRAIL_RUN_KEY_PREFIX, the prefix
+   * their own key prefixes start with (so this run removes their keys too).
    */
   testEnv() {
-    const scram = this.infra.kafkaScram;
-    const env = { ...this.infraEnv(), PAYRAIL_RUN_KEY_PREFIX: this.infra.redisKeyPrefix };
-    return scram ? { ...env, KAFKA_SCRAM_BROKERS: scram.brokers, KAFKA_SCRAM_USERNAME: scram.username, KAFKA_SCRAM_PASSWORD: scram.password } : env;
+    const admin = this.infra.kafkaCredentials.users[KAFKA_ADMIN_USER];
+    return {
+      ...this.infraEnv(),
+      KAFKA_SASL_PASSWORD: admin.password,
+      PAYRAIL_KAFKA_CREDENTIALS_DIR: this.infra.kafkaCredentials.dir,
+      KAFKA_SCRAM_BROKERS: this.infra.kafkaBrokers,
+      KAFKA_SCRAM_USERNAME: admin.username,
+      KAFKA_SCRAM_PASSWORD: admin.password,
+      PAYRAIL_RUN_KEY_PREFIX: this.infra.redisKeyPrefix,
+    };
   }
 
   /** The well-known ports when free (interactive use), or any free ports (tests, next to a running stack). */
@@ -222,7 +245,8 @@ export class Stack {
   }
 
   serviceEnv(name) {
-    const common = { ...this.infraEnv(), HTTP_HOST: '127.0.0.1', HTTP_PORT: String(this.ports[name]), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', NODE_ENV: 'production' };
+    // each service as its own Kafka principal, with exactly the ACLs of the table
+    const common = { ...this.infraEnv(), ...this.kafkaEnv(`payrail-${name}`), HTTP_HOST: '127.0.0.1', HTTP_PORT: String(this.ports[name]), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', NODE_ENV: 'production' };
     const jwksUrl = `http://127.0.0.1:${this.ports.signing}/.well-known/jwks.json`;
     switch (name) {
       case 'ingest':

@@ -10,7 +10,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { PaymentInstruction, PaymentScreened, PaymentSigned, SecurityAlert, TOPICS } from '@payrail/contracts';
 import { JwsSigner, PayrailKeyStore, generateDevKeys } from '@payrail/crypto';
-import { EventProducer, Kafka, Redis, createKafka, createRedis, decode, ensureTopics } from '@payrail/messaging';
+import { EventProducer, Kafka, Redis, createKafka, kafkaClientEnv, kafkaConnectionFromProcessEnv, createRedis, decode, ensureTopics } from '@payrail/messaging';
 import { connectConsumerGroups } from '@payrail/messaging-nest';
 import { ProblemDetailsFilter } from '@payrail/platform';
 import { FraudCheckAppModule } from '../src/app.module';
@@ -126,7 +126,7 @@ export class FraudCheckHarness {
   static async start(options: HarnessOptions): Promise<FraudCheckHarness> {
     const dir = mkdtempSync(join(tmpdir(), 'payrail-fraud-'));
     // kafkajs' own warnings (a new group's coordinator not ready yet) would drown the test output
-    const kafka = createKafka({ brokers, clientId: 'payrail-fraud-test', ssl: false }, { warn: () => undefined, error: () => undefined });
+    const kafka = createKafka(kafkaConnectionFromProcessEnv(process.env, 'payrail-fraud-test'), { warn: () => undefined, error: () => undefined });
     await ensureTopics(kafka);
     const h = new FraudCheckHarness(dir, join(dir, 'ruleset.json'), `${process.env['PAYRAIL_RUN_KEY_PREFIX'] ?? 'payrail-test:'}fraud-${randomUUID().slice(0, 8)}:`, kafka);
     h.writeRules(options.ruleset);
@@ -140,6 +140,7 @@ export class FraudCheckHarness {
     });
     writeFileSync(join(dir, 'operators.json'), JSON.stringify({ operators }));
     h.config = loadFraudCheckConfig({
+      ...kafkaClientEnv(process.env),
       KAFKA_BROKERS: brokers.join(','),
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: h.prefix,

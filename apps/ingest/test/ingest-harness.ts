@@ -9,7 +9,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { writeDevKeys } from '@payrail/crypto';
-import { Kafka, createKafka, ensureTopics } from '@payrail/messaging';
+import { Kafka, createKafka, ensureTopics, kafkaClientEnv, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
 import { MessagingRuntime, connectConsumerGroups } from '@payrail/messaging-nest';
 import { ProblemDetailsFilter } from '@payrail/platform';
 import { UpstreamClient, UpstreamLimits, writeUpstreamRegistration } from '@payrail/upstream-sdk';
@@ -53,6 +53,7 @@ export class IngestFixture {
 
   env(extra: Record<string, string> = {}): Record<string, string | undefined> {
     return {
+      ...kafkaClientEnv(process.env),
       KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
       REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
       REDIS_KEY_PREFIX: this.redisKeyPrefix,
@@ -120,5 +121,5 @@ export async function ensurePayrailTopics(): Promise<void> {
 }
 
 export function testKafka(clientId: string): Kafka {
-  return createKafka({ brokers: (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(','), clientId, ssl: false });
+  return createKafka(kafkaConnectionFromProcessEnv(process.env, clientId));
 }

@@ -10,9 +10,7 @@
 //                                    the key rotation steps on the signing service's key file (docs/runbooks/key-rotation.md)
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { envList, parseEnv } from '@payrail/config';
-import { awaitCoordinators, createKafka, ensureTopics, kafkaConnectionFromEnv, kafkaEnvFragment } from '@payrail/messaging';
-import { z } from 'zod';
+import { awaitCoordinators, createKafka, ensureAcls, ensureTopics, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
 import { SIGNING_ALGS, hashPassword } from '@payrail/crypto';
 import { devSetup, handOverToContainers } from './dev-setup';
 import { DLQ_USAGE, runDlq } from './dlq/dlq.command';
@@ -35,10 +33,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'topics' && sub === 'ensure') {
-    const env = parseEnv(z.object({ ...kafkaEnvFragment, KAFKA_BROKERS: envList }));
-    const kafka = createKafka(kafkaConnectionFromEnv(env, process.env, 'payrail-cli'));
+    const kafka = createKafka(kafkaConnectionFromProcessEnv(process.env, 'payrail-cli'));
     const created = await ensureTopics(kafka, Number(values.replication));
     process.stderr.write(`topics created: ${created.length === 0 ? 'none (all exist)' : created.join(', ')}\n`);
+    // the brokers' authorizer is on (docs/operations.md, "Kafka principals and ACLs"): each principal gets exactly
+    // the table's ACLs; a broker without an authorizer (SECURITY_DISABLED) is refused rather than left open
+    const acls = await ensureAcls(kafka);
+    process.stderr.write(`ACLs: ${acls.created} created, ${acls.deleted} stale removed\n`);
     const waitedMs = await awaitCoordinators(kafka);
     process.stderr.write(`group and producer-id coordination ready (waited ${waitedMs} ms)\n`);
     return 0;

@@ -5,7 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DEAD_LETTER_TOPICS, DLQ_HEADERS, PaymentInstruction, PaymentScreened, SettlementBatchReport, TOPICS } from '@payrail/contracts';
 import { JwsSigner, PayrailKeyStore, openPayrailVerifier } from '@payrail/crypto';
 import { LedgerRepository, checkInvariants, computeFee, instructionVerifier, rebuildLedger, reconcile } from '@payrail/ledger';
-import { DOMAIN_METRIC_NAMES, EventProducer, Kafka, Redis, createKafka, createRedis, ensureTopics, partitionRanges, readPartitionRanges, scrapeSeries } from '@payrail/messaging';
+import { DOMAIN_METRIC_NAMES, EventProducer, Kafka, Redis, createKafka, createRedis, ensureTopics, kafkaClientEnv, kafkaConnectionFromProcessEnv, partitionRanges, readPartitionRanges, scrapeSeries } from '@payrail/messaging';
 import { deletePrefix, uniquePrefix } from '@payrail/ledger/testing';
 import { OPERATOR_TOKEN, PaymentFactory, eventually, settlementEnv, startSettlement } from '../test/fixtures';
 import { BatchCloser } from './batches/batch-closer.service';
@@ -94,13 +94,13 @@ describe('settlement service (real Kafka and Redis)', () => {
   }
 
   async function instance(prefix: string, extra: Record<string, string> = {}): Promise<{ app: NestFastifyApplication; url: string }> {
-    const started = await startSettlement(settlementEnv({ KAFKA_BROKERS: BROKERS, REDIS_URL, REDIS_KEY_PREFIX: prefix, SIGNING_JWKS_FILE: factory.publicJwksFile, ...extra }));
+    const started = await startSettlement(settlementEnv({ ...kafkaClientEnv(process.env), KAFKA_BROKERS: BROKERS, REDIS_URL, REDIS_KEY_PREFIX: prefix, SIGNING_JWKS_FILE: factory.publicJwksFile, ...extra }));
     apps.push(started.app);
     return started;
   }
 
   beforeAll(async () => {
-    kafka = createKafka({ brokers: BROKERS.split(','), clientId: 'settlement-int-spec', ssl: false }, { warn: () => undefined, error: (o, m) => console.error(m, o) });
+    kafka = createKafka(kafkaConnectionFromProcessEnv(process.env, 'settlement-int-spec'), { warn: () => undefined, error: (o, m) => console.error(m, o) });
     await ensureTopics(kafka);
     producer = new EventProducer(kafka, { source: 'payrail/test' });
     await producer.connect();

@@ -11,7 +11,7 @@ import { Logger } from 'nestjs-pino';
 import { PaymentInstruction, PaymentScreened } from '@payrail/contracts';
 import { JwsSigner, PayrailKeyStore, writeDevKeys } from '@payrail/crypto';
 import { LedgerKeys } from '@payrail/ledger';
-import { createRedis } from '@payrail/messaging';
+import { createRedis, kafkaClientEnv } from '@payrail/messaging';
 import { connectConsumerGroups } from '@payrail/messaging-nest';
 import { ProblemDetailsFilter } from '@payrail/platform';
 import { SettlementAppModule } from '../src/app.module';
@@ -65,6 +65,8 @@ export class PaymentFactory {
 
 export function settlementEnv(overrides: Record<string, string>): Record<string, string> {
   return {
+    // the test run's Kafka principal (KAFKA_SASL_*), as the tests' own clients connect
+    ...kafkaClientEnv(process.env),
     KAFKA_BROKERS: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
     REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
     HTTP_HOST: '127.0.0.1',

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONSUMER_GROUPS, DEAD_LETTER_TOPICS, PaymentAccepted, PaymentScreenedSchema, PaymentSignedSchema, SecurityAlertSchema, SignedSettlementBatchSchema, TOPICS, headersToEnvelope } from '@payrail/contracts';
 import { JwsVerifier, PayrailKeyStore, canonicalJson } from '@payrail/crypto';
-import { DOMAIN_METRIC_NAMES, EventProducer, createKafka, createRedis, ensureTopics, scrapeSeries } from '@payrail/messaging';
+import { DOMAIN_METRIC_NAMES, EventProducer, createKafka, createRedis, kafkaConnectionFromProcessEnv, ensureTopics, scrapeSeries } from '@payrail/messaging';
 import { acceptedPayment } from './testing/accepted-payments';
 import { settlementBatchReport } from './testing/settlement-reports';
 import { Jwk, privateValues } from './testing/key-files';
@@ -20,7 +20,7 @@ import { RecordedMessage, TopicRecorder, moveGroupToEnd } from './testing/topic-
 const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',');
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const quiet = { warn: () => undefined, error: () => undefined };
-const kafka = createKafka({ brokers, clientId: 'payrail-int-signing', ssl: false }, quiet);
+const kafka = createKafka(kafkaConnectionFromProcessEnv(process.env, 'payrail-int-signing'), quiet);
 
 /** JWKS_MAX_AGE_S given to signing in this test, and fraud-check's remote JWKS client's minimum refresh interval. */
 const JWKS_MAX_AGE_S = 1;

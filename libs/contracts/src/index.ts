@@ -9,3 +9,4 @@ export * from './lib/topics/topics';
 export * from './lib/topics/consumer-group-subscriptions';
 export * from './lib/operations/blocklist-change';
 export * from './lib/operations/operator-audit';
+export * from './lib/topics/kafka-access';

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { basename, join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { TOPICS } from '@payrail/contracts';
 import { UpstreamClient, demoPayment, prng } from '@payrail/upstream-sdk';
 import { PerSecondSeries } from './measure';
@@ -74,8 +74,8 @@ export class Pipeline {
 }
 
 /** Watches the screened and settled topics from their current end; a payment is final when settled, declined or held for review. */
-export async function observe(brokers: string, pipeline: Pipeline): Promise<() => Promise<void>> {
-  const kafka = new Kafka({ clientId: 'payrail-bench-observer', brokers: [brokers], logLevel: logLevel.NOTHING });
+export async function observe(client: { brokers: string[]; sasl?: SASLOptions }, pipeline: Pipeline): Promise<() => Promise<void>> {
+  const kafka = new Kafka({ clientId: 'payrail-bench-observer', ...client, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `payrail-bench-${randomUUID()}`, maxWaitTimeInMs: 20, sessionTimeout: 30_000 });
   await consumer.connect();
   await consumer.subscribe({ topics: [TOPICS.paymentsScreened.name, TOPICS.paymentsSettled.name], fromBeginning: false });

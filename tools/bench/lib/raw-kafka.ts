@@ -1,13 +1,15 @@
 // The raw-Kafka baseline: plain kafkajs, one hop (produce -> consume), batched as well as kafkajs allows, with the
 // same durability as Payrail's producer (acks = all, idempotent). Payrail's numbers are reported as a ratio of it.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, type SASLOptions } from 'kafkajs';
 
 export interface RawHopOptions {
   brokers: string;
   messages: number;
   messageBytes: number;
   partitions: number;
+  /** The run's admin (it creates its own topic). */
+  sasl?: SASLOptions;
   /** Messages per produce request. */
   batchSize?: number;
   /** Produce requests in flight at once (spread over partitions). */
@@ -22,7 +24,7 @@ export interface RawHopResult {
 
 /** Produces `messages` values of `messageBytes` to a fresh topic and consumes them all; rate = messages / wall time. */
 export async function rawSingleHop(o: RawHopOptions): Promise<RawHopResult> {
-  const kafka = new Kafka({ clientId: 'payrail-bench-raw', brokers: [o.brokers], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'payrail-bench-raw', brokers: o.brokers.split(','), ...(o.sasl ? { sasl: o.sasl } : {}), logLevel: logLevel.NOTHING });
   const topic = `payrail.bench.raw.${randomUUID()}`;
   const admin = kafka.admin();
   await admin.connect();

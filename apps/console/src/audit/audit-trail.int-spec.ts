@@ -3,7 +3,7 @@
 // audit topic and comes back from it after Redis lost it; sessions live under the hash of their id and end on
 // sign-out or after the idle time-out.
 import { randomUUID } from 'node:crypto';
-import { EventProducer, OperatorAuditJournal, createKafka, createRedis, ensureTopics } from '@payrail/messaging';
+import { EventProducer, OperatorAuditJournal, createKafka, kafkaConnectionFromProcessEnv, createRedis, ensureTopics } from '@payrail/messaging';
 import { RedisSessionStore } from '../auth/session.store';
 import { AuditEntry, AuditTrail } from './audit-trail';
 
@@ -51,7 +51,7 @@ describe('AuditTrail', () => {
 
 describe('AuditTrail after a Redis loss', () => {
   it('publishes every entry to the audit topic and restores the trail from it once Redis lost it, once per Redis life', async () => {
-    const kafka = createKafka({ brokers: (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(','), clientId: 'console-audit-int-spec', ssl: false }, { warn: () => undefined, error: () => undefined });
+    const kafka = createKafka(kafkaConnectionFromProcessEnv(process.env, 'console-audit-int-spec'), { warn: () => undefined, error: () => undefined });
     await ensureTopics(kafka);
     const producer = new EventProducer(kafka, { source: 'payrail/test' });
     await producer.connect();

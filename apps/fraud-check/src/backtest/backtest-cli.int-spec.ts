@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { TOPICS } from '@payrail/contracts';
 import { JwsSigner, PayrailKeyStore, generateDevKeys } from '@payrail/crypto';
-import { EventProducer, Redis, createKafka, createRedis, ensureTopics } from '@payrail/messaging';
+import { EventProducer, Redis, createKafka, kafkaConnectionFromProcessEnv, createRedis, ensureTopics } from '@payrail/messaging';
 import { brokers, redisUrl } from '../../test/fraud-check-harness';
 import { fingerprintOf, instruction } from '../../test/payments';
 import { BLOCKLISTS_KEY, blocklistField } from '../blocklist/redis-blocklist.store';
@@ -17,7 +17,7 @@ const ROOT = join(__dirname, '..', '..', '..', '..');
 
 describe('fraud-cli backtest over a range of the signed topic', () => {
   const prefix = `${process.env['PAYRAIL_RUN_KEY_PREFIX'] ?? 'payrail-test:'}backtest-${randomUUID().slice(0, 8)}:`;
-  const kafka = createKafka({ brokers, clientId: 'payrail-backtest-test', ssl: false }, { warn: () => undefined, error: () => undefined });
+  const kafka = createKafka(kafkaConnectionFromProcessEnv(process.env, 'payrail-backtest-test'), { warn: () => undefined, error: () => undefined });
   const producer = new EventProducer(kafka, { source: 'payrail/test-signing' });
   let redis: Redis;
 

@@ -4,7 +4,7 @@
 import { createReadStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { PaymentInstruction, PaymentInstructionSchema, TOPICS } from '@payrail/contracts';
+import { PaymentInstruction, PaymentInstructionSchema, TOPIC_RESTORES, TOPICS } from '@payrail/contracts';
 import { CryptoError, JwsVerifier } from '@payrail/crypto';
 import { Kafka, decode } from '@payrail/messaging';
 import { decodeInstructionPayload } from '../screening/instruction-payload';
@@ -92,7 +92,7 @@ export async function paymentsFromTopic(kafka: Kafka, range: TopicRange, verifie
   const collector = new Collector(verifier);
   const admin = kafka.admin();
   await admin.connect();
-  const groupId = `payrail-fraud-backtest-${randomUUID()}`;
+  const groupId = `${TOPIC_RESTORES.fraudBacktest.label}-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
   try {
     const offsets = await admin.fetchTopicOffsets(range.topic);

@@ -2,7 +2,7 @@
 // ("<list>:<value>"), so the topic keeps the latest change of each entry. Replaying it into Redis (on start, and
 // after a Redis loss) rebuilds the lists; the latest change of each entry wins and Redis applies a change only when
 // it is newer than what it holds (RedisBlocklistStore.apply), so replaying twice changes nothing.
-import { BlocklistChanged, TOPICS } from '@payrail/contracts';
+import { BlocklistChanged, TOPIC_RESTORES, TOPICS } from '@payrail/contracts';
 import { EventProducer, Kafka, decode, partitionRanges, readPartitionRanges } from '@payrail/messaging';
 import { BlocklistEntry, BlocklistName } from './blocklist';
 import { ReplayedBlocklistChange, changeVersion } from './redis-blocklist.store';
@@ -63,7 +63,7 @@ export class KafkaBlocklistJournal extends BlocklistJournal {
         }
         return 'continue';
       },
-      { clientLabel: 'payrail-fraud-blocklist-replay' },
+      { clientLabel: TOPIC_RESTORES.fraudBlocklist.label },
     );
     return { changes: latestPerEntry(read), undecodable };
   }

@@ -1,7 +1,7 @@
 // Reads fraud-check's decisions back from the screened topic (fraud-check is its only producer): every partition from
 // its first retained offset to its end as it was when the read began, handed over in chunks in the order read (each
 // partition in offset order), applied one chunk after another while reading goes on.
-import { PaymentScreened, TOPICS } from '@payrail/contracts';
+import { PaymentScreened, TOPIC_RESTORES, TOPICS } from '@payrail/contracts';
 import { Kafka, decode, partitionRanges, readPartitionRanges } from '@payrail/messaging';
 
 /** A large topic takes a while: the replay fails (and is retried) only past this. */
@@ -42,7 +42,7 @@ export class KafkaScreenedHistory {
         if (chunk.length >= CHUNK) flush();
         return 'continue';
       },
-      { clientLabel: 'payrail-fraud-decision-restore', timeoutMs: this.timeoutMs },
+      { clientLabel: TOPIC_RESTORES.fraudDecisions.label, timeoutMs: this.timeoutMs },
     );
     flush();
     await applied;

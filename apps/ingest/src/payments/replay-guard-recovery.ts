@@ -8,7 +8,7 @@
 // Restored claims are "<payment id> restored": a retry of the same request (same key, so the same payment id) is
 // still admitted as that payment; the same token under another key is refused as a replay.
 import type { PaymentAccepted } from '@payrail/contracts';
-import { TOPICS } from '@payrail/contracts';
+import { TOPIC_RESTORES, TOPICS } from '@payrail/contracts';
 import { Kafka, Redis, RedisLease, decode, partitionRangesSince, readPartitionRanges } from '@payrail/messaging';
 import { guardLifeKey, jtiClaimKey } from './admission.store';
 
@@ -85,7 +85,7 @@ export class ReplayGuardRecovery {
         pipeline = this.redis.pipeline();
       }
       return 'continue';
-    }, { clientLabel: 'payrail-ingest-guard-restore' });
+    }, { clientLabel: TOPIC_RESTORES.ingestReplayGuard.label });
     flushes.push(pipeline.exec());
     await Promise.all(flushes);
     for (const upstreamId of upstreams) await this.mark(upstreamId);

@@ -5,7 +5,7 @@
 // renewed while it runs) replays the four topics over the status lifetime into the read model with the same
 // idempotent writes as the live handler (first acceptance time kept, later events only add), and writes the marker
 // last, only while it still holds the lease. It runs in the background: admissions do not wait for it.
-import { PaymentAccepted, PaymentScreened, PaymentSettled, PaymentSigned, TOPICS, TopicContract } from '@payrail/contracts';
+import { PaymentAccepted, PaymentScreened, PaymentSettled, PaymentSigned, TOPIC_RESTORES, TOPICS, TopicContract } from '@payrail/contracts';
 import { Kafka, Redis, RedisLease, decode, partitionRangesSince, readPartitionRanges } from '@payrail/messaging';
 
 import { PaymentStatusStore } from './payment-status.store';
@@ -71,7 +71,7 @@ export class StatusRestore {
         writing.add(write);
         return 'continue';
       },
-      { clientLabel: 'payrail-ingest-status-restore' },
+      { clientLabel: TOPIC_RESTORES.ingestStatus.label },
     );
     await Promise.all(writing);
     if (failed) throw failed;

@@ -2,12 +2,12 @@
 // BatchConsumer dead-lettered is listed, inspected and replayed from the command line, once.
 import { randomUUID } from 'node:crypto';
 import { TOPICS, TopicContract } from '@payrail/contracts';
-import { BatchConsumer, ConsumedEvent, EventProducer, PermanentError, createKafka, createRedis } from '@payrail/messaging';
+import { BatchConsumer, ConsumedEvent, EventProducer, PermanentError, createKafka, createRedis, kafkaClientEnv, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
 import { runDlq } from './dlq.command';
 
 const brokers = process.env['KAFKA_BROKERS'] ?? '';
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const kafka = createKafka({ brokers: brokers.split(','), clientId: 'payrail-int-test-cli', ssl: false });
+const kafka = createKafka(kafkaConnectionFromProcessEnv(process.env, 'payrail-int-test-cli'));
 const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 async function cli(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; out: string; err: string }> {
@@ -22,7 +22,7 @@ describe('payrail dlq against a real broker and Redis', () => {
   const topic: TopicContract = { ...TOPICS.paymentsSigned, name: `test.cli.signed.${suffix}` };
   const dlq = `test.cli.dlq.${suffix}`;
   const prefix = `${process.env['PAYRAIL_RUN_KEY_PREFIX'] ?? 'payrail-test:'}cli-dlq-${suffix}:`;
-  const env = { KAFKA_BROKERS: brokers, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix };
+  const env = { ...kafkaClientEnv(process.env), KAFKA_BROKERS: brokers, REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix };
   const producer = new EventProducer(kafka, { source: 'payrail/test', lingerMs: 2 });
   const merchantKnown = new Set<string>();
   const settled: ConsumedEvent[] = [];

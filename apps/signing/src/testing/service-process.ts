@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { kafkaClientEnv } from '@payrail/messaging';
 
 export const repoRoot = join(__dirname, '..', '..', '..', '..');
 
@@ -45,7 +46,8 @@ export class ServiceProcess {
     const port = env['HTTP_PORT'] ? Number(env['HTTP_PORT']) : await freePort();
     const child = spawn(process.execPath, ['--enable-source-maps', builtEntry(app)], {
       cwd: repoRoot,
-      env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env, HTTP_PORT: String(port) },
+      // the test run's Kafka principal (KAFKA_SASL_*) unless the test says otherwise
+      env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'info', ...kafkaClientEnv(process.env), ...env, HTTP_PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new ServiceProcess(app, port, child);

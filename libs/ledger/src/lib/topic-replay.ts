@@ -3,7 +3,7 @@
 // history (the screened, settled and batch topics), Redis keeps nothing on disk. The consumer group is a fresh,
 // never-committed one, so a replay moves no service's offsets.
 import { randomUUID } from 'node:crypto';
-import type { EventEnvelope, TopicContract } from '@payrail/contracts';
+import { TOPIC_RESTORES, type EventEnvelope, type TopicContract } from '@payrail/contracts';
 import { Kafka, decode } from '@payrail/messaging';
 
 export interface ReplayedEvent<T> {
@@ -29,7 +29,7 @@ export async function replayTopic<T>(kafka: Kafka, topic: TopicContract, onBatch
   const stats: ReplayStats = { topic: topic.name, events: 0, undecodable: 0 };
   const admin = kafka.admin();
   await admin.connect();
-  const groupId = `payrail-settlement-replay-${randomUUID()}`;
+  const groupId = `${TOPIC_RESTORES.settlementLedger.label}-${randomUUID()}`;
   try {
     const offsets = await admin.fetchTopicOffsets(topic.name);
     const remaining = new Map<number, bigint>();

@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LoggerModule } from 'nestjs-pino';
 import { TOPICS } from '@payrail/contracts';
+import { kafkaConnectionFromProcessEnv } from '@payrail/messaging';
 import { MessagingModule } from '../lib/messaging.module';
 import { MessagingModuleOptions, MessagingRuntime } from '../lib/messaging.runtime';
 
@@ -18,7 +19,7 @@ export async function startTestService(options: Partial<MessagingModuleOptions> 
       module: class MessagingTestAppModule {},
       imports: [
         LoggerModule.forRoot({ pinoHttp: { level: process.env['TEST_LOG_LEVEL'] ?? 'silent' } }),
-        MessagingModule.forRoot({ kafka: { brokers: kafkaBrokers(), clientId: `payrail-${options.service}`, ssl: false }, redis: { url: redisUrl(), keyPrefix }, ...rest }),
+        MessagingModule.forRoot({ kafka: { ...kafkaConnectionFromProcessEnv(process.env, `payrail-${options.service}`), brokers: kafkaBrokers() }, redis: { url: redisUrl(), keyPrefix }, ...rest }),
       ],
     },
     new FastifyAdapter(),

@@ -3,7 +3,7 @@
 // settlement-like events the acceptance tests push through.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,7 @@ import { PaymentSettled, TOPICS, TopicContract } from '@payrail/contracts';
 import type { ConsumerLogger } from '../lib/kafka/batch-consumer';
 import { EventProducer } from '../lib/kafka/event-producer';
 import { Kafka, createKafka } from '../lib/kafka/kafka-client';
+import { kafkaConnectionFromProcessEnv } from '../lib/kafka/kafka.config';
 import { createRedis, Redis } from '../lib/redis/redis-client';
 import { WorkerProcess } from './worker-process';
 
@@ -22,7 +23,8 @@ export const silentLogger: ConsumerLogger = { info: () => undefined, warn: () =>
 
 /** kafkajs' own transient complaints (a coordinator still loading, a rebalance) would drown the test output. */
 export function testKafka(clientId = 'payrail-int-test'): Kafka {
-  return createKafka({ brokers: kafkaBrokers(), clientId, ssl: false }, silentLogger);
+  // as the test run's principal (`npm test` passes the admin: KAFKA_SASL_*)
+  return createKafka(kafkaConnectionFromProcessEnv(process.env, clientId), silentLogger);
 }
 
 /** A unique suffix for this test's topics, groups and keys: tests share one broker and one Redis. */
@@ -111,22 +113,23 @@ export async function uncommitted(kafka: Kafka, groupId: string, topic: string):
 
 export interface PrivateBroker {
   brokers: string;
-  /** Its SASL/SCRAM-SHA-512 listener, when started with credentials. */
-  scramBrokers?: string;
+  /** Its admin principal (a super user), to connect with. */
+  admin: { username: string; password: string };
   stop(): Promise<void>;
 }
 
 /** A freshly formatted single-node broker of this test's own (deploy/local/kafka.mjs), stopped by `stop()`. */
-export async function startPrivateBroker(scram?: { username: string; password: string }): Promise<PrivateBroker> {
+export async function startPrivateBroker(): Promise<PrivateBroker> {
   const runDir = mkdtempSync(join(tmpdir(), 'payrail-broker-'));
   const { stdout } = await promisify(execFile)(process.execPath, [join(__dirname, '..', '..', '..', '..', 'deploy', 'local', 'start-broker.mjs')], {
-    env: { ...process.env, BROKER_RUN_DIR: runDir, ...(scram ? { SCRAM_USERNAME: scram.username, SCRAM_PASSWORD: scram.password } : {}) },
+    env: { ...process.env, BROKER_RUN_DIR: runDir },
     timeout: 120_000,
   });
-  const started = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { pid: number; brokers: string; scramBrokers?: string };
+  const started = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { pid: number; brokers: string; credentialsDir: string };
+  const username = 'payrail-admin';
   return {
     brokers: started.brokers,
-    ...(started.scramBrokers ? { scramBrokers: started.scramBrokers } : {}),
+    admin: { username, password: readFileSync(join(started.credentialsDir, `${username}.password`), 'utf8') },
     stop: async () => {
       process.kill(started.pid, 'SIGTERM');
       await waitUntil(() => { try { process.kill(started.pid, 0); return false; } catch { return true; } }, 30_000, 'the private broker to stop');

@@ -1,7 +1,7 @@
 // Writing to and reading from a topic the way an end-to-end test needs it: put one raw message (say an undecodable
 // one) on a topic a service consumes, and read a topic's messages with their headers from a point on.
 import { randomUUID } from 'node:crypto';
-import { createKafka, partitionRanges, readPartitionRanges } from '@payrail/messaging';
+import { createKafka, kafkaConnectionFromProcessEnv, partitionRanges, readPartitionRanges } from '@payrail/messaging';
 
 export interface RawTopicMessage {
   readonly partition: number;
@@ -11,7 +11,7 @@ export interface RawTopicMessage {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-const client = (brokers: string[]) => createKafka({ brokers, clientId: `payrail-e2e-probe-${randomUUID().slice(0, 8)}`, ssl: false });
+const client = (brokers: string[]) => createKafka({ ...kafkaConnectionFromProcessEnv(process.env, 'payrail-e2e-probe'), brokers, clientId: `payrail-e2e-probe-${randomUUID().slice(0, 8)}` });
 
 /** Publishes one message exactly as given (no envelope, no schema) and says where it landed. */
 export async function publishRawMessage(brokers: string[], topic: string, message: { key: string; value: string; headers?: Record<string, string> }): Promise<{ partition: number; offset: string }> {

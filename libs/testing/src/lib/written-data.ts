@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createKafka, createRedis } from '@payrail/messaging';
+import { createKafka, kafkaConnectionFromProcessEnv, createRedis } from '@payrail/messaging';
 import type { WrittenText } from './plaintext-detector';
 
 const text = (v: Buffer | string | null | undefined): string => (v === null || v === undefined ? '' : typeof v === 'string' ? v : v.toString('utf8'));
@@ -14,7 +14,7 @@ const text = (v: Buffer | string | null | undefined): string => (v === null || v
  * the same broker with synthetic data).
  */
 export async function readAllKafkaMessages(brokers: string[], timeoutMs = 120_000, sinceMs = 0): Promise<WrittenText[]> {
-  const kafka = createKafka({ brokers, clientId: `payrail-scan-${randomUUID().slice(0, 8)}`, ssl: false });
+  const kafka = createKafka({ ...kafkaConnectionFromProcessEnv(process.env, 'payrail-scan'), brokers, clientId: `payrail-scan-${randomUUID().slice(0, 8)}` });
   const admin = kafka.admin();
   await admin.connect();
   const ends = new Map<string, bigint>();

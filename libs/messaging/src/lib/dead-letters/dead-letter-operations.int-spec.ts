@@ -7,15 +7,15 @@ import type { KafkaMessage } from 'kafkajs';
 import { BatchConsumer, ConsumedEvent } from '../kafka/batch-consumer';
 import { EventProducer } from '../kafka/event-producer';
 import { createKafka } from '../kafka/kafka-client';
+import { kafkaConnectionFromProcessEnv } from '../kafka/kafka.config';
 import { createRedis } from '../redis/redis-client';
 import { DeadLetter, formatRef, replayMessage } from './dead-letter';
 import { DeadLetterOperations } from './dead-letter-operations';
 import { partitionRanges, readPartitionRanges } from './partition-reader';
 import { ReplayLedger } from './replay-ledger';
 
-const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',');
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const kafka = createKafka({ brokers, clientId: 'payrail-int-test-dlq', ssl: false });
+const kafka = createKafka(kafkaConnectionFromProcessEnv(process.env, 'payrail-int-test-dlq'));
 const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {

@@ -5,10 +5,10 @@ import { DLQ_HEADERS, TOPICS, TopicContract } from '@payrail/contracts';
 import { BatchConsumer, ConsumedEvent } from './batch-consumer';
 import { EventProducer } from './event-producer';
 import { createKafka } from './kafka-client';
+import { kafkaConnectionFromProcessEnv } from './kafka.config';
 import { PermanentError } from './errors';
 
-const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',');
-const kafka = createKafka({ brokers, clientId: 'payrail-int-test', ssl: false });
+const kafka = createKafka(kafkaConnectionFromProcessEnv(process.env, 'payrail-int-test'));
 const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 async function createTopic(name: string, partitions: number): Promise<void> {

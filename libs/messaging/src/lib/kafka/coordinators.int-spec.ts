@@ -23,7 +23,7 @@ describe('awaitCoordinators on a freshly started broker', () => {
     if (!broker) throw new Error('no broker');
     const errors: string[] = [];
     const sink: KafkaLogSink = { warn: () => undefined, error: (obj, msg) => errors.push(`${msg} ${JSON.stringify(obj)}`) };
-    const kafka = createKafka({ clientId: 'payrail-int-coordinators', brokers: [broker.brokers], ssl: false }, sink);
+    const kafka = createKafka({ clientId: 'payrail-int-coordinators', brokers: [broker.brokers], ssl: false, sasl: { mechanism: 'scram-sha-512', ...broker.admin } }, sink);
     await ensureTopics(kafka);
     const waitedMs = await awaitCoordinators(kafka, 60_000);
     expect(waitedMs).toBeLessThan(60_000);

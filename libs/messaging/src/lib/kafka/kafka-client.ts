@@ -1,7 +1,7 @@
-import { Kafka, logLevel, LogEntry } from 'kafkajs';
+import { AclFilter, AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, LogEntry, ResourcePatternTypes } from 'kafkajs';
 
 export type { Kafka } from 'kafkajs';
-import { allTopicNames } from '@payrail/contracts';
+import { allTopicNames, KafkaAclBinding, kafkaAclBindings } from '@payrail/contracts';
 import { KafkaConnectionConfig, toKafkaJsConfig } from './kafka.config';
 
 export interface KafkaLogSink {
@@ -46,6 +46,59 @@ export async function ensureTopics(kafka: Kafka, replicationFactor = 1): Promise
       });
     }
     return missing.map((t) => t.name);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+// kafkajs' enums are plain objects at run time (no reverse mapping): names to codes and back, for what we use
+const RESOURCE_TYPES = { TOPIC: AclResourceTypes.TOPIC, GROUP: AclResourceTypes.GROUP } as const;
+const PATTERN_TYPES = { LITERAL: ResourcePatternTypes.LITERAL, PREFIXED: ResourcePatternTypes.PREFIXED } as const;
+const OPERATIONS = { READ: AclOperationTypes.READ, WRITE: AclOperationTypes.WRITE, DESCRIBE: AclOperationTypes.DESCRIBE, DELETE: AclOperationTypes.DELETE } as const;
+const nameOf = <K extends string>(codes: Record<K, number>, code: number): K | `code ${number}` => (Object.keys(codes) as K[]).find((k) => codes[k] === code) ?? `code ${code}`;
+
+const bindingKey = (b: KafkaAclBinding): string => [b.principal, b.resourceType, b.patternType, b.resourceName, b.operation].join('\u0000');
+
+/**
+ * Makes the broker's ACLs for Payrail's principals exactly the table's (libs/contracts kafka-access): creates the
+ * missing ALLOW bindings and deletes any other binding those principals hold. Idempotent; needs the admin principal.
+ * Returns what it created and deleted.
+ */
+export async function ensureAcls(kafka: Kafka, bindings: readonly KafkaAclBinding[] = kafkaAclBindings()): Promise<{ created: number; deleted: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const wanted = new Map(bindings.map((b) => [bindingKey(b), b]));
+    const present = new Set<string>();
+    const stale: AclFilter[] = [];
+    for (const principal of new Set(bindings.map((b) => b.principal))) {
+      const described = await admin.describeAcls({ resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY, principal, operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY });
+      for (const resource of described.resources) {
+        for (const acl of resource.acls) {
+          const key = [acl.principal, nameOf(RESOURCE_TYPES, resource.resourceType), nameOf(PATTERN_TYPES, resource.resourcePatternType), resource.resourceName, nameOf(OPERATIONS, acl.operation)].join('\u0000');
+          if (acl.permissionType === AclPermissionTypes.ALLOW && acl.host === '*' && wanted.has(key)) present.add(key);
+          else stale.push({ resourceType: resource.resourceType, resourceName: resource.resourceName, resourcePatternType: resource.resourcePatternType, principal: acl.principal, host: acl.host, operation: acl.operation, permissionType: acl.permissionType });
+        }
+      }
+    }
+    const missing = [...wanted.entries()].filter(([key]) => !present.has(key)).map(([, b]) => b);
+    if (missing.length > 0) {
+      await admin.createAcls({
+        acl: missing.map((b) => ({
+          resourceType: RESOURCE_TYPES[b.resourceType],
+          resourceName: b.resourceName,
+          resourcePatternType: PATTERN_TYPES[b.patternType],
+          principal: b.principal,
+          host: '*',
+          operation: OPERATIONS[b.operation],
+          permissionType: AclPermissionTypes.ALLOW,
+        })),
+      });
+    }
+    if (stale.length > 0) {
+      await admin.deleteAcls({ filters: stale });
+    }
+    return { created: missing.length, deleted: stale.length };
   } finally {
     await admin.disconnect();
   }

@@ -1,8 +1,7 @@
-// Against a broker listener with SASL/SCRAM-SHA-512 (the test broker of `npm test` has one: KAFKA_SCRAM_BROKERS and
-// its user; without it this test starts a private broker with one). Configured the way a service is (KAFKA_SASL_*
+// Against the broker's SASL/SCRAM-SHA-512 listener (the test broker of `npm test` has only that: KAFKA_SCRAM_BROKERS
+// and the admin user; without them this test starts a private broker). Configured the way a service is (KAFKA_SASL_*
 // variables), the right credentials produce and consume; wrong ones fail at connect within seconds, with a
 // message that names SASL authentication, and the password appears in no error and no log line.
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { parseEnv } from '@payrail/config';
 import type { PaymentSettled } from '@payrail/contracts';
@@ -23,10 +22,8 @@ interface ScramListener {
 async function scramListener(): Promise<ScramListener> {
   const { KAFKA_SCRAM_BROKERS: brokers, KAFKA_SCRAM_USERNAME: username, KAFKA_SCRAM_PASSWORD: password } = process.env;
   if (brokers && username && password) return { brokers, username, password, stop: async () => undefined };
-  const credentials = { username: 'payrail-scram', password: randomBytes(18).toString('base64url') };
-  const broker = await startPrivateBroker(credentials);
-  if (!broker.scramBrokers) throw new Error('the private broker has no SCRAM listener');
-  return { brokers: broker.scramBrokers, ...credentials, stop: () => broker.stop() };
+  const broker = await startPrivateBroker();
+  return { brokers: broker.brokers, ...broker.admin, stop: () => broker.stop() };
 }
 
 /** Reads the connection the way a service does: from KAFKA_* variables through the shared env fragment. */

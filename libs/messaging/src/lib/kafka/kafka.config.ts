@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, Env, envBool, envList, readSecret } from '@payrail/config';
+import { ConfigError, Env, envBool, envList, parseEnv, readSecret } from '@payrail/config';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 
 /** Shared env fragment: how a service reaches Kafka. */
@@ -43,6 +43,21 @@ export function kafkaConnectionFromEnv(parsed: KafkaEnv, rawEnv: Env, defaultCli
     }
   }
   return { brokers: parsed.KAFKA_BROKERS, clientId: parsed.KAFKA_CLIENT_ID ?? defaultClientId, ssl: parsed.KAFKA_SSL || sslCa !== undefined, sslCa, sasl };
+}
+
+/** The connection a process's environment describes (KAFKA_BROKERS, KAFKA_SSL*, KAFKA_SASL_*), validated: tools and tests. */
+export function kafkaConnectionFromProcessEnv(env: Env, defaultClientId: string): KafkaConnectionConfig {
+  return kafkaConnectionFromEnv(parseEnv(z.object(kafkaEnvFragment), env), env, defaultClientId);
+}
+
+/**
+ * The variables that say how to reach Kafka and as whom (KAFKA_BROKERS, KAFKA_SSL*, KAFKA_SASL_*), taken from `env`:
+ * what a test or tool hands to a service process it starts, so that it connects as the same principal.
+ */
+export function kafkaClientEnv(env: Env): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (/^KAFKA_(BROKERS|SSL|SSL_CA_FILE|SASL_MECHANISM|SASL_USERNAME|SASL_PASSWORD|SASL_PASSWORD_FILE)$/.test(name) && value !== undefined) picked[name] = value;
+  return picked;
 }
 
 export function toKafkaJsConfig(config: KafkaConnectionConfig, logCreator?: KafkaConfig['logCreator']): KafkaConfig {

@@ -6,10 +6,10 @@ import { TOPICS, TopicContract } from '@payrail/contracts';
 import { ConsumerLagReader } from './consumer-lag';
 import { EventProducer } from './event-producer';
 import { createKafka } from './kafka-client';
+import { kafkaConnectionFromProcessEnv } from './kafka.config';
 import { ObservedMessage, TopicObserver } from './topic-observer';
 
-const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',');
-const kafka = createKafka({ brokers, clientId: 'payrail-int-test-observer', ssl: false });
+const kafka = createKafka(kafkaConnectionFromProcessEnv(process.env, 'payrail-int-test-observer'));
 const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
