@@ -1,12 +1,20 @@
 // Card and account numbers leave ingest only protected (JWE + keyed fingerprint + mask). This end-to-end run
-// submits payments with card and account numbers made up for it (accepted ones, duplicates, refused ones), follows
-// them through the four services, then reads back everything the pipeline wrote (every message of every Kafka
-// topic, every Redis key of the run's prefix, every line of the services' logs) and looks for those numbers, and for
-// anything else that looks like a card number. It must find none.
+// submits payments with card and account numbers made up for it over HTTP (accepted ones, duplicates, refused ones)
+// and over the inbound Kafka topic (accepted ones and one that fails and is dead-lettered), follows them through the
+// four services, then reads back everything the pipeline wrote (every message of every Kafka topic listed by the
+// broker, inbound and dead-letter topics included; every Redis value of the run's prefix; every line of the
+// services' logs; the HTTP answers) and looks for those numbers, and anything else that looks like a card number,
+// in decimal, base64, base64url and hex, nested too (a JWS payload is base64url of JSON). It writes its report to
+// <run dir>/plaintext-scan-report.json.
+//
+// One exposure is known and reported apart: the inbound topic holds the upstream's signed JWS as published, its
+// payload readable, for its retention (15 minutes) until upstreams encrypt to Payrail (docs/upstreams.md). The test
+// fails on any other number, and on an inbound one that is not exactly a payment this run published there.
 import { randomInt, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PaymentSubmission, TOPICS } from '@payrail/contracts';
-import { findPlaintextNumbers, readAllKafkaMessages, readAllRedisKeys, readLogFiles } from '@payrail/testing';
+import { DLQ_HEADERS, DEAD_LETTER_TOPICS, PaymentAccepted, PaymentSubmission, TOPICS } from '@payrail/contracts';
+import { type WrittenText, publishInboundPayments, publishRawMessage, readAllKafkaMessages, readAllRedisKeys, readLogFiles, readTopicFrom, scanWrittenData, topicEnds } from '@payrail/testing';
 import { UpstreamClient, demoPayment, prng, withLuhnDigit } from '@payrail/upstream-sdk';
 
 const keys = JSON.parse(process.env['PAYRAIL_KEYS_JSON'] ?? '{}') as { upstreamKeysDir: string };
@@ -15,7 +23,19 @@ const runDir = process.env['PAYRAIL_TEST_RUN_DIR'] ?? '';
 const ingestUrl = `http://127.0.0.1:${ports['ingest']}`;
 
 const digits = (n: number): string => Array.from({ length: n }, () => String(randomInt(10))).join('');
-const maskedPan = (pan: string): string => `${pan.slice(0, 6)}${'*'.repeat(pan.length - 10)}${pan.slice(-4)}`;
+// the mask ingest writes: first 4 and last 4 of a 16-digit number (never more than half the digits)
+const maskedPan = (pan: string): string => `${pan.slice(0, 4)}${'*'.repeat(pan.length - 8)}${pan.slice(-4)}`;
+const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',');
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
 
 async function waitForFinal(client: UpstreamClient, paymentId: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -36,7 +56,12 @@ describe('no plaintext card or account number in Kafka, Redis or the logs', () =
     const alpha = await UpstreamClient.open('psp-alpha', join(keys.upstreamKeysDir, 'psp-alpha', 'private.jwks.json'), ingestUrl);
     const beta = await UpstreamClient.open('bank-beta', join(keys.upstreamKeysDir, 'bank-beta', 'private.jwks.json'), ingestUrl);
     const run = randomUUID().slice(0, 8);
-    const cards = Array.from({ length: 24 }, (_, i) => withLuhnDigit(`${i % 2 === 0 ? '4' : '5'}${digits(14)}`));
+    const cards = Array.from({ length: 28 }, (_, i) => withLuhnDigit(`${i % 2 === 0 ? '4' : '5'}${digits(14)}`));
+    const http: WrittenText[] = [];
+    const answered = <R extends { status: number; body: unknown }>(label: string, res: R): R => {
+      http.push({ where: `http:${label}`, text: JSON.stringify(res.body) });
+      return res;
+    };
     const accounts = Array.from({ length: 12 }, () => `DE${digits(20)}`);
     const base = (i: number): PaymentSubmission => ({ ...demoPayment(i, prng(i + 17)).payment, upstream_reference: `scan-${run}-${i}`, amount: { minor: String(100 + i), currency: 'EUR' } });
     const card = (i: number, number: string): PaymentSubmission => ({ ...base(i), payer: { type: 'card', card: { number, expiry_month: 1 + (i % 12), expiry_year: 2031, country: 'DE' } } });
@@ -52,10 +77,12 @@ describe('no plaintext card or account number in Kafka, Redis or the logs', () =
         const client = i % 2 === 0 ? alpha : beta;
         const key = `scan-${run}-key-${i}`;
         // half compact JWS, half JSON with a detached JWS; every one sent twice with its Idempotency-Key
-        const first =
-          i % 4 < 2 ? await client.submit(client.signPayment(payment), key) : await client.submitDetached(client.signPaymentDetached(payment), key);
+        const first = answered(
+          `submit-${i}`,
+          i % 4 < 2 ? await client.submit(client.signPayment(payment), key) : await client.submitDetached(client.signPaymentDetached(payment), key),
+        );
         expect(first.status).toBe(202);
-        const again = i % 4 < 2 ? await client.submit(client.signPayment(payment), key) : await client.submitDetached(client.signPaymentDetached(payment), key);
+        const again = answered(`resubmit-${i}`, i % 4 < 2 ? await client.submit(client.signPayment(payment), key) : await client.submitDetached(client.signPaymentDetached(payment), key));
         expect(again.body).toEqual(first.body);
         accepted.push({ client, paymentId: String(first.body['payment_id']), masked });
       }),
@@ -63,14 +90,37 @@ describe('no plaintext card or account number in Kafka, Redis or the logs', () =
 
     // refused with the number inside: a failed Luhn check, a stale signature, a changed payment under a used key
     const badLuhn = cards[20]?.replace(/.$/, (d) => String((Number(d) + 1) % 10)) ?? '';
-    expect((await alpha.submit(alpha.signPayment(card(200, badLuhn)))).status).toBe(422);
-    expect((await alpha.submit(alpha.signPayment(card(201, cards[21] ?? ''), { iat: Math.floor(Date.now() / 1000) - 3600 }))).status).toBe(401);
-    expect((await beta.submitDetached(beta.signPaymentDetached(account(202, accounts[10] ?? '')), `scan-${run}-key-1`)).status).toBe(409);
-    expect((await alpha.submit(alpha.signPayment({ ...card(203, cards[22] ?? ''), amount: { minor: '10.5', currency: 'EUR' } } as never))).status).toBe(422);
+    expect(answered('bad-luhn', await alpha.submit(alpha.signPayment(card(200, badLuhn)))).status).toBe(422);
+    expect(answered('stale', await alpha.submit(alpha.signPayment(card(201, cards[21] ?? ''), { iat: Math.floor(Date.now() / 1000) - 3600 }))).status).toBe(401);
+    expect(answered('conflict', await beta.submitDetached(beta.signPaymentDetached(account(202, accounts[10] ?? '')), `scan-${run}-key-1`)).status).toBe(409);
+    expect(answered('bad-amount', await alpha.submit(alpha.signPayment({ ...card(203, cards[22] ?? ''), amount: { minor: '10.5', currency: 'EUR' } } as never))).status).toBe(422);
+    // a card number in free text is refused, and not echoed
+    const freeText = answered('free-text', await alpha.submit(alpha.signPayment({ ...card(204, cards[23] ?? ''), description: `card ${cards[24] ?? ''}` })));
+    expect(freeText.status).toBe(422);
+
+    // over the inbound topic: three card payments accepted, and one message ingest cannot decode (dead-lettered)
+    const acceptedEnds = await topicEnds(brokers, TOPICS.paymentsAccepted.name);
+    const dlqEnds = await topicEnds(brokers, DEAD_LETTER_TOPICS.ingest);
+    const inboundCards = cards.slice(25, 28);
+    const inbound = inboundCards.map((n, i) => ({ reference: `scan-${run}-inbound-${i}`, jws: alpha.signPayment({ ...card(300 + i, n), upstream_reference: `scan-${run}-inbound-${i}` }) }));
+    await publishInboundPayments(brokers, inbound.map(({ reference, jws }) => ({ key: reference, value: { jws, idempotency_key: `${reference}-key` } })));
+    const poisonKey = `scan-${run}-inbound-poison`;
+    await publishRawMessage(brokers, TOPICS.paymentsInbound.name, { key: poisonKey, value: JSON.stringify({ jws: inbound[0]?.jws, unexpected: true }) });
+    const inboundAccepted = await waitFor('the inbound payments on the accepted topic', async () => {
+      const mine = (await readTopicFrom(brokers, TOPICS.paymentsAccepted.name, acceptedEnds))
+        .map((m) => JSON.parse(m.value ?? '{}') as PaymentAccepted)
+        .filter((p) => p.upstream_reference.startsWith(`scan-${run}-inbound-`));
+      return mine.length === inbound.length ? mine : undefined;
+    });
+    for (const p of inboundAccepted) accepted.push({ client: alpha, paymentId: p.payment_id, masked: p.payer.type === 'card' ? p.payer.masked : undefined });
+    const deadLetter = await waitFor('the undecodable inbound message on the dead-letter topic', async () => (await readTopicFrom(brokers, DEAD_LETTER_TOPICS.ingest, dlqEnds)).find((m) => m.key === poisonKey));
+    expect(deadLetter.headers[DLQ_HEADERS.originalTopic]).toBe(TOPICS.paymentsInbound.name);
+    expect(deadLetter.headers[DLQ_HEADERS.valueProtection]).toBe('jwe');
+    expect(deadLetter.value?.split('.')).toHaveLength(5);
 
     for (const { client, paymentId } of accepted) await waitForFinal(client, paymentId);
 
-    const [kafka, redis] = await Promise.all([readAllKafkaMessages((process.env['KAFKA_BROKERS'] ?? '').split(','), 120_000, e2eStartedMs), readAllRedisKeys(process.env['REDIS_URL'] ?? '', process.env['REDIS_KEY_PREFIX'] ?? '')]);
+    const [kafka, redis] = await Promise.all([readAllKafkaMessages(brokers, 120_000, e2eStartedMs), readAllRedisKeys(process.env['REDIS_URL'] ?? '', process.env['REDIS_KEY_PREFIX'] ?? '')]);
     const logs = readLogFiles(join(runDir, 'logs'));
 
     // the scan saw the pipeline's data: every payment on the topics (with its masked card), in Redis, and in the logs
@@ -82,10 +132,22 @@ describe('no plaintext card or account number in Kafka, Redis or the logs', () =
       expect(redisText).toContain(`payment:{${paymentId}}`);
     }
     const topics = new Set(kafka.map((t) => t.where.slice('kafka:'.length).split('/')[0]));
-    for (const topic of [TOPICS.paymentsAccepted, TOPICS.paymentsSigned, TOPICS.paymentsScreened, TOPICS.paymentsSettled]) expect(topics).toContain(topic.name);
+    for (const topic of [TOPICS.paymentsInbound.name, TOPICS.paymentsAccepted.name, TOPICS.paymentsSigned.name, TOPICS.paymentsScreened.name, TOPICS.paymentsSettled.name, DEAD_LETTER_TOPICS.ingest]) expect(topics).toContain(topic);
     for (const service of ['ingest', 'signing', 'fraud-check', 'settlement']) expect(logs.some((l) => l.where.startsWith(`log:${service}.log:`) && l.text.length > 0)).toBe(true);
 
-    const findings = findPlaintextNumbers([...kafka, ...redis, ...logs], { cards: [...cards.slice(0, 23), badLuhn], accounts });
+    const report = scanWrittenData({ kafka, redis, logs, http }, { cards: [...cards, badLuhn], accounts });
+    // the known exposure: this run's inbound JWSs, readable on the inbound topic for its retention (see above)
+    const inboundTopic = `kafka:${TOPICS.paymentsInbound.name}/`;
+    const inboundMasks = new Set(inboundCards.map(maskedPan));
+    const exposure = report.findings.filter((f) => f.where.startsWith(inboundTopic) && f.kind === 'known-card' && inboundMasks.has(f.masked));
+    const findings = report.findings.filter((f) => !exposure.includes(f));
+    writeFileSync(
+      join(runDir, 'plaintext-scan-report.json'),
+      `${JSON.stringify({ ...report, findings, numbers_found: findings.length, inbound_topic_exposure: { count: exposure.length, retention: TOPICS.paymentsInbound.config, findings: exposure } }, null, 2)}\n`,
+    );
+    expect(report.sources['kafka']?.decoded.base64url).toBeGreaterThan(0);
     expect(findings).toEqual([]);
+    // the inbound JWSs this run published (the accepted ones and the dead-lettered copy), and nothing else there
+    expect(exposure.length).toBeGreaterThanOrEqual(inboundCards.length);
   });
 });

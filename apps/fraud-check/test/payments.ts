@@ -31,8 +31,8 @@ export function instruction(o: InstructionOverrides = {}): PaymentInstruction {
     : {
         type: 'card',
         fingerprint: o.card?.fingerprint ?? fingerprintOf('card-1'),
-        masked: `${o.card?.bin ?? '411111'}******1111`,
-        bin: o.card?.bin ?? '411111',
+        masked: `${o.card?.bin ?? '4111'}${'*'.repeat(12 - (o.card?.bin ?? '4111').length)}1111`,
+        bin: o.card?.bin ?? '4111',
         country: o.card?.country,
         expiry: '2029-01',
         protected_jwe: 'eyJhbGciOiJFQ0RILUVTK0EyNTZLVyJ9.e.i.c.t',

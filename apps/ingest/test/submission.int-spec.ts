@@ -320,6 +320,27 @@ describe('ingest over real HTTP, Kafka and Redis (two instances)', () => {
       }
     });
 
+    it('a card number in a free-text field is refused naming the field, never echoed, and nothing is accepted', async () => {
+      const card = withLuhnDigit('411111987654321');
+      const spaced = card.replace(/(\d{4})(?=\d)/g, '$1 ');
+      const base = payment(19, run);
+      const cases: [PaymentSubmission, string][] = [
+        [{ ...base, description: `paid with ${spaced}` }, '#/payment/description'],
+        [{ ...base, upstream_reference: `ord-${card}` }, '#/payment/upstream_reference'],
+        [{ ...base, context: { ...base.context, device_id: card.replace(/(\d{4})(?=\d)/g, '$1-') } }, '#/payment/context/device_id'],
+      ];
+      for (const [p, pointer] of cases) {
+        const jws = alpha.signPayment(p);
+        const answer = await post(a.url, jws, jose(jws, randomUUID()));
+        expectProblem(answer, 422, 'schema-invalid', pointer);
+        expect(answer.body).not.toMatch(/4111 ?1198|411111987/);
+      }
+      const jws = alpha.signPayment(payment(20, run));
+      const header = await post(a.url, jws, jose(jws, `key-${card}`));
+      expectProblem(header, 400, 'invalid-idempotency-key', '#/headers/idempotency-key');
+      expect(header.body).not.toMatch(/411111987/);
+    });
+
     it('body too large', async () => {
       const huge = `${'e'.repeat(70 * 1024)}.e30.AAAA`;
       expectProblem(await post(a.url, huge, jose(huge)), 413, 'body-too-large');

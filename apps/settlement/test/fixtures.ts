@@ -40,7 +40,7 @@ export class PaymentFactory {
       upstream_reference: `ref-${paymentId.slice(0, 8)}`,
       accepted_at: new Date().toISOString(),
       amount: { minor: minor.toString(), currency: currency as PaymentInstruction['amount']['currency'] },
-      payer: { type: 'card', fingerprint: 'f'.repeat(64), masked: '411111******1111', bin: '411111', country: 'DE', expiry: '2027-09', protected_jwe: 'eyJhbGciOiJFQ0RILUVTIiwiZW5jIjoiQTI1NkdDTSJ9..aXY.Y2lwaGVydGV4dA.dGFn' },
+      payer: { type: 'card', fingerprint: 'f'.repeat(64), masked: '4111********1111', bin: '4111', country: 'DE', expiry: '2027-09', protected_jwe: 'eyJhbGciOiJFQ0RILUVTIiwiZW5jIjoiQTI1NkdDTSJ9..aXY.Y2lwaGVydGV4dA.dGFn' },
       payee: { merchant_id: merchantId, mcc: '5411', country: 'DE' },
       upstream_verification: { kid: 'psp-test-1', alg: 'ES256', jti: randomUUID(), iat: Math.floor(Date.now() / 1000) },
       signed_at: new Date().toISOString(),

@@ -32,7 +32,7 @@ export type { JweEncrypterOptions, JweEncryptOptions, JweDecrypterOptions, Decry
 export { FieldProtector, FieldRevealer, PROTECTED_FIELD_HEADER } from './fields/field-protector';
 export type { ProtectedFieldInfo, ProtectedRecord, WithProtectedFields } from './fields/field-protector';
 export { fingerprint, fingerprintField } from './fields/fingerprint';
-export { maskPan, maskAccount, luhnValid, normaliseIdentifier } from './fields/mask';
+export { maskPan, maskAccount, maskedPrefixLength, panPrefix, luhnValid, normaliseIdentifier } from './fields/mask';
 
 export { InMemoryReplayStore } from './replay/replay-store';
 export type { ReplayStore, InMemoryReplayStoreOptions } from './replay/replay-store';

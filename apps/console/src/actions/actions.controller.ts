@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
+import { freeText } from '@payrail/contracts';
 import { ProblemException } from '@payrail/platform';
 import { ConsoleSession } from '../auth/console-auth.service';
 import { CurrentSession, SessionGuard } from '../auth/session.guard';
@@ -9,7 +10,7 @@ import { parseRequestBody } from '../web/request-body';
 import { DecideReviewResult, DecideReviewUseCase } from './decide-review.use-case';
 import { ReplayDeadLetterResult, ReplayDeadLetterUseCase } from './replay-dead-letter.use-case';
 
-const DecisionSchema = z.strictObject({ decision: z.enum(['APPROVE', 'DECLINE']), note: z.string().max(500).optional() });
+const DecisionSchema = z.strictObject({ decision: z.enum(['APPROVE', 'DECLINE']), note: freeText(z.string().max(500)).optional() });
 const ReplaySchema = z.strictObject({ ref: z.string().regex(/^[A-Za-z0-9._-]+\/(0|[1-9][0-9]*)\/(0|[1-9][0-9]*)$/, 'must be topic/partition/offset') });
 const PAYMENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

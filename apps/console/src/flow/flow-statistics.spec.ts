@@ -34,7 +34,7 @@ function accepted(id: string, minor = '1050') {
     upstream_reference: `ref-${id}`,
     accepted_at: new Date(clock).toISOString(),
     amount: amount(minor),
-    payer: { type: 'card', fingerprint: 'f'.repeat(32), masked: '400000******0002', bin: '400000', expiry: '2030-05', protected_jwe: 'jwe' },
+    payer: { type: 'card', fingerprint: 'f'.repeat(32), masked: '4000********0002', bin: '4000', expiry: '2030-05', protected_jwe: 'jwe' },
     payee: { merchant_id: 'm-1', mcc: '5411' },
     upstream_verification: { kid: 'u1', alg: 'ES256', jti: 'j', iat: 1 },
   });

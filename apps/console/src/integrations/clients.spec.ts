@@ -49,7 +49,7 @@ function review(id: string) {
     merchant_id: 'm-1',
     mcc: '5411',
     amount: { minor: '250000', currency: 'EUR' },
-    payer: { type: 'card', fingerprint: 'fp', masked: '400000******0002', bin: '400000' },
+    payer: { type: 'card', fingerprint: 'fp', masked: '4000********0002', bin: '4000' },
     accepted_at: '2025-03-01T10:00:00Z',
     score: 60,
     reasons: [{ rule: 'amount.review_limit', score: 60 }],

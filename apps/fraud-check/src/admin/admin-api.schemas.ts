@@ -2,7 +2,7 @@
 // OpenAPI document (docs/fraud-check-admin.openapi.yaml) is generated from them, and the integration tests parse
 // real responses with them, so the document cannot drift from the service.
 import { z } from 'zod';
-import { CountryCodeSchema, CurrencyCodeSchema, DecisionReasonSchema, MerchantIdSchema, MinorUnitsSchema, PaymentContextSchema, PaymentIdSchema } from '@payrail/contracts';
+import { CountryCodeSchema, freeText, CurrencyCodeSchema, DecisionReasonSchema, MerchantIdSchema, MinorUnitsSchema, PaymentContextSchema, PaymentIdSchema } from '@payrail/contracts';
 import { BLOCKLISTS } from '../blocklist/blocklist';
 import { RuleSetSchema } from '../rules/ruleset';
 
@@ -15,8 +15,8 @@ export const BlocklistPageQuery = z.strictObject({
 });
 /** Documented shape; the value is checked by its list's own rule (BLOCKLIST_VALUE_SCHEMAS). */
 export const BlocklistEntryBody = z.strictObject({
-  value: z.string().describe('card / account: the keyed fingerprint (never the number); bin: 6 digits; ip: IPv4 or IPv6; country: ISO 3166-1 alpha-2; merchant: merchant id'),
-  reason: z.string().min(1).max(300).optional(),
+  value: z.string().describe('card / account: the keyed fingerprint (never the number); bin: 1-5 leading digits (matches cards starting with them); ip: IPv4 or IPv6; country: ISO 3166-1 alpha-2; merchant: merchant id'),
+  reason: freeText(z.string().min(1).max(300)).optional(),
 });
 
 export const ReviewParams = z.object({ paymentId: PaymentIdSchema });
@@ -26,7 +26,7 @@ export const ReviewPageQuery = z.strictObject({
 });
 export const ReviewDecisionBody = z.strictObject({
   decision: z.enum(['APPROVE', 'DECLINE'], { error: 'must be APPROVE or DECLINE' }),
-  note: z.string().min(1).max(500).optional(),
+  note: freeText(z.string().min(1).max(500)).optional(),
 });
 
 export const AuditQuery = z.strictObject({

@@ -18,7 +18,7 @@ describe('blocklist values', () => {
     expect(BLOCKLIST_VALUE_SCHEMAS.account.safeParse('Zk2xQm9vYmFyYmF6cXV1eF9hY2NvdW50').success).toBe(true);
     expect(BLOCKLIST_VALUE_SCHEMAS.account.safeParse('DE89370400440532013000').success).toBe(false); // an IBAN
     expect(BLOCKLIST_VALUE_SCHEMAS.account.safeParse('89370400440532013000').success).toBe(false);
-    expect(BLOCKLIST_VALUE_SCHEMAS.bin.safeParse('41111').success).toBe(false);
+    expect(BLOCKLIST_VALUE_SCHEMAS.bin.safeParse('411111').success).toBe(false);
     expect(BLOCKLIST_VALUE_SCHEMAS.country.safeParse('de').success).toBe(false);
   });
 
@@ -27,10 +27,10 @@ describe('blocklist values', () => {
       JSON.stringify({ version: 'v', thresholds: { review: 1, decline: 2 }, rules: ['card', 'bin', 'ip', 'country'].map((list) => ({ id: `bl.${list}`, type: 'blocklist', list, score: 1 })) }),
       'test',
     );
-    const p = instruction({ card: { bin: '535353', country: 'DE' }, context: { ip: '2001:DB8::1', country: 'FR' } });
+    const p = instruction({ card: { bin: '5353', country: 'DE' }, context: { ip: '2001:DB8::1', country: 'FR' } });
     expect(blocklistProbes(ruleset, p)).toEqual([
       { list: 'card', value: p.payer.fingerprint, field: 'payer.fingerprint' },
-      { list: 'bin', value: '535353', field: 'payer.bin' },
+      ...['5', '53', '535', '5353'].map((value) => ({ list: 'bin', value, field: 'payer.bin' })),
       { list: 'ip', value: '2001:db8::1', field: 'context.ip' },
       { list: 'country', value: 'DE', field: 'payer.country' },
       { list: 'country', value: 'FR', field: 'context.country' },

@@ -57,7 +57,7 @@ function fingerprintValue(what: 'card' | 'account'): z.ZodType<string, string> {
 export const BLOCKLIST_VALUE_SCHEMAS: Record<BlocklistName, z.ZodType<string, string>> = {
   card: fingerprintValue('card'),
   account: fingerprintValue('account'),
-  bin: z.string().regex(/^[0-9]{6}$/, 'must be a 6-digit BIN'),
+  bin: z.string().regex(/^[0-9]{1,5}$/, 'must be 1-5 leading digits of the card (events carry only the digits a mask shows: 4 of a 16-digit card)'),
   ip: z
     .string()
     .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address')

@@ -86,7 +86,8 @@ export function blocklistProbes(ruleset: RuleSet, payment: PaymentInstruction): 
   const { payer, payee, context } = payment;
   if (lists.has('card') && payer.type === 'card') probes.push({ list: 'card', value: payer.fingerprint, field: 'payer.fingerprint' });
   if (lists.has('account') && payer.type === 'account') probes.push({ list: 'account', value: payer.fingerprint, field: 'payer.fingerprint' });
-  if (lists.has('bin') && payer.type === 'card') probes.push({ list: 'bin', value: payer.bin, field: 'payer.bin' });
+  // bin entries are prefixes of the card's shown leading digits: probe each of them ("4", "41", "411", "4111")
+  if (lists.has('bin') && payer.type === 'card') for (let n = 1; n <= payer.bin.length; n++) probes.push({ list: 'bin', value: payer.bin.slice(0, n), field: 'payer.bin' });
   if (lists.has('ip') && context?.ip) probes.push({ list: 'ip', value: normaliseIp(context.ip), field: 'context.ip' });
   if (lists.has('country')) {
     if (payer.country) probes.push({ list: 'country', value: payer.country, field: 'payer.country' });

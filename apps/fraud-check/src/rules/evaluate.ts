@@ -54,8 +54,11 @@ function check(rule: Rule, payment: PaymentInstruction, signals: FraudSignals): 
       if (rule.mcc) observed['mcc'] = payment.payee.mcc;
       return observed;
     }
-    case 'blocked_bin':
-      return payment.payer.type === 'card' && rule.bins.includes(payment.payer.bin) ? { bin: payment.payer.bin } : undefined;
+    case 'blocked_bin': {
+      // a listed prefix matches every card whose shown leading digits start with it
+      const payer = payment.payer;
+      return payer.type === 'card' && rule.bins.some((prefix) => payer.bin.startsWith(prefix)) ? { bin: payer.bin } : undefined;
+    }
     case 'blocklist': {
       const hit = signals.blocklistHits.find((h) => h.list === rule.list);
       return hit ? { list: hit.list, value: hit.value, field: hit.field } : undefined;

@@ -34,7 +34,7 @@ describe('the default rule set', () => {
 
   it('declines above the hard limit and for the static BIN list, comparing amounts as integers', () => {
     expect(evaluate(defaults, instruction({ minor: '1000001' })).decision).toBe('DECLINE');
-    expect(evaluate(defaults, instruction({ card: { bin: '400000' } })).decision).toBe('DECLINE');
+    expect(evaluate(defaults, instruction({ card: { bin: '4000' } })).decision).toBe('DECLINE');
     // "9" > "10" as strings; never as amounts
     expect(evaluate(defaults, instruction({ minor: '9' })).decision).toBe('APPROVE');
   });

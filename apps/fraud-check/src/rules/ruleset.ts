@@ -27,7 +27,7 @@ export const AmountLimitRule = z.strictObject({
   mcc: z.array(MccSchema).min(1).optional(),
 });
 
-export const BlockedBinRule = z.strictObject({ ...base, type: z.literal('blocked_bin'), bins: z.array(z.string().regex(/^[0-9]{6}$/)) });
+export const BlockedBinRule = z.strictObject({ ...base, type: z.literal('blocked_bin'), bins: z.array(z.string().regex(/^[0-9]{1,5}$/, 'must be 1-5 leading digits: events carry only the digits a mask shows (4 of a 16-digit card)')) });
 
 export const BlocklistRule = z.strictObject({
   ...base,

@@ -16,7 +16,7 @@ const RULESET = {
   rules: [
     { id: 'amount.limit', type: 'amount_limit', score: 50, limits: { EUR: '100000', JPY: '15000000' } },
     { id: 'amount.gambling', type: 'amount_limit', score: 50, mcc: ['7995'], limits: { EUR: '5000' } },
-    { id: 'bin.static', type: 'blocked_bin', score: 100, bins: ['400000'] },
+    { id: 'bin.static', type: 'blocked_bin', score: 100, bins: ['4000'] },
     { id: 'blocklist.card', type: 'blocklist', list: 'card', score: 100 },
     { id: 'blocklist.account', type: 'blocklist', list: 'account', score: 100 },
     { id: 'blocklist.bin', type: 'blocklist', list: 'bin', score: 100 },
@@ -87,13 +87,13 @@ describe('screening over Kafka and Redis', () => {
     const gambling = await screen({ minor: '5001', mcc: '7995' });
     expect(rules(gambling)).toEqual(['amount.gambling']);
     expect(rules(await screen({ minor: '5001', mcc: '5814' }))).toEqual([]);
-    expect(rules(await screen({ card: { bin: '400000', fingerprint: fingerprintOf(randomUUID()) } }))).toEqual(['bin.static']);
+    expect(rules(await screen({ card: { bin: '4000', fingerprint: fingerprintOf(randomUUID()) } }))).toEqual(['bin.static']);
   });
 
   it('declines payments on every blocklist (added through the admin API) and approves again once removed', async () => {
     const card = fingerprintOf(`blocked-card-${randomUUID()}`);
     const account = fingerprintOf(`blocked-account-${randomUUID()}`);
-    const adds: [string, string][] = [['card', card], ['account', account], ['bin', '535353'], ['ip', '2001:db8::beef'], ['country', 'KP'], ['merchant', 'm-blocked']];
+    const adds: [string, string][] = [['card', card], ['account', account], ['bin', '535'], ['ip', '2001:db8::beef'], ['country', 'KP'], ['merchant', 'm-blocked']];
     for (const [list, value] of adds) {
       const res = await h.admin('POST', `/admin/v1/blocklists/${list}/entries`, 'ops.writer', { value, reason: 'integration test' });
       expect([200, 201]).toContain(res.status);
@@ -101,7 +101,7 @@ describe('screening over Kafka and Redis', () => {
     const cases: [string, InstructionOverrides, Record<string, string>][] = [
       ['blocklist.card', { card: { fingerprint: card } }, { list: 'card', value: card, field: 'payer.fingerprint' }],
       ['blocklist.account', { account: { fingerprint: account } }, { list: 'account', value: account, field: 'payer.fingerprint' }],
-      ['blocklist.bin', { card: { bin: '535353', fingerprint: fingerprintOf(randomUUID()) } }, { list: 'bin', value: '535353', field: 'payer.bin' }],
+      ['blocklist.bin', { card: { bin: '5353', fingerprint: fingerprintOf(randomUUID()) } }, { list: 'bin', value: '535', field: 'payer.bin' }],
       // written in full, listed compressed: both normalised the same way
       ['blocklist.ip', { context: { ip: '2001:0db8:0000:0000:0000:0000:0000:beef' } }, { list: 'ip', value: '2001:db8::beef', field: 'context.ip' }],
       ['blocklist.country', { context: { ip: '192.0.2.44', country: 'KP' } }, { list: 'country', value: 'KP', field: 'context.country' }],

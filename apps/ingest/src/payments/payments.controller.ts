@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { PaymentIdSchema } from '@payrail/contracts';
+import { CARD_NUMBER_IN_TEXT, PaymentIdSchema, containsCardNumber } from '@payrail/contracts';
 import { PROBLEM_BASE, ProblemException } from '@payrail/platform';
 import { RequestAuthenticator } from '../upstreams/request-authenticator';
 import { PaymentStatusStore, PaymentStatusView } from '../status/payment-status.store';
@@ -41,6 +41,9 @@ export class PaymentsController {
     const submission = parseSubmission(contentType, body, detachedSignature);
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
       throw problem('invalid-idempotency-key', 'Idempotency-Key must be 1 to 255 characters', [{ pointer: '#/headers/idempotency-key', detail: 'must be 1-255 characters' }]);
+    }
+    if (idempotencyKey !== undefined && containsCardNumber(idempotencyKey)) {
+      throw problem('invalid-idempotency-key', `Idempotency-Key ${CARD_NUMBER_IN_TEXT}`, [{ pointer: '#/headers/idempotency-key', detail: CARD_NUMBER_IN_TEXT }]);
     }
     const result = await this.submitPayment.execute({ submission, channel: 'http', idempotencyKey, traceparent });
     const response = renderSubmission(result);

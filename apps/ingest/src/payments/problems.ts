@@ -27,7 +27,7 @@ export interface ProblemSpec {
 export const SUBMISSION_PROBLEMS = {
   'unsupported-media-type': { status: 415, title: 'Unsupported media type', when: 'the body is neither application/jose (compact JWS) nor application/json with X-JWS-Signature' },
   'signature-missing': { status: 401, title: 'Signature missing', reason: 'signature_invalid', when: 'a JSON body came without its detached JWS in X-JWS-Signature' },
-  'invalid-idempotency-key': { status: 400, title: 'Invalid Idempotency-Key', when: 'Idempotency-Key is empty or longer than 255 characters' },
+  'invalid-idempotency-key': { status: 400, title: 'Invalid Idempotency-Key', when: 'Idempotency-Key is empty, longer than 255 characters or contains a card number' },
   'body-too-large': { status: 413, title: 'Body too large', reason: 'too_large', when: 'the body is over BODY_LIMIT_BYTES (64 KiB by default)' },
   'unknown-key': { status: 401, title: 'Unknown signing key', reason: 'unknown_upstream', when: 'the kid in the protected header is not registered to any upstream (or its key is retired)' },
   'algorithm-not-allowed': { status: 401, title: 'Signature algorithm not allowed', reason: 'signature_invalid', when: "alg is not on the upstream's allowlist or is not the algorithm of the key its kid names" },

@@ -6,7 +6,7 @@
 // (payment-id.ts), so a retry that finds no stored answer (Redis lost it) is accepted as the same payment.
 import { Inject, Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { PaymentAccepted, SignedSubmissionClaims, SignedSubmissionClaimsSchema, TOPICS } from '@payrail/contracts';
+import { PaymentAccepted, SignedSubmissionClaims, SignedSubmissionClaimsSchema, TOPICS, containsCardNumber } from '@payrail/contracts';
 import { CryptoError, VerifiedJws, canonicalJson, luhnValid } from '@payrail/crypto';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { INGEST_CONFIG, IngestConfig } from '../config';
@@ -152,7 +152,8 @@ export class SubmitPaymentUseCase {
     }
     const claims = SignedSubmissionClaimsSchema.safeParse(verified.payload);
     const reference = (verified.payload as { payment?: { upstream_reference?: unknown } } | null)?.payment?.upstream_reference;
-    const upstreamReference = typeof reference === 'string' && reference.length <= 64 ? reference : undefined;
+    // echoed on the refusal (problem, rejections topic) only when it is a plausible reference without a card number
+    const upstreamReference = typeof reference === 'string' && reference.length <= 64 && !containsCardNumber(reference) ? reference : undefined;
     if (!claims.success) {
       const errors = claims.error.issues.slice(0, 20).map((issue) => ({ pointer: `#/${issue.path.map(String).join('/')}`, detail: issue.message }));
       const first = errors[0];

@@ -1,7 +1,7 @@
 import { DEAD_LETTER_TOPICS } from '@payrail/contracts';
 import { DeadLetter } from '@payrail/messaging';
 import { UsageError, parseDlqCommand } from './dlq.command';
-import { inspectText, listTable, replayTable, table, valueView } from './dlq.view';
+import { deadLetterJson, inspectText, listTable, replayTable, table, valueView } from './dlq.view';
 
 const letter: DeadLetter = {
   ref: { topic: 'payrail.dlq.ingest.v1', partition: 1, offset: '42' },
@@ -80,6 +80,17 @@ describe('payrail dlq output', () => {
     expect(text).not.toContain('4111111111111111');
     expect(text).toContain('replayed          unknown (set REDIS_URL to read the replay ledger)');
     expect(text).toContain('value (');
+  });
+
+  it('says when a dead letter of the inbound topic is sealed and shows only the JWE, also with --show-value', () => {
+    const jwe = 'eyJhbGciOiJFQ0RILUVTK0EyNTZLVyIsImVuYyI6IkEyNTZHQ00iLCJwZGxxIjoxfQ.ZW5j.aXY.Y2lwaGVy.dGFn';
+    const sealed: DeadLetter = { ...letter, value: Buffer.from(jwe), valueProtection: 'jwe' };
+    const shown = inspectText(sealed, undefined, false, true);
+    expect(shown).toContain('value protection  sealed: a JWE to the data-protection key');
+    expect(shown).toContain('--show-value prints the JWE, never the card number');
+    expect(shown).toContain(jwe);
+    expect(deadLetterJson(sealed).value_protection).toBe('jwe');
+    expect(deadLetterJson(letter).value_protection).toBeNull();
   });
 
   it('summarises a replay with one line per dead letter and the counts', () => {

@@ -1,6 +1,7 @@
 // How `payrail dlq` shows dead letters and replay outcomes: aligned tables for people, JSON for scripts. Pure.
 // Message values are shown redacted unless asked for: compact JWS/JWE tokens (an upstream's inbound JWS carries the
 // card number in its payload) are shortened, digit strings that pass the card-number (Luhn) check masked.
+import { luhnCheck } from '@payrail/contracts';
 import { DeadLetter, ReplayOutcome, ReplayRecord, ReplayReport, formatRef } from '@payrail/messaging';
 
 export function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -54,6 +55,8 @@ export interface DeadLetterJson {
   event: { id: string | null; type: string | null; correlation_id: string | null; schema_version: string | null };
   key: string | null;
   replay_of: string | null;
+  /** `jwe` / `withheld` on dead letters of a topic with card numbers in clear; null otherwise. */
+  value_protection: string | null;
   problems: string[];
   replay?: { state: string; target: string; replayed_offset: string | null; replayed_at: string | null; claimed_at: string } | null;
 }
@@ -72,6 +75,7 @@ export function deadLetterJson(letter: DeadLetter, record?: ReplayRecord | null)
     event: { id: letter.event.id ?? null, type: letter.event.type ?? null, correlation_id: letter.event.correlationId ?? null, schema_version: letter.event.schemaVersion ?? null },
     key: letter.key,
     replay_of: letter.replayOf ?? null,
+    value_protection: letter.valueProtection ?? null,
     problems: [...letter.problems],
   };
   if (record !== undefined) {
@@ -89,20 +93,9 @@ export function deadLetterJson(letter: DeadLetter, record?: ReplayRecord | null)
 const COMPACT_JOSE = /^[A-Za-z0-9_-]{8,}(\.[A-Za-z0-9_-]*){2,4}$/;
 const CARD_LIKE = /\b(\d{8,15})(\d{4})\b/g;
 
-/** Luhn check digit: card numbers pass it, most other long digit strings (amounts, offsets) do not. */
-function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
-
 function redactString(text: string): string {
   if (text.length > 40 && COMPACT_JOSE.test(text)) return `<compact JOSE token, ${text.split('.').length} parts, ${text.length} chars>`;
-  return text.replace(CARD_LIKE, (digits: string, head: string, tail: string) => (luhnValid(digits) ? `${'*'.repeat(head.length)}${tail}` : digits));
+  return text.replace(CARD_LIKE, (digits: string, head: string, tail: string) => (luhnCheck(digits) ? `${'*'.repeat(head.length)}${tail}` : digits));
 }
 
 function redactJson(value: unknown): unknown {
@@ -141,6 +134,8 @@ export function inspectText(letter: DeadLetter, record: ReplayRecord | undefined
     ['key', letter.key ?? '(none)'],
     ['replayed', ledgerKnown ? replayText(record) : 'unknown (set REDIS_URL to read the replay ledger)'],
   ];
+  if (letter.valueProtection === 'jwe') rows.push(['value protection', 'sealed: a JWE to the data-protection key (the original held a card number in clear); not replayable as is']);
+  else if (letter.valueProtection !== undefined) rows.push(['value protection', `${letter.valueProtection}: the original value (with a card number in clear) was not kept`]);
   if (letter.replayOf) rows.push(['replay of', letter.replayOf]);
   if (letter.problems.length > 0) rows.push(['problems', letter.problems.join('; ')]);
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -152,7 +147,7 @@ export function inspectText(letter: DeadLetter, record: ReplayRecord | undefined
     'headers:',
     ...Object.entries(letter.headers).map(([k, v]) => `  ${k}: ${v}`),
     '',
-    `value (${letter.value?.length ?? 0} bytes, ${view.encoding}${rawValue || view.encoding === 'none' ? '' : ', redacted'}):`,
+    `value (${letter.value?.length ?? 0} bytes, ${view.encoding}${rawValue || view.encoding === 'none' ? '' : ', redacted'}${letter.valueProtection === 'jwe' ? ', sealed: --show-value prints the JWE, never the card number' : ''}):`,
     value,
   ].join('\n');
 }

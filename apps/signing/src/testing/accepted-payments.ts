@@ -29,8 +29,8 @@ export function acceptedPayment(i: number, opts: AcceptedPaymentOptions = {}): P
     payer: {
       type: 'card',
       fingerprint: `fp_${payer.toString(36).padStart(8, '0')}${'0'.repeat(32)}`,
-      masked: '411111******1111',
-      bin: '411111',
+      masked: '4111********1111',
+      bin: '4111',
       country: 'DE',
       expiry: '2029-09',
       protected_jwe: protectedJwe(),

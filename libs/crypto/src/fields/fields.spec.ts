@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { createHmac } from 'node:crypto';
 import { JweDecrypter, JweEncrypter } from '../jwe/jwe';
 import { CryptoError, KeyConfigError } from '../lib/errors';
@@ -5,23 +6,39 @@ import { keys, storeOf } from '../test/fixtures';
 import type { PayrailKeyStore } from '../keys/keystore';
 import { FieldProtector, FieldRevealer, PROTECTED_FIELD_HEADER } from './field-protector';
 import { fingerprint, fingerprintField } from './fingerprint';
-import { luhnValid, maskAccount, maskPan, normaliseIdentifier } from './mask';
+import { luhnValid, maskAccount, maskPan, normaliseIdentifier, panPrefix } from './mask';
 
 const KEY = Buffer.alloc(32, 0x42);
 
 describe('masking and Luhn', () => {
   it.each([
-    ['4111111111111111', '411111******1111'],
-    ['4111 1111 1111 1111', '411111******1111'],
-    ['4111-1111-1111-1111', '411111******1111'],
-    ['378282246310005', '378282*****0005'],
-    ['6011111111111111117', '601111*********1117'],
-    ['123456789012', '********9012'],
+    ['4111111111111111', '4111********1111'],
+    ['4111 1111 1111 1111', '4111********1111'],
+    ['4111-1111-1111-1111', '4111********1111'],
+    ['378282246310005', '378********0005'],
+    ['6011111111111111117', '60111**********1117'],
+    ['123456789012', '12******9012'],
+    ['1234567', '*******'],
     ['1234', '****'],
     ['4111x111', '********'],
     ['', ''],
   ])('maskPan(%p) = %p', (pan, masked) => {
     expect(maskPan(pan)).toBe(masked);
+  });
+
+  it('never shows more than the first 6 and last 4 digits, nor more than half of them', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9]{8,19}$/), (pan) => {
+        const masked = maskPan(pan);
+        const shown = masked.replace(/\*/g, '').length;
+        const lead = masked.length - masked.replace(/^[0-9]+/, '').length;
+        expect(masked).toHaveLength(pan.length);
+        expect(shown).toBeLessThanOrEqual(Math.floor(pan.length / 2));
+        expect(lead).toBeLessThanOrEqual(6);
+        expect(masked.slice(-4)).toBe(pan.slice(-4));
+        expect(panPrefix(pan)).toBe(masked.slice(0, lead));
+      }),
+    );
   });
 
   it('masks accounts to their last 4 characters', () => {
@@ -97,7 +114,7 @@ describe('FieldProtector / FieldRevealer', () => {
     expect(r.data.payer.email).toBeUndefined();
     expect(r.data.note).toBeNull();
     expect(Object.keys(r.fields).sort()).toEqual(['card.expiry', 'card.pan', 'payer.account']);
-    expect(r.fields['card.pan']).toEqual({ fingerprint: fingerprintField(KEY, '4111111111111111'), masked: '411111******1111' });
+    expect(r.fields['card.pan']).toEqual({ fingerprint: fingerprintField(KEY, '4111111111111111'), masked: '4111********1111' });
     expect(r.fields['payer.account']?.masked).toBe('******************3000');
     expect(r.fields['card.expiry']?.masked).toBe('*****');
     const text = JSON.stringify(r);

@@ -1,4 +1,5 @@
-// Display masking for logs and UIs. PCI DSS allows at most the first six and last four digits of a PAN.
+// Display masking for logs and UIs. PCI DSS allows at most the first six and last four digits of a PAN; Payrail
+// also never shows more than half of its digits.
 
 const SEPARATORS = /[\s-]/g;
 
@@ -25,16 +26,34 @@ export function luhnValid(pan: string): boolean {
 }
 
 /**
- * First 6 and last 4 digits, the rest '*' (separators dropped). Shorter numbers (under 13 digits) show only the
- * last 4, and anything that is not a digit string is masked entirely: masking must never be the leak.
+ * How many leading digits a mask may show of a card number of `length` digits: PCI DSS allows at most the first 6
+ * and last 4, and Payrail never shows more than half the digits (the last 4 come first), so a 16-digit number
+ * shows 4 + 4, a 19-digit one 5 + 4, a 12- or 13-digit one 2 + 4, one under 8 digits nothing.
+ */
+export function maskedPrefixLength(length: number): number {
+  if (length < 8) return 0;
+  return Math.min(6, Math.floor(length / 2) - 4);
+}
+
+/** The leading digits of a card number that its mask shows (see maskedPrefixLength): '' when it is no digit string. */
+export function panPrefix(pan: string): string {
+  if (typeof pan !== 'string') return '';
+  const d = digitsOnly(pan);
+  return d === undefined ? '' : d.slice(0, maskedPrefixLength(d.length));
+}
+
+/**
+ * The leading digits maskedPrefixLength allows, the last 4, the rest '*' (separators dropped): never more than the
+ * first 6 and last 4, never more than half the digits. Under 8 digits, or anything that is not a digit string, is
+ * masked entirely: masking must never be the leak.
  */
 export function maskPan(pan: string): string {
   if (typeof pan !== 'string') return '';
   const d = digitsOnly(pan);
   if (d === undefined) return '*'.repeat(pan.length);
-  if (d.length <= 4) return '*'.repeat(d.length);
-  if (d.length < 13) return '*'.repeat(d.length - 4) + d.slice(-4);
-  return d.slice(0, 6) + '*'.repeat(d.length - 10) + d.slice(-4);
+  if (d.length < 8) return '*'.repeat(d.length);
+  const lead = maskedPrefixLength(d.length);
+  return d.slice(0, lead) + '*'.repeat(d.length - lead - 4) + d.slice(-4);
 }
 
 /** Account numbers, IBANs: whitespace dropped, last 4 characters visible (none when 4 or fewer). */

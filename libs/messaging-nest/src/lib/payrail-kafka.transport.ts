@@ -15,7 +15,16 @@ export interface PayrailKafkaTransportOptions {
   fromBeginning?: boolean;
   keyConcurrency?: number;
   maxAttempts?: number;
+  /** Seals dead letters of topics with card numbers in clear (see BatchConsumerOptions.protectDeadLetterValue). */
+  protectDeadLetterValue?: (value: Buffer) => Promise<Buffer>;
 }
+
+/**
+ * Provider token: an app whose consumers read a topic with card numbers in clear provides a DeadLetterValueProtector
+ * under it (ingest: a JWE to the data-protection key); connectConsumerGroups hands it to every consumer.
+ */
+export const DEAD_LETTER_VALUE_PROTECTOR = Symbol('DEAD_LETTER_VALUE_PROTECTOR');
+export type DeadLetterValueProtector = (value: Buffer) => Promise<Buffer>;
 
 export class PayrailKafkaTransport extends Server implements CustomTransportStrategy {
   private consumer: BatchConsumer | undefined;
@@ -50,6 +59,7 @@ export class PayrailKafkaTransport extends Server implements CustomTransportStra
         fromBeginning: this.transportOptions.fromBeginning,
         keyConcurrency: this.transportOptions.keyConcurrency,
         maxAttempts: this.transportOptions.maxAttempts,
+        protectDeadLetterValue: this.transportOptions.protectDeadLetterValue,
       });
       await this.consumer.start();
       callback();
@@ -74,7 +84,16 @@ export class PayrailKafkaTransport extends Server implements CustomTransportStra
 /** Connects one Payrail transport per consumer group to the app (called before the app starts listening). */
 export function connectConsumerGroups(app: INestApplication, ...groups: ConsumerGroupKey[]): void {
   const runtime = app.get(MessagingRuntime);
+  const protectDeadLetterValue = optionalProvider<DeadLetterValueProtector>(app, DEAD_LETTER_VALUE_PROTECTOR);
   for (const group of groups) {
-    app.connectMicroservice({ strategy: new PayrailKafkaTransport(runtime, { group }) }, { inheritAppConfig: true });
+    app.connectMicroservice({ strategy: new PayrailKafkaTransport(runtime, { group, protectDeadLetterValue }) }, { inheritAppConfig: true });
+  }
+}
+
+function optionalProvider<T>(app: INestApplication, token: symbol): T | undefined {
+  try {
+    return app.get<symbol, T>(token, { strict: false });
+  } catch {
+    return undefined;
   }
 }

@@ -1,7 +1,8 @@
 // Writing to and reading from a topic the way an end-to-end test needs it: put one raw message (say an undecodable
 // one) on a topic a service consumes, and read a topic's messages with their headers from a point on.
 import { randomUUID } from 'node:crypto';
-import { createKafka, kafkaConnectionFromProcessEnv, partitionRanges, readPartitionRanges } from '@payrail/messaging';
+import { TOPICS, type InboundPayment } from '@payrail/contracts';
+import { EventProducer, createKafka, kafkaConnectionFromProcessEnv, partitionRanges, readPartitionRanges } from '@payrail/messaging';
 
 export interface RawTopicMessage {
   readonly partition: number;
@@ -21,6 +22,17 @@ export async function publishRawMessage(brokers: string[], topic: string, messag
     const [meta] = await producer.send({ topic, acks: -1, messages: [message] });
     if (!meta || meta.baseOffset === undefined) throw new Error(`no acknowledgement from ${topic}`);
     return { partition: meta.partition, offset: meta.baseOffset };
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Publishes signed payments to the inbound topic as an upstream does (CloudEvents headers, schema checked). */
+export async function publishInboundPayments(brokers: string[], payments: readonly { key: string; value: InboundPayment }[]): Promise<void> {
+  const producer = new EventProducer(client(brokers), { source: 'payrail/e2e-upstream' });
+  await producer.connect();
+  try {
+    await Promise.all(payments.map(({ key, value }) => producer.publish(TOPICS.paymentsInbound, value, { key, correlationId: key })));
   } finally {
     await producer.disconnect();
   }

@@ -1,8 +1,10 @@
-// Finding card and account numbers in text: the exact numbers a test submitted, and anything that looks like a
-// card number (a Luhn-valid run of 13-19 digits starting with 3, 4, 5 or 6, the card schemes' first digits).
-// Digit runs that continue a decimal fraction or another number, or sit inside a hex id, are not candidates
-// (timestamps start with 1 or 2).
-import { luhnValid } from '@payrail/crypto';
+// Finding card and account numbers in what the system wrote: the exact numbers a test submitted, and anything that
+// looks like a card number (a Luhn-valid run of 13-19 digits starting with 3, 4, 5 or 6, the card schemes' first
+// digits), in decimal (with or without spaces and dashes) and inside base64, base64url and hex: standalone, and
+// inside encoded envelopes (a JWS payload is base64url of JSON holding the number), decoded a few levels deep.
+// Digit runs that continue a decimal fraction or another number, or sit inside a hex id, are not card-like
+// (timestamps start with 1 or 2); the known numbers are looked for everywhere.
+import { luhnValid, maskPan } from '@payrail/crypto';
 
 /** Where a text came from ("kafka:payrail.payments.accepted.v1/3@17", "redis:payrail:payment:{id}", "log:ingest.log:12"). */
 export interface WrittenText {
@@ -10,10 +12,17 @@ export interface WrittenText {
   text: string;
 }
 
+export const ENCODINGS = ['decimal', 'base64', 'base64url', 'hex'] as const;
+export type Encoding = (typeof ENCODINGS)[number];
+
 export interface PlaintextFinding {
   where: string;
   kind: 'known-card' | 'known-account' | 'card-like';
-  /** Masked (first 6, last 4): a failing test must not print the number either. */
+  /** How the number was written: the outermost encoding ('decimal' when in plain text). */
+  encoding: Encoding;
+  /** The encodings decoded to reach it, outermost first (empty for plain text). */
+  via: Encoding[];
+  /** Masked (never more than the first 6 and last 4, nor half the digits): a failing test must not print the number. */
   masked: string;
 }
 
@@ -22,22 +31,123 @@ export interface PlaintextFinding {
 const CARD_LIKE = /(?<![\d.])(?<!minor":")(?<!minor":)[3-6]\d{12,18}(?!\d)/g;
 
 // Lower-case hex identifiers of 16 characters or more with at least one letter (W3C trace and span ids in log
-// lines): a digit run inside one is part of an id, not a number. The known numbers are still looked for everywhere.
+// lines): a digit run inside one is part of an id, not a number.
 const HEX_ID = /(?<![0-9A-Za-z])(?=[0-9a-f]*[a-f])[0-9a-f]{16,}(?![0-9A-Za-z])/g;
 
-function mask(value: string): string {
-  return value.length <= 10 ? '*'.repeat(value.length) : `${value.slice(0, 6)}${'*'.repeat(value.length - 10)}${value.slice(-4)}`;
+// Digits separated by single spaces or dashes ("4111 1111-1111 1111") joined up; other text unchanged.
+const SEPARATED_DIGITS = /\d(?:[ -]\d)+/g;
+
+// Candidate encoded runs: a base64 / base64url token (JWS and JWE segments are split on '.'), a hex token.
+const BASE64_TOKEN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
+const HEX_TOKEN = /(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){8,}(?![0-9A-Fa-f])/g;
+
+/** How deep encodings are unwrapped (base64url of JSON holding base64 of a number is 2). */
+const MAX_DEPTH = 3;
+
+export interface KnownNumbers {
+  cards: readonly string[];
+  accounts: readonly string[];
 }
 
-/** Every plaintext card or account number in the texts: the known ones anywhere, card-like ones anywhere. */
-export function findPlaintextNumbers(texts: Iterable<WrittenText>, known: { cards: readonly string[]; accounts: readonly string[] }): PlaintextFinding[] {
-  const findings: PlaintextFinding[] = [];
-  for (const { where, text } of texts) {
-    for (const card of known.cards) if (text.includes(card)) findings.push({ where, kind: 'known-card', masked: mask(card) });
-    for (const account of known.accounts) if (text.includes(account)) findings.push({ where, kind: 'known-account', masked: mask(account) });
+interface Layer {
+  text: string;
+  via: Encoding[];
+}
+
+function base64Kind(token: string): Encoding {
+  if (/[-_]/.test(token)) return 'base64url';
+  if (/[+/=]/.test(token)) return 'base64';
+  return token.length % 4 === 0 ? 'base64' : 'base64url';
+}
+
+/** Decoded text worth scanning: mostly printable (random bytes of a JWE ciphertext or a hash are not). */
+function printable(bytes: Buffer): string | undefined {
+  if (bytes.length < 6) return undefined;
+  const text = bytes.toString('utf8');
+  let ok = 0;
+  for (const ch of text) if (ch >= ' ' || ch === '\n' || ch === '\t' || ch === '\r') ok += ch === '\uFFFD' ? 0 : 1;
+  return ok >= text.length * 0.9 ? text : undefined;
+}
+
+/** The text and every decodable encoded run inside it, recursively, with the encodings that led there. */
+function layers(text: string, via: Encoding[] = [], out: Layer[] = []): Layer[] {
+  out.push({ text, via });
+  if (via.length >= MAX_DEPTH) return out;
+  for (const [token] of text.matchAll(HEX_TOKEN)) {
+    const decoded = printable(Buffer.from(token, 'hex'));
+    if (decoded !== undefined) layers(decoded, [...via, 'hex'], out);
+  }
+  for (const [token] of text.matchAll(BASE64_TOKEN)) {
+    if (/^[0-9A-Fa-f]+$/.test(token)) continue; // hex, handled above
+    const decoded = printable(Buffer.from(token.replace(/-/g, '+').replace(/_/g, '/'), 'base64'));
+    if (decoded !== undefined) layers(decoded, [...via, base64Kind(token)], out);
+  }
+  return out;
+}
+
+function findInLayer(where: string, layer: Layer, known: KnownNumbers): PlaintextFinding[] {
+  const found: PlaintextFinding[] = [];
+  const encoding: Encoding = layer.via[0] ?? 'decimal';
+  const joined = layer.text.replace(SEPARATED_DIGITS, (run) => run.replace(/[ -]/g, ''));
+  const texts = joined === layer.text ? [layer.text] : [layer.text, joined];
+  const seen = new Set<string>();
+  const add = (kind: PlaintextFinding['kind'], number: string): void => {
+    const id = `${kind}:${number}`;
+    if (seen.has(id)) return;
+    seen.add(id);
+    found.push({ where, kind, encoding, via: layer.via, masked: kind === 'known-account' ? maskAccountNumber(number) : maskPan(number) });
+  };
+  for (const text of texts) {
+    for (const card of known.cards) if (card && text.includes(card)) add('known-card', card);
+    for (const account of known.accounts) if (account && text.includes(account)) add('known-account', account);
     for (const match of text.replace(HEX_ID, (id) => ' '.repeat(id.length)).matchAll(CARD_LIKE)) {
-      if (luhnValid(match[0]) && !known.cards.includes(match[0])) findings.push({ where, kind: 'card-like', masked: mask(match[0]) });
+      if (luhnValid(match[0]) && !known.cards.includes(match[0])) add('card-like', match[0]);
     }
   }
+  return found;
+}
+
+function maskAccountNumber(value: string): string {
+  return value.length <= 8 ? '*'.repeat(value.length) : `${'*'.repeat(value.length - 4)}${value.slice(-4)}`;
+}
+
+/** Every plaintext card or account number in the texts, in any of the four encodings, standalone or nested. */
+export function findPlaintextNumbers(texts: Iterable<WrittenText>, known: KnownNumbers): PlaintextFinding[] {
+  const findings: PlaintextFinding[] = [];
+  for (const { where, text } of texts) for (const layer of layers(text)) findings.push(...findInLayer(where, layer, known));
   return findings;
+}
+
+/** What a scan read and found, per source: written as JSON next to the run's logs. */
+export interface PlaintextScanReport {
+  scanned_at: string;
+  sources: Record<string, { texts: number; bytes: number; decoded: Record<Exclude<Encoding, 'decimal'>, number>; findings: Record<Encoding, number> }>;
+  findings_by_encoding: Record<Encoding, number>;
+  numbers_found: number;
+  findings: PlaintextFinding[];
+}
+
+const zeroByEncoding = (): Record<Encoding, number> => ({ decimal: 0, base64: 0, base64url: 0, hex: 0 });
+
+/** Scans every source ("kafka", "redis", "logs", "http") and counts what it read, decoded and found. */
+export function scanWrittenData(sources: Record<string, readonly WrittenText[]>, known: KnownNumbers, now = new Date()): PlaintextScanReport {
+  const report: PlaintextScanReport = { scanned_at: now.toISOString(), sources: {}, findings_by_encoding: zeroByEncoding(), numbers_found: 0, findings: [] };
+  for (const [source, texts] of Object.entries(sources)) {
+    const entry = { texts: texts.length, bytes: 0, decoded: { base64: 0, base64url: 0, hex: 0 }, findings: zeroByEncoding() };
+    for (const { where, text } of texts) {
+      entry.bytes += Buffer.byteLength(text);
+      for (const layer of layers(text)) {
+        const innermost = layer.via[layer.via.length - 1];
+        if (innermost && innermost !== 'decimal') entry.decoded[innermost] += 1;
+        for (const finding of findInLayer(where, layer, known)) {
+          entry.findings[finding.encoding] += 1;
+          report.findings_by_encoding[finding.encoding] += 1;
+          report.findings.push(finding);
+        }
+      }
+    }
+    report.sources[source] = entry;
+  }
+  report.numbers_found = report.findings.length;
+  return report;
 }

@@ -135,7 +135,7 @@ function deadLetterHeadersSchema(): JsonObject {
     type: 'object',
     description: "The original message's headers (ce_*, traceparent, ...) unchanged, plus the payrail_dlq_* headers below.",
     properties,
-    required: Object.values(DLQ_HEADERS),
+    required: Object.values(DLQ_HEADERS).filter((h) => h !== DLQ_HEADERS.valueProtection),
     additionalProperties: true,
   };
 }

@@ -60,6 +60,10 @@ export const DLQ_HEADER_DOCS: Record<keyof typeof DLQ_HEADERS, Omit<HeaderDoc, '
   firstFailureAt: { description: `First failed attempt: ${RFC3339}.`, schema: { type: 'string', format: 'date-time' } },
   lastFailureAt: { description: `Last failed attempt: ${RFC3339}.`, schema: { type: 'string', format: 'date-time' } },
   consumerGroup: { description: 'Consumer group that gave up on it (see CONSUMER_GROUPS).', schema: { type: 'string', minLength: 1 } },
+  valueProtection: {
+    description: 'Only on dead letters of a topic with card numbers in clear (the inbound topic): `jwe` when the value is the original value as a compact JWE to the data-protection key, `withheld` when no value was kept. Such a dead letter is not replayed as it is.',
+    schema: { type: 'string', enum: ['jwe', 'withheld'] },
+  },
 };
 
 export const REPLAY_HEADER_DOCS: Record<keyof typeof REPLAY_HEADERS, Omit<HeaderDoc, 'attribute' | 'required'>> = {

@@ -24,8 +24,8 @@ export const EXAMPLE_PAYLOADS: ExamplePayloads = {
     payer: {
       type: 'card',
       fingerprint: FINGERPRINT,
-      masked: '411111******1111',
-      bin: '411111',
+      masked: '4111********1111',
+      bin: '4111',
       country: 'DE',
       expiry: '2027-09',
       protected_jwe: 'eyJhbGciOiJFQ0RILUVTIiwiZW5jIjoiQTI1NkdDTSJ9..aXY.Y2lwaGVydGV4dA.dGFn',

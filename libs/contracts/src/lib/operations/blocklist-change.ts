@@ -4,6 +4,7 @@
 // it keeps who removed the entry and when, and an entry removed is told apart from one never listed.
 // Values are keyed fingerprints, BINs, IPs, countries and merchant ids: never a card or account number.
 import { z } from 'zod';
+import { freeText } from '../security/card-number-text';
 
 export const BLOCKLIST_NAMES = ['card', 'account', 'bin', 'ip', 'country', 'merchant'] as const;
 export const BlocklistNameSchema = z.enum(BLOCKLIST_NAMES);
@@ -22,7 +23,7 @@ export const BlocklistChangedSchema = z
     value: BlocklistValueSchema,
     change: z.enum(['put', 'removed']),
     /** The operator's reason (put: why it is listed; removed: why it was lifted). */
-    reason: z.string().max(500).optional(),
+    reason: freeText(z.string().max(500)).optional(),
     /** Operator id. */
     changed_by: z.string().min(1).max(128),
     /** When the operator made the change (ISO 8601, UTC): the latest change of an entry wins. */

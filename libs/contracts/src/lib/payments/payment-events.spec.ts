@@ -58,7 +58,8 @@ describe('PaymentAcceptedSchema', () => {
 
   it.each([
     ['payer.masked', { ...accepted.payer, masked: '4111111111111111' }],
-    ['payer.bin', { ...accepted.payer, bin: '4111' }],
+    ['payer.bin', { ...accepted.payer, bin: '411111' }],
+    ['payer.masked', { ...accepted.payer, masked: '411111******1111' }],
     ['payer.fingerprint', { ...accepted.payer, fingerprint: 'short' }],
     ['payer.expiry', { ...accepted.payer, expiry: '09/27' }],
   ])('checks the protected card payer: %s', (path, payer) => {

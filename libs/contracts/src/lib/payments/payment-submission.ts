@@ -1,6 +1,7 @@
 // What an upstream submits: the JWS payload of POST /v1/payments or of a message on the inbound topic.
 import { z } from 'zod';
 import { PaymentAmountSchema } from '../money/money.schema';
+import { freeText } from '../security/card-number-text';
 import { CountryCodeSchema, PayeeSchema, PaymentContextSchema } from './parties';
 
 const PanSchema = z.string().regex(/^[0-9]{12,19}$/, 'must be 12-19 digits');
@@ -40,11 +41,11 @@ export type PayerSubmission = z.infer<typeof PayerSubmissionSchema>;
 
 export const PaymentSubmissionSchema = z
   .object({
-    upstream_reference: z.string().min(1).max(64).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+    upstream_reference: freeText(z.string().min(1).max(64).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')),
     amount: PaymentAmountSchema,
     payer: PayerSubmissionSchema,
     payee: PayeeSchema,
-    description: z.string().max(140).optional(),
+    description: freeText(z.string().max(140)).optional(),
     context: PaymentContextSchema.optional(),
   })
   .strict();
@@ -53,7 +54,7 @@ export type PaymentSubmission = z.infer<typeof PaymentSubmissionSchema>;
 /** The claims set an upstream signs: freshness (`iat`), replay guard (`jti`) and the payment. */
 export const SignedSubmissionClaimsSchema = z
   .object({
-    jti: z.string().min(8).max(128),
+    jti: freeText(z.string().min(8).max(128)),
     iat: z.number().int().positive(),
     payment: PaymentSubmissionSchema,
   })
@@ -64,7 +65,7 @@ export type SignedSubmissionClaims = z.infer<typeof SignedSubmissionClaimsSchema
 export const InboundPaymentSchema = z
   .object({
     jws: z.string().min(1).max(64 * 1024),
-    idempotency_key: z.string().min(1).max(255).optional(),
+    idempotency_key: freeText(z.string().min(1).max(255)).optional(),
   })
   .strict();
 export type InboundPayment = z.infer<typeof InboundPaymentSchema>;

@@ -40,6 +40,12 @@ function fieldPresence(schema: z.ZodType, path: string): 'required' | 'optional'
 const OPTIONAL_KEYS: readonly TopicKey[] = ['paymentsRejected', 'securityAlerts'];
 
 describe('TOPICS', () => {
+  it('keeps the inbound topic (signed JWS with a readable card number) for minutes only, in segments small enough to be deleted', () => {
+    const config = TOPICS.paymentsInbound.config ?? {};
+    expect(Number(config['retention.ms'])).toBeLessThanOrEqual(15 * 60_000);
+    expect(Number(config['segment.ms'])).toBeLessThan(Number(config['retention.ms']));
+  });
+
   it('has unique topic names and event types, also against the dead-letter topics', () => {
     const names = [...topics.map(([, t]) => t.name), ...Object.values(DEAD_LETTER_TOPICS)];
     expect(duplicates(names)).toEqual([]);

@@ -35,6 +35,11 @@ export interface TopicContract<S extends z.ZodType = z.ZodType> {
   readonly config?: Readonly<Record<string, string>>;
   readonly producers: readonly (ServiceName | 'upstream' | 'console')[];
   readonly consumers: readonly ServiceName[];
+  /**
+   * Its messages hold card numbers anyone reading the topic can read (an upstream's signed, unencrypted JWS): a
+   * dead letter from it never keeps the value as it was (DLQ_HEADERS.valueProtection says what it keeps instead).
+   */
+  readonly cardNumbersInClear?: true;
 }
 
 function topic<S extends z.ZodType>(t: TopicContract<S>): TopicContract<S> {
@@ -61,6 +66,10 @@ export const TOPICS = {
     partitions: PARTITIONS,
     producers: ['upstream'],
     consumers: ['ingest'],
+    cardNumbersInClear: true,
+    // The upstream's signed JWS carries the card number in its (base64url, unencrypted) payload: keep minutes, not
+    // days. One-minute segments so the broker really deletes them (retention only drops closed segments).
+    config: { 'cleanup.policy': 'delete', 'retention.ms': String(15 * 60_000), 'segment.ms': String(60_000) },
   }),
   paymentsAccepted: topic({
     name: 'payrail.payments.accepted.v1',
@@ -205,7 +214,15 @@ export const DLQ_HEADERS = {
   firstFailureAt: 'payrail_dlq_first_failure_at',
   lastFailureAt: 'payrail_dlq_last_failure_at',
   consumerGroup: 'payrail_dlq_consumer_group',
+  /**
+   * On dead letters of a topic with card numbers in clear: `jwe` (the value is the original value as a compact JWE
+   * to Payrail's data-protection key, which only its holder can open) or `withheld` (no value kept).
+   */
+  valueProtection: 'payrail_dlq_value_protection',
 } as const;
+
+/** What a dead letter of a card-bearing topic keeps of the value (DLQ_HEADERS.valueProtection). */
+export const DLQ_VALUE_PROTECTION = { jwe: 'jwe', withheld: 'withheld' } as const;
 
 /**
  * Headers a replayed dead letter carries on its original topic (`payrail-cli dlq replay`): the original key, value

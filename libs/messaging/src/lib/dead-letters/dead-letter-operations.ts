@@ -305,6 +305,11 @@ export class DeadLetterOperations {
         refused.push({ ref: letter.ref, status: 'not-replayable', detail: letter.problems.join('; ') });
         continue;
       }
+      if (letter.valueProtection !== undefined) {
+        // publishing the sealed value would only dead-letter it again; the plaintext is for the key holder alone
+        refused.push({ ref: letter.ref, status: 'not-replayable', detail: `its value is ${letter.valueProtection === 'jwe' ? 'sealed to the data-protection key: its holder decrypts it and publishes the payment again' : 'withheld (it held a card number in clear): the upstream must send the payment again'}` });
+        continue;
+      }
       const partitions = metadata.get(topic);
       if (!partitions || partitions.length === 0) {
         refused.push({ ref: letter.ref, status: 'not-replayable', detail: `original topic ${topic} does not exist on the cluster` });

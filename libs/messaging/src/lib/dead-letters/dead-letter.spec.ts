@@ -37,6 +37,11 @@ describe('dead letters', () => {
     expect(letter.event).toEqual({ id: 'evt-1', type: 'dev.payrail.payment.signed.v1', correlationId: 'p-1', schemaVersion: '1' });
   });
 
+  it('reads whether the value of a dead letter was sealed or withheld (card numbers in clear on its topic)', () => {
+    expect(parseDeadLetter(DLQ, 0, consumed({ ...dlqHeaders, [DLQ_HEADERS.valueProtection]: 'jwe' })).valueProtection).toBe('jwe');
+    expect(parseDeadLetter(DLQ, 0, consumed(dlqHeaders)).valueProtection).toBeUndefined();
+  });
+
   it('names missing and malformed dead-letter headers instead of failing', () => {
     const letter = parseDeadLetter(DLQ, 0, consumed({ [DLQ_HEADERS.originalPartition]: 'two', [DLQ_HEADERS.lastFailureAt]: 'yesterday' }, { key: null }));
     expect(letter.original).toEqual({ topic: undefined, partition: undefined, offset: undefined });

@@ -27,6 +27,11 @@ export interface DeadLetter {
   readonly consumerGroup?: string;
   /** The CloudEvents attributes as they are on the wire (not validated: they may be why it was dead-lettered). */
   readonly event: { readonly id?: string; readonly type?: string; readonly correlationId?: string; readonly schemaVersion?: string };
+  /**
+   * Set on dead letters of a topic with card numbers in clear: `jwe` (the value is the original value sealed to the
+   * data-protection key) or `withheld` (no value). Such a dead letter cannot be replayed as it is.
+   */
+  readonly valueProtection?: string;
   /** Set when this dead letter is itself a replayed message that failed again. */
   readonly replayOf?: string;
   /** Every header as UTF-8 text (original headers and the dead-letter headers). */
@@ -117,6 +122,7 @@ export function parseDeadLetter(topic: string, partition: number, message: Kafka
     lastFailureAt: isoOrUndefined(headers[DLQ_HEADERS.lastFailureAt], DLQ_HEADERS.lastFailureAt, problems),
     consumerGroup: headers[DLQ_HEADERS.consumerGroup],
     event: { id: headers[CE_HEADERS.id], type: headers[CE_HEADERS.type], correlationId: headers[CE_HEADERS.correlationid], schemaVersion: headers[CE_HEADERS.schemaversion] },
+    valueProtection: headers[DLQ_HEADERS.valueProtection],
     replayOf: headers[REPLAY_HEADERS.replayOf],
     headers,
     problems,

@@ -111,4 +111,61 @@ describe('BatchConsumer against a real broker', () => {
     expect(seen).not.toContain('ok'); // the schema-invalid message never reached the handler
     expect(seen).toContain('last');
   });
+
+  it('never dead-letters a readable card number from a topic with card numbers in clear: sealed, or withheld', async () => {
+    const inbound: TopicContract = { ...TOPICS.paymentsInbound, name: `test.inbound.${suffix}` };
+    const sealedDlq = `test.dlq.sealed.${suffix}`;
+    await Promise.all([createTopic(inbound.name, 1), createTopic(sealedDlq, 1)]);
+    const card = '4111111111111111';
+    const seal = async (value: Buffer): Promise<Buffer> => Buffer.from(`sealed:${value.toString('base64url').split('').reverse().join('')}`);
+    const run = async (groupId: string, protectDeadLetterValue?: (value: Buffer) => Promise<Buffer>): Promise<void> => {
+      const c = new BatchConsumer(kafka, { groupId, routes: [{ topic: inbound, handler: async () => { throw new PermanentError(`cannot take card ${card}`); } }], deadLetterTopic: sealedDlq, producer, logger, protectDeadLetterValue });
+      await c.start();
+      const id = randomUUID();
+      await producer.publish(inbound, { jws: `eyJhbGciOiJFUzI1NiJ9.${Buffer.from(JSON.stringify({ number: card })).toString('base64url')}.c2ln`, idempotency_key: groupId }, { key: groupId, correlationId: id });
+      const deadline = Date.now() + 30_000;
+      while (!(await deadLetters()).some((l) => l['key'] === groupId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      await c.stop();
+    };
+    const deadLetters = async (): Promise<Record<string, string>[]> => {
+      const admin = kafka.admin();
+      await admin.connect();
+      const [offsets] = await admin.fetchTopicOffsets(sealedDlq);
+      await admin.disconnect();
+      const end = Number(offsets?.high ?? 0);
+      if (end === 0) return [];
+      const reader = kafka.consumer({ groupId: `dlq-reader-${randomUUID()}` });
+      await reader.connect();
+      await reader.subscribe({ topic: sealedDlq, fromBeginning: true });
+      const letters: Record<string, string>[] = [];
+      await new Promise<void>((resolve) => {
+        void reader.run({
+          eachMessage: async ({ message }) => {
+            const headers: Record<string, string> = {};
+            for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+            letters.push({ ...headers, key: String(message.key), value: message.value === null ? '' : message.value.toString('utf8') });
+            if (Number(message.offset) + 1 >= end) resolve();
+          },
+        });
+      });
+      await reader.disconnect();
+      return letters;
+    };
+    await run(`sealed-${suffix}`, seal);
+    await run(`withheld-${suffix}`);
+    const letters = await deadLetters();
+    const sealed = letters.find((l) => l['key'] === `sealed-${suffix}`);
+    const withheld = letters.find((l) => l['key'] === `withheld-${suffix}`);
+    expect(sealed?.[DLQ_HEADERS.valueProtection]).toBe('jwe');
+    expect(sealed?.['value']).toMatch(/^sealed:/);
+    expect(withheld?.[DLQ_HEADERS.valueProtection]).toBe('withheld');
+    expect(withheld?.['value']).toBe('');
+    for (const letter of [sealed, withheld]) {
+      expect(letter?.[DLQ_HEADERS.originalTopic]).toBe(inbound.name);
+      expect(letter?.[DLQ_HEADERS.errorMessage]).toBe('cannot take card [card number removed]');
+      const everything = JSON.stringify(letter);
+      expect(everything).not.toContain(card);
+      expect(everything).not.toContain(Buffer.from(JSON.stringify({ number: card })).toString('base64url'));
+    }
+  });
 });

@@ -6,10 +6,12 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
 import {
   DLQ_HEADERS,
+  DLQ_VALUE_PROTECTION,
   EventEnvelope,
   RawHeaders,
   TopicContract,
   headersToEnvelope,
+  redactCardNumbers,
 } from '@payrail/contracts';
 import { PermanentError, SchemaInvalidError, UndecodableMessageError, WrongVersionError } from './errors';
 import type { EventProducer } from './event-producer';
@@ -56,6 +58,12 @@ export interface BatchConsumerOptions {
   /** Partitions handled at once (default 4). */
   partitionsConcurrently?: number;
   fromBeginning?: boolean;
+  /**
+   * Seals the value of a dead letter from a topic with card numbers in clear (TopicContract.cardNumbersInClear),
+   * e.g. as a JWE to the data-protection key. Without one, or when it fails, such a value is withheld: a dead letter
+   * never keeps a readable card number.
+   */
+  protectDeadLetterValue?: (value: Buffer) => Promise<Buffer>;
   /** Called when kafkajs gives up on the consumer (no restart): the service must turn unhealthy. */
   onCrash?: (err: Error) => void;
   /**
@@ -284,16 +292,21 @@ export class BatchConsumer {
 
   private async deadLetter(topic: string, partition: number, message: KafkaMessage, failure: FailureRecord, elapsedMs: number): Promise<void> {
     const errorClass = failure.error.name || 'Error';
+    const cardBearing = this.options.routes.some((r) => r.topic.name === topic && r.topic.cardNumbersInClear === true);
+    // a parse error may quote the bytes it choked on
+    const reason = cardBearing ? redactCardNumbers(failure.error.message) : failure.error.message;
+    const protectedValue = cardBearing ? await this.protectValue(message.value) : undefined;
     const dlqMessage: Message = {
       key: message.key,
-      value: message.value,
+      value: protectedValue ? protectedValue.value : message.value,
       headers: {
         ...(message.headers ?? {}),
+        ...(protectedValue ? { [DLQ_HEADERS.valueProtection]: protectedValue.protection } : {}),
         [DLQ_HEADERS.originalTopic]: topic,
         [DLQ_HEADERS.originalPartition]: String(partition),
         [DLQ_HEADERS.originalOffset]: message.offset,
         [DLQ_HEADERS.errorClass]: errorClass,
-        [DLQ_HEADERS.errorMessage]: failure.error.message.slice(0, 1000),
+        [DLQ_HEADERS.errorMessage]: reason.slice(0, 1000),
         [DLQ_HEADERS.attempts]: String(failure.attempts),
         [DLQ_HEADERS.firstFailureAt]: failure.first.toISOString(),
         [DLQ_HEADERS.lastFailureAt]: failure.last.toISOString(),
@@ -304,9 +317,20 @@ export class BatchConsumer {
     this.metrics.deadLettered(topic, errorClass);
     this.metrics.consumed(topic, 'dead_lettered', elapsedMs);
     this.options.logger.warn(
-      { topic, partition, offset: message.offset, errorClass, reason: failure.error.message, attempts: failure.attempts, dlq: this.options.deadLetterTopic },
+      { topic, partition, offset: message.offset, errorClass, reason, attempts: failure.attempts, dlq: this.options.deadLetterTopic, valueProtection: protectedValue?.protection },
       'message dead-lettered',
     );
+  }
+
+  private async protectValue(value: Buffer | null): Promise<{ value: Buffer | null; protection: string }> {
+    const seal = this.options.protectDeadLetterValue;
+    if (value === null || !seal) return { value: null, protection: DLQ_VALUE_PROTECTION.withheld };
+    try {
+      return { value: await seal(value), protection: DLQ_VALUE_PROTECTION.jwe };
+    } catch (err) {
+      this.options.logger.error({ err: (err as Error).message }, 'could not seal a dead letter: its value is withheld');
+      return { value: null, protection: DLQ_VALUE_PROTECTION.withheld };
+    }
   }
 }
 
