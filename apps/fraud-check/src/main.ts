@@ -13,6 +13,7 @@ async function main(): Promise<void> {
     module: FraudCheckAppModule.forRoot(config),
     host: config.http.host,
     port: config.http.port,
+    trustedProxies: config.http.trustedProxies,
     shutdownTimeoutS: config.shutdownTimeoutS,
     connectTransports: (nest) => connectConsumerGroups(nest, 'fraudCheck'),
   });
