@@ -236,10 +236,10 @@ describe('operator console in a real browser', () => {
     expect((settled['history'] as { stage: string }[]).map((h) => h.stage)).toContain('settled');
     const batchId = (settled['settlement'] as { batch_id: string }).batch_id;
 
-    // fraud-check holds the decision as the console's service operator, naming who clicked
+    // fraud-check holds the decision as the person who clicked, vouched for by the console's token (console:<user>)
     const fraudToken = readFileSync(keys.consoleFraudTokenFile, 'utf8').trim();
     const review = (await (await fetch(`http://127.0.0.1:${ports['fraud-check']}/admin/v1/reviews/${paymentId}`, { headers: { authorization: `Bearer ${fraudToken}` } })).json()) as { status: string; outcome?: { decision: string; analyst: string; note?: string } };
-    expect(review).toMatchObject({ status: 'decided', outcome: { decision: 'APPROVE', analyst: 'payrail-console', note: `${credentials.operator.username} via console` } });
+    expect(review).toMatchObject({ status: 'decided', outcome: { decision: 'APPROVE', analyst: `console:${credentials.operator.username}` } });
 
     // settlement's API holds it in that batch, and the page shows the batch (read from the same API) and the settled event
     const settlementToken = readFileSync(keys.settlementOperatorTokenFile, 'utf8').trim();
