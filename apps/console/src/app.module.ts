@@ -13,6 +13,7 @@ import { SessionGuard } from './auth/session.guard';
 import { CONSOLE_CONFIG, ConsoleConfig } from './config';
 import { ConsoleRuntime } from './console.runtime';
 import { HealthController } from './health/health.controller';
+import { MetricsController } from './health/metrics.controller';
 import { consoleIntegrations } from './integrations/integrations';
 import { CONSOLE_INTEGRATIONS } from './integrations/ports';
 import { ConsoleState } from './live/console-state.service';
@@ -25,7 +26,7 @@ export class ConsoleAppModule {
     return {
       module: ConsoleAppModule,
       imports: [LoggerModule.forRoot(loggerParams('console', config.logLevel))],
-      controllers: [HealthController, PageController, SessionController, StreamController, ActionsController],
+      controllers: [HealthController, MetricsController, PageController, SessionController, StreamController, ActionsController],
       providers: [
         { provide: CONSOLE_CONFIG, useValue: config },
         ConsoleRuntime,

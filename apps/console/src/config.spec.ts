@@ -26,7 +26,7 @@ function problems(env: Record<string, string>): string[] {
 describe('console configuration', () => {
   it('reads the minimal configuration with safe defaults', () => {
     const config = loadConsoleConfig(base);
-    expect(config).toMatchObject({ http: { host: '0.0.0.0', port: 8084 }, sessionTtlS: 28_800, cookieSecure: true, healthUrls: {}, fraudAdmin: undefined, settlement: undefined });
+    expect(config).toMatchObject({ http: { host: '0.0.0.0', port: 8084 }, sessionTtlS: 900, sessionMaxAgeS: 28_800, cookieSecure: true, publicOrigin: undefined, healthUrls: {}, fraudAdmin: undefined, settlement: undefined });
     expect(config.users.map((u) => u.username)).toEqual(['a']);
     expect(config.sessionKey.length).toBe(32);
   });
@@ -49,7 +49,11 @@ describe('console configuration', () => {
     expect(problems({ ...base, FRAUD_ADMIN_URL: 'http://127.0.0.1:8082', FRAUD_ADMIN_TOKEN_FILE: join(dir, 'no.token') })).toEqual([`FRAUD_ADMIN_TOKEN_FILE: cannot read ${join(dir, 'no.token')}: ENOENT`]);
     expect(problems({ ...base, CONSOLE_HEALTH_URLS: 'ingest' })).toEqual(['CONSOLE_HEALTH_URLS: "ingest" is not name=http(s)://host:port']);
     expect(problems({ ...base, CONSOLE_USERS_FILE: join(dir, 'missing.json') })).toEqual([`CONSOLE_USERS_FILE: cannot read ${join(dir, 'missing.json')}: ENOENT`]);
-    expect(problems({ ...base, CONSOLE_SESSION_TTL_S: '10' })).toEqual(['CONSOLE_SESSION_TTL_S: must be >= 300']);
+    expect(problems({ ...base, CONSOLE_SESSION_TTL_S: '10' })).toEqual(['CONSOLE_SESSION_TTL_S: must be >= 60']);
+    expect(problems({ ...base, CONSOLE_SESSION_TTL_S: '28800' })).toEqual(['CONSOLE_SESSION_TTL_S: must be <= 3600']);
+    expect(problems({ ...base, CONSOLE_SESSION_TTL_S: '3600', CONSOLE_SESSION_MAX_AGE_S: '1800' })).toEqual(['CONSOLE_SESSION_MAX_AGE_S: must be >= CONSOLE_SESSION_TTL_S (3600)']);
+    expect(problems({ ...base, CONSOLE_PUBLIC_URL: 'http://console.example.com' })).toEqual([expect.stringMatching(/^CONSOLE_PUBLIC_URL: is plain http while CONSOLE_COOKIE_SECURE is true/)]);
+    expect(loadConsoleConfig({ ...base, CONSOLE_PUBLIC_URL: 'https://console.example.com/ops/' }).publicOrigin).toBe('https://console.example.com');
   });
 
   it("checks SIGNING_JWKS_URL with the crypto library's rule: plain http to a cluster-internal name only with SIGNING_JWKS_ALLOW_HTTP", () => {

@@ -35,10 +35,20 @@ export const ConsoleEnvSchema = z.object({
   HTTP_PORT: serviceEnvFragment.HTTP_PORT.default(8084),
   /** Operators and viewers (JSON, scrypt hashes only), a mounted Secret: {"users":[{"username","role","password_scrypt"}]}. */
   CONSOLE_USERS_FILE: z.string().min(1),
-  /** Idle sessions end after this long. */
-  CONSOLE_SESSION_TTL_S: envInt(300, 7 * 86_400).default(8 * 3600),
-  /** Mark the session cookie Secure (browsers then send it over HTTPS only); false only for plain-HTTP development. */
+  /** Idle sessions end after this long (15 min by default, at most an hour). */
+  CONSOLE_SESSION_TTL_S: envInt(60, 3_600).default(15 * 60),
+  /** Every session ends this long after sign-in, in use or not. */
+  CONSOLE_SESSION_MAX_AGE_S: envInt(300, 86_400).default(8 * 3600),
+  /**
+   * Session cookie `__Host-` prefixed and Secure (browsers send it over HTTPS only); false only for plain-HTTP
+   * development on loopback (the cookie then has no prefix, which browsers refuse without Secure).
+   */
   CONSOLE_COOKIE_SECURE: envBool.default(true),
+  /**
+   * The console's origin as browsers reach it (https://console.example.com), when a proxy in front rewrites Host:
+   * sign-in and every action must come from it. Unset: from the origin of the Host header.
+   */
+  CONSOLE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin).optional(),
   /** Approximate cap of the audit stream. */
   CONSOLE_AUDIT_MAX_ENTRIES: envInt(1_000, 100_000_000).default(1_000_000),
   /** Payrail's published signing keys (signing's /.well-known/jwks.json), for the keys panel... */
@@ -62,8 +72,14 @@ export interface ConsoleConfig extends ServiceSettings {
   users: ConsoleUser[];
   /** HMAC key that signs session cookies and derives CSRF tokens. */
   sessionKey: Buffer;
+  /** Idle time-out and absolute lifetime of a session. */
   sessionTtlS: number;
+  sessionMaxAgeS: number;
   cookieSecure: boolean;
+  /** The only origin actions are accepted from; undefined: the Host header's. */
+  publicOrigin: string | undefined;
+  /** CONSOLE_USERS_FILE, re-read when it changes. */
+  usersFile: string;
   auditMaxEntries: number;
   /** SIGNING_JWKS_URL, checked with the rule of the crypto library's RemoteJwksClient (SIGNING_JWKS_ALLOW_HTTP). */
   signingJwks: { url: string; allowInsecureClusterHttp: boolean } | undefined;
@@ -78,6 +94,12 @@ export function loadConsoleConfig(env: Env = process.env): ConsoleConfig {
   const sessionKey = sessionKeyText === undefined ? undefined : Buffer.from(sessionKeyText, 'base64');
   if (!sessionKey || sessionKey.length < 32) {
     throw new ConfigError([{ variable: 'CONSOLE_SESSION_KEY', reason: 'set CONSOLE_SESSION_KEY or CONSOLE_SESSION_KEY_FILE to base64 of at least 32 random bytes' }]);
+  }
+  if (e.CONSOLE_SESSION_MAX_AGE_S < e.CONSOLE_SESSION_TTL_S) {
+    throw new ConfigError([{ variable: 'CONSOLE_SESSION_MAX_AGE_S', reason: `must be >= CONSOLE_SESSION_TTL_S (${e.CONSOLE_SESSION_TTL_S})` }]);
+  }
+  if (e.CONSOLE_PUBLIC_URL?.startsWith('https:') === false && e.CONSOLE_COOKIE_SECURE) {
+    throw new ConfigError([{ variable: 'CONSOLE_PUBLIC_URL', reason: 'is plain http while CONSOLE_COOKIE_SECURE is true: browsers would never send the Secure cookie' }]);
   }
   let fraudAdmin: ConsoleConfig['fraudAdmin'];
   if (e.FRAUD_ADMIN_URL) {
@@ -98,7 +120,10 @@ export function loadConsoleConfig(env: Env = process.env): ConsoleConfig {
     users: loadUsersFile(e.CONSOLE_USERS_FILE),
     sessionKey,
     sessionTtlS: e.CONSOLE_SESSION_TTL_S,
+    sessionMaxAgeS: e.CONSOLE_SESSION_MAX_AGE_S,
     cookieSecure: e.CONSOLE_COOKIE_SECURE,
+    publicOrigin: e.CONSOLE_PUBLIC_URL,
+    usersFile: e.CONSOLE_USERS_FILE,
     auditMaxEntries: e.CONSOLE_AUDIT_MAX_ENTRIES,
     signingJwks: signingJwksUrl(e, checkJwksUrl),
     healthUrls: e.CONSOLE_HEALTH_URLS ?? {},

@@ -4,7 +4,7 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { OBSERVER_GROUPS, observerTopicNames } from '@payrail/contracts';
-import { ConsumerLagReader, EventProducer, Kafka, ObservedMessage, Redis, TopicObserver, createKafka, createRedis, redisReady } from '@payrail/messaging';
+import { ConsumerLagReader, EventProducer, Kafka, ObservedMessage, OperatorAccessMetrics, PrometheusMessagingMetrics, Redis, TopicObserver, createKafka, createRedis, redisReady } from '@payrail/messaging';
 import { CONSOLE_CONFIG, ConsoleConfig } from './config';
 
 @Injectable()
@@ -14,6 +14,9 @@ export class ConsoleRuntime implements OnModuleInit, OnApplicationShutdown {
   readonly lagReader: ConsumerLagReader;
   /** Publishes the audit trail's durable copy (payrail.audit.operator-actions.v1). */
   readonly producer: EventProducer;
+  /** Served at GET /metrics: the audit producer's and the operator-access series. */
+  readonly metrics = new PrometheusMessagingMetrics({ service: 'console' });
+  readonly access = new OperatorAccessMetrics(this.metrics.registry);
   private observer: TopicObserver | undefined;
 
   constructor(
@@ -25,7 +28,7 @@ export class ConsoleRuntime implements OnModuleInit, OnApplicationShutdown {
     this.redis = createRedis(config.redis, 'payrail-console');
     this.redis.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'redis connection error'));
     this.lagReader = new ConsumerLagReader(this.kafka);
-    this.producer = new EventProducer(this.kafka, { source: 'payrail/console' });
+    this.producer = new EventProducer(this.kafka, { source: 'payrail/console', metrics: this.metrics });
   }
 
   async onModuleInit(): Promise<void> {

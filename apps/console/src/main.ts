@@ -12,6 +12,7 @@ async function main(): Promise<void> {
     module: ConsoleAppModule.forRoot(config),
     host: config.http.host,
     port: config.http.port,
+    trustedProxies: config.http.trustedProxies,
     shutdownTimeoutS: config.shutdownTimeoutS,
     bodyLimitBytes: 16 * 1024,
     configure: (app) => {

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { FraudMetrics } from '@payrail/messaging';
+import { FraudMetrics, OperatorAccessMetrics } from '@payrail/messaging';
 import { MessagingModule, MessagingRuntime } from '@payrail/messaging-nest';
 import { loggerParams } from '@payrail/platform';
 import { OperatorGuard } from './admin/operator.guard';
@@ -40,6 +40,7 @@ export class FraudCheckAppModule {
         PayrailSignatures,
         ScreenedPublisher,
         { provide: FraudMetrics, useFactory: (runtime: MessagingRuntime) => new FraudMetrics(runtime.metrics.registry), inject: [MessagingRuntime] },
+        { provide: OperatorAccessMetrics, useFactory: (runtime: MessagingRuntime) => new OperatorAccessMetrics(runtime.metrics.registry), inject: [MessagingRuntime] },
         ScreenPaymentUseCase,
         ManageBlocklistUseCase,
         ReviewQueriesUseCase,

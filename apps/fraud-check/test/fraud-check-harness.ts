@@ -15,7 +15,7 @@ import { connectConsumerGroups } from '@payrail/messaging-nest';
 import { ProblemDetailsFilter } from '@payrail/platform';
 import { FraudCheckAppModule } from '../src/app.module';
 import { FraudCheckConfig, loadFraudCheckConfig } from '../src/config';
-import { newOperatorToken } from '../src/admin/operators';
+import { AdminScope, newOperatorToken } from '../src/admin/operators';
 
 export const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 export const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -100,7 +100,7 @@ export interface HarnessOptions {
   ruleset: unknown;
   instances?: number;
   /** Operators of the admin API; tokens are generated and returned. */
-  operators?: { id: string; role: 'read' | 'write' }[];
+  operators?: { id: string; role?: 'read' | 'write'; scopes?: AdminScope[] }[];
 }
 
 export class FraudCheckHarness {
@@ -134,7 +134,7 @@ export class FraudCheckHarness {
     writeFileSync(join(dir, 'payrail.jwks.json'), JSON.stringify(keys.publicJwks));
     h.signer = new JwsSigner(await PayrailKeyStore.fromJwks(keys.privateJwks, { source: 'test signing keys' }));
     const operators = (options.operators ?? []).map((o) => {
-      const { token, operator } = newOperatorToken(o.id, o.role);
+      const { token, operator } = newOperatorToken(o.id, o.scopes ?? o.role ?? 'read');
       h.tokens.set(o.id, token);
       return operator;
     });
@@ -194,10 +194,12 @@ export class FraudCheckHarness {
     return `http://127.0.0.1:${address.port}${path}`;
   }
 
-  /** An admin call as the named operator (or with the given Authorization header). */
-  async admin(method: string, path: string, as: string | { authorization?: string }, body?: unknown): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
-    const authorization = typeof as === 'string' ? `Bearer ${this.tokens.get(as) ?? 'unknown'}` : as.authorization;
+  /** An admin call as the named operator (or with the given Authorization header), optionally acting for a person. */
+  async admin(method: string, path: string, as: string | { authorization?: string; operator?: string; onBehalfOf?: string }, body?: unknown): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+    const token = (name: string) => `Bearer ${this.tokens.get(name) ?? 'unknown'}`;
+    const authorization = typeof as === 'string' ? token(as) : as.operator ? token(as.operator) : as.authorization;
     const headers: Record<string, string> = {};
+    if (typeof as !== 'string' && as.onBehalfOf !== undefined) headers['x-payrail-on-behalf-of'] = as.onBehalfOf;
     if (authorization) headers['authorization'] = authorization;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(this.url(path), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });

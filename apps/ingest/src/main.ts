@@ -13,6 +13,7 @@ async function main(): Promise<void> {
     module: IngestAppModule.forRoot(config),
     host: config.http.host,
     port: config.http.port,
+    trustedProxies: config.http.trustedProxies,
     shutdownTimeoutS: config.shutdownTimeoutS,
     bodyLimitBytes: config.bodyLimitBytes,
     configure: (app) => configureIngestHttp(app),

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyPassword } from '@payrail/crypto';
-import { CONSOLE_FRAUD_OPERATOR, ConsoleDevCredentials, devSetup } from './dev-setup';
+import { CONSOLE_FRAUD_OPERATOR, CONSOLE_FRAUD_SCOPES, ConsoleDevCredentials, devSetup } from './dev-setup';
 
 describe('dev-setup: the console sign-ins of a local run', () => {
   it('writes a dev operator and a dev viewer whose users file holds only scrypt hashes of their random passwords', async () => {
@@ -25,12 +25,12 @@ describe('dev-setup: the console sign-ins of a local run', () => {
     for (const file of [setup.consoleUsersFile, setup.consoleSessionKeyFile, setup.consoleCredentialsFile]) expect(statSync(file).mode & 0o777).toBe(0o600);
   }, 30_000);
 
-  it("registers the console's service token in fraud-check's operators file with the write role, as its SHA-256 only", async () => {
+  it("registers the console's service token in fraud-check's operators file with review scopes only (no blocklists), as its SHA-256 only", async () => {
     const setup = await devSetup(join(mkdtempSync(join(tmpdir(), 'dev-setup-')), 'keys'));
     const token = readFileSync(setup.consoleFraudTokenFile, 'utf8');
     expect(token).toMatch(/^pfo_[A-Za-z0-9_-]{43}$/);
     const text = readFileSync(setup.fraudOperatorsFile, 'utf8');
-    expect(JSON.parse(text)).toEqual({ operators: [{ id: CONSOLE_FRAUD_OPERATOR, role: 'write', token_sha256: createHash('sha256').update(token).digest('hex') }] });
+    expect(JSON.parse(text)).toEqual({ operators: [{ id: CONSOLE_FRAUD_OPERATOR, scopes: [...CONSOLE_FRAUD_SCOPES], token_sha256: createHash('sha256').update(token).digest('hex') }] });
     expect(text).not.toContain(token);
     for (const file of [setup.fraudOperatorsFile, setup.consoleFraudTokenFile]) expect(statSync(file).mode & 0o777).toBe(0o600);
   }, 30_000);

@@ -1,7 +1,7 @@
 // Development keys for a local run: Payrail's signing key, the data-protection key pair, the fingerprint key,
 // three demo upstreams (key pairs + registrations), the console's users (a dev operator and a dev viewer with
 // random passwords) and session key, and the console's service token for fraud-check's admin API (registered, as
-// its SHA-256 only, in fraud-check's operators file with the write role). Written under the run's folder, never
+// its SHA-256 only, in fraud-check's operators file with the scopes it needs: reviews:read, reviews:decide, act-for-operators). Written under the run's folder, never
 // into the repository.
 import { chownSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -27,14 +27,16 @@ export interface DevSetup {
   consoleSessionKeyFile: string;
   /** The development sign-ins in plain text (mode 0600), for `npm start` to print and the browser test to use. */
   consoleCredentialsFile: string;
-  /** fraud-check's admin operators (FRAUD_OPERATORS_FILE): the console's service token, hashed, role write. */
+  /** fraud-check's admin operators (FRAUD_OPERATORS_FILE): the console's service token, hashed, with its scopes. */
   fraudOperatorsFile: string;
   /** The console's token for fraud-check's admin API (FRAUD_ADMIN_TOKEN_FILE). */
   consoleFraudTokenFile: string;
 }
 
-/** The operator id fraud-check records for decisions taken through the console. */
-export const CONSOLE_FRAUD_OPERATOR = 'payrail-console';
+/** The console's id in fraud-check's operators file: decisions taken through it are recorded as console:<user>. */
+export const CONSOLE_FRAUD_OPERATOR = 'console';
+/** What the console may do in fraud-check's admin API: read and decide reviews for its users; no blocklists, no audit. */
+export const CONSOLE_FRAUD_SCOPES = ['reviews:read', 'reviews:decide', 'act-for-operators'] as const;
 
 export interface ConsoleDevCredentials {
   operator: { username: string; password: string };
@@ -60,7 +62,7 @@ async function writeConsoleUsers(dir: string): Promise<Pick<DevSetup, 'consoleUs
   return { consoleUsersFile, consoleSessionKeyFile, consoleCredentialsFile };
 }
 
-/** fraud-check's operators file format: {"operators":[{"id","role","token_sha256"}]}, with one of its bearer tokens. */
+/** fraud-check's operators file format: {"operators":[{"id","role"|"scopes","token_sha256"}]}, with one of its bearer tokens. */
 function writeFraudOperators(dir: string): Pick<DevSetup, 'fraudOperatorsFile' | 'consoleFraudTokenFile'> {
   const fraudDir = join(dir, 'fraud-check');
   mkdirSync(fraudDir, { recursive: true, mode: 0o700 });
@@ -68,7 +70,7 @@ function writeFraudOperators(dir: string): Pick<DevSetup, 'fraudOperatorsFile' |
   const consoleFraudTokenFile = join(fraudDir, 'console.token');
   writeFileSync(consoleFraudTokenFile, token, { mode: 0o600 });
   const fraudOperatorsFile = join(fraudDir, 'operators.json');
-  const operators = [{ id: CONSOLE_FRAUD_OPERATOR, role: 'write', token_sha256: sha256 }];
+  const operators = [{ id: CONSOLE_FRAUD_OPERATOR, scopes: CONSOLE_FRAUD_SCOPES, token_sha256: sha256 }];
   writeFileSync(fraudOperatorsFile, `${JSON.stringify({ operators }, null, 2)}\n`, { mode: 0o600 });
   return { fraudOperatorsFile, consoleFraudTokenFile };
 }

@@ -13,6 +13,7 @@ async function main(): Promise<void> {
     module: SettlementAppModule.forRoot(config),
     host: config.http.host,
     port: config.http.port,
+    trustedProxies: config.http.trustedProxies,
     shutdownTimeoutS: config.shutdownTimeoutS,
     configure: (app) => serveOpenApi(app, settlementOpenApi(app)),
     // screened payments -> postings; signed batch reports -> recorded on their batches

@@ -15,6 +15,7 @@ async function main(): Promise<void> {
     module: SigningAppModule.forRoot(config, keys),
     host: config.http.host,
     port: config.http.port,
+    trustedProxies: config.http.trustedProxies,
     shutdownTimeoutS: config.shutdownTimeoutS,
     connectTransports: (app) => connectSigningConsumers(app),
   });

@@ -88,20 +88,21 @@ describe('AuditTrail after a Redis loss', () => {
 
 describe('RedisSessionStore', () => {
   it('creates, refreshes and ends sessions; an expired one is gone', async () => {
-    const store = new RedisSessionStore(redis, 1);
+    const store = new RedisSessionStore(redis);
     const key = 'a'.repeat(64);
-    await store.create(key, { username: 'ops.alice', role: 'operator', createdAt: '2025-03-01T10:00:00.000Z' });
-    await store.create(key, { username: 'ops.alice', role: 'operator', createdAt: '2025-03-01T10:00:00.000Z' });
-    await expect(store.touch(key)).resolves.toEqual({ username: 'ops.alice', role: 'operator', createdAt: '2025-03-01T10:00:00.000Z' });
-    await expect(store.exists(key)).resolves.toBe(true);
+    const session = { username: 'ops.alice', role: 'operator' as const, credential: 'c'.repeat(22), createdAtMs: 1_740_823_200_000 };
+    await store.create(key, session, 60);
+    await store.create(key, session, 60);
+    await expect(store.read(key)).resolves.toEqual(session);
+    await store.refresh(key, 60_000);
+    expect(await redis.ttl(`console:session:${key}`)).toBeGreaterThan(50);
     await store.destroy(key);
     await store.destroy(key);
-    await expect(store.touch(key)).resolves.toBeUndefined();
-    await expect(store.exists(key)).resolves.toBe(false);
+    await expect(store.read(key)).resolves.toBeUndefined();
 
     const idle = 'b'.repeat(64);
-    await store.create(idle, { username: 'ops.bob', role: 'viewer', createdAt: '2025-03-01T10:00:00.000Z' });
+    await store.create(idle, { ...session, username: 'ops.bob', role: 'viewer' }, 1);
     await new Promise((r) => setTimeout(r, 2_100));
-    await expect(store.touch(idle)).resolves.toBeUndefined();
+    await expect(store.read(idle)).resolves.toBeUndefined();
   });
 });

@@ -1,5 +1,7 @@
-// The console's audit trail: one Redis stream entry per operator action (sign-in, sign-out, REVIEW decisions,
-// dead-letter replays), including refused ones: who, what, when, and how it ended. Appending is one script that
+// The console's audit trail: one Redis stream entry per action of a signed-in operator (sign-in, sign-out, REVIEW
+// decisions, dead-letter replays), including refused ones (a viewer's attempt): who, what, when, and how it ended.
+// Refused sign-ins are not operators' actions: they are counted in Prometheus instead, so no number of them can
+// push operators' entries out of the capped stream. Appending is one script that
 // first claims an operation key named after the request id, so a command ioredis re-sends after a lost reply
 // never writes a second entry. No passwords, tokens or cookies are ever written.
 // Every entry is also published to the operators' audit topic (after Redis recorded it: a publish that fails after
@@ -20,7 +22,7 @@ export type AuditAction = 'session.sign-in' | 'session.sign-out' | 'review.appro
 export interface AuditEntry {
   readonly request_id: string;
   readonly at: string;
-  /** The signed-in username; for a failed sign-in the username that was tried. */
+  /** The signed-in username. */
   readonly operator: string;
   readonly role: ConsoleRole | 'none';
   readonly action: AuditAction;
@@ -29,7 +31,7 @@ export interface AuditEntry {
   /** ok, denied, throttled, forbidden, decided, already_decided, conflict, not_found, replayed, unavailable, failed, ... */
   readonly outcome: string;
   readonly detail?: string;
-  /** The client's address (sign-ins). */
+  /** The client's address (sign-ins): the socket's, or what a TRUSTED_PROXIES proxy reports. */
   readonly address?: string;
 }
 

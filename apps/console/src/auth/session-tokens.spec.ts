@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SESSION_COOKIE, SessionTokens, clearedSessionCookie, readCookie, sessionCookie } from './session-tokens';
+import { DEV_SESSION_COOKIE, SESSION_COOKIE, SessionTokens, clearedSessionCookie, readCookie, sessionCookie } from './session-tokens';
 
 const tokens = new SessionTokens(randomBytes(32));
 
@@ -43,10 +43,15 @@ describe('session tokens', () => {
 });
 
 describe('cookies', () => {
-  it('sets the session cookie HttpOnly and SameSite=Strict, Secure when asked, and clears it', () => {
+  it('sets the session cookie __Host- prefixed, Secure, HttpOnly and SameSite=Strict, and clears it', () => {
+    expect(SESSION_COOKIE).toBe('__Host-payrail_console');
     expect(sessionCookie('v', 60, true)).toBe(`${SESSION_COOKIE}=v; Path=/; Max-Age=60; HttpOnly; SameSite=Strict; Secure`);
-    expect(sessionCookie('v', 60, false)).not.toContain('Secure');
     expect(clearedSessionCookie(true)).toBe(`${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict; Secure`);
+  });
+
+  it('drops the __Host- prefix (which browsers refuse without Secure) only for plain-HTTP development', () => {
+    expect(sessionCookie('v', 60, false)).toBe(`${DEV_SESSION_COOKIE}=v; Path=/; Max-Age=60; HttpOnly; SameSite=Strict`);
+    expect(DEV_SESSION_COOKIE.startsWith('__')).toBe(false);
   });
 
   it('reads one cookie out of a Cookie header', () => {

@@ -4,7 +4,14 @@
 // is never stored: a page gets it from GET /api/session and sends it back in X-CSRF-Token on every action.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const SESSION_COOKIE = 'payrail_console_session';
+/**
+ * Served over TLS the cookie is `__Host-` prefixed: browsers then only accept it Secure, from the console's own
+ * host, on Path=/, without Domain, so no sibling host or plain-HTTP page can set or shadow it. Browsers refuse a
+ * `__Host-` cookie without Secure, so plain-HTTP development (CONSOLE_COOKIE_SECURE=false) uses the plain name.
+ */
+export const SESSION_COOKIE = '__Host-payrail_console';
+export const DEV_SESSION_COOKIE = 'payrail_console_session';
+export const sessionCookieName = (secure: boolean): string => (secure ? SESSION_COOKIE : DEV_SESSION_COOKIE);
 export const CSRF_HEADER = 'x-csrf-token';
 
 const ID = /^[A-Za-z0-9_-]{43}$/;
@@ -63,7 +70,7 @@ export function readCookie(header: string | undefined, name: string): string | u
 
 /** Set-Cookie for the session: HttpOnly (no script reads it), SameSite=Strict (no cross-site request carries it). */
 export function sessionCookie(value: string, maxAgeS: number, secure: boolean): string {
-  return [`${SESSION_COOKIE}=${value}`, 'Path=/', `Max-Age=${maxAgeS}`, 'HttpOnly', 'SameSite=Strict', ...(secure ? ['Secure'] : [])].join('; ');
+  return [`${sessionCookieName(secure)}=${value}`, 'Path=/', `Max-Age=${maxAgeS}`, 'HttpOnly', 'SameSite=Strict', ...(secure ? ['Secure'] : [])].join('; ');
 }
 
 export function clearedSessionCookie(secure: boolean): string {

@@ -6,7 +6,8 @@ import { CONSOLE_CONFIG, ConsoleConfig } from '../config';
 import { parseRequestBody } from '../web/request-body';
 import { ConsoleAuth, ConsoleSession } from './console-auth.service';
 import { mayAct } from './operator-directory';
-import { CurrentSession, SessionGuard } from './session.guard';
+import { ConsoleRuntime } from '../console.runtime';
+import { CurrentSession, SessionGuard, crossOriginRefused, fromConsoleOrigin, headersOf } from './session.guard';
 import { clearedSessionCookie } from './session-tokens';
 
 const SignInSchema = z.strictObject({
@@ -30,13 +31,19 @@ function sessionView(session: ConsoleSession): SessionView {
 export class SessionController {
   constructor(
     private readonly auth: ConsoleAuth,
+    private readonly runtime: ConsoleRuntime,
     @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
   ) {}
 
   @Post()
   @HttpCode(200)
   async signIn(@Body() body: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<SessionView> {
+    if (!fromConsoleOrigin(headersOf(request), this.config.publicOrigin)) {
+      this.runtime.access.refusedAccess('console', 'cross_origin');
+      throw crossOriginRefused();
+    }
     const { username, password } = parseRequestBody(SignInSchema, body);
+    // request.ip: the socket's address, or what a TRUSTED_PROXIES proxy reports (never a client's own header)
     const result = await this.auth.signIn(username, password, request.ip);
     switch (result.kind) {
       case 'THROTTLED':

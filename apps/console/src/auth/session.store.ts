@@ -1,41 +1,44 @@
-// Sessions in Redis under the SHA-256 of their id, expiring after the idle time-out (refreshed on use). Creating,
-// refreshing and ending a session are idempotent (same key, same values), as ioredis may re-send them.
+// Sessions in Redis under the SHA-256 of their id, expiring after the idle time-out (refreshed on use, never past
+// the session's absolute end). Creating, refreshing and ending a session are idempotent (same key, same values),
+// as ioredis may re-send them.
 import type { Redis } from '@payrail/messaging';
 import { ConsoleRole, ROLES } from './operator-directory';
 
 export interface StoredSession {
   readonly username: string;
+  /** The role at sign-in (each request uses the role the users file gives now). */
   readonly role: ConsoleRole;
-  readonly createdAt: string;
+  /** Fingerprint of the password hash at sign-in: a changed password ends the session. */
+  readonly credential: string;
+  /** Sign-in time (epoch ms): the absolute lifetime counts from here. */
+  readonly createdAtMs: number;
 }
 
 const sessionKey = (storageKey: string) => `console:session:${storageKey}`;
 
 export class RedisSessionStore {
-  constructor(
-    private readonly redis: Redis,
-    private readonly ttlS: number,
-  ) {}
+  constructor(private readonly redis: Redis) {}
 
-  async create(storageKey: string, session: StoredSession): Promise<void> {
+  async create(storageKey: string, session: StoredSession, ttlS: number): Promise<void> {
     await this.redis
       .multi()
-      .hset(sessionKey(storageKey), 'username', session.username, 'role', session.role, 'created_at', session.createdAt)
-      .expire(sessionKey(storageKey), this.ttlS)
+      .hset(sessionKey(storageKey), 'username', session.username, 'role', session.role, 'credential', session.credential, 'created_at_ms', String(session.createdAtMs))
+      .expire(sessionKey(storageKey), ttlS)
       .exec();
   }
 
-  /** The session, its idle time-out restarted; undefined when unknown or expired. */
-  async touch(storageKey: string): Promise<StoredSession | undefined> {
-    const [found] = await Promise.all([this.redis.hgetall(sessionKey(storageKey)), this.redis.expire(sessionKey(storageKey), this.ttlS)]);
+  /** The session, or undefined when unknown or expired. */
+  async read(storageKey: string): Promise<StoredSession | undefined> {
+    const found = await this.redis.hgetall(sessionKey(storageKey));
     const role = ROLES.find((r) => r === found['role']);
-    if (!found['username'] || !role) return undefined;
-    return { username: found['username'], role, createdAt: found['created_at'] ?? '' };
+    const createdAtMs = Number(found['created_at_ms']);
+    if (!found['username'] || !role || !found['credential'] || !Number.isSafeInteger(createdAtMs)) return undefined;
+    return { username: found['username'], role, credential: found['credential'], createdAtMs };
   }
 
-  /** Whether the session still exists (without restarting its idle time-out). */
-  async exists(storageKey: string): Promise<boolean> {
-    return (await this.redis.exists(sessionKey(storageKey))) === 1;
+  /** Restarts the session's idle time-out (as `ttlMs`, which the caller caps at the absolute end). */
+  async refresh(storageKey: string, ttlMs: number): Promise<void> {
+    await this.redis.pexpire(sessionKey(storageKey), Math.max(1, Math.floor(ttlMs)));
   }
 
   async destroy(storageKey: string): Promise<void> {

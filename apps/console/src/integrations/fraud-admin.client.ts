@@ -1,13 +1,14 @@
 // ReviewQueuePort over fraud-check's admin HTTP API (FRAUD_ADMIN_URL; docs/fraud-check-admin.openapi.yaml),
-// authenticated with the console's own operator token (an entry of fraud-check's FRAUD_OPERATORS_FILE with the
-// "write" role; FRAUD_ADMIN_TOKEN[_FILE] here):
+// authenticated with the console's own token (FRAUD_ADMIN_TOKEN[_FILE] here), whose line in fraud-check's
+// FRAUD_OPERATORS_FILE grants exactly what the console needs: reviews:read, reviews:decide and act-for-operators
+// (never blocklist:write or audit:read):
 //   GET  {FRAUD_ADMIN_URL}/admin/v1/reviews?offset=N&limit=N   (oldest first; the console shows the newest page)
 //        200 {"total","offset","reviews":[{"payment_id","merchant_id","amount":{"minor","currency"},"score","reasons":[{"rule","score"}],"screened_at",...}]}
 //   POST {FRAUD_ADMIN_URL}/admin/v1/reviews/{payment_id}/decision   {"decision":"APPROVE"|"DECLINE","note"?}
+//        X-Payrail-On-Behalf-Of: <console username>
 //        200 {"outcome":"decided"|"already_decided",...}, 404 not (or no longer) in review, 409 decided the other way
-// fraud-check records the token's operator (the console) as the analyst and has no field for a person acting
-// through it, so the console user who clicked travels in the note ("<username> via console[: note]"), which
-// fraud-check keeps in the decision it publishes and in its own audit entry.
+// fraud-check records the decision, in its audit and in the decision it publishes, as "<console token id>:<username>"
+// (console:a.smith): the person who clicked, vouched for by the console's token.
 import { z } from 'zod';
 import { amountView } from '../flow/flow-statistics';
 import { callJson, parseBody } from './http-json';
@@ -31,14 +32,8 @@ const PendingSchema = z.object({
 
 const DecisionSchema = z.object({ outcome: z.enum(['decided', 'already_decided']) });
 
-/** fraud-check's limit on a review note. */
-const NOTE_MAX = 500;
-
-/** The note fraud-check records: who decided in the console, then their own note (cut to fit). */
-export function decisionNote(operator: string, note: string | undefined): string {
-  const who = `${operator} via console`;
-  return note ? `${who}: ${note}`.slice(0, NOTE_MAX) : who;
-}
+/** The header naming the person the console acts for (fraud-check accepts it from act-for-operators tokens only). */
+export const ON_BEHALF_HEADER = 'x-payrail-on-behalf-of';
 
 export class FraudAdminReviewQueue implements ReviewQueuePort {
   readonly source = 'fraud-check admin API';
@@ -81,8 +76,8 @@ export class FraudAdminReviewQueue implements ReviewQueuePort {
       {
         method: 'POST',
         token: this.token,
-        body: { decision: command.decision, note: decisionNote(command.operator, command.note) },
-        headers: { 'x-request-id': command.requestId },
+        body: { decision: command.decision, ...(command.note ? { note: command.note } : {}) },
+        headers: { 'x-request-id': command.requestId, [ON_BEHALF_HEADER]: command.operator },
       },
       this.fetchImpl,
     );
@@ -95,6 +90,6 @@ export class FraudAdminReviewQueue implements ReviewQueuePort {
 
 function refusal(status: number): string {
   if (status === 401) return ' (the console token is not in FRAUD_OPERATORS_FILE)';
-  if (status === 403) return ' (the console operator needs the write role in FRAUD_OPERATORS_FILE)';
+  if (status === 403) return ' (the console token needs the scopes reviews:read, reviews:decide and act-for-operators in FRAUD_OPERATORS_FILE)';
   return '';
 }

@@ -25,7 +25,7 @@ const RULESET = {
 let h: FraudCheckHarness;
 
 beforeAll(async () => {
-  h = await FraudCheckHarness.start({ ruleset: RULESET, operators: [{ id: 'a.smith', role: 'write' }, { id: 'r.viewer', role: 'read' }, { id: 'b.jones', role: 'write' }] });
+  h = await FraudCheckHarness.start({ ruleset: RULESET, operators: [{ id: 'a.smith', role: 'write' }, { id: 'r.viewer', role: 'read' }, { id: 'b.jones', role: 'write' }, { id: 'console', scopes: ['reviews:read', 'reviews:decide', 'act-for-operators'] }] });
 });
 
 afterAll(async () => {
@@ -36,7 +36,12 @@ type Entry = Record<string, string>;
 const auditEntries = async (): Promise<Entry[]> => ((await h.admin('GET', '/admin/v1/audit?limit=1000', 'a.smith')).body['entries'] as Entry[]) ?? [];
 
 describe('admin API: authentication and roles', () => {
-  it('refuses calls without a valid bearer token with 401 problem+json and a challenge, and audits them', async () => {
+  it('refuses calls without a valid bearer token with 401 problem+json and a challenge, counted in metrics, never in the audit trail', async () => {
+    const refusedCount = async () => {
+      const text = await (await fetch(h.url('/metrics'))).text();
+      return Number(/^payrail_operator_access_refused_total\{[^}]*surface="fraud_admin"[^}]*reason="unauthenticated"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    const before = await refusedCount();
     for (const auth of [{}, { authorization: 'Bearer pfo_not-a-real-token' }, { authorization: `Basic ${Buffer.from('a.smith:x').toString('base64')}` }]) {
       const res = await h.admin('GET', '/admin/v1/blocklists/ip', auth);
       expect(res.status).toBe(401);
@@ -45,21 +50,49 @@ describe('admin API: authentication and roles', () => {
       expect(res.body).toMatchObject({ type: 'https://payrail.dev/problems/unauthenticated', status: 401, instance: '/admin/v1/blocklists/ip' });
       conforms(ProblemSchema, res.body);
     }
-    const denied = (await auditEntries()).filter((e) => e['outcome'] === 'unauthenticated');
-    expect(denied.length).toBeGreaterThanOrEqual(3);
-    expect(denied[0]).toMatchObject({ operator: 'anonymous', role: 'none', action: 'blocklist.list', target: 'GET /admin/v1/blocklists/ip' });
+    expect((await refusedCount()) - before).toBe(3);
+    // a flood of them evicts nothing: the trail holds authenticated operators' calls only
+    for (let i = 0; i < 40; i++) expect((await h.admin('GET', '/admin/v1/audit', { authorization: 'Bearer pfo_guess' })).status).toBe(401);
+    const trail = await auditEntries();
+    expect(trail.filter((e) => e['outcome'] === 'unauthenticated' || e['operator'] === 'anonymous')).toEqual([]);
+    expect(trail.length).toBeGreaterThan(0);
   });
 
-  it('lets the read role read but not write (403 naming the role needed)', async () => {
+  it('lets the read role read but not write (403 naming the scope needed)', async () => {
     expect((await h.admin('GET', '/admin/v1/blocklists/ip', 'r.viewer')).status).toBe(200);
     expect((await h.admin('GET', '/admin/v1/reviews', 'r.viewer')).status).toBe(200);
     const res = await h.admin('POST', '/admin/v1/blocklists/ip/entries', 'r.viewer', { value: '192.0.2.1' });
     expect(res.status).toBe(403);
-    expect(res.body).toMatchObject({ type: 'https://payrail.dev/problems/forbidden', status: 403, required_role: 'write' });
-    expect(String(res.body['detail'])).toContain('blocklist.add needs the write role');
+    expect(res.body).toMatchObject({ type: 'https://payrail.dev/problems/forbidden', status: 403, required_scope: 'blocklist:write' });
+    expect(String(res.body['detail'])).toContain('blocklist.add needs the blocklist:write scope');
     const decide = await h.admin('POST', `/admin/v1/reviews/${randomUUID()}/decision`, 'r.viewer', { decision: 'APPROVE' });
     expect(decide.status).toBe(403);
     expect((await auditEntries()).find((e) => e['operator'] === 'r.viewer' && e['outcome'] === 'forbidden')).toMatchObject({ action: expect.stringMatching(/^(blocklist\.add|review\.decide)$/) });
+  });
+});
+
+describe('admin API: scopes and acting for operators', () => {
+  it('gives the console token only what it needs: reviews yes, blocklists no', async () => {
+    expect((await h.admin('GET', '/admin/v1/reviews', 'console')).status).toBe(200);
+    const add = await h.admin('POST', '/admin/v1/blocklists/ip/entries', { operator: 'console', onBehalfOf: 'ops.alice' }, { value: '192.0.2.99' });
+    expect(add.status).toBe(403);
+    expect(add.body).toMatchObject({ required_scope: 'blocklist:write' });
+    expect((await h.admin('GET', '/admin/v1/blocklists/ip', 'console')).status).toBe(403);
+    expect((await h.admin('GET', '/admin/v1/audit', 'console')).status).toBe(403);
+  });
+
+  it('records the person an act-for-operators caller names, and refuses the header from anyone else', async () => {
+    const listed = await h.admin('GET', '/admin/v1/reviews', { operator: 'console', onBehalfOf: 'ops.alice' });
+    expect(listed.status).toBe(200);
+    const forged = await h.admin('GET', '/admin/v1/reviews', { operator: 'a.smith', onBehalfOf: 'b.jones' });
+    expect(forged.status).toBe(403);
+    expect(forged.body).toMatchObject({ required_scope: 'act-for-operators' });
+    const malformed = await h.admin('GET', '/admin/v1/reviews', { operator: 'console', onBehalfOf: 'two people' });
+    expect(malformed.status).toBe(422);
+    const trail = await auditEntries();
+    expect(trail.find((e) => e['operator'] === 'console:ops.alice' && e['action'] === 'reviews.list')).toMatchObject({ outcome: 'ok' });
+    expect(trail.find((e) => e['operator'] === 'a.smith' && e['outcome'] === 'forbidden' && e['action'] === 'reviews.list')).toBeDefined();
+    expect(trail.some((e) => e['operator'] === 'b.jones' && e['action'] === 'reviews.list')).toBe(false);
   });
 });
 
@@ -192,6 +225,17 @@ describe('REVIEW flow', () => {
       ['b.jones', 'already_decided'],
       ['b.jones', 'conflict'],
     ]);
+  });
+
+  it('records a decision the console takes for a person as theirs: console:<person> in the event, the review and the audit', async () => {
+    const { p } = await inReview();
+    const res = await h.admin('POST', `/admin/v1/reviews/${p.payment_id}/decision`, { operator: 'console', onBehalfOf: 'ops.alice' }, { decision: 'APPROVE', note: 'known customer' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ outcome: 'decided', review: { analyst: 'console:ops.alice', note: 'known customer' } });
+    const final = await h.reader.until('the analyst decision', () => h.reader.screenedOf(p.payment_id).find((e) => e.data.review));
+    expect(final.data.review).toMatchObject({ analyst: 'console:ops.alice' });
+    const trail = (await auditEntries()).filter((e) => e['target'] === p.payment_id && e['action'] === 'review.decide');
+    expect(trail.map((e) => [e['operator'], e['outcome']])).toEqual([['console:ops.alice', 'decided']]);
   });
 
   it('records exactly one decision when two analysts decide at once', async () => {

@@ -12,8 +12,8 @@ import { WORKSPACE_ROOT } from './write-openapi';
 
 const ADMIN_ACTION = 'payrail:admin-action';
 
-/** Every route the admin controllers serve: method, OpenAPI path, and the action/role its guard enforces. */
-function servedRoutes(): { method: string; path: string; action: string; role: string }[] {
+/** Every route the admin controllers serve: method, OpenAPI path, and the action/scope its guard enforces. */
+function servedRoutes(): { method: string; path: string; action: string; scope: string }[] {
   const out = [];
   for (const controller of [BlocklistController, ReviewsController, AuditController, RulesController]) {
     const base = String(Reflect.getMetadata(PATH_METADATA, controller));
@@ -24,8 +24,8 @@ function servedRoutes(): { method: string; path: string; action: string; role: s
       if (method === undefined) continue;
       const sub = String(Reflect.getMetadata(PATH_METADATA, handler) ?? '/');
       const path = `/${[base, sub].map((s) => s.replace(/^\/|\/$/g, '')).filter(Boolean).join('/')}`.replace(/:(\w+)/g, '{$1}');
-      const spec = Reflect.getMetadata(ADMIN_ACTION, handler) as { action: string; role: string };
-      out.push({ method: RequestMethod[method].toLowerCase(), path, action: spec.action, role: spec.role });
+      const spec = Reflect.getMetadata(ADMIN_ACTION, handler) as { action: string; scope: string };
+      out.push({ method: RequestMethod[method].toLowerCase(), path, action: spec.action, scope: spec.scope });
     }
   }
   return out;
@@ -39,8 +39,8 @@ describe('the admin API OpenAPI document', () => {
     expect(parse(committed)).toEqual(buildAdminOpenApi());
   });
 
-  it('documents exactly the routes the controllers serve, with the role and audit action their guard enforces', () => {
-    const documented = ADMIN_ROUTES.map((r) => ({ method: r.method, path: r.path, action: r.action, role: r.role }));
+  it('documents exactly the routes the controllers serve, with the scope and audit action their guard enforces', () => {
+    const documented = ADMIN_ROUTES.map((r) => ({ method: r.method, path: r.path, action: r.action, scope: r.scope }));
     const byKey = (a: { method: string; path: string }, b: { method: string; path: string }) => `${a.method} ${a.path}`.localeCompare(`${b.method} ${b.path}`);
     expect(servedRoutes().sort(byKey)).toEqual(documented.sort(byKey));
   });
@@ -53,6 +53,6 @@ describe('the admin API OpenAPI document', () => {
     const list = doc.paths['/admin/v1/blocklists/{list}']?.['get'];
     expect(list?.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(['path:list', 'query:cursor', 'query:limit']);
     expect(JSON.stringify(list?.parameters)).toContain('"enum":["card","account","bin","ip","country","merchant"]');
-    expect(Object.keys(doc.paths['/admin/v1/rules']?.['get']?.responses ?? {})).toEqual(['200', '401']);
+    expect(Object.keys(doc.paths['/admin/v1/rules']?.['get']?.responses ?? {})).toEqual(['200', '401', '403']);
   });
 });

@@ -25,7 +25,7 @@ import {
   ReviewViewSchema,
   RulesView,
 } from './admin-api.schemas';
-import type { OperatorRole } from '../audit/audit-log';
+import { AdminScope, ON_BEHALF_HEADER, ON_BEHALF_SCOPE } from './operators';
 import { RuleSetSchema } from '../rules/ruleset';
 
 export const OPENAPI_DOCUMENT_PATH = 'docs/fraud-check-admin.openapi.yaml';
@@ -38,7 +38,7 @@ export interface AdminRoute {
   /** OpenAPI path template. */
   path: string;
   action: string;
-  role: OperatorRole;
+  scope: AdminScope;
   summary: string;
   params?: z.ZodObject;
   query?: z.ZodObject;
@@ -53,7 +53,7 @@ export const ADMIN_ROUTES: AdminRoute[] = [
     method: 'get',
     path: '/admin/v1/blocklists/{list}',
     action: 'blocklist.list',
-    role: 'read',
+    scope: 'blocklist:read',
     summary: 'List the entries of a blocklist, a page at a time',
     params: BlocklistParams,
     query: BlocklistPageQuery,
@@ -63,7 +63,7 @@ export const ADMIN_ROUTES: AdminRoute[] = [
     method: 'post',
     path: '/admin/v1/blocklists/{list}/entries',
     action: 'blocklist.add',
-    role: 'write',
+    scope: 'blocklist:write',
     summary: 'Add a value to a blocklist (or replace its reason). The value travels in the body, never in the URL.',
     params: BlocklistParams,
     body: BlocklistEntryBody,
@@ -73,7 +73,7 @@ export const ADMIN_ROUTES: AdminRoute[] = [
     method: 'post',
     path: '/admin/v1/blocklists/{list}/removals',
     action: 'blocklist.remove',
-    role: 'write',
+    scope: 'blocklist:write',
     summary: 'Remove a value from a blocklist',
     params: BlocklistParams,
     body: BlocklistEntryBody,
@@ -84,7 +84,7 @@ export const ADMIN_ROUTES: AdminRoute[] = [
     method: 'get',
     path: '/admin/v1/reviews',
     action: 'reviews.list',
-    role: 'read',
+    scope: 'reviews:read',
     summary: 'Payments waiting for an analyst, oldest first',
     query: ReviewPageQuery,
     ok: { status: 200, description: 'One page of the queue', schema: ReviewPage },
@@ -93,7 +93,7 @@ export const ADMIN_ROUTES: AdminRoute[] = [
     method: 'get',
     path: '/admin/v1/reviews/{paymentId}',
     action: 'review.read',
-    role: 'read',
+    scope: 'reviews:read',
     summary: 'One payment in review, with the analyst decision once taken',
     params: ReviewParams,
     ok: { status: 200, description: 'The review', schema: ReviewViewSchema },
@@ -103,7 +103,7 @@ export const ADMIN_ROUTES: AdminRoute[] = [
     method: 'post',
     path: '/admin/v1/reviews/{paymentId}/decision',
     action: 'review.decide',
-    role: 'write',
+    scope: 'reviews:decide',
     summary: 'Decide a payment in review: it continues as a new screened event carrying the analyst decision (settlement posts it when APPROVE). The same decision again is a no-op.',
     params: ReviewParams,
     body: ReviewDecisionBody,
@@ -114,7 +114,7 @@ export const ADMIN_ROUTES: AdminRoute[] = [
     method: 'get',
     path: '/admin/v1/audit',
     action: 'audit.list',
-    role: 'read',
+    scope: 'audit:read',
     summary: 'The audit trail of every admin call (who, what, when, outcome), newest first',
     query: AuditQuery,
     ok: { status: 200, description: 'One page; next_before is null on the last', schema: AuditPage },
@@ -123,7 +123,7 @@ export const ADMIN_ROUTES: AdminRoute[] = [
     method: 'get',
     path: '/admin/v1/rules',
     action: 'rules.read',
-    role: 'read',
+    scope: 'rules:read',
     summary: 'The rule set in force on the instance that answers (version, content hash, last refused reload)',
     ok: { status: 200, description: 'The rule set', schema: RulesView },
   },
@@ -176,14 +176,14 @@ function operation(route: AdminRoute): Json {
   };
   if (route.ok.also) responses[route.ok.also.status] = { description: route.ok.also.description, content: { 'application/json': { schema: jsonSchema(route.ok.also.schema, 'output') } } };
   if (route.params || route.query) responses['400'] = problem('A path or query parameter is invalid (invalid-request); errors[].pointer names it, e.g. #/path/list');
-  responses['401'] = problem('No valid operator token (unauthenticated); WWW-Authenticate: Bearer');
-  if (route.role === 'write') responses['403'] = problem('The operator has the read role only (forbidden)');
+  responses['401'] = problem('No valid operator token (unauthenticated; counted in metrics, not audited); WWW-Authenticate: Bearer');
+  responses['403'] = problem(`The token lacks the ${route.scope} scope, or sends ${ON_BEHALF_HEADER} without the ${ON_BEHALF_SCOPE} scope (forbidden, audited); required_scope names it`);
   for (const [status, description] of Object.entries(route.problems ?? {})) responses[status] = problem(description);
   if (route.body) responses['422'] = problem('The body is invalid (invalid-request-body); errors[].pointer names each field, e.g. #/value');
   const op: Json = {
     operationId: route.action.replace(/\.(\w)/g, (_, c: string) => c.toUpperCase()),
     summary: route.summary,
-    'x-payrail-role': route.role,
+    'x-payrail-scope': route.scope,
     'x-payrail-audit-action': route.action,
     parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
     responses,
@@ -203,8 +203,12 @@ export function buildAdminOpenApi(): Json {
       version: '1',
       description: [
         'Blocklists, the review queue, the audit trail and the rule set in force, served by fraud-check on its HTTP port.',
-        'Every call needs an operator bearer token (FRAUD_OPERATORS_FILE holds their SHA-256 hashes); role read may call the GET',
-        'operations, role write every operation. Every call, refused ones included, is audited (GET /admin/v1/audit).',
+        'Every call needs an operator bearer token (FRAUD_OPERATORS_FILE holds their SHA-256 hashes) with the scope the operation',
+        'names in x-payrail-scope (reviews:read, reviews:decide, blocklist:read, blocklist:write, audit:read, rules:read; role read',
+        'grants every :read scope, role write those plus reviews:decide and blocklist:write). A caller with the act-for-operators',
+        `scope (the console) names the person it acts for in ${ON_BEHALF_HEADER}; the call is then recorded as <caller id>:<person>.`,
+        'Every authenticated call, refused ones included, is audited (GET /admin/v1/audit); calls without a valid token are only counted',
+        '(payrail_operator_access_refused_total on /metrics).',
         'Errors are RFC 9457 problem+json.',
       ].join(' '),
     },

@@ -1,17 +1,36 @@
-// Operators of the admin API and their bearer tokens. Tokens are random (256 bits) and stored only as SHA-256
-// hashes (a fast hash is enough for a high-entropy secret; passwords would need scrypt): the credentials file is
-// a Kubernetes Secret mounted as a file (FRAUD_OPERATORS_FILE) or the same JSON in FRAUD_OPERATORS.
-//   { "operators": [ { "id": "a.smith", "role": "write", "token_sha256": "<64 hex>" } ] }
-// Roles: "read" lists blocklists, reviews, audit and rules; "write" may also change blocklists and decide reviews.
+// Consumers of the admin API (people and services) and their bearer tokens. Tokens are random (256 bits) and
+// stored only as SHA-256 hashes (a fast hash is enough for a high-entropy secret; passwords would need scrypt): the
+// credentials file is a Kubernetes Secret mounted as a file (FRAUD_OPERATORS_FILE) or the same JSON in
+// FRAUD_OPERATORS.
+//   { "operators": [ { "id": "a.smith", "role": "write", "token_sha256": "<64 hex>" },
+//                    { "id": "console", "scopes": ["reviews:read", "reviews:decide", "act-for-operators"], "token_sha256": "<64 hex>" } ] }
+// Each token carries scopes; a role is shorthand: "read" = every :read scope, "write" = those plus reviews:decide
+// and blocklist:write. act-for-operators (never implied by a role) lets a service name the person it acts for
+// (X-Payrail-On-Behalf-Of): the audit and the decision then record "<token id>:<person>".
 import { z } from 'zod';
 import { FRAUD_OPERATOR_TOKEN_PREFIX, bearerTokenSha256, newBearerToken } from '@payrail/crypto';
 import type { OperatorRole } from '../audit/audit-log';
 
-export const OperatorSchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'letters, digits, ".", "_", "@" or "-" (at most 64)'),
-  role: z.enum(['read', 'write']),
-  token_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of the token (64 lower-case hex digits)'),
-});
+export const READ_SCOPES = ['reviews:read', 'blocklist:read', 'audit:read', 'rules:read'] as const;
+export const WRITE_SCOPES = ['reviews:decide', 'blocklist:write'] as const;
+export const ON_BEHALF_SCOPE = 'act-for-operators';
+/** The header an act-for-operators caller names its person in. */
+export const ON_BEHALF_HEADER = 'x-payrail-on-behalf-of';
+export const SCOPES = [...READ_SCOPES, ...WRITE_SCOPES, ON_BEHALF_SCOPE] as const;
+export type AdminScope = (typeof SCOPES)[number];
+
+const ROLE_SCOPES: Record<OperatorRole, readonly AdminScope[]> = { read: READ_SCOPES, write: [...READ_SCOPES, ...WRITE_SCOPES] };
+
+export const OperatorIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'letters, digits, ".", "_", "@" or "-" (at most 64)');
+
+export const OperatorSchema = z
+  .strictObject({
+    id: OperatorIdSchema,
+    role: z.enum(['read', 'write']).optional(),
+    scopes: z.array(z.enum(SCOPES)).min(1, 'needs at least one scope').optional(),
+    token_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of the token (64 lower-case hex digits)'),
+  })
+  .refine((o) => (o.role === undefined) !== (o.scopes === undefined), { message: 'give either role (read|write) or scopes, not both', path: ['scopes'] });
 
 export const OperatorsFileSchema = z
   .strictObject({ operators: z.array(OperatorSchema) })
@@ -26,25 +45,39 @@ export const OperatorsFileSchema = z
     });
   });
 export type OperatorsFile = z.infer<typeof OperatorsFileSchema>;
+export type OperatorLine = OperatorsFile['operators'][number];
 
 export interface Operator {
+  /** Who the audit and decisions name: the token's id, or "<token id>:<person>" when acting for someone. */
   id: string;
+  /** Recorded in the audit: write when any scope changes something. */
   role: OperatorRole;
+  scopes: ReadonlySet<AdminScope>;
 }
 
 export const hashToken = bearerTokenSha256;
 
+export function scopesOf(line: Pick<OperatorLine, 'role' | 'scopes'>): ReadonlySet<AdminScope> {
+  return new Set(line.scopes ?? ROLE_SCOPES[line.role ?? 'read']);
+}
+
+function operatorOf(line: OperatorLine): Operator {
+  const scopes = scopesOf(line);
+  return { id: line.id, role: WRITE_SCOPES.some((s) => scopes.has(s)) ? 'write' : 'read', scopes };
+}
+
 /** A new operator token (shown once) and the line to put in the operators file. */
-export function newOperatorToken(id: string, role: OperatorRole): { token: string; operator: z.infer<typeof OperatorSchema> } {
+export function newOperatorToken(id: string, access: OperatorRole | readonly AdminScope[]): { token: string; operator: OperatorLine } {
   const { token, sha256 } = newBearerToken(FRAUD_OPERATOR_TOKEN_PREFIX);
-  return { token, operator: OperatorSchema.parse({ id, role, token_sha256: sha256 }) };
+  const grant = typeof access === 'string' ? { role: access } : { scopes: [...access] };
+  return { token, operator: OperatorSchema.parse({ id, ...grant, token_sha256: sha256 }) };
 }
 
 export class OperatorDirectory {
   private readonly byHash: Map<string, Operator>;
 
-  constructor(operators: OperatorsFile['operators']) {
-    this.byHash = new Map(operators.map((o) => [o.token_sha256, { id: o.id, role: o.role }]));
+  constructor(operators: readonly OperatorLine[]) {
+    this.byHash = new Map(operators.map((o) => [o.token_sha256, operatorOf(o)]));
   }
 
   get size(): number {
@@ -61,6 +94,6 @@ export class OperatorDirectory {
   }
 }
 
-export function mayPerform(operator: Operator, required: OperatorRole): boolean {
-  return required === 'read' || operator.role === 'write';
+export function mayPerform(operator: Pick<Operator, 'scopes'>, required: AdminScope): boolean {
+  return operator.scopes.has(required);
 }

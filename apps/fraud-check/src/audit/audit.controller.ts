@@ -12,7 +12,7 @@ export class AuditController {
   constructor(private readonly auditLog: RedisAuditLog) {}
 
   @Get()
-  @AdminAction('audit.list', 'read')
+  @AdminAction('audit.list', 'audit:read')
   async list(@Admin() call: AdminCall, @Query() query: unknown): Promise<{ entries: (AuditEntry & { id: string })[]; next_before: string | null }> {
     const { limit, before } = parseRequestPart(AuditQuery, query, 'query');
     await this.auditLog.record({ ...call.audit('audit'), outcome: 'ok' });

@@ -20,7 +20,7 @@ export class BlocklistController {
   constructor(private readonly blocklists: ManageBlocklistUseCase) {}
 
   @Get(':list')
-  @AdminAction('blocklist.list', 'read')
+  @AdminAction('blocklist.list', 'blocklist:read')
   async list(@Admin() call: AdminCall, @Param() params: unknown, @Query() query: unknown): Promise<{ list: BlocklistName; entries: BlocklistEntry[]; next_cursor: string | null }> {
     const { list } = parseRequestPart(BlocklistParams, params, 'path');
     const { cursor, limit } = parseRequestPart(BlocklistPageQuery, query, 'query');
@@ -30,7 +30,7 @@ export class BlocklistController {
 
   /** Adds an entry, or replaces its reason: 201 when created, 200 when it was there. */
   @Post(':list/entries')
-  @AdminAction('blocklist.add', 'write')
+  @AdminAction('blocklist.add', 'blocklist:write')
   async add(@Admin() call: AdminCall, @Param() params: unknown, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<{ list: BlocklistName; outcome: string; entry: BlocklistEntry }> {
     const { list } = parseRequestPart(BlocklistParams, params, 'path');
     const { value, reason } = parseRequestPart(entryBody(list), body, 'body');
@@ -42,7 +42,7 @@ export class BlocklistController {
 
   /** Removes an entry (the value in the body, for the reason above): 200, or 404 when it was not listed. */
   @Post(':list/removals')
-  @AdminAction('blocklist.remove', 'write')
+  @AdminAction('blocklist.remove', 'blocklist:write')
   @HttpCode(200)
   async remove(@Admin() call: AdminCall, @Param() params: unknown, @Body() body: unknown): Promise<{ list: BlocklistName; outcome: string; value: string }> {
     const { list } = parseRequestPart(BlocklistParams, params, 'path');

@@ -12,7 +12,7 @@ import { TOPICS } from '@payrail/contracts';
 import { PayrailVerifierHandle, openPayrailVerifier } from '@payrail/crypto';
 import { parseEnv } from '@payrail/config';
 import { createKafka, createRedis, kafkaConnectionFromEnv, kafkaEnvFragment, redisConnectionFromEnv, redisEnvFragment } from '@payrail/messaging';
-import { newOperatorToken } from '../admin/operators';
+import { AdminScope, SCOPES, newOperatorToken } from '../admin/operators';
 import { BLOCKLISTS, BLOCKLIST_VALUE_SCHEMAS, BlocklistEntry, BlocklistName, BlocklistReader, InMemoryBlocklists } from '../blocklist/blocklist';
 import { RedisBlocklistStore } from '../blocklist/redis-blocklist.store';
 import { parseRuleSet } from '../rules/ruleset';
@@ -125,9 +125,13 @@ async function backtest(argv: string[]): Promise<number> {
 }
 
 function operatorToken(argv: string[]): number {
-  const { values } = parseArgs({ args: argv, options: { id: { type: 'string' }, role: { type: 'string' } } });
-  if (!values.id || (values.role !== 'read' && values.role !== 'write')) throw new UsageError('--id ID and --role read|write are required');
-  const { token, operator } = newOperatorToken(values.id, values.role);
+  const { values } = parseArgs({ args: argv, options: { id: { type: 'string' }, role: { type: 'string' }, scopes: { type: 'string' } } });
+  const scopes = values.scopes?.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = scopes?.filter((s) => !(SCOPES as readonly string[]).includes(s)) ?? [];
+  if (unknown.length > 0) throw new UsageError(`unknown scope(s) ${unknown.join(', ')}; scopes: ${SCOPES.join(', ')}`);
+  const role = values.role === 'read' || values.role === 'write' ? values.role : undefined;
+  if (!values.id || (role === undefined) === (scopes === undefined)) throw new UsageError(`--id ID and either --role read|write or --scopes ${SCOPES.join(',')} are required`);
+  const { token, operator } = newOperatorToken(values.id, role ?? (scopes as AdminScope[]));
   process.stderr.write('The token is shown once: give it to the operator; put the operator line in the FRAUD_OPERATORS_FILE Secret.\n');
   process.stdout.write(`${JSON.stringify({ token, operator })}\n`);
   return 0;

@@ -17,14 +17,14 @@ export class ReviewsController {
   ) {}
 
   @Get()
-  @AdminAction('reviews.list', 'read')
+  @AdminAction('reviews.list', 'reviews:read')
   async pending(@Admin() call: AdminCall, @Query() query: unknown): Promise<{ total: number; offset: number; reviews: ReviewSummary[] }> {
     const { offset, limit } = parseRequestPart(ReviewPageQuery, query, 'query');
     return { offset, ...(await this.queries.pending(call, offset, limit)) };
   }
 
   @Get(':paymentId')
-  @AdminAction('review.read', 'read')
+  @AdminAction('review.read', 'reviews:read')
   async find(@Admin() call: AdminCall, @Param() params: unknown): Promise<ReviewView> {
     const { paymentId } = parseRequestPart(ReviewParams, params, 'path');
     const view = await this.queries.find(call, paymentId);
@@ -33,7 +33,7 @@ export class ReviewsController {
   }
 
   @Post(':paymentId/decision')
-  @AdminAction('review.decide', 'write')
+  @AdminAction('review.decide', 'reviews:decide')
   @HttpCode(200)
   async decide(@Admin() call: AdminCall, @Param() params: unknown, @Body() body: unknown): Promise<Record<string, unknown>> {
     const { paymentId } = parseRequestPart(ReviewParams, params, 'path');

@@ -14,7 +14,7 @@ export class RulesController {
   ) {}
 
   @Get()
-  @AdminAction('rules.read', 'read')
+  @AdminAction('rules.read', 'rules:read')
   async current(@Admin() call: AdminCall): Promise<{ version: string; sha256: string; loaded_at: string; last_refused_reload: { at: string; reason: string } | null; ruleset: RuleSet }> {
     const loaded = this.rules.loadedRuleSet();
     await this.auditLog.record({ ...call.audit(loaded.ruleset.version), outcome: 'ok' });

@@ -1,7 +1,27 @@
 import { z } from 'zod';
-import { ConfigError, JwksUrlRule, envBool, envInt, envList, parseEnv, serviceEnvFragment, signingJwksEnvFragment, signingJwksPlainHttpWarning, signingJwksSource, signingJwksUrl } from './env';
+import { ConfigError, JwksUrlRule, envBool, envInt, envList, parseEnv, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksPlainHttpWarning, signingJwksSource, signingJwksUrl } from './env';
 
 const Schema = z.object({ ...serviceEnvFragment, KAFKA_BROKERS: envList, ENABLED: envBool.default(false), WORKERS: envInt(1, 8).default(2) });
+
+describe('TRUSTED_PROXIES', () => {
+  it('is empty unless set, and takes addresses and CIDRs of either family', () => {
+    expect(serviceSettings(parseEnv(Schema, { HTTP_PORT: '8080', KAFKA_BROKERS: 'a:1' })).http.trustedProxies).toEqual([]);
+    expect(serviceSettings(parseEnv(Schema, { HTTP_PORT: '8080', KAFKA_BROKERS: 'a:1', TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.7,fd00::/8' })).http.trustedProxies).toEqual(['10.0.0.0/8', '192.0.2.7', 'fd00::/8']);
+  });
+
+  it('refuses to start on anything else, naming the variable and the entry', () => {
+    for (const bad of ['10.0.0.0/33', 'proxy.internal', '10.0.0.1/8/1', 'fd00::/129', '*']) {
+      let error: unknown;
+      try {
+        parseEnv(Schema, { HTTP_PORT: '8080', KAFKA_BROKERS: 'a:1', TRUSTED_PROXIES: bad });
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([{ variable: 'TRUSTED_PROXIES', reason: expect.stringContaining(`"${bad}" is not an IP address or CIDR`) }]);
+    }
+  });
+});
 
 describe('parseEnv', () => {
   it('coerces and defaults variables', () => {

@@ -1,6 +1,7 @@
 // Configuration is read from the environment once, at boot, through one zod schema per app composed from
 // shared fragments. A missing or bad variable stops the process with the variable's name and the reason.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 export class ConfigError extends Error {
@@ -63,17 +64,44 @@ export const serviceEnvFragment = {
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   /** Seconds a SIGTERM'd process gets to drain before it exits anyway (Kubernetes' grace period is 30 s). */
   SHUTDOWN_TIMEOUT_S: envInt(1, 120).default(25),
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated). Unset: none, the
+   * client's address is the socket's, whatever headers it sends.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .transform((v, ctx) => {
+      const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const entry of list) {
+        if (!isAddressOrCidr(entry)) {
+          ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address or CIDR (e.g. 10.0.0.0/8, 192.0.2.7, fd00::/8)` });
+          return z.NEVER;
+        }
+      }
+      return list;
+    })
+    .optional(),
 } as const;
 
+/** An IPv4/IPv6 address, or one with a /prefix in range for its family. */
+export function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 export interface ServiceSettings {
-  http: { host: string; port: number };
+  /** trustedProxies: the reverse proxies whose X-Forwarded-For is believed (empty: none). */
+  http: { host: string; port: number; trustedProxies: readonly string[] };
   logLevel: string;
   shutdownTimeoutS: number;
 }
 
 /** The typed form of serviceEnvFragment, shared by every app's config. */
-export function serviceSettings(e: { HTTP_HOST: string; HTTP_PORT: number; LOG_LEVEL: string; SHUTDOWN_TIMEOUT_S: number }): ServiceSettings {
-  return { http: { host: e.HTTP_HOST, port: e.HTTP_PORT }, logLevel: e.LOG_LEVEL, shutdownTimeoutS: e.SHUTDOWN_TIMEOUT_S };
+export function serviceSettings(e: { HTTP_HOST: string; HTTP_PORT: number; LOG_LEVEL: string; SHUTDOWN_TIMEOUT_S: number; TRUSTED_PROXIES?: string[] }): ServiceSettings {
+  return { http: { host: e.HTTP_HOST, port: e.HTTP_PORT, trustedProxies: e.TRUSTED_PROXIES ?? [] }, logLevel: e.LOG_LEVEL, shutdownTimeoutS: e.SHUTDOWN_TIMEOUT_S };
 }
 
 /** Shared fragment for services that verify Payrail's signatures: the published JWKS or a mounted copy. */

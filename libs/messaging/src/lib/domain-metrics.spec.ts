@@ -1,8 +1,19 @@
 import { Registry } from 'prom-client';
-import { DOMAIN_METRIC_NAMES, FraudMetrics, SettlementMetrics, SigningKeyMetrics, type SigningKeyState } from './domain-metrics';
+import { DOMAIN_METRIC_NAMES, FraudMetrics, OperatorAccessMetrics, SettlementMetrics, SigningKeyMetrics, type SigningKeyState } from './domain-metrics';
 import { seriesValue, seriesValues } from './metrics-exposition';
 
 describe('domain metrics', () => {
+  it('operator surfaces: refusals before authentication, by surface and reason', async () => {
+    const registry = new Registry();
+    const access = new OperatorAccessMetrics(registry);
+    access.refusedAccess('console', 'denied');
+    access.refusedAccess('console', 'denied');
+    access.refusedAccess('fraud_admin', 'unauthenticated');
+    const text = await registry.metrics();
+    expect(seriesValue(text, DOMAIN_METRIC_NAMES.operatorAccessRefused, { surface: 'console', reason: 'denied' })).toBe(2);
+    expect(seriesValue(text, DOMAIN_METRIC_NAMES.operatorAccessRefused, { surface: 'fraud_admin', reason: 'unauthenticated' })).toBe(1);
+  });
+
   it('fraud-check: one decision, one hit per distinct rule that fired', async () => {
     const registry = new Registry();
     const fraud = new FraudMetrics(registry);

@@ -13,7 +13,34 @@ export const DOMAIN_METRIC_NAMES = {
   invariantViolations: 'payrail_ledger_invariant_violations',
   keyRotationEvents: 'payrail_signing_key_rotation_events_total',
   signingKeys: 'payrail_signing_keys',
+  operatorAccessRefused: 'payrail_operator_access_refused_total',
 } as const;
+
+/** Where operators come in: the console's sign-in and actions, fraud-check's admin API, settlement's operators API. */
+export type OperatorSurface = 'console' | 'fraud_admin' | 'settlement_api';
+/** Why a request was refused before anyone was authenticated (or was refused as cross-origin). */
+export type AccessRefusal = 'denied' | 'throttled' | 'unauthenticated' | 'cross_origin';
+
+/**
+ * Refused, unauthenticated requests on the operator surfaces: counted here, never written into the operators'
+ * audit trail (which keeps authenticated operators' actions only, so a flood of failures cannot evict them).
+ */
+export class OperatorAccessMetrics {
+  private readonly refused: Counter<'surface' | 'reason'>;
+
+  constructor(registry: Registry) {
+    this.refused = new Counter({
+      name: DOMAIN_METRIC_NAMES.operatorAccessRefused,
+      help: 'Requests to an operator surface refused before authentication: wrong credentials (denied, unauthenticated), backoff (throttled), foreign origin (cross_origin).',
+      labelNames: ['surface', 'reason'],
+      registers: [registry],
+    });
+  }
+
+  refusedAccess(surface: OperatorSurface, reason: AccessRefusal): void {
+    this.refused.inc({ surface, reason });
+  }
+}
 
 export const LEDGER_INVARIANTS = ['balance_sum', 'posted_twice', 'held_posted', 'batch_totals', 'accounts_vs_batches'] as const;
 export const SIGNING_KEY_STATES = ['active', 'verify-only', 'retired'] as const;

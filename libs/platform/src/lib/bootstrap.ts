@@ -13,6 +13,11 @@ export interface ServiceBootstrap {
   module: Type<unknown> | DynamicModule;
   host: string;
   port: number;
+  /**
+   * TRUSTED_PROXIES: only a request arriving from one of these has its client address taken from X-Forwarded-For;
+   * empty, the address is the socket's (a client cannot choose the address throttles and audits see).
+   */
+  trustedProxies: readonly string[];
   shutdownTimeoutS: number;
   bodyLimitBytes?: number;
   /** Connects the service's Kafka transports (after DI is ready, before listening). */
@@ -21,7 +26,7 @@ export interface ServiceBootstrap {
 }
 
 export async function bootstrapService(options: ServiceBootstrap): Promise<INestApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? 64 * 1024, trustProxy: true });
+  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? 64 * 1024, trustProxy: fastifyTrustProxy(options.trustedProxies) });
   const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemDetailsFilter());
@@ -40,6 +45,11 @@ export async function bootstrapService(options: ServiceBootstrap): Promise<INest
   await app.startAllMicroservices();
   app.get(Logger).log(`${options.service} listening on ${options.host}:${options.port}`);
   return app;
+}
+
+/** Fastify's trustProxy for a TRUSTED_PROXIES list: false (never believe X-Forwarded-For) when it is empty. */
+export function fastifyTrustProxy(trustedProxies: readonly string[]): false | string[] {
+  return trustedProxies.length === 0 ? false : [...trustedProxies];
 }
 
 /** Runs `parse` (the app's config schema); on failure prints every bad variable and exits 78 (EX_CONFIG). */
