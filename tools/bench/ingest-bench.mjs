@@ -45,6 +45,9 @@ function luhnComplete(partial) {
   return `${partial}${(10 - (sum % 10)) % 10}`;
 }
 
+/** The merchants bench payments go to (payment i pays the merchant i % 16): what the bench upstream may pay. */
+const BENCH_MERCHANTS = Array.from({ length: 16 }, (_, i) => `m-bench-${i}`);
+
 /** An upstream: its ES256 key pair, registered in ingest's UPSTREAMS_DIR with limits far above the load. */
 function benchUpstream(upstreamsDir) {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -52,7 +55,7 @@ function benchUpstream(upstreamsDir) {
   const kid = createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url');
   const id = 'bench-upstream';
   mkdirSync(upstreamsDir, { recursive: true });
-  const registration = { upstream_id: id, jwks: { keys: [{ ...jwk, kid, use: 'sig', alg: 'ES256' }] }, algorithms: ['ES256'], limits: { requests_per_second: 100000, burst: 100000 } };
+  const registration = { upstream_id: id, jwks: { keys: [{ ...jwk, kid, use: 'sig', alg: 'ES256' }] }, algorithms: ['ES256'], merchants: BENCH_MERCHANTS, limits: { requests_per_second: 100000, burst: 100000 } };
   writeFileSync(join(upstreamsDir, `${id}.json`), JSON.stringify(registration, null, 2));
   const header = b64u({ alg: 'ES256', kid });
   return {
@@ -65,7 +68,7 @@ function benchUpstream(upstreamsDir) {
         payer: card
           ? { type: 'card', card: { number: luhnComplete(`411111${String(i).padStart(9, '0')}`), expiry_month: 1 + (i % 12), expiry_year: 2030, country: 'DE' } }
           : { type: 'account', account: { number: `DE8937040044${String(i).padStart(10, '0')}`, country: 'DE' } },
-        payee: { merchant_id: `m-bench-${i % 16}`, mcc: '5814', country: 'DE' },
+        payee: { merchant_id: BENCH_MERCHANTS[i % 16], mcc: '5814', country: 'DE' },
         context: { ip: `203.0.113.${i % 250}`, country: 'DE', device_id: `device-${i % 97}` },
       };
       const input = `${header}.${b64u({ jti: randomUUID(), iat: Math.floor(Date.now() / 1000), payment })}`;

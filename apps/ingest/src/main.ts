@@ -5,9 +5,14 @@ import { bootstrapService, configOrExit, runMain } from '@payrail/platform';
 import { IngestAppModule } from './app.module';
 import { loadIngestConfig } from './config';
 import { configureIngestHttp } from './http';
+import { checkUpstreamRegistrations } from './upstreams/registration';
 
 async function main(): Promise<void> {
-  const config = configOrExit('ingest', () => loadIngestConfig());
+  const config = configOrExit('ingest', () => {
+    const loaded = loadIngestConfig();
+    checkUpstreamRegistrations(loaded.upstreamsDir);
+    return loaded;
+  });
   await bootstrapService({
     service: 'ingest',
     module: IngestAppModule.forRoot(config),

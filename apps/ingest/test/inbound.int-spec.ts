@@ -74,19 +74,22 @@ describe('inbound topic (Kafka channel)', () => {
     const replayed = client.signPayment(payment(11));
     await publish({ jws: replayed }, randomUUID());
     await publish({ jws: replayed }, randomUUID()); // another message, the same jti
+    await publish({ jws: client.signPayment({ ...payment(12), payee: { merchant_id: 'm-not-mine', mcc: '5814' } }) }, randomUUID());
     await publish({ jws: 'not-a-jws' }, randomUUID());
     const rejected = await collect<PaymentRejected>(
       TOPICS.paymentsRejected.name,
       (v) => v.upstream_id === upstreamId || v.upstream_id === undefined,
-      2,
+      3,
       3_000,
     );
     const mine = rejected.filter((r) => r.upstream_id === upstreamId);
     expect(mine.map((r) => [r.reason, r.upstream_reference, r.channel]).sort()).toEqual([
+      ['merchant_not_allowed', `${run}-12`, 'kafka'],
       ['replayed', `${run}-11`, 'kafka'],
       ['schema_invalid', `${run}-10`, 'kafka'],
     ]);
     expect(mine.find((r) => r.reason === 'schema_invalid')?.detail).toContain('#/payment/amount/minor');
+    expect(mine.find((r) => r.reason === 'merchant_not_allowed')?.detail).toContain('m-not-mine');
     expect(rejected.some((r) => r.upstream_id === undefined && r.reason === 'unknown_upstream')).toBe(true);
   });
 });

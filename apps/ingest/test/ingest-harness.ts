@@ -12,7 +12,7 @@ import { writeDevKeys } from '@payrail/crypto';
 import { Kafka, createKafka, ensureTopics, kafkaClientEnv, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
 import { MessagingRuntime, connectConsumerGroups } from '@payrail/messaging-nest';
 import { ProblemDetailsFilter } from '@payrail/platform';
-import { UpstreamClient, UpstreamLimits, writeUpstreamRegistration } from '@payrail/upstream-sdk';
+import { DEMO_MERCHANT_IDS, UpstreamClient, UpstreamLimits, writeUpstreamRegistration } from '@payrail/upstream-sdk';
 import { IngestAppModule } from '../src/app.module';
 import { IngestConfig, loadIngestConfig } from '../src/config';
 import { configureIngestHttp } from '../src/http';
@@ -44,10 +44,10 @@ export class IngestFixture {
   }
 
   /** A new upstream with a unique id: its key pair and its registration (picked up by running instances too). */
-  async addUpstream(name: string, limits?: UpstreamLimits): Promise<UpstreamFixture> {
+  async addUpstream(name: string, limits?: UpstreamLimits, merchants: readonly string[] = DEMO_MERCHANT_IDS): Promise<UpstreamFixture> {
     const id = `${name}-${randomUUID().slice(0, 8)}`;
     const keys = await writeDevKeys(join(this.dir, 'upstream-keys', id), { alg: 'ES256' });
-    writeUpstreamRegistration(this.upstreamsDir, id, keys.publicPath, limits);
+    writeUpstreamRegistration(this.upstreamsDir, id, keys.publicPath, { merchants, limits });
     return { id, privateJwks: keys.privatePath, publicJwks: keys.publicPath };
   }
 

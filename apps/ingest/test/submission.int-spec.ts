@@ -1,10 +1,11 @@
 // Acceptance of ingest over real HTTP, Kafka and Redis: two ingest instances (the production module, each on its
 // own port) share one Redis and one Kafka broker, as a scaled-out deployment does.
 import { generateKeyPairSync, randomUUID, sign as cryptoSign } from 'node:crypto';
-import { PaymentAccepted, PaymentSubmission, TOPICS } from '@payrail/contracts';
+import { PaymentAccepted, PaymentScreened, PaymentSubmission, TOPICS } from '@payrail/contracts';
 import { createRedis } from '@payrail/messaging';
 import { JwsSigner, PayrailKeyStore } from '@payrail/crypto';
 import { UpstreamClient, demoPayment, prng, withLuhnDigit } from '@payrail/upstream-sdk';
+import { PaymentStatusStore } from '../src/status/payment-status.store';
 import { IngestFixture, IngestInstance, UpstreamFixture, ensurePayrailTopics, startIngest, testKafka } from './ingest-harness';
 
 const KEYS = Number(process.env['INGEST_IDEMPOTENCY_KEYS'] ?? 10_000);
@@ -341,6 +342,13 @@ describe('ingest over real HTTP, Kafka and Redis (two instances)', () => {
       expect(header.body).not.toMatch(/411111987/);
     });
 
+    it('a merchant the registration does not list, naming it', async () => {
+      const jws = alpha.signPayment({ ...payment(19, run), payee: { merchant_id: 'm-not-mine', mcc: '5814', country: 'DE' } });
+      const answer = await post(a.url, jws, jose(jws));
+      expectProblem(answer, 403, 'merchant-not-allowed', '#/payment/payee/merchant_id');
+      expect(problemOf(answer).detail).toContain('m-not-mine');
+    });
+
     it('body too large', async () => {
       const huge = `${'e'.repeat(70 * 1024)}.e30.AAAA`;
       expectProblem(await post(a.url, huge, jose(huge)), 413, 'body-too-large');
@@ -374,6 +382,28 @@ describe('ingest over real HTTP, Kafka and Redis (two instances)', () => {
       const ok = await alpha.submit(alpha.signPayment(payment(18, run)));
       const paymentId = String(ok.body['payment_id']);
       expect((await alpha.status(paymentId)).status).toBe(200);
+
+      // an analyst's decision on a REVIEW, as fraud-check publishes it: the upstream sees outcome and codes only
+      const screened: PaymentScreened = {
+        payment_id: paymentId,
+        merchant_id: 'm-coffee-berlin',
+        amount: { minor: '250000', currency: 'EUR' },
+        decision: 'DECLINE',
+        score: 80,
+        reasons: [
+          { rule: 'velocity.card.1h', code: 'velocity_limit', score: 50, observed: { count: 21, max_count: 20, window: '1h' } },
+          { rule: 'legacy.rule', score: 30, observed: { limit_minor: '200000' } },
+        ],
+        ruleset_version: 'it-1',
+        screened_at: new Date().toISOString(),
+        review: { analyst: 'alice@payrail', decided_at: new Date().toISOString(), note: 'card tester, BIN 411111' },
+        instruction_jws: 'x.y.z',
+      };
+      await a.app.get(PaymentStatusStore).recordScreenedEvent(screened);
+      const decided = await alpha.status(paymentId);
+      expect(decided.body).toMatchObject({ state: 'declined', decision: { outcome: 'DECLINE', reason_codes: ['velocity_limit', 'risk_rule'] } });
+      expect(Object.keys((decided.body as { decision: object }).decision).sort()).toEqual(['outcome', 'reason_codes']);
+      expect(JSON.stringify(decided.body)).not.toMatch(/alice|card tester|velocity\.card|max_count|200000|it-1|"score"/);
 
       const other = await fixture.addUpstream('beta', HIGH_LIMITS);
       const beta = await UpstreamClient.open(other.id, other.privateJwks, b.url);

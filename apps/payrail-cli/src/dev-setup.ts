@@ -7,7 +7,7 @@ import { chownSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:f
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { FRAUD_OPERATOR_TOKEN_PREFIX, hashPassword, newBearerToken, writeDevKeys } from '@payrail/crypto';
-import { writeUpstreamRegistration } from '@payrail/upstream-sdk';
+import { DEMO_MERCHANT_IDS, writeUpstreamRegistration } from '@payrail/upstream-sdk';
 
 export const DEMO_UPSTREAMS = ['psp-alpha', 'bank-beta', 'shop-gamma'];
 
@@ -105,7 +105,7 @@ export async function devSetup(dir: string): Promise<DevSetup> {
   const upstreamKeysDir = join(dir, 'upstream-keys');
   for (const id of DEMO_UPSTREAMS) {
     const keys = await writeDevKeys(join(upstreamKeysDir, id), { alg: 'ES256' });
-    writeUpstreamRegistration(upstreamsDir, id, keys.publicPath);
+    writeUpstreamRegistration(upstreamsDir, id, keys.publicPath, { merchants: DEMO_MERCHANT_IDS });
   }
   return {
     signingPrivateJwks: signing.privatePath,

@@ -1,6 +1,6 @@
 // payrail-upstream: the upstream kit (docs/upstreams.md).
 //   keygen --dir DIR                      an upstream key pair: DIR/private.jwks.json + DIR/public.jwks.json
-//   register --id ID --public FILE --upstreams DIR [--rate N --burst N]   writes the registration operators install
+//   register --id ID --public FILE --upstreams DIR --merchants M1,M2 [--rate N --burst N]   writes the registration operators install
 //   submit --id ID --keys DIR --ingest URL --payment FILE [--idempotency-key K] [--detached]
 //   status --id ID --keys DIR --ingest URL --payment-id ID
 //   demo --ingest URL --upstreams DIR --keys DIR --payments N [--summary FILE] [--progress]
@@ -27,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
       payment: { type: 'string' },
       'payment-id': { type: 'string' },
       'idempotency-key': { type: 'string' },
+      merchants: { type: 'string' },
       rate: { type: 'string' },
       burst: { type: 'string' },
       detached: { type: 'boolean', default: false },
@@ -57,7 +58,9 @@ async function main(argv: string[]): Promise<number> {
       if (!Number.isInteger(limits.requests_per_second) || !Number.isInteger(limits.burst) || limits.requests_per_second < 1 || limits.burst < 1) {
         throw new Error('--rate and --burst must be positive integers');
       }
-      process.stdout.write(`${writeUpstreamRegistration(need('upstreams'), need('id'), need('public'), limits)}\n`);
+      const merchants = need('merchants').split(',').map((m) => m.trim()).filter((m) => m.length > 0);
+      if (merchants.length === 0) throw new Error('--merchants must name at least one merchant id');
+      process.stdout.write(`${writeUpstreamRegistration(need('upstreams'), need('id'), need('public'), { merchants, limits })}\n`);
       return 0;
     }
     case 'submit': {

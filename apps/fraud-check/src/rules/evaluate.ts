@@ -1,7 +1,7 @@
 // Evaluating a rule set: a pure function of the rule set, the payment instruction and the signals gathered for it
 // (velocity, blocklist hits). Each rule that fires adds its score and a reason with what it observed; the total
 // decides APPROVE / REVIEW / DECLINE by the set's thresholds. Amounts compare as bigint, never as numbers.
-import { Decision, DecisionReason, PaymentInstruction } from '@payrail/contracts';
+import { Decision, DecisionReason, PaymentInstruction, UpstreamReasonCode } from '@payrail/contracts';
 import { BlocklistHit } from '../blocklist/blocklist';
 import { VelocityDimension, VelocityObservation } from '../velocity/velocity';
 import { Rule, RuleSet } from './ruleset';
@@ -27,6 +27,18 @@ export function payerDimension(payment: PaymentInstruction): 'card' | 'account' 
   return payment.payer.type;
 }
 
+/** What an upstream is told when a rule of this type fires (the code, never the rule id or what it observed). */
+const UPSTREAM_REASON_CODE = {
+  amount_limit: 'amount_limit',
+  blocked_bin: 'blocklisted',
+  blocklist: 'blocklisted',
+  velocity: 'velocity_limit',
+  card_testing: 'card_testing',
+  first_payee: 'first_payee',
+  country_mismatch: 'country_mismatch',
+  duplicate: 'duplicate',
+} as const satisfies Record<Rule['type'], UpstreamReasonCode>;
+
 export function decide(ruleset: RuleSet, score: number): Decision {
   return score >= ruleset.thresholds.decline ? 'DECLINE' : score >= ruleset.thresholds.review ? 'REVIEW' : 'APPROVE';
 }
@@ -35,7 +47,7 @@ export function evaluate(ruleset: RuleSet, payment: PaymentInstruction, signals:
   const reasons: DecisionReason[] = [];
   for (const rule of ruleset.rules) {
     const observed = check(rule, payment, signals);
-    if (observed) reasons.push({ rule: rule.id, score: rule.score, observed });
+    if (observed) reasons.push({ rule: rule.id, code: UPSTREAM_REASON_CODE[rule.type], score: rule.score, observed });
   }
   const score = reasons.reduce((sum, r) => sum + r.score, 0);
   return { decision: decide(ruleset, score), score, reasons, rulesetVersion: ruleset.version };

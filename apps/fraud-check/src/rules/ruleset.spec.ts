@@ -29,7 +29,7 @@ describe('the default rule set', () => {
   it('puts an amount above the review limit in REVIEW with the observed amount', () => {
     const v = evaluate(defaults, instruction({ minor: '200001' }));
     expect(v.decision).toBe('REVIEW');
-    expect(v.reasons).toEqual([{ rule: 'amount.review_limit', score: 50, observed: { amount_minor: '200001', limit_minor: '200000', currency: 'EUR' } }]);
+    expect(v.reasons).toEqual([{ rule: 'amount.review_limit', code: 'amount_limit', score: 50, observed: { amount_minor: '200001', limit_minor: '200000', currency: 'EUR' } }]);
   });
 
   it('declines above the hard limit and for the static BIN list, comparing amounts as integers', () => {
@@ -57,7 +57,7 @@ describe('rule types', () => {
     const rules = set([{ id: 'mcc', type: 'amount_limit', score: 60, mcc: ['7995'], limits: { EUR: '5000' } }]);
     expect(evaluate(rules, instruction({ minor: '5001', mcc: '5814' })).reasons).toEqual([]);
     expect(evaluate(rules, instruction({ minor: '5001', mcc: '7995' })).reasons).toEqual([
-      { rule: 'mcc', score: 60, observed: { amount_minor: '5001', limit_minor: '5000', currency: 'EUR', mcc: '7995' } },
+      { rule: 'mcc', code: 'amount_limit', score: 60, observed: { amount_minor: '5001', limit_minor: '5000', currency: 'EUR', mcc: '7995' } },
     ]);
     expect(evaluate(rules, instruction({ minor: '5001', mcc: '7995', currency: 'USD' })).reasons).toEqual([]);
   });
@@ -69,7 +69,7 @@ describe('rule types', () => {
     ]);
     const signals: FraudSignals = { velocity: {}, blocklistHits: [{ list: 'ip', value: '203.0.113.7', field: 'context.ip' }] };
     const v = evaluate(rules, instruction(), signals);
-    expect(v.reasons).toEqual([{ rule: 'bl.ip', score: 100, observed: { list: 'ip', value: '203.0.113.7', field: 'context.ip' } }]);
+    expect(v.reasons).toEqual([{ rule: 'bl.ip', code: 'blocklisted', score: 100, observed: { list: 'ip', value: '203.0.113.7', field: 'context.ip' } }]);
     expect(v.decision).toBe('DECLINE');
   });
 
@@ -83,8 +83,8 @@ describe('rule types', () => {
     expect(evaluate(rules, instruction(), under).reasons).toEqual([]);
     const over = { velocity: { card: observation({ h1: { count: 4, sumMinor: 9007199254740994n } }) }, blocklistHits: [] };
     expect(evaluate(rules, instruction(), over).reasons).toEqual([
-      { rule: 'v.count', score: 50, observed: { window: '1h', count: 4, max_count: 3 } },
-      { rule: 'v.sum', score: 50, observed: { window: '1h', count: 4, sum_minor: '9007199254740994', max_sum_minor: '9007199254740993', currency: 'EUR' } },
+      { rule: 'v.count', code: 'velocity_limit', score: 50, observed: { window: '1h', count: 4, max_count: 3 } },
+      { rule: 'v.sum', code: 'velocity_limit', score: 50, observed: { window: '1h', count: 4, sum_minor: '9007199254740994', max_sum_minor: '9007199254740993', currency: 'EUR' } },
     ]);
     // no IP in the payment: the IP rule has nothing to look at
     expect(evaluate(rules, instruction({ context: null }), over).reasons.map((r) => r.rule)).not.toContain('v.ip');
@@ -102,7 +102,7 @@ describe('rule types', () => {
     const rules = set([{ id: 'fp', type: 'first_payee', limits: { EUR: '100000' }, score: 30 }]);
     const signals = (first: boolean): FraudSignals => ({ velocity: { card: observation({ firstPaymentToPayee: first }) }, blocklistHits: [] });
     expect(evaluate(rules, instruction({ minor: '100001' }), signals(true)).reasons).toEqual([
-      { rule: 'fp', score: 30, observed: { merchant_id: 'm-1', amount_minor: '100001', limit_minor: '100000', currency: 'EUR' } },
+      { rule: 'fp', code: 'first_payee', score: 30, observed: { merchant_id: 'm-1', amount_minor: '100001', limit_minor: '100000', currency: 'EUR' } },
     ]);
     expect(evaluate(rules, instruction({ minor: '100001' }), signals(false)).reasons).toEqual([]);
     expect(evaluate(rules, instruction({ minor: '100000' }), signals(true)).reasons).toEqual([]);
@@ -111,7 +111,7 @@ describe('rule types', () => {
   it('country_mismatch compares the IP country with the card or account country when both are known', () => {
     const rules = set([{ id: 'geo', type: 'country_mismatch', score: 20 }]);
     expect(evaluate(rules, instruction({ card: { country: 'DE' }, context: { country: 'NG' } })).reasons).toEqual([
-      { rule: 'geo', score: 20, observed: { ip_country: 'NG', payer_country: 'DE', payer_type: 'card' } },
+      { rule: 'geo', code: 'country_mismatch', score: 20, observed: { ip_country: 'NG', payer_country: 'DE', payer_type: 'card' } },
     ]);
     expect(evaluate(rules, instruction({ card: { country: 'DE' }, context: { country: 'DE' } })).reasons).toEqual([]);
     expect(evaluate(rules, instruction({ card: {}, context: { country: 'NG' } })).reasons).toEqual([]);
@@ -124,7 +124,7 @@ describe('rule types', () => {
     const at = Date.parse('2026-12-01T10:02:00Z');
     const p = instruction({ at });
     const signals = (earlierMs: number): FraudSignals => ({ velocity: { card: observation({ duplicateOf: { paymentId: 'p-0', atMs: earlierMs } }) }, blocklistHits: [] });
-    expect(evaluate(rules, p, signals(at - 120_000)).reasons).toEqual([{ rule: 'dup', score: 60, observed: { duplicate_of: 'p-0', ms_apart: 120_000, within_s: 120 } }]);
+    expect(evaluate(rules, p, signals(at - 120_000)).reasons).toEqual([{ rule: 'dup', code: 'duplicate', score: 60, observed: { duplicate_of: 'p-0', ms_apart: 120_000, within_s: 120 } }]);
     expect(evaluate(rules, p, signals(at - 120_001)).reasons).toEqual([]);
     expect(evaluate(rules, p, NO_SIGNALS).reasons).toEqual([]);
     expect(duplicateLookbackMs(rules)).toBe(120_000);

@@ -155,7 +155,7 @@ export class ScreenPaymentUseCase {
       amount: claimed?.amount ?? { minor: '0', currency: 'EUR' },
       decision: 'DECLINE',
       score: SIGNATURE_INVALID_SCORE,
-      reasons: [{ rule: 'signature_invalid', score: SIGNATURE_INVALID_SCORE, observed: { kid: signed.kid } }],
+      reasons: [{ rule: 'signature_invalid', code: 'signature_invalid', score: SIGNATURE_INVALID_SCORE, observed: { kid: signed.kid } }],
       ruleset_version: this.rules.current().version,
       screened_at: now,
       instruction_jws: signed.instruction_jws,

@@ -172,7 +172,7 @@ describe('screening over Kafka and Redis', () => {
 
   it('IP country different from the card or account country', async () => {
     const card = await screen({ card: { fingerprint: fingerprintOf(randomUUID()), country: 'DE' }, context: { ip: '192.0.2.9', country: 'NG' } });
-    expect(card.reasons).toEqual([{ rule: 'geo.mismatch', score: 20, observed: { ip_country: 'NG', payer_country: 'DE', payer_type: 'card' } }]);
+    expect(card.reasons).toEqual([{ rule: 'geo.mismatch', code: 'country_mismatch', score: 20, observed: { ip_country: 'NG', payer_country: 'DE', payer_type: 'card' } }]);
     const account = await screen({ account: { fingerprint: fingerprintOf(randomUUID()), country: 'FR' }, context: { country: 'US' } });
     expect(rules(account)).toEqual(['geo.mismatch']);
     expect(rules(await screen({ card: { fingerprint: fingerprintOf(randomUUID()), country: 'DE' }, context: { country: 'DE' } }))).toEqual([]);

@@ -62,6 +62,6 @@ describe('OpenAPI document', () => {
         }
       }
     }
-    expect(Object.keys(document.paths['/v1/payments']?.['post']?.responses ?? {}).sort()).toEqual(['202', '400', '401', '409', '413', '415', '422', '429', '500']);
+    expect(Object.keys(document.paths['/v1/payments']?.['post']?.responses ?? {}).sort()).toEqual(['202', '400', '401', '403', '409', '413', '415', '422', '429', '500']);
   });
 });

@@ -34,6 +34,7 @@ export const SUBMISSION_PROBLEMS = {
   'signature-invalid': { status: 401, title: 'Invalid signature', reason: 'signature_invalid', when: 'the JWS is malformed or its signature does not verify with the registered key' },
   stale: { status: 401, title: 'Stale request', reason: 'stale', when: 'iat is older than the freshness window (300 s by default, plus 30 s clock skew)' },
   'iat-in-future': { status: 401, title: 'Issued in the future', reason: 'stale', when: 'iat is more than 30 s ahead of our clock' },
+  'merchant-not-allowed': { status: 403, title: 'Merchant not allowed', reason: 'merchant_not_allowed', when: "payee.merchant_id is not one of the merchants the upstream's registration lists (errors[].detail names it)" },
   'schema-invalid': { status: 422, title: 'Invalid payment', reason: 'schema_invalid', when: 'the signed claims do not match the payment schema; errors[].pointer names each field' },
   'rate-limited': { status: 429, title: 'Rate limit exceeded', reason: 'rate_limited', when: "over the upstream's registered rate (Retry-After says when to retry)" },
   replayed: { status: 409, title: 'Replayed request', reason: 'replayed', when: 'this jti was already used by the upstream' },

@@ -1,5 +1,5 @@
 // Accepting one signed payment from an upstream, whatever the channel (HTTP or the inbound topic):
-// signature (registered key, algorithm allowlist) -> freshness -> schema and card checks -> admission (rate limit,
+// signature (registered key, algorithm allowlist) -> freshness -> schema and card checks -> merchant binding -> admission (rate limit,
 // Idempotency-Key, jti replay: one Redis round trip) -> protection -> status + publish `accepted`.
 // Every refusal is a typed result naming what failed; the result of an admitted request is stored for its
 // Idempotency-Key so that duplicates get exactly the same answer. The payment id is derived from the request
@@ -162,6 +162,10 @@ export class SubmitPaymentUseCase {
     const payer = claims.data.payment.payer;
     if (payer.type === 'card' && !luhnValid(payer.card.number)) {
       return refuse('schema-invalid', 'payment/payer/card/number: fails the Luhn check', { errors: [{ pointer: '#/payment/payer/card/number', detail: 'fails the Luhn check' }], upstreamId: upstream.id, upstreamReference });
+    }
+    const merchantId = claims.data.payment.payee.merchant_id;
+    if (!upstream.merchants.has(merchantId)) {
+      return refuse('merchant-not-allowed', `payment/payee/merchant_id: ${merchantId} is not a merchant this upstream may pay`, { errors: [{ pointer: '#/payment/payee/merchant_id', detail: `${merchantId} is not registered for this upstream` }], upstreamId: upstream.id, upstreamReference });
     }
     return { upstream, claims: claims.data, kid: verified.kid, alg: verified.alg };
   }

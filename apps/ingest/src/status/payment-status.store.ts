@@ -2,7 +2,7 @@
 // accepted/signed/screened/settled events. Every write is an HSET of fields that only depend on the event, so
 // redelivered and re-sent writes are no-ops, and the state is derived from which stages are present.
 import { z } from 'zod';
-import { DecisionReasonSchema, DecisionSchema, MoneySchema, PaymentIdSchema, PaymentScreened, PaymentSettled } from '@payrail/contracts';
+import { DecisionSchema, MoneySchema, PaymentIdSchema, PaymentScreened, PaymentSettled, UpstreamReasonCodeSchema, upstreamReasonCodes } from '@payrail/contracts';
 import type { Redis } from '@payrail/messaging';
 
 export const PaymentStateSchema = z.enum(['accepted', 'signed', 'approved', 'in_review', 'declined', 'settled']);
@@ -18,10 +18,7 @@ export const PaymentStatusViewSchema = z.object({
     decision: z
       .object({
         outcome: DecisionSchema,
-        score: z.number().int(),
-        reasons: z.array(DecisionReasonSchema),
-        ruleset_version: z.string(),
-        review: z.object({ analyst: z.string(), decided_at: z.string(), note: z.string().optional() }).optional(),
+        reason_codes: z.array(UpstreamReasonCodeSchema).describe('Stable codes of the kinds of check that fired (docs/upstreams.md); never rules, limits, observed values or who reviewed'),
       })
       .optional(),
     settlement: z.object({ batch_id: z.string(), fee: MoneySchema, net: MoneySchema }).optional(),
@@ -56,10 +53,11 @@ export class PaymentStatusStore {
     return this.write(paymentId, { signed_at: at });
   }
 
-  recordScreened(paymentId: string, at: string, decision: NonNullable<PaymentStatusView['decision']>): Promise<void> {
+  /** Only what an upstream may see is stored: the outcome and reason codes (no scores, rules, analyst or note). */
+  recordScreened(paymentId: string, at: string, decision: NonNullable<PaymentStatusView['decision']>, reviewed: boolean): Promise<void> {
     // an analyst's decision on a REVIEW replaces the decision but keeps when the first screening happened
     const fields: Record<string, string> = { decision: JSON.stringify(decision), decided_at: at };
-    if (decision.review) fields['reviewed_at'] = at;
+    if (reviewed) fields['reviewed_at'] = at;
     else fields['screened_at'] = at;
     return this.write(paymentId, fields);
   }
@@ -70,7 +68,7 @@ export class PaymentStatusStore {
 
   /** What the screened topic says of a payment (the live handler and the restore after a Redis loss). */
   recordScreenedEvent(d: PaymentScreened): Promise<void> {
-    return this.recordScreened(d.payment_id, d.review?.decided_at ?? d.screened_at, { outcome: d.decision, score: d.score, reasons: d.reasons, ruleset_version: d.ruleset_version, review: d.review });
+    return this.recordScreened(d.payment_id, d.review?.decided_at ?? d.screened_at, upstreamDecision(d), d.review !== undefined);
   }
 
   /** What the settled topic says of a payment. */
@@ -87,7 +85,7 @@ export class PaymentStatusStore {
   async find(paymentId: string): Promise<{ upstreamId: string; view: PaymentStatusView } | undefined> {
     const h = await this.redis.hgetall(key(paymentId));
     if (!h['accepted_at'] || !h['upstream_id']) return undefined;
-    const decision = h['decision'] ? (JSON.parse(h['decision']) as PaymentStatusView['decision']) : undefined;
+    const decision = h['decision'] ? storedDecision(h['decision']) : undefined;
     const settlement = h['settlement'] ? (JSON.parse(h['settlement']) as PaymentStatusView['settlement']) : undefined;
     const stages: [PaymentStatusView['history'][number]['stage'], string | undefined][] = [
       ['accepted', h['accepted_at']],
@@ -111,6 +109,18 @@ export class PaymentStatusStore {
       },
     };
   }
+}
+
+/** The decision as an upstream sees it. */
+export function upstreamDecision(d: Pick<PaymentScreened, 'decision' | 'reasons'>): NonNullable<PaymentStatusView['decision']> {
+  return { outcome: d.decision, reason_codes: upstreamReasonCodes(d.reasons) };
+}
+
+/** Read back through the upstream's projection: a record written before it (full reasons, analyst) shows no more. */
+function storedDecision(text: string): PaymentStatusView['decision'] {
+  const stored = JSON.parse(text) as { outcome: PaymentScreened['decision']; reason_codes?: unknown; reasons?: PaymentScreened['reasons'] };
+  const codes = UpstreamReasonCodeSchema.array().safeParse(stored.reason_codes);
+  return codes.success ? { outcome: stored.outcome, reason_codes: codes.data } : upstreamDecision({ decision: stored.outcome, reasons: stored.reasons ?? [] });
 }
 
 function deriveState(h: Record<string, string>, outcome: string | undefined): PaymentState {

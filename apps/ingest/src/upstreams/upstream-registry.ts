@@ -1,28 +1,13 @@
 // Upstreams are registered by dropping `<upstream-id>.json` into UPSTREAMS_DIR (a ConfigMap or Secret in
 // Kubernetes): { "upstream_id": "psp-alpha", "jwks": { "keys": [...] }, "algorithms": ["ES256"],
-//   "limits": { "requests_per_second": 200, "burst": 400 } }.
+//   "merchants": ["m-coffee-berlin"], "limits": { "requests_per_second": 200, "burst": 400 } } (registration.ts).
 // The directory is re-read on change (and every 30 s), so registering or revoking needs no restart.
-import { readdirSync, readFileSync, watch, FSWatcher } from 'node:fs';
-import { join } from 'node:path';
+import { FSWatcher, watch } from 'node:fs';
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { z } from 'zod';
 import { JwsVerifier, PayrailKeyStore, SigningAlg } from '@payrail/crypto';
 import { INGEST_CONFIG, IngestConfig, RateLimit } from '../config';
-
-const RegistrationSchema = z.object({
-  upstream_id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/),
-  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }),
-  algorithms: z.array(z.enum(['ES256', 'EdDSA', 'PS256'])).default(['ES256', 'EdDSA']),
-  /** Per-upstream rate limit over all ingest instances; DEFAULT_RATE_LIMIT_* when absent. */
-  limits: z
-    .object({
-      requests_per_second: z.number().int().min(1).max(100_000),
-      burst: z.number().int().min(1).max(100_000),
-    })
-    .strict()
-    .optional(),
-});
+import { readRegistrationFiles, resolveRegistrations } from './registration';
 
 /** Tolerated difference between the upstream's clock and ours (iat in the future, or older than the window). */
 export const SUBMISSION_CLOCK_SKEW_S = 30;
@@ -31,6 +16,8 @@ export interface Upstream {
   id: string;
   algorithms: SigningAlg[];
   rateLimit: RateLimit;
+  /** The merchants this upstream may pay. */
+  merchants: ReadonlySet<string>;
   /** Verifies submitted payments: the upstream's keys and algorithms, `iat` within the freshness window. */
   submissions: JwsVerifier;
   /** Verifies signed read requests (GET): `iat` within 60 s. */
@@ -66,19 +53,23 @@ export class UpstreamRegistry implements OnModuleInit, OnApplicationShutdown {
     this.reloading = this.reloading.then(() => this.reload()).catch((err: Error) => this.logger.error({ err: err.message }, 'upstream reload failed'));
   }
 
-  /** Rebuilds the kid index; a bad file is skipped (and logged), the others keep working. */
+  /**
+   * Rebuilds the kid index. A bad registration is refused (and logged), the others keep working; a kid another
+   * upstream already holds stays with it (the config check at boot refuses to start on any of these).
+   */
   async reload(): Promise<void> {
-    const next = new Map<string, Upstream>();
-    let files: string[];
+    let set;
     try {
-      files = readdirSync(this.config.upstreamsDir).filter((f) => f.endsWith('.json'));
+      const incumbents = new Map([...this.byKid].map(([kid, upstream]) => [kid, upstream.id]));
+      set = resolveRegistrations(readRegistrationFiles(this.config.upstreamsDir), incumbents);
     } catch (err) {
       this.logger.error({ dir: this.config.upstreamsDir, err: (err as Error).message }, 'cannot read upstreams directory');
       return;
     }
-    for (const file of files) {
+    for (const problem of set.problems) this.logger.error(problem, 'upstream registration refused');
+    const next = new Map<string, Upstream>();
+    for (const registration of set.registrations.values()) {
       try {
-        const registration = RegistrationSchema.parse(JSON.parse(readFileSync(join(this.config.upstreamsDir, file), 'utf8')));
         const keys = await PayrailKeyStore.fromJwks(registration.jwks);
         const algorithms = registration.algorithms;
         const limits = registration.limits;
@@ -87,22 +78,13 @@ export class UpstreamRegistry implements OnModuleInit, OnApplicationShutdown {
           id: registration.upstream_id,
           algorithms,
           rateLimit: limits ? { perSecond: limits.requests_per_second, burst: limits.burst } : this.config.defaultRateLimit,
+          merchants: new Set(registration.merchants),
           submissions: new JwsVerifier(keys, { algorithms, requireIat: true, maxAgeSeconds: this.config.freshnessWindowS, clockSkewSeconds: SUBMISSION_CLOCK_SKEW_S, offload: true }),
           requests: new JwsVerifier(keys, { algorithms, requireIat: true, maxAgeSeconds: 60, clockSkewSeconds: SUBMISSION_CLOCK_SKEW_S, offload: true }),
         };
-        for (const jwk of keys.publicJwks().keys) {
-          const kid = jwk['kid'];
-          if (typeof kid !== 'string') continue;
-          const owner = next.get(kid);
-          if (owner && owner.id !== upstream.id) {
-            this.logger.error({ kid, upstreams: [owner.id, upstream.id] }, 'kid registered by two upstreams: both refused for it');
-            next.delete(kid);
-            continue;
-          }
-          next.set(kid, upstream);
-        }
+        for (const jwk of registration.jwks.keys) next.set(jwk.kid, upstream);
       } catch (err) {
-        this.logger.error({ file, err: (err as Error).message }, 'invalid upstream registration skipped');
+        this.logger.error({ file: `${registration.upstream_id}.json`, err: (err as Error).message }, 'upstream registration refused');
       }
     }
     this.byKid = next;

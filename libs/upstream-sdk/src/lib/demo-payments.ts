@@ -8,6 +8,8 @@ const MERCHANTS = [
   { merchant_id: 'm-travel-london', mcc: '4722', country: 'GB' },
   { merchant_id: 'm-games-tokyo', mcc: '5816', country: 'JP' },
 ];
+/** The merchants demo payments go to: what the demo upstreams are registered to pay. */
+export const DEMO_MERCHANT_IDS: readonly string[] = MERCHANTS.map((m) => m.merchant_id);
 const CURRENCY_BY_COUNTRY: Record<string, 'EUR' | 'GBP' | 'JPY' | 'USD'> = { DE: 'EUR', FR: 'EUR', GB: 'GBP', JP: 'JPY' };
 
 /** Small deterministic PRNG (mulberry32): the same seed gives the same stream. */

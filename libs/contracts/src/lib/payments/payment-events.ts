@@ -42,8 +42,34 @@ export type PaymentSigned = z.infer<typeof PaymentSignedSchema>;
 export const DecisionSchema = z.enum(['APPROVE', 'REVIEW', 'DECLINE']);
 export type Decision = z.infer<typeof DecisionSchema>;
 
+/**
+ * The stable reason codes an upstream is told with a decision (GET /v1/payments/{id}, docs/upstreams.md). They
+ * name the kind of check that fired, never which rule, its limits or what it observed: an upstream must not be
+ * able to tune its traffic (card testing) against the rule set. `risk_rule` stands for any check without a code.
+ */
+export const UpstreamReasonCodeSchema = z.enum([
+  'amount_limit',
+  'blocklisted',
+  'velocity_limit',
+  'card_testing',
+  'first_payee',
+  'country_mismatch',
+  'duplicate',
+  'signature_invalid',
+  'risk_rule',
+]);
+export type UpstreamReasonCode = z.infer<typeof UpstreamReasonCodeSchema>;
+
+/** A decision's reason codes as an upstream sees them: each code once, in the order of the code list. */
+export function upstreamReasonCodes(reasons: readonly { code?: UpstreamReasonCode }[]): UpstreamReasonCode[] {
+  const present = new Set(reasons.map((r) => r.code ?? 'risk_rule'));
+  return UpstreamReasonCodeSchema.options.filter((code) => present.has(code));
+}
+
 export const DecisionReasonSchema = z.object({
   rule: z.string().min(1),
+  /** What an upstream may be told about this reason (absent on decisions made before codes existed). */
+  code: UpstreamReasonCodeSchema.optional(),
   score: z.number().int(),
   observed: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });
@@ -83,6 +109,7 @@ export const RejectionReasonSchema = z.enum([
   'stale',
   'replayed',
   'schema_invalid',
+  'merchant_not_allowed',
   'idempotency_conflict',
   'rate_limited',
   'too_large',
