@@ -44,6 +44,8 @@ export class Stack {
   infraEnv(): Record<string, string>;
   testEnv(): Record<string, string>;
   allocatePorts(options?: { preferWellKnown?: boolean }): Promise<Record<string, number>>;
+  /** The event sealing keys a service reads (its own private JWKS, its producers' public ones). */
+  sealEnv(name: string): Record<string, string>;
   serviceEnv(name: string): Record<string, string>;
   startService(name: string, options?: { instance?: string; extraEnv?: Record<string, string> }): Promise<ServiceEntry>;
   waitReady(entry: ServiceEntry, timeoutMs?: number): Promise<void>;

@@ -15,6 +15,7 @@ import { StatusRecovery } from './status/status-recovery.service';
 import { AdmissionStore } from './payments/admission.store';
 import { ReplayGuardRecovery } from './payments/replay-guard-recovery';
 import { jtiTtlSeconds } from './payments/submit-payment.use-case';
+import { AcceptedPublisher } from './payments/accepted.publisher';
 import { DocsController } from './docs/docs.controller';
 
 @Module({})
@@ -43,6 +44,7 @@ export class IngestAppModule {
         UpstreamRegistry,
         RequestAuthenticator,
         PayerProtection,
+        { provide: AcceptedPublisher, useFactory: () => AcceptedPublisher.open(config.eventSealKeysFile) },
         SubmitPaymentUseCase,
       ],
     };
