@@ -59,16 +59,28 @@ describe('the descriptors as the boot test reads them', () => {
   writeFileSync(join(keys, 'fingerprint.key'), 'fp');
   writeFileSync(join(keys, 'settlement-operator.token'), 'token');
   writeFileSync(join(keys, 'upstreams', 'acme.json'), '{}');
+  for (const service of ['ingest', 'fraud-check', 'settlement']) {
+    mkdirSync(join(keys, 'seals', service), { recursive: true });
+    for (const half of ['private', 'public']) writeFileSync(join(keys, 'seals', service, `${half}.jwks.json`), `{"keys":[],"${half}":"${service}"}`);
+  }
   const secrets = documentedSecrets(join(repoRoot, 'docs', 'operations.md'), keys, { 'payrail-redis/url': 'redis://redis:6379/0' });
 
   it('docs/operations.md creates every Secret and ConfigMap the base manifests mount or reference', () => {
-    expect(secrets.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['ConfigMap/payrail-upstreams', 'Secret/payrail-ingest-keys', 'Secret/payrail-redis', 'Secret/payrail-settlement-keys', 'Secret/payrail-signing-keys']);
+    expect(secrets.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['ConfigMap/payrail-upstreams', 'Secret/payrail-fraud-check-keys', 'Secret/payrail-ingest-keys', 'Secret/payrail-redis', 'Secret/payrail-settlement-keys', 'Secret/payrail-signing-keys']);
     for (const target of ['k8s-dev', 'k8s-prod']) {
       const rendered = renderK8s(join(repoRoot, 'deploy', 'k8s', 'overlays', target === 'k8s-dev' ? 'dev' : 'prod'), target, secrets);
       expect(rendered.workloads.map((w) => w.app).sort()).toEqual(['fraud-check', 'ingest', 'payrail-cli', 'settlement', 'signing']);
       const signing = rendered.workloads.find((w) => w.app === 'signing');
       expect(signing?.files.find((f) => f.target === '/var/run/secrets/payrail/signing')?.entries?.['private.jwks.json']?.toString()).toBe('{"keys":[]}');
       expect(signing?.readiness).toEqual({ kind: 'http', path: '/health/ready', port: 8081 });
+      // event seals: each producer mounts its own private sealing key, each consumer its producer's public one
+      const mounted = (app: string, dir: string, file: string) => rendered.workloads.find((w) => w.app === app)?.files.find((f) => f.target === dir)?.entries?.[file]?.toString();
+      expect(mounted('signing', '/var/run/secrets/payrail/signing', 'ingest-seal.public.jwks.json')).toBe('{"keys":[],"public":"ingest"}');
+      expect(mounted('signing', '/var/run/secrets/payrail/signing', 'settlement-seal.public.jwks.json')).toBe('{"keys":[],"public":"settlement"}');
+      expect(mounted('ingest', '/var/run/secrets/payrail/ingest', 'seal.private.jwks.json')).toBe('{"keys":[],"private":"ingest"}');
+      expect(mounted('fraud-check', '/var/run/secrets/payrail/fraud-check', 'seal.private.jwks.json')).toBe('{"keys":[],"private":"fraud-check"}');
+      expect(mounted('settlement', '/var/run/secrets/payrail/settlement', 'seal.private.jwks.json')).toBe('{"keys":[],"private":"settlement"}');
+      expect(mounted('settlement', '/var/run/secrets/payrail/settlement', 'fraud-check-seal.public.jwks.json')).toBe('{"keys":[],"public":"fraud-check"}');
     }
   });
 
@@ -81,7 +93,11 @@ describe('the descriptors as the boot test reads them', () => {
     const rendered = renderCompose(join(repoRoot, 'docker-compose.yml'), { PAYRAIL_KEYS_DIR: keys });
     expect(rendered.infrastructure).toEqual(['kafka', 'redis']);
     const signing = rendered.workloads.find((w) => w.name === 'signing');
-    expect(signing?.files).toEqual([{ target: '/run/secrets/signing_private_jwks', hostPath: join(keys, 'signing', 'private.jwks.json'), readOnly: true }]);
+    expect(signing?.files).toEqual([
+      { target: '/run/secrets/signing_private_jwks', hostPath: join(keys, 'signing', 'private.jwks.json'), readOnly: true },
+      { target: '/run/secrets/ingest_seal_public_jwks', hostPath: join(keys, 'seals', 'ingest', 'public.jwks.json'), readOnly: true },
+      { target: '/run/secrets/settlement_seal_public_jwks', hostPath: join(keys, 'seals', 'settlement', 'public.jwks.json'), readOnly: true },
+    ]);
     expect(signing?.dependsOn).toEqual(['topics']);
     expect(rendered.workloads.find((w) => w.name === 'topics')?.runToCompletion).toBe(true);
     // restart: "no": a failed topics job is not retried (compose up fails), the services restart unless stopped

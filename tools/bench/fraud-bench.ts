@@ -19,7 +19,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { v7 as uuidv7 } from 'uuid';
 import { CurrencyCode, PaymentInstruction, TOPICS } from '@payrail/contracts';
-import { JwsSigner, PayrailKeyStore, generateDevKeys } from '@payrail/crypto';
+import { JwsSigner, PayrailKeyStore, generateDevKeys, writeSealKeys } from '@payrail/crypto';
 import { EventProducer, createKafka, decode, ensureTopics, kafkaClientEnv, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
 import { MessagingRuntime, connectConsumerGroups } from '@payrail/messaging-nest';
 import { FraudCheckAppModule } from '../../apps/fraud-check/src/app.module';
@@ -187,6 +187,7 @@ async function main(): Promise<void> {
       REDIS_KEY_PREFIX: redisKeys.prefix,
       SIGNING_JWKS_FILE: join(dir, 'jwks.json'),
       RULES_FILE: rulesFile,
+      EVENT_SEAL_KEYS_FILE: (await writeSealKeys(join(dir, 'fraud-check-seal'))).privateFile,
       LOG_LEVEL: 'silent',
     });
 

@@ -78,7 +78,7 @@ async function oneRun(kafka: Kafka, producer: EventProducer, factory: PaymentFac
   }
   const prefix = `${env.keys.prefix}run-${run}:`;
   const before = await settledHigh(kafka);
-  const { app } = await startSettlement(settlementEnv({ KAFKA_BROKERS: env.brokers, REDIS_URL: env.redisUrl, REDIS_KEY_PREFIX: prefix, SIGNING_JWKS_FILE: factory.publicJwksFile, LOG_LEVEL: 'error', INVARIANT_CHECK_INTERVAL_S: '0' }));
+  const { app } = await startSettlement(settlementEnv({ KAFKA_BROKERS: env.brokers, REDIS_URL: env.redisUrl, REDIS_KEY_PREFIX: prefix, ...factory.keysEnv(), LOG_LEVEL: 'error', INVARIANT_CHECK_INTERVAL_S: '0' }));
   let t0 = 0;
   let n0 = 0;
   let last = before;

@@ -15,8 +15,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CONSUMER_GROUPS, PaymentSigned, TOPICS } from '@payrail/contracts';
-import { JwsVerifier, PayrailKeyStore, generateDevKeys } from '@payrail/crypto';
+import { CONSUMER_GROUPS, PaymentSigned, TOPICS, EVENT_SEAL_TYPES } from '@payrail/contracts';
+import { JwsVerifier, PayrailKeyStore, generateDevKeys, writeSealKeys } from '@payrail/crypto';
 import { EventProducer, Kafka, createKafka, ensureTopics, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
 import { acceptedPayment } from '../../apps/signing/src/testing/accepted-payments';
 import { freePort } from '../../apps/signing/src/testing/service-process';
@@ -149,6 +149,9 @@ async function main(): Promise<void> {
     const { privateJwks, publicJwks } = await generateDevKeys({ alg: 'ES256', withEncryptionKey: false });
     const keysFile = join(workDir, 'private.jwks.json');
     writeFileSync(keysFile, JSON.stringify(privateJwks), { mode: 0o600 });
+    // the payments arrive sealed as ingest seals them (signing signs nothing else)
+    const [ingestSeal, settlementSeal] = [await writeSealKeys(join(workDir, 'ingest-seal')), await writeSealKeys(join(workDir, 'settlement-seal'))];
+    const asIngest = await ingestSeal.sealer(EVENT_SEAL_TYPES.paymentAccepted);
     const verifier = new JwsVerifier(await PayrailKeyStore.fromJwks(publicJwks), { algorithms: ['ES256'] });
 
     const producer = new EventProducer(kafka, { source: 'payrail/bench', lingerMs: 10, maxBatchMessages: 2_000 });
@@ -165,7 +168,7 @@ async function main(): Promise<void> {
         for (let i = start; i < Math.min(start + 5_000, opts.payments); i++) {
           const p = acceptedPayment(run * 1_000_000 + i);
           ids.push(p.payment_id);
-          sends.push(producer.publish(TOPICS.paymentsAccepted, p, { key: p.payer.fingerprint, correlationId: p.payment_id, eventId: `${p.payment_id}:accepted`, subject: p.payment_id }));
+          sends.push(producer.publish(TOPICS.paymentsAccepted, asIngest.seal(p), { key: p.payer.fingerprint, correlationId: p.payment_id, eventId: `${p.payment_id}:accepted`, subject: p.payment_id }));
         }
         await Promise.all(sends);
       }
@@ -187,7 +190,7 @@ async function main(): Promise<void> {
       const spawnedAt = Date.now();
       const child = spawn('node', [...nodeArgs, 'dist/apps/signing/main.js'], {
         cwd: repoRoot,
-        env: { ...process.env, KAFKA_BROKERS: brokers, SIGNING_KEYS_FILE: keysFile, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+        env: { ...process.env, KAFKA_BROKERS: brokers, SIGNING_KEYS_FILE: keysFile, INGEST_SEAL_JWKS_FILE: ingestSeal.publicFile, SETTLEMENT_SEAL_JWKS_FILE: settlementSeal.publicFile, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'production' },
         stdio: ['ignore', out, out],
       });
       try {

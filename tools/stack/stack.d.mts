@@ -49,6 +49,8 @@ export class Stack {
   kafkaClientConfig(user?: string): { brokers: string[]; sasl: { mechanism: 'scram-sha-512'; username: string; password: string } };
   testEnv(): Record<string, string>;
   allocatePorts(options?: { preferWellKnown?: boolean }): Promise<Record<string, number>>;
+  /** The event sealing keys a service reads (its own private JWKS, its producers' public ones). */
+  sealEnv(name: string): Record<string, string>;
   serviceEnv(name: string): Record<string, string>;
   startService(name: string, options?: { instance?: string; extraEnv?: Record<string, string> }): Promise<ServiceEntry>;
   waitReady(entry: ServiceEntry, timeoutMs?: number): Promise<void>;

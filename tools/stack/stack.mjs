@@ -244,9 +244,29 @@ export class Stack {
     return new Promise(() => setInterval(() => {}, 60_000));
   }
 
+  /**
+   * Event seals (docs/security.md): the producer's own private sealing JWKS, and the public sealing JWKS of the
+   * producers whose events this service consumes.
+   */
+  sealEnv(name) {
+    const k = this.keys;
+    switch (name) {
+      case 'ingest':
+        return { EVENT_SEAL_KEYS_FILE: k.ingestSealPrivateJwks };
+      case 'signing':
+        return { INGEST_SEAL_JWKS_FILE: k.ingestSealPublicJwks, SETTLEMENT_SEAL_JWKS_FILE: k.settlementSealPublicJwks };
+      case 'fraud-check':
+        return { EVENT_SEAL_KEYS_FILE: k.fraudCheckSealPrivateJwks };
+      case 'settlement':
+        return { EVENT_SEAL_KEYS_FILE: k.settlementSealPrivateJwks, FRAUD_CHECK_SEAL_JWKS_FILE: k.fraudCheckSealPublicJwks };
+      default:
+        return {};
+    }
+  }
+
   serviceEnv(name) {
     // each service as its own Kafka principal, with exactly the ACLs of the table
-    const common = { ...this.infraEnv(), ...this.kafkaEnv(`payrail-${name}`), HTTP_HOST: '127.0.0.1', HTTP_PORT: String(this.ports[name]), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', NODE_ENV: 'production' };
+    const common = { ...this.infraEnv(), ...this.kafkaEnv(`payrail-${name}`), ...this.sealEnv(name), HTTP_HOST: '127.0.0.1', HTTP_PORT: String(this.ports[name]), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', NODE_ENV: 'production' };
     const jwksUrl = `http://127.0.0.1:${this.ports.signing}/.well-known/jwks.json`;
     switch (name) {
       case 'ingest':

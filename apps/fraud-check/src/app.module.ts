@@ -19,6 +19,7 @@ import { RulesController } from './rules/rules.controller';
 import { PayrailSignatures } from './screening/payrail-signatures.provider';
 import { ScreenPaymentUseCase } from './screening/screen-payment.use-case';
 import { ScreenedPublisher } from './screening/screened.publisher';
+import { DecisionSeals } from './screening/decision-seals';
 import { ScreeningHandler } from './screening/screening.handler';
 
 @Module({})
@@ -38,6 +39,7 @@ export class FraudCheckAppModule {
         ...FRAUD_STORE_PROVIDERS,
         RuleSetProvider,
         PayrailSignatures,
+        { provide: DecisionSeals, useFactory: () => DecisionSeals.open(config.eventSealKeysFile) },
         ScreenedPublisher,
         { provide: FraudMetrics, useFactory: (runtime: MessagingRuntime) => new FraudMetrics(runtime.metrics.registry), inject: [MessagingRuntime] },
         { provide: OperatorAccessMetrics, useFactory: (runtime: MessagingRuntime) => new OperatorAccessMetrics(runtime.metrics.registry), inject: [MessagingRuntime] },

@@ -5,7 +5,7 @@ import { ConfigError } from '@payrail/config';
 import { newOperatorToken } from './admin/operators';
 import { loadFraudCheckConfig } from './config';
 
-const BASE = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6379', SIGNING_JWKS_FILE: '/keys/jwks.json', RULES_FILE: '/rules/ruleset.json' };
+const BASE = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6379', SIGNING_JWKS_FILE: '/keys/jwks.json', RULES_FILE: '/rules/ruleset.json', EVENT_SEAL_KEYS_FILE: '/keys/fraud-check-seal.jwks.json' };
 
 function problems(env: Record<string, string>): { variable: string; reason: string }[] {
   try {
@@ -21,6 +21,11 @@ describe('fraud-check configuration', () => {
   it('starts without operators (every admin call is then refused) and with defaults', () => {
     const config = loadFraudCheckConfig(BASE);
     expect(config).toMatchObject({ http: { port: 8082 }, operators: [], auditMaxEntries: 1_000_000, rulesFile: '/rules/ruleset.json' });
+  });
+
+  it('refuses to start without its decision sealing keys, naming EVENT_SEAL_KEYS_FILE', () => {
+    const { EVENT_SEAL_KEYS_FILE: _seal, ...withoutSeal } = BASE;
+    expect(() => loadFraudCheckConfig(withoutSeal)).toThrow(/EVENT_SEAL_KEYS_FILE/);
   });
 
   it('reads operators from a mounted file or inline JSON', () => {

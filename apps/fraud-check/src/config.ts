@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, ServiceSettings, SigningJwksSource, envInt, parseEnv, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource } from '@payrail/config';
+import { ConfigError, ServiceSettings, SigningJwksSource, envInt, eventSealKeysEnvFragment, parseEnv, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource } from '@payrail/config';
 import { checkJwksUrl } from '@payrail/crypto';
 import {
   KafkaConnectionConfig,
@@ -18,6 +18,8 @@ export const FraudCheckEnvSchema = z.object({
   ...redisEnvFragment,
   HTTP_PORT: serviceEnvFragment.HTTP_PORT.default(8082),
   ...signingJwksEnvFragment,
+  /** fraud-check seals every decision it publishes (settlement verifies the seal before posting). */
+  ...eventSealKeysEnvFragment,
   /** The declarative rule set (JSON), re-read when it changes. */
   RULES_FILE: z.string().min(1),
   /** Admin API operators (JSON, token hashes only): a mounted Secret file... */
@@ -32,6 +34,8 @@ export interface FraudCheckConfig extends ServiceSettings {
   kafka: KafkaConnectionConfig;
   redis: RedisConnectionConfig;
   payrailKeys: SigningJwksSource;
+  /** Private JWKS of fraud-check's decision seals (EVENT_SEAL_KEYS_FILE). */
+  eventSealKeysFile: string;
   rulesFile: string;
   operators: OperatorsFile['operators'];
   auditMaxEntries: number;
@@ -45,6 +49,7 @@ export function loadFraudCheckConfig(env: Record<string, string | undefined> = p
     redis: redisConnectionFromEnv(e),
     // the rule RemoteJwksClient applies, run here so a refused URL stops the start as a configuration error (78)
     payrailKeys: signingJwksSource(e, checkJwksUrl),
+    eventSealKeysFile: e.EVENT_SEAL_KEYS_FILE,
     rulesFile: e.RULES_FILE,
     operators: operatorsFromEnv(e),
     auditMaxEntries: e.FRAUD_AUDIT_MAX_ENTRIES,

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { PaymentInstruction, PaymentScreened, PaymentSigned, SecurityAlert, TOPICS } from '@payrail/contracts';
-import { JwsSigner, PayrailKeyStore, generateDevKeys } from '@payrail/crypto';
+import { PaymentInstruction, PaymentScreened, PaymentSigned, SecurityAlert, TOPICS, EVENT_SEAL_TYPES } from '@payrail/contracts';
+import { JwsSigner, PayrailKeyStore, generateDevKeys, EventSealVerifier, writeSealKeys } from '@payrail/crypto';
 import { EventProducer, Kafka, Redis, createKafka, kafkaClientEnv, kafkaConnectionFromProcessEnv, createRedis, decode, ensureTopics } from '@payrail/messaging';
 import { connectConsumerGroups } from '@payrail/messaging-nest';
 import { ProblemDetailsFilter } from '@payrail/platform';
@@ -111,6 +111,8 @@ export class FraudCheckHarness {
   private readonly producer: EventProducer;
   private signer!: JwsSigner;
   private config!: FraudCheckConfig;
+  /** Verifies fraud-check's decision seals with its public sealing JWKS, as settlement does. */
+  sealVerifier!: EventSealVerifier;
 
   private constructor(
     readonly dir: string,
@@ -139,6 +141,8 @@ export class FraudCheckHarness {
       return operator;
     });
     writeFileSync(join(dir, 'operators.json'), JSON.stringify({ operators }));
+    const seals = await writeSealKeys(join(dir, 'fraud-check-seal'));
+    h.sealVerifier = new EventSealVerifier(await PayrailKeyStore.fromFile(seals.publicFile), EVENT_SEAL_TYPES.paymentScreened);
     h.config = loadFraudCheckConfig({
       ...kafkaClientEnv(process.env),
       KAFKA_BROKERS: brokers.join(','),
@@ -146,6 +150,7 @@ export class FraudCheckHarness {
       REDIS_KEY_PREFIX: h.prefix,
       SIGNING_JWKS_FILE: join(dir, 'payrail.jwks.json'),
       RULES_FILE: h.rulesFile,
+      EVENT_SEAL_KEYS_FILE: seals.privateFile,
       FRAUD_OPERATORS_FILE: join(dir, 'operators.json'),
       LOG_LEVEL: process.env['FRAUD_TEST_LOG_LEVEL'] ?? 'fatal',
     });
@@ -215,6 +220,11 @@ export class FraudCheckHarness {
   /** Publishes the signed instruction as signing does: keyed by payer fingerprint. */
   async publish(signed: PaymentSigned, payerFingerprint: string): Promise<void> {
     await this.producer.publish(TOPICS.paymentsSigned, signed, { key: payerFingerprint, correlationId: signed.payment_id, eventId: `${signed.payment_id}:signed` });
+  }
+
+  /** Puts screened events on the screened topic as they are (forgeries: fraud-check never published them). */
+  async publishScreened(events: PaymentScreened[]): Promise<void> {
+    for (const e of events) await this.producer.publish(TOPICS.paymentsScreened, e, { key: e.merchant_id, correlationId: e.payment_id, eventId: `${e.payment_id}:screened:auto` });
   }
 
   async submit(instruction: PaymentInstruction): Promise<PaymentSigned> {

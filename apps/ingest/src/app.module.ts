@@ -15,6 +15,7 @@ import { StatusRecovery } from './status/status-recovery.service';
 import { AdmissionStore } from './payments/admission.store';
 import { ReplayGuardRecovery } from './payments/replay-guard-recovery';
 import { jtiTtlSeconds } from './payments/submit-payment.use-case';
+import { AcceptedPublisher } from './payments/accepted.publisher';
 import { DocsController } from './docs/docs.controller';
 
 @Module({})
@@ -45,6 +46,7 @@ export class IngestAppModule {
         PayerProtection,
         // dead letters of the inbound topic keep the upstream's JWS only as a JWE to the data-protection key
         { provide: DEAD_LETTER_VALUE_PROTECTOR, useFactory: (protection: PayerProtection): DeadLetterValueProtector => (value) => protection.sealDeadLetter(value), inject: [PayerProtection] },
+        { provide: AcceptedPublisher, useFactory: () => AcceptedPublisher.open(config.eventSealKeysFile) },
         SubmitPaymentUseCase,
       ],
     };

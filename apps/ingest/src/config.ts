@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, ServiceSettings, envInt, parseEnv, readSecret, serviceEnvFragment, serviceSettings } from '@payrail/config';
+import { ConfigError, ServiceSettings, envInt, eventSealKeysEnvFragment, parseEnv, readSecret, serviceEnvFragment, serviceSettings } from '@payrail/config';
 import {
   KafkaConnectionConfig,
   RedisConnectionConfig,
@@ -18,6 +18,8 @@ export const IngestEnvSchema = z.object({
   UPSTREAMS_DIR: z.string().min(1),
   /** Public JWKS of the data-protection key: card and account numbers leave ingest only encrypted to it. */
   PROTECTION_JWKS_FILE: z.string().min(1),
+  /** ingest seals every accepted payment (signing signs only what verifies). */
+  ...eventSealKeysEnvFragment,
   /** Freshness window for the upstream's `iat` (seconds). */
   FRESHNESS_WINDOW_S: envInt(10, 3600).default(300),
   /** How long an Idempotency-Key and its response are kept (seconds, >= 24 h). */
@@ -34,6 +36,8 @@ export interface IngestConfig extends ServiceSettings {
   redis: RedisConnectionConfig;
   upstreamsDir: string;
   protectionJwksFile: string;
+  /** Private JWKS of ingest's event seals (EVENT_SEAL_KEYS_FILE). */
+  eventSealKeysFile: string;
   /** HMAC key for card/account fingerprints (FINGERPRINT_KEY or FINGERPRINT_KEY_FILE, base64, >= 32 bytes). */
   fingerprintKey: Buffer;
   freshnessWindowS: number;
@@ -61,6 +65,7 @@ export function loadIngestConfig(env: Record<string, string | undefined> = proce
     redis: redisConnectionFromEnv(e),
     upstreamsDir: e.UPSTREAMS_DIR,
     protectionJwksFile: e.PROTECTION_JWKS_FILE,
+    eventSealKeysFile: e.EVENT_SEAL_KEYS_FILE,
     fingerprintKey,
     freshnessWindowS: e.FRESHNESS_WINDOW_S,
     idempotencyTtlS: e.IDEMPOTENCY_TTL_S,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { writeDevKeys } from '@payrail/crypto';
+import { writeDevKeys, writeSealKeys } from '@payrail/crypto';
 import { Kafka, createKafka, ensureTopics, kafkaClientEnv, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
 import { MessagingRuntime, connectConsumerGroups } from '@payrail/messaging-nest';
 import { ProblemDetailsFilter } from '@payrail/platform';
@@ -32,6 +32,9 @@ export class IngestFixture {
     readonly protectionPublicJwks: string,
     readonly protectionPrivateJwks: string,
     readonly fingerprintKeyFile: string,
+    /** ingest's sealing keys (EVENT_SEAL_KEYS_FILE), and their public half as signing reads it. */
+    readonly sealPrivateJwks: string,
+    readonly sealPublicJwks: string,
   ) {}
 
   static async create(): Promise<IngestFixture> {
@@ -40,7 +43,8 @@ export class IngestFixture {
     const fingerprintKeyFile = join(dir, 'fingerprint.key');
     writeFileSync(fingerprintKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
     mkdirSync(join(dir, 'upstreams'));
-    return new IngestFixture(dir, join(dir, 'upstreams'), protection.publicPath, protection.privatePath, fingerprintKeyFile);
+    const seal = await writeSealKeys(join(dir, 'ingest-seal'));
+    return new IngestFixture(dir, join(dir, 'upstreams'), protection.publicPath, protection.privatePath, fingerprintKeyFile, seal.privateFile, seal.publicFile);
   }
 
   /** A new upstream with a unique id: its key pair and its registration (picked up by running instances too). */
@@ -60,6 +64,7 @@ export class IngestFixture {
       UPSTREAMS_DIR: this.upstreamsDir,
       PROTECTION_JWKS_FILE: this.protectionPublicJwks,
       FINGERPRINT_KEY_FILE: this.fingerprintKeyFile,
+      EVENT_SEAL_KEYS_FILE: this.sealPrivateJwks,
       LOG_LEVEL: process.env['INGEST_TEST_LOG_LEVEL'] ?? 'warn',
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '8080', // unused: instances listen on a free port

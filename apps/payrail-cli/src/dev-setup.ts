@@ -1,4 +1,5 @@
-// Development keys for a local run: Payrail's signing key, the data-protection key pair, the fingerprint key,
+// Development keys for a local run: Payrail's signing key, the event sealing keys of ingest, fraud-check and settlement
+// (each service seals what it hands to the next; docs/security.md), the data-protection key pair, the fingerprint key,
 // three demo upstreams (key pairs + registrations), the console's users (a dev operator and a dev viewer with
 // random passwords) and session key, and the console's service token for fraud-check's admin API (registered, as
 // its SHA-256 only, in fraud-check's operators file with the scopes it needs: reviews:read, reviews:decide, act-for-operators). Written under the run's folder, never
@@ -6,7 +7,7 @@
 import { chownSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { FRAUD_OPERATOR_TOKEN_PREFIX, hashPassword, newBearerToken, writeDevKeys } from '@payrail/crypto';
+import { FRAUD_OPERATOR_TOKEN_PREFIX, hashPassword, newBearerToken, writeDevKeys, writeSealKeys } from '@payrail/crypto';
 import { DEMO_MERCHANT_IDS, writeUpstreamRegistration } from '@payrail/upstream-sdk';
 
 export const DEMO_UPSTREAMS = ['psp-alpha', 'bank-beta', 'shop-gamma'];
@@ -16,6 +17,13 @@ export interface DevSetup {
   signingPublicJwks: string;
   protectionPrivateJwks: string;
   protectionPublicJwks: string;
+  /** Event sealing keys (EVENT_SEAL_KEYS_FILE of each producer, <PRODUCER>_SEAL_JWKS_FILE of its consumers). */
+  ingestSealPrivateJwks: string;
+  ingestSealPublicJwks: string;
+  fraudCheckSealPrivateJwks: string;
+  fraudCheckSealPublicJwks: string;
+  settlementSealPrivateJwks: string;
+  settlementSealPublicJwks: string;
   fingerprintKeyFile: string;
   /** Bearer token of the settlement operators API (SETTLEMENT_OPERATOR_TOKEN_FILE). */
   settlementOperatorTokenFile: string;
@@ -85,7 +93,8 @@ export function handOverToContainers(setup: DevSetup, owner: string): void {
   const m = /^(\d+):(\d+)$/.exec(owner);
   if (!m) throw new Error(`--owner must be UID:GID (numeric), got ${owner}`);
   const [uid, gid] = [Number(m[1]), Number(m[2])];
-  const files = [setup.signingPrivateJwks, setup.protectionPublicJwks, setup.fingerprintKeyFile, setup.settlementOperatorTokenFile];
+  const seals = [setup.ingestSealPrivateJwks, setup.fraudCheckSealPrivateJwks, setup.settlementSealPrivateJwks, setup.ingestSealPublicJwks, setup.fraudCheckSealPublicJwks, setup.settlementSealPublicJwks];
+  const files = [setup.signingPrivateJwks, setup.protectionPublicJwks, setup.fingerprintKeyFile, setup.settlementOperatorTokenFile, ...seals];
   for (const f of files) chownSync(f, uid, gid);
   chownSync(setup.upstreamsDir, uid, gid);
   for (const f of readdirSync(setup.upstreamsDir)) chownSync(join(setup.upstreamsDir, f), uid, gid);
@@ -97,6 +106,10 @@ export async function devSetup(dir: string): Promise<DevSetup> {
   // the signing service holds signing keys only (it refuses a file with an encryption key)
   const signing = await writeDevKeys(join(dir, 'signing'), { alg: 'ES256', withEncryptionKey: false });
   const protection = await writeDevKeys(join(dir, 'protection'), { alg: 'ES256', withEncryptionKey: true });
+  // one sealing key per producing service, distinct from Payrail's instruction keys
+  const ingestSeal = await writeSealKeys(join(dir, 'seals', 'ingest'));
+  const fraudCheckSeal = await writeSealKeys(join(dir, 'seals', 'fraud-check'));
+  const settlementSeal = await writeSealKeys(join(dir, 'seals', 'settlement'));
   const fingerprintKeyFile = join(dir, 'fingerprint.key');
   writeFileSync(fingerprintKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
   const settlementOperatorTokenFile = join(dir, 'settlement-operator.token');
@@ -112,6 +125,12 @@ export async function devSetup(dir: string): Promise<DevSetup> {
     signingPublicJwks: signing.publicPath,
     protectionPrivateJwks: protection.privatePath,
     protectionPublicJwks: protection.publicPath,
+    ingestSealPrivateJwks: ingestSeal.privateFile,
+    ingestSealPublicJwks: ingestSeal.publicFile,
+    fraudCheckSealPrivateJwks: fraudCheckSeal.privateFile,
+    fraudCheckSealPublicJwks: fraudCheckSeal.publicFile,
+    settlementSealPrivateJwks: settlementSeal.privateFile,
+    settlementSealPublicJwks: settlementSeal.publicFile,
     fingerprintKeyFile,
     settlementOperatorTokenFile,
     upstreamsDir,

@@ -1,6 +1,6 @@
 // payrail settlement check | reconcile | rebuild: the ledger's operator commands. They read the same environment
 // as the settlement service (REDIS_URL, REDIS_KEY_PREFIX, KAFKA_BROKERS, SIGNING_JWKS_URL or SIGNING_JWKS_FILE,
-// SIGNING_JWKS_ALLOW_HTTP, FEE_BPS, FEE_FIXED_MINOR, BATCH_CUTOFF_S, BATCH_MAX_PAYMENTS), print a JSON report on
+// SIGNING_JWKS_ALLOW_HTTP, FRAUD_CHECK_SEAL_JWKS_FILE, FEE_BPS, FEE_FIXED_MINOR, BATCH_CUTOFF_S, BATCH_MAX_PAYMENTS), print a JSON report on
 // stdout and a summary with every discrepancy on stderr, and exit 1 when anything is wrong.
 //   check      the invariants Redis proves (balances sum to 0, batch totals, each payment in one batch, no held
 //              payment posted), plus, with Kafka, every approved payment posted exactly once and no declined or
@@ -10,13 +10,14 @@
 //              runs the same restore on demand, under the same lease, and says what differs from Kafka's facts)
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { envList, parseEnv, signingJwksEnvFragment, signingJwksPlainHttpWarning, signingJwksSource } from '@payrail/config';
-import { CryptoError, checkJwksUrl, openPayrailVerifier } from '@payrail/crypto';
+import { envList, parseEnv, peerSealJwks, signingJwksEnvFragment, signingJwksPlainHttpWarning, signingJwksSource } from '@payrail/config';
+import { EVENT_SEAL_TYPES } from '@payrail/contracts';
+import { CryptoError, PeerSealKeys, checkJwksUrl, openPayrailVerifier } from '@payrail/crypto';
 import { LedgerRepository, checkInvariants, instructionVerifier, ledgerEnvFragment, ledgerSettings, reconcile, restoreLedger } from '@payrail/ledger';
 import { createKafka, createRedis, kafkaConnectionFromEnv, kafkaEnvFragment, redisConnectionFromEnv, redisEnvFragment } from '@payrail/messaging';
 
 const RedisOnlyEnv = z.object({ ...redisEnvFragment, ...ledgerEnvFragment });
-const FullEnv = z.object({ ...redisEnvFragment, ...ledgerEnvFragment, ...kafkaEnvFragment, KAFKA_BROKERS: envList, ...signingJwksEnvFragment });
+const FullEnv = z.object({ ...redisEnvFragment, ...ledgerEnvFragment, ...kafkaEnvFragment, KAFKA_BROKERS: envList, ...signingJwksEnvFragment, FRAUD_CHECK_SEAL_JWKS_FILE: peerSealJwks('fraud-check') });
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
 
@@ -48,6 +49,12 @@ export async function runSettlementCommand(sub: string | undefined, env: Record<
     const plainHttp = signingJwksPlainHttpWarning(source);
     if (plainHttp) io.err(`warning: ${plainHttp.message}\n`);
     const keys = await openPayrailVerifier(source);
+    const fraudCheckSeals = await PeerSealKeys.open(e.FRAUD_CHECK_SEAL_JWKS_FILE).catch((err: unknown) => {
+      keys.close();
+      throw err;
+    });
+    const decisionSeals = fraudCheckSeals.verifier(EVENT_SEAL_TYPES.paymentScreened);
+    const verifyDecision = async (screened: Parameters<typeof decisionSeals.check>[0]) => (await decisionSeals.check(screened)).ok;
     try {
       // the keys before any verdict: an unreachable JWKS would otherwise make every approval look unverifiable
       await keysWithRetries(keys, io);
@@ -60,7 +67,7 @@ export async function runSettlementCommand(sub: string | undefined, env: Record<
         }
       });
       if (sub === 'rebuild') {
-        const outcome = await restoreLedger(kafka, ledger, { fees, policy, verify, holder: `payrail-cli-${randomUUID()}`, progress: (line) => io.err(`rebuild: ${line}\n`) });
+        const outcome = await restoreLedger(kafka, ledger, { fees, policy, verify, verifyDecision, holder: `payrail-cli-${randomUUID()}`, progress: (line) => io.err(`rebuild: ${line}\n`) });
         if (outcome.kind !== 'RESTORED') throw new Error('rebuild: the ledger was not restored');
         const report = outcome.report;
         io.out(`${JSON.stringify(report, null, 2)}\n`);
@@ -68,7 +75,7 @@ export async function runSettlementCommand(sub: string | undefined, env: Record<
         for (const d of report.discrepancies) io.err(`  ${d}\n`);
         return report.discrepancies.length === 0 ? 0 : 1;
       }
-      const report = await reconcile(kafka, ledger, { fees, policy, verify });
+      const report = await reconcile(kafka, ledger, { fees, policy, verify, verifyDecision });
       io.out(`${JSON.stringify(report, null, 2)}\n`);
       io.err(
         `${sub}: ${report.ok ? 'OK' : 'DISCREPANCIES'}: ${report.screened.events} screened events, ${report.approved} approved, ${report.held} held; ` +
@@ -79,6 +86,7 @@ export async function runSettlementCommand(sub: string | undefined, env: Record<
       return report.ok ? 0 : 1;
     } finally {
       keys.close();
+      fraudCheckSeals.close();
     }
   } finally {
     await redis.quit().catch(() => redis.disconnect());

@@ -15,6 +15,7 @@ import { OperatorAuthGuard } from './http/operator-auth.guard';
 import { InvariantMonitor } from './invariants/invariant-monitor.service';
 import { Ledger } from './ledger/ledger.provider';
 import { PayrailSignatures } from './posting/payrail-signatures.provider';
+import { SettlementSeals } from './posting/settlement-seals';
 import { PostPaymentUseCase } from './posting/post-payment.use-case';
 import { PostingHandler } from './posting/posting.handler';
 
@@ -33,6 +34,7 @@ export class SettlementAppModule {
         Ledger,
         { provide: SettlementMetrics, useFactory: (runtime: MessagingRuntime) => new SettlementMetrics(runtime.metrics.registry), inject: [MessagingRuntime] },
         PayrailSignatures,
+        { provide: SettlementSeals, useFactory: () => SettlementSeals.open(config.seals) },
         PostPaymentUseCase,
         CloseBatchesUseCase,
         BatchCloser,

@@ -1,7 +1,7 @@
 import { ConfigError } from '@payrail/config';
 import { loadSettlementConfig } from './config';
 
-const base = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6379', SIGNING_JWKS_FILE: '/keys/public.jwks.json', SETTLEMENT_OPERATOR_TOKEN: 't'.repeat(32) };
+const base = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6379', SIGNING_JWKS_FILE: '/keys/public.jwks.json', SETTLEMENT_OPERATOR_TOKEN: 't'.repeat(32), EVENT_SEAL_KEYS_FILE: '/keys/settlement-seal.jwks.json', FRAUD_CHECK_SEAL_JWKS_FILE: '/keys/fraud-check-seal.jwks.json' };
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -19,6 +19,11 @@ describe('settlement configuration', () => {
     expect(c.fee).toEqual({ bps: 150, fixedMinor: 10 });
     expect(c.batch).toEqual({ cutoffS: 3600, maxPayments: 1000, graceS: 30, closeIntervalS: 5 });
     expect(c.invariantCheckIntervalS).toBe(300);
+  });
+
+  it("refuses to start without its sealing keys or fraud-check's public sealing keys, naming each variable", () => {
+    const { EVENT_SEAL_KEYS_FILE: _own, FRAUD_CHECK_SEAL_JWKS_FILE: _peer, ...unsealed } = base;
+    expect(() => loadSettlementConfig(unsealed)).toThrow(/EVENT_SEAL_KEYS_FILE[\s\S]*FRAUD_CHECK_SEAL_JWKS_FILE|FRAUD_CHECK_SEAL_JWKS_FILE[\s\S]*EVENT_SEAL_KEYS_FILE/);
   });
 
   it('refuses to start without an operator token, or with a short one, naming the variable', () => {

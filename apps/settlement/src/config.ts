@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, ServiceSettings, SigningJwksSource, envInt, parseEnv, readSecret, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource } from '@payrail/config';
+import { ConfigError, ServiceSettings, SigningJwksSource, envInt, eventSealKeysEnvFragment, peerSealJwks, parseEnv, readSecret, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource } from '@payrail/config';
 import { checkJwksUrl } from '@payrail/crypto';
 import { BatchPolicy, FeeSchedule, ledgerEnvFragment, ledgerSettings } from '@payrail/ledger';
 import {
@@ -17,6 +17,10 @@ export const SettlementEnvSchema = z.object({
   ...redisEnvFragment,
   HTTP_PORT: serviceEnvFragment.HTTP_PORT.default(8083),
   ...signingJwksEnvFragment,
+  /** settlement seals its batch reports (signing signs only what verifies). */
+  ...eventSealKeysEnvFragment,
+  /** fraud-check's public sealing JWKS: a decision is posted or held only when fraud-check's seal verifies. */
+  FRAUD_CHECK_SEAL_JWKS_FILE: peerSealJwks('fraud-check'),
   // fee schedule and batch policy: shared with the reconcile / rebuild commands
   ...ledgerEnvFragment,
   /** A window's batch closes this long after the window ended, so late screenings still join it. */
@@ -31,6 +35,8 @@ export interface SettlementConfig extends ServiceSettings {
   kafka: KafkaConnectionConfig;
   redis: RedisConnectionConfig;
   payrailKeys: SigningJwksSource;
+  /** EVENT_SEAL_KEYS_FILE (own, private) and FRAUD_CHECK_SEAL_JWKS_FILE (fraud-check's, public). */
+  seals: { ownKeys: string; fraudCheckJwks: string };
   fee: FeeSchedule;
   batch: BatchPolicy & { graceS: number; closeIntervalS: number };
   invariantCheckIntervalS: number;
@@ -50,6 +56,7 @@ export function loadSettlementConfig(env: Record<string, string | undefined> = p
     redis: redisConnectionFromEnv(e),
     // the rule RemoteJwksClient applies, run here so a refused URL stops the start as a configuration error (78)
     payrailKeys: signingJwksSource(e, checkJwksUrl),
+    seals: { ownKeys: e.EVENT_SEAL_KEYS_FILE, fraudCheckJwks: e.FRAUD_CHECK_SEAL_JWKS_FILE },
     fee: fees,
     batch: { ...policy, graceS: e.BATCH_GRACE_S, closeIntervalS: e.BATCH_CLOSE_INTERVAL_S },
     invariantCheckIntervalS: e.INVARIANT_CHECK_INTERVAL_S,

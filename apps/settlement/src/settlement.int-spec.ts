@@ -2,8 +2,8 @@
 // main.ts, each test with its own Redis key prefix and its own merchants.
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DEAD_LETTER_TOPICS, DLQ_HEADERS, PaymentInstruction, PaymentScreened, SettlementBatchReport, TOPICS } from '@payrail/contracts';
-import { JwsSigner, PayrailKeyStore, openPayrailVerifier } from '@payrail/crypto';
+import { DEAD_LETTER_TOPICS, DLQ_HEADERS, EVENT_SEAL_TYPES, PaymentInstruction, PaymentScreened, SecurityAlert, SecurityAlertSchema, SettlementBatchReport, TOPICS } from '@payrail/contracts';
+import { EventSealVerifier, JwsSigner, PayrailKeyStore, openPayrailVerifier } from '@payrail/crypto';
 import { LedgerRepository, checkInvariants, computeFee, instructionVerifier, rebuildLedger, reconcile } from '@payrail/ledger';
 import { DOMAIN_METRIC_NAMES, EventProducer, Kafka, Redis, createKafka, createRedis, ensureTopics, kafkaClientEnv, kafkaConnectionFromProcessEnv, partitionRanges, readPartitionRanges, scrapeSeries } from '@payrail/messaging';
 import { deletePrefix, uniquePrefix } from '@payrail/ledger/testing';
@@ -94,7 +94,7 @@ describe('settlement service (real Kafka and Redis)', () => {
   }
 
   async function instance(prefix: string, extra: Record<string, string> = {}): Promise<{ app: NestFastifyApplication; url: string }> {
-    const started = await startSettlement(settlementEnv({ ...kafkaClientEnv(process.env), KAFKA_BROKERS: BROKERS, REDIS_URL, REDIS_KEY_PREFIX: prefix, SIGNING_JWKS_FILE: factory.publicJwksFile, ...extra }));
+    const started = await startSettlement(settlementEnv({ ...kafkaClientEnv(process.env), KAFKA_BROKERS: BROKERS, REDIS_URL, REDIS_KEY_PREFIX: prefix, ...factory.keysEnv(), ...extra }));
     apps.push(started.app);
     return started;
   }
@@ -120,6 +120,69 @@ describe('settlement service (real Kafka and Redis)', () => {
     }
   });
 
+  /** Where each partition of `topic` ends now: read from there, a test sees only what it caused. */
+  async function endsOf(topic: string): Promise<Map<number, bigint>> {
+    return new Map((await partitionRanges(kafka, topic)).map((r) => [r.partition, r.end]));
+  }
+
+  /** The messages on `topic` since `from` that `pick` recognises, once there are `count` of them. */
+  async function readSince<T>(topic: string, from: Map<number, bigint>, pick: (key: string | undefined, value: string, headers: Record<string, string>) => T | undefined, count: number, what: string): Promise<T[]> {
+    return eventually(async () => {
+      const ranges = (await partitionRanges(kafka, topic)).map((r) => ({ ...r, start: from.get(r.partition) ?? r.start }));
+      const found: T[] = [];
+      await readPartitionRanges(kafka, ranges, (_topic, _partition, m) => {
+        const headers = Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v)]));
+        const hit = pick(m.key?.toString(), m.value?.toString('utf8') ?? '', headers);
+        if (hit !== undefined) found.push(hit);
+        return 'continue';
+      });
+      return found.length >= count ? found : undefined;
+    }, 60_000, what);
+  }
+
+  it("dead-letters a decision fraud-check did not seal (no seal, the wrong service's key, a changed field, another payment's seal) with a security alert: never posted or held", async () => {
+    const prefix = uniquePrefix('settle-sealed');
+    const ledger = await ledgerAt(prefix);
+    await instance(prefix);
+    const [dlqFrom, alertsFrom] = await Promise.all([endsOf(DEAD_LETTER_TOPICS.settlement), endsOf(TOPICS.securityAlerts.name)]);
+    const run = randomBytes(3).toString('hex');
+    const merchants = Array.from({ length: 5 }, (_, i) => `m-sealed-${run}-${i}`);
+    const [i0, i1, i2, i3, genuine] = merchants.map((m) => factory.instruction(m, 5_000n));
+    if (!i0 || !i1 || !i2 || !i3 || !genuine) throw new Error('instructions');
+    const { seal: _none, ...unsealed } = factory.screened(i0, 'APPROVE');
+    const forged: Array<[string, PaymentScreened]> = [
+      ['missing', unsealed],
+      ['kid', factory.settlementSealingDecisions.seal(factory.screened(i1, 'APPROVE'))],
+      ['signature', { ...factory.screened(i2, 'DECLINE'), decision: 'APPROVE' }],
+      ['signature', { ...factory.screened(i3, 'APPROVE'), seal: factory.screened(genuine, 'APPROVE').seal }],
+    ];
+    await publishAll(producer, [...forged.map(([, e]) => e), factory.screened(genuine, 'APPROVE')]);
+
+    const forgedMerchants = new Set(merchants.slice(0, 4));
+    const letters = await readSince(DEAD_LETTER_TOPICS.settlement, dlqFrom, (key, _v, headers) => (key && forgedMerchants.has(key) ? { key, headers } : undefined), 4, 'the forged decisions on the dead-letter topic');
+    expect(new Set(letters.map((l) => l.key))).toEqual(forgedMerchants);
+    for (const { key, headers } of letters) {
+      expect(headers[DLQ_HEADERS.errorClass]).toBe('PermanentError');
+      expect(headers[DLQ_HEADERS.attempts]).toBe('1');
+      const reason = forged[merchants.indexOf(key)]?.[0];
+      expect(headers[DLQ_HEADERS.errorMessage]).toBe(`${TOPICS.paymentsScreened.name}: event seal ${reason === 'missing' ? 'missing' : `does not verify (${reason})`}: dead-lettered, not acted on`);
+    }
+    const forgedIds = new Set([i0, i1, i2, i3].map((i) => i.payment_id));
+    const alerts = await readSince(TOPICS.securityAlerts.name, alertsFrom, (_k, value) => {
+      const alert: SecurityAlert = SecurityAlertSchema.parse(JSON.parse(value));
+      return alert.payment_id && forgedIds.has(alert.payment_id) ? alert : undefined;
+    }, 4, 'a security alert for each forged decision');
+    expect(alerts.every((a) => a.service === 'settlement' && a.detail.includes('event seal'))).toBe(true);
+    expect(alerts.find((a) => a.payment_id === i1.payment_id)?.alert).toBe('key_unknown');
+
+    // the genuine decision next to them is posted; nothing of the forged ones is in the ledger
+    await eventually(async () => ((await ledger.posting(genuine.payee.merchant_id, genuine.payment_id)) ? true : undefined), 60_000, 'the genuine approval posted');
+    for (const i of [i0, i1, i2, i3]) {
+      expect(await ledger.balances(i.payee.merchant_id)).toEqual([]);
+      expect(await ledger.held(i.payee.merchant_id)).toEqual({});
+    }
+  });
+
   it('dead-letters an approval whose instruction another key signed at once, as a PermanentError, never posted', async () => {
     const prefix = uniquePrefix('settle-forged');
     const ledger = await ledgerAt(prefix);
@@ -129,7 +192,8 @@ describe('settlement service (real Kafka and Redis)', () => {
     // signed by a key Payrail never published
     const forger = await PaymentFactory.create();
     const merchant = `m-forged-${randomBytes(3).toString('hex')}`;
-    const forged = forger.screened(forger.instruction(merchant, 12_345n, 'EUR'), 'APPROVE');
+    // sealed by fraud-check (this test's keys): the seal holds, the instruction's signature does not
+    const forged = factory.seal(forger.screened(forger.instruction(merchant, 12_345n, 'EUR'), 'APPROVE'));
     await publishAll(producer, [forged]);
 
     const letter = await eventually(async () => {
@@ -214,6 +278,7 @@ describe('settlement service (real Kafka and Redis)', () => {
     const run = randomBytes(3).toString('hex');
     const merchant = `m-batch-${run}`;
     const signer = new JwsSigner(await PayrailKeyStore.fromFile(factory.publicJwksFile.replace('public.jwks.json', 'private.jwks.json')));
+    const reportSeals = new EventSealVerifier(await PayrailKeyStore.fromFile(factory.settlementSealJwksFile), EVENT_SEAL_TYPES.settlementBatchReport);
     // stands in for the signing service: signs each report it receives and publishes it on the batches topic
     const reports: SettlementBatchReport[] = [];
     const consumer = kafka.consumer({ groupId: `settlement-int-spec-signer-${run}` });
@@ -221,8 +286,11 @@ describe('settlement service (real Kafka and Redis)', () => {
     await consumer.subscribe({ topics: [TOPICS.settlementBatchReports.name], fromBeginning: false });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        const report = JSON.parse(message.value?.toString('utf8') ?? '{}') as SettlementBatchReport;
-        if (report.merchant_id !== merchant) return;
+        const sealed = JSON.parse(message.value?.toString('utf8') ?? '{}') as SettlementBatchReport;
+        if (sealed.merchant_id !== merchant) return;
+        // as signing does: only a report settlement sealed, signed without the seal
+        if (!(await reportSeals.check(sealed)).ok) throw new Error(`batch report ${sealed.batch_id} not sealed by settlement`);
+        const { seal: _seal, ...report } = sealed;
         reports.push(report);
         await producer.publish(TOPICS.settlementBatches, { batch_id: report.batch_id, merchant_id: merchant, kid: 'k', report_jws: signer.sign(report) }, { key: merchant, correlationId: report.batch_id, eventId: `${report.batch_id}:signed` });
       },
@@ -289,14 +357,20 @@ describe('settlement service (real Kafka and Redis)', () => {
     };
     // what a ledger that kept posting after a Redis loss told: b "settled" into batch 1 after its report was sent
     await publishAll(producer, [a1, a2, b, c].map((i) => own.screened(i, 'APPROVE', { screenedAt })).concat([own.screened(r, 'REVIEW', { screenedAt }), own.screened(r, 'APPROVE', { screenedAt })]));
+    // forged decisions a restore must not believe: an unsealed approval of f, and a DECLINE of a1 sealed with
+    // settlement's key (the wrong service)
+    const f = own.instruction(m, 6_000n);
+    const { seal: _none, ...unsealedApproval } = own.screened(f, 'APPROVE', { screenedAt });
+    await publishAll(producer, [unsealedApproval, own.settlementSealingDecisions.seal(own.screened(a1, 'DECLINE', { screenedAt }))]);
     await Promise.all([...inReport, settled(b, batch1)].map((e) => producer.publish(TOPICS.paymentsSettled, e, { key: m, correlationId: e.payment_id })));
     await producer.publish(TOPICS.settlementBatchReports, report, { key: m, correlationId: batch1 });
 
     const keys = await openPayrailVerifier({ file: own.publicJwksFile });
     try {
       const verify = instructionVerifier(payloadVerifier(() => keys.verifier));
+      const verifyDecision = await own.decisionSealVerifier();
       const policy = { cutoffS: 3600, maxPayments: 2 };
-      const rebuilt = await rebuildLedger(kafka, ledger, { fees: FEES, policy, verify });
+      const rebuilt = await rebuildLedger(kafka, ledger, { fees: FEES, policy, verify, verifyDecision });
       expect(await ledger.batchPaymentIds(m, batch1)).toEqual(report.payment_ids);
       expect(await ledger.batch(m, batch1)).toMatchObject({ state: 'closed', count: 2, gross: BigInt(report.gross.minor), closeReason: 'size' });
       // b goes to the window's next batch, after the reported one was closed; c, in flight (no settled event), is
@@ -306,10 +380,18 @@ describe('settlement service (real Kafka and Redis)', () => {
       expect(await ledger.posting(m, r.payment_id)).toBeUndefined();
       expect((await ledger.held(m))[r.payment_id]).toBe('REVIEW');
       expect(rebuilt.inFlight).toBeGreaterThanOrEqual(2); // c, and r's automatic approval (the ledger refuses it: see below)
-      expect(rebuilt.discrepancies.filter((d) => d.includes(m) || [a1, a2, b, c, r].some((i) => d.includes(i.payment_id)))).toEqual([`payment ${b.payment_id}: settled into batch ${batch1}, whose report does not list it; posted again`]);
+      // the forged decisions changed nothing: f is not posted, a1 stays posted in its reported batch
+      expect(await ledger.posting(m, f.payment_id)).toBeUndefined();
+      expect((await ledger.held(m))[a1.payment_id]).toBeUndefined();
+      expect(rebuilt.forged).toBeGreaterThanOrEqual(2);
+      expect(rebuilt.discrepancies.filter((d) => d.includes(m) || [a1, a2, b, c, r, f].some((i) => d.includes(i.payment_id))).sort()).toEqual([
+        `payment ${b.payment_id}: settled into batch ${batch1}, whose report does not list it; posted again`,
+        `payment ${f.payment_id}: screened APPROVE without a fraud-check seal that verifies (forged): ignored`,
+        `payment ${a1.payment_id}: screened DECLINE without a fraud-check seal that verifies (forged): ignored`,
+      ].sort());
       // reconcile holds the ledger to what was told: b's settled event names a batch its posting is not in
-      const found = (await reconcile(kafka, ledger, { fees: FEES, policy, verify })).discrepancies.filter((d) => d.merchantId === m);
-      expect(found.filter((d) => d.kind !== 'balance_mismatch').map((d) => `${d.kind}:${d.paymentId ?? ''}`).sort()).toEqual([`approved_during_review:${r.payment_id}`, `missing_posting:${c.payment_id}`, `settled_mismatch:${b.payment_id}`].sort());
+      const found = (await reconcile(kafka, ledger, { fees: FEES, policy, verify, verifyDecision })).discrepancies.filter((d) => d.merchantId === m);
+      expect(found.filter((d) => d.kind !== 'balance_mismatch').map((d) => `${d.kind}:${d.paymentId ?? ''}`).sort()).toEqual([`approved_during_review:${r.payment_id}`, `forged_decision:${a1.payment_id}`, `forged_decision:${f.payment_id}`, `missing_posting:${c.payment_id}`, `settled_mismatch:${b.payment_id}`].sort());
       // c, not posted until the service consumes it, is what the three accounts miss
       const missing = found.filter((d) => d.kind === 'balance_mismatch').map((d) => `${d.account}:${BigInt(d.expected ?? '0') - BigInt(d.actual ?? '0')}`);
       const cFee = computeFee(4_000n, FEES.bps, FEES.fixedMinor);
@@ -327,7 +409,7 @@ describe('settlement service (real Kafka and Redis)', () => {
     // keys of its own: the restore reads the whole shared bus, and the other tests' approvals must not verify here
     const own = await PaymentFactory.create();
     const stream = makeStream(own, merchants, 240);
-    const { app } = await instance(prefix, { BATCH_CLOSE_INTERVAL_S: '1', BATCH_MAX_PAYMENTS: '7', SIGNING_JWKS_FILE: own.publicJwksFile });
+    const { app } = await instance(prefix, { BATCH_CLOSE_INTERVAL_S: '1', BATCH_MAX_PAYMENTS: '7', ...own.keysEnv() });
     const epochBefore = await ledger.epoch();
     expect(epochBefore).toBeTruthy();
     const half = Math.floor(stream.events.length / 2);
@@ -366,13 +448,14 @@ describe('settlement service (real Kafka and Redis)', () => {
     const keys = await openPayrailVerifier({ file: own.publicJwksFile });
     try {
       const verify = instructionVerifier(payloadVerifier(() => keys.verifier));
+      const verifyDecision = await own.decisionSealVerifier();
       const policy = { cutoffS: 3600, maxPayments: 7 };
-      const report = await reconcile(kafka, ledger, { fees: FEES, policy, verify });
+      const report = await reconcile(kafka, ledger, { fees: FEES, policy, verify, verifyDecision });
       const ours = new Set(merchants);
       expect(report.discrepancies.filter((d) => ours.has(d.merchantId))).toEqual([]);
       expect(report.invariants.violations.filter((v) => ours.has(v.merchantId))).toEqual([]);
       // running a rebuild again changes nothing
-      const again = await rebuildLedger(kafka, ledger, { fees: FEES, policy, verify });
+      const again = await rebuildLedger(kafka, ledger, { fees: FEES, policy, verify, verifyDecision });
       expect(again.postingsRestored + again.postingsRecomputed).toBe(0);
       expect(again.discrepancies.filter((d) => merchants.some((m) => d.includes(m)))).toEqual([]);
       for (const m of merchants) expect(await actualBalances(ledger, m)).toEqual(expectedBalances(stream, m));

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { PaymentInstruction, PaymentScreened } from '@payrail/contracts';
-import { JwsSigner, PayrailKeyStore, writeDevKeys } from '@payrail/crypto';
+import { EVENT_SEAL_TYPES, PaymentInstruction, PaymentScreened } from '@payrail/contracts';
+import { EventSealVerifier, EventSealer, JwsSigner, PayrailKeyStore, writeDevKeys, writeSealKeys } from '@payrail/crypto';
 import { LedgerKeys } from '@payrail/ledger';
 import { createRedis, kafkaClientEnv } from '@payrail/messaging';
 import { connectConsumerGroups } from '@payrail/messaging-nest';
@@ -20,16 +20,55 @@ import { serveOpenApi, settlementOpenApi } from '../src/http/openapi';
 
 export const OPERATOR_TOKEN = 'test-operator-token-0123456789abcdef0123456789';
 
+/**
+ * Payments as the stages before settlement hand them over: instructions signed with Payrail keys of its own, and
+ * screened events sealed with fraud-check sealing keys of its own (each factory is a separate "Payrail", so a
+ * settlement instance configured with one factory's keys takes another factory's events for forgeries).
+ */
 export class PaymentFactory {
   private constructor(
     private readonly signer: JwsSigner,
     readonly publicJwksFile: string,
+    private readonly decisionSealer: EventSealer,
+    /** fraud-check's public sealing JWKS (settlement's FRAUD_CHECK_SEAL_JWKS_FILE). */
+    readonly fraudCheckSealJwksFile: string,
+    /** settlement's own sealing keys (EVENT_SEAL_KEYS_FILE) and their public half (as signing reads it). */
+    readonly settlementSealKeysFile: string,
+    readonly settlementSealJwksFile: string,
+    /** A sealer with settlement's key for decisions: the wrong service's key. */
+    readonly settlementSealingDecisions: EventSealer,
   ) {}
 
   static async create(): Promise<PaymentFactory> {
     const dir = mkdtempSync(join(tmpdir(), 'payrail-settlement-test-'));
     const keys = await writeDevKeys(join(dir, 'signing'), { alg: 'ES256' });
-    return new PaymentFactory(new JwsSigner(await PayrailKeyStore.fromFile(keys.privatePath)), keys.publicPath);
+    const fraudCheck = await writeSealKeys(join(dir, 'fraud-check-seal'));
+    const settlement = await writeSealKeys(join(dir, 'settlement-seal'));
+    return new PaymentFactory(
+      new JwsSigner(await PayrailKeyStore.fromFile(keys.privatePath)),
+      keys.publicPath,
+      await fraudCheck.sealer(EVENT_SEAL_TYPES.paymentScreened),
+      fraudCheck.publicFile,
+      settlement.privateFile,
+      settlement.publicFile,
+      await settlement.sealer(EVENT_SEAL_TYPES.paymentScreened),
+    );
+  }
+
+  /** The key files a settlement instance trusting this factory is configured with. */
+  keysEnv(): Record<string, string> {
+    return { SIGNING_JWKS_FILE: this.publicJwksFile, EVENT_SEAL_KEYS_FILE: this.settlementSealKeysFile, FRAUD_CHECK_SEAL_JWKS_FILE: this.fraudCheckSealJwksFile };
+  }
+
+  /** Seals a screened event as fraud-check does (replacing any seal it had). */
+  seal(screened: PaymentScreened): PaymentScreened {
+    return this.decisionSealer.seal(screened);
+  }
+
+  /** A ledger restore's decision check with this factory's fraud-check keys (what settlement passes to the ledger). */
+  async decisionSealVerifier(): Promise<(screened: PaymentScreened) => Promise<boolean>> {
+    const verifier = new EventSealVerifier(await PayrailKeyStore.fromFile(this.fraudCheckSealJwksFile), EVENT_SEAL_TYPES.paymentScreened);
+    return async (screened) => (await verifier.check(screened)).ok;
   }
 
   instruction(merchantId: string, minor: bigint, currency = 'EUR'): PaymentInstruction {
@@ -47,8 +86,9 @@ export class PaymentFactory {
     };
   }
 
+  /** The screened event fraud-check publishes for the instruction, sealed. */
   screened(instruction: PaymentInstruction, decision: PaymentScreened['decision'], opts: { screenedAt?: string; review?: PaymentScreened['review'] } = {}): PaymentScreened {
-    return {
+    return this.seal({
       payment_id: instruction.payment_id,
       merchant_id: instruction.payee.merchant_id,
       amount: instruction.amount,
@@ -59,7 +99,7 @@ export class PaymentFactory {
       screened_at: opts.screenedAt ?? new Date().toISOString(),
       ...(opts.review ? { review: opts.review } : {}),
       instruction_jws: this.signer.sign(instruction),
-    };
+    });
   }
 }
 

@@ -11,11 +11,12 @@ import { SignInstructionUseCase } from './instructions/sign-instruction.use-case
 import { ReportsHandler } from './reports/reports.handler';
 import { SignReportUseCase } from './reports/sign-report.use-case';
 import { SIGNING_PRODUCER_LINGER_MS } from './consumers';
+import { HandOffSeals } from './seals/hand-off-seals';
 
 @Module({})
 export class SigningAppModule {
-  /** `keys` were opened and checked before Nest started (a bad key file stops the process with exit code 78). */
-  static forRoot(config: SigningConfig, keys: SigningKeyRing): DynamicModule {
+  /** `keys` and `seals` were opened and checked before Nest started (a bad key file stops the process with exit code 78). */
+  static forRoot(config: SigningConfig, keys: SigningKeyRing, seals: HandOffSeals): DynamicModule {
     return {
       module: SigningAppModule,
       imports: [
@@ -27,6 +28,7 @@ export class SigningAppModule {
       providers: [
         { provide: SIGNING_CONFIG, useValue: config },
         { provide: SigningKeyRing, useValue: keys },
+        { provide: HandOffSeals, useValue: seals },
         SigningKeysLifecycle,
         SignInstructionUseCase,
         SignReportUseCase,

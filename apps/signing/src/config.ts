@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, ServiceSettings, envBool, envInt, parseEnv, serviceEnvFragment, serviceSettings } from '@payrail/config';
+import { ConfigError, ServiceSettings, envBool, envInt, parseEnv, peerSealJwks, serviceEnvFragment, serviceSettings } from '@payrail/config';
 import { KafkaConnectionConfig, kafkaConnectionFromEnv, kafkaEnvFragment } from '@payrail/messaging';
 
 export const SigningEnvSchema = z.object({
@@ -12,6 +12,10 @@ export const SigningEnvSchema = z.object({
   SIGNING_GENERATE_DEV_KEYS: envBool.default(false),
   /** How long browsers and services may cache the published JWKS (keep well under the rotation overlap). */
   JWKS_MAX_AGE_S: envInt(0, 3600).default(60),
+  /** ingest's public sealing JWKS: an accepted payment is signed only when ingest's seal verifies. */
+  INGEST_SEAL_JWKS_FILE: peerSealJwks('ingest'),
+  /** settlement's public sealing JWKS: a batch report is signed only when settlement's seal verifies. */
+  SETTLEMENT_SEAL_JWKS_FILE: peerSealJwks('settlement'),
 });
 
 export interface SigningConfig extends ServiceSettings {
@@ -19,6 +23,7 @@ export interface SigningConfig extends ServiceSettings {
   keysFile: string;
   generateDevKeys: boolean;
   jwksMaxAgeS: number;
+  seals: { ingestJwks: string; settlementJwks: string };
 }
 
 export function loadSigningConfig(env: Record<string, string | undefined> = process.env): SigningConfig {
@@ -33,6 +38,7 @@ export function loadSigningConfig(env: Record<string, string | undefined> = proc
     keysFile: e.SIGNING_KEYS_FILE,
     generateDevKeys: e.SIGNING_GENERATE_DEV_KEYS,
     jwksMaxAgeS: e.JWKS_MAX_AGE_S,
+    seals: { ingestJwks: e.INGEST_SEAL_JWKS_FILE, settlementJwks: e.SETTLEMENT_SEAL_JWKS_FILE },
   };
 }
 

@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONSUMER_GROUPS, DEAD_LETTER_TOPICS, PaymentAccepted, PaymentScreenedSchema, PaymentSignedSchema, SecurityAlertSchema, SignedSettlementBatchSchema, TOPICS, headersToEnvelope } from '@payrail/contracts';
-import { JwsVerifier, PayrailKeyStore, canonicalJson } from '@payrail/crypto';
+import { CONSUMER_GROUPS, DEAD_LETTER_TOPICS, PaymentAccepted, PaymentScreenedSchema, PaymentSignedSchema, SecurityAlertSchema, SignedSettlementBatchSchema, TOPICS, headersToEnvelope, DLQ_HEADERS, EVENT_SEAL_TYPES } from '@payrail/contracts';
+import { JwsVerifier, PayrailKeyStore, canonicalJson, EventSealer, writeSealKeys } from '@payrail/crypto';
 import { DOMAIN_METRIC_NAMES, EventProducer, createKafka, createRedis, kafkaConnectionFromProcessEnv, ensureTopics, scrapeSeries } from '@payrail/messaging';
 import { acceptedPayment } from './testing/accepted-payments';
 import { settlementBatchReport } from './testing/settlement-reports';
@@ -48,6 +48,10 @@ describe('signing and fraud-check on the real broker while Payrail rotates its s
   let signing: ServiceProcess;
   let fraudCheck: ServiceProcess;
   const jwksResponses: string[] = [];
+  // ingest's and settlement's sealing keys (signing verifies their seals), and another service's key: fraud-check's
+  let asIngest: EventSealer;
+  let asSettlement: EventSealer;
+  let fraudCheckSealingAccepted: EventSealer;
 
   /** A rotation step exactly as the runbook gives it: the CLI edits the key file, SIGHUP makes signing re-read it. */
   function signingKeys(action: 'add' | 'activate' | 'retire', kid: string): void {
@@ -91,8 +95,9 @@ describe('signing and fraud-check on the real broker while Payrail rotates its s
       } else if (m?.topic === TOPICS.paymentsScreened.name) {
         const screened = parse(PaymentScreenedSchema, m);
         view.screened.set(screened.payment_id, [...(view.screened.get(screened.payment_id) ?? []), m]);
-        // the decision itself; a re-announcement carries the instruction it answered, whose signature differs
-        const { instruction_jws: _instruction, ...decision } = screened;
+        // the decision itself; a re-announcement carries the instruction it answered, whose signature differs, and so
+        // fraud-check's seal over it differs too
+        const { instruction_jws: _instruction, seal: _seal, ...decision } = screened;
         view.decisions.set(screened.payment_id, (view.decisions.get(screened.payment_id) ?? new Set<string>()).add(canonicalJson(decision)));
       }
     }
@@ -125,7 +130,7 @@ describe('signing and fraud-check on the real broker while Payrail rotates its s
 
   function publishAccepted(p: PaymentAccepted): Promise<void> {
     published.set(p.payment_id, published.get(p.payment_id) ?? Date.now());
-    return producer.publish(TOPICS.paymentsAccepted, p, { key: p.payer.fingerprint, correlationId: p.payment_id, eventId: `${p.payment_id}:accepted`, subject: p.payment_id });
+    return producer.publish(TOPICS.paymentsAccepted, asIngest.seal(p), { key: p.payer.fingerprint, correlationId: p.payment_id, eventId: `${p.payment_id}:accepted`, subject: p.payment_id });
   }
 
   beforeAll(async () => {
@@ -147,8 +152,20 @@ describe('signing and fraud-check on the real broker while Payrail rotates its s
     ]);
     await producer.connect();
 
+    const [ingestSeal, settlementSeal, fraudCheckSeal] = await Promise.all(['ingest', 'settlement', 'fraud-check'].map((name) => writeSealKeys(join(work, 'seals', name))));
+    if (!ingestSeal || !settlementSeal || !fraudCheckSeal) throw new Error('sealing keys');
+    asIngest = await ingestSeal.sealer(EVENT_SEAL_TYPES.paymentAccepted);
+    asSettlement = await settlementSeal.sealer(EVENT_SEAL_TYPES.settlementBatchReport);
+    fraudCheckSealingAccepted = await fraudCheckSeal.sealer(EVENT_SEAL_TYPES.paymentAccepted);
+
     signingKeys('add', 'payrail-sig-k1'); // the first key of a new file is active
-    signing = await ServiceProcess.start('signing', { KAFKA_BROKERS: brokers.join(','), SIGNING_KEYS_FILE: keysFile, JWKS_MAX_AGE_S: String(JWKS_MAX_AGE_S) });
+    signing = await ServiceProcess.start('signing', {
+      KAFKA_BROKERS: brokers.join(','),
+      SIGNING_KEYS_FILE: keysFile,
+      JWKS_MAX_AGE_S: String(JWKS_MAX_AGE_S),
+      INGEST_SEAL_JWKS_FILE: ingestSeal.publicFile,
+      SETTLEMENT_SEAL_JWKS_FILE: settlementSeal.publicFile,
+    });
     await signing.waitReady();
     fraudCheck = await ServiceProcess.start('fraud-check', {
       KAFKA_BROKERS: brokers.join(','),
@@ -156,6 +173,7 @@ describe('signing and fraud-check on the real broker while Payrail rotates its s
       REDIS_KEY_PREFIX: redisPrefix,
       SIGNING_JWKS_URL: `${signing.url}/.well-known/jwks.json`,
       RULES_FILE: join(repoRoot, 'apps/fraud-check/rules/ruleset.json'),
+      EVENT_SEAL_KEYS_FILE: fraudCheckSeal.privateFile,
     });
     await fraudCheck.waitReady();
   }, 120_000);
@@ -254,7 +272,7 @@ describe('signing and fraud-check on the real broker while Payrail rotates its s
 
   it('signs a settlement batch report with the active key, verifiable from the published JWKS', async () => {
     const report = settlementBatchReport();
-    await producer.publish(TOPICS.settlementBatchReports, report, { key: report.merchant_id, correlationId: report.batch_id, eventId: `${report.batch_id}:report` });
+    await producer.publish(TOPICS.settlementBatchReports, asSettlement.seal(report), { key: report.merchant_id, correlationId: report.batch_id, eventId: `${report.batch_id}:report` });
     await recorder.until((ms) => ms.some((m) => m.topic === TOPICS.settlementBatches.name && m.value.includes(report.batch_id)), 30_000, 'the signed batch');
     const batch = recorder.on(TOPICS.settlementBatches.name).map((m) => ({ m, v: parse(SignedSettlementBatchSchema, m) })).find((b) => b.v.batch_id === report.batch_id);
     expect(batch?.m.key).toBe(report.merchant_id);
@@ -262,6 +280,34 @@ describe('signing and fraud-check on the real broker while Payrail rotates its s
     const jwks = await (await fetch(`${signing.url}/.well-known/jwks.json`)).text();
     const verifier = new JwsVerifier(await PayrailKeyStore.fromJwks(jwks), { algorithms: ['ES256'], typ: 'payrail-settlement-batch+jws' });
     expect((await verifier.verify(batch?.v.report_jws ?? '')).payload).toEqual(report);
+  }, 60_000);
+
+  it("signs nothing ingest or settlement did not seal: forged accepted payments and reports are dead-lettered with a security alert", async () => {
+    const [unsealed, wrongService, tampered] = [acceptedPayment(2_000_001), acceptedPayment(2_000_002), acceptedPayment(2_000_003)];
+    const forgedReport = settlementBatchReport();
+    const accepted = (p: PaymentAccepted) => producer.publish(TOPICS.paymentsAccepted, p, { key: p.payer.fingerprint, correlationId: p.payment_id, eventId: `${p.payment_id}:accepted`, subject: p.payment_id });
+    await Promise.all([
+      accepted(unsealed),
+      accepted(fraudCheckSealingAccepted.seal(wrongService)),
+      accepted({ ...asIngest.seal(tampered), amount: { minor: '1', currency: 'EUR' } }),
+      // a report whose totals changed after settlement sealed it
+      producer.publish(TOPICS.settlementBatchReports, { ...asSettlement.seal(forgedReport), net: { minor: '99999999', currency: 'EUR' } }, { key: forgedReport.merchant_id, correlationId: forgedReport.batch_id }),
+    ]);
+    const subjects = [unsealed.payment_id, wrongService.payment_id, tampered.payment_id, forgedReport.batch_id];
+    const dead = () => recorder.on(DEAD_LETTER_TOPICS.signing).filter((m) => subjects.some((id) => m.value.includes(id)));
+    // alerts are keyed by what they are about: the payment, or the batch
+    const alerts = () => recorder.on(TOPICS.securityAlerts.name).filter((m) => subjects.includes(m.key)).map((m) => ({ key: m.key, alert: parse(SecurityAlertSchema, m) }));
+    await recorder.until(() => dead().length >= 4 && alerts().length >= 4, 30_000, 'the forgeries dead-lettered and alerted');
+    for (const m of dead()) {
+      expect(String(m.headers[DLQ_HEADERS.errorClass])).toBe('PermanentError');
+      expect(String(m.headers[DLQ_HEADERS.errorMessage])).toMatch(/event seal (missing|does not verify \((kid|signature)\))/);
+    }
+    expect(alerts().map((a) => a.key).sort()).toEqual([...subjects].sort());
+    expect(alerts().every((a) => a.alert.service === 'signing' && a.alert.detail.includes('event seal'))).toBe(true);
+    // nothing signed for any of them
+    await sleep(1_000);
+    expect(recorder.on(TOPICS.paymentsSigned.name).filter((m) => subjects.some((id) => m.value.includes(id)))).toEqual([]);
+    expect(recorder.on(TOPICS.settlementBatches.name).filter((m) => m.value.includes(forgedReport.batch_id))).toEqual([]);
   }, 60_000);
 
   it('serves the JWKS with cache headers and revalidates it with its ETag', async () => {

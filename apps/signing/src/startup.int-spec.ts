@@ -3,10 +3,20 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { privateValues, refusedKeyFiles, writeKeyFile } from './testing/key-files';
+import { writeSealKeys } from '@payrail/crypto';
+import { es256Key, privateValues, refusedKeyFiles, writeKeyFile } from './testing/key-files';
 import { ServiceProcess, builtEntry } from './testing/service-process';
 
 const brokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
+
+// ingest's and settlement's public sealing keys, which signing needs too (refused when missing: see the last test)
+const sealDir = mkdtempSync(join(tmpdir(), 'payrail-signing-seals-'));
+const sealEnv: Record<string, string> = {};
+beforeAll(async () => {
+  sealEnv['INGEST_SEAL_JWKS_FILE'] = (await writeSealKeys(join(sealDir, 'ingest-seal'))).publicFile;
+  sealEnv['SETTLEMENT_SEAL_JWKS_FILE'] = (await writeSealKeys(join(sealDir, 'settlement-seal'))).publicFile;
+});
+afterAll(() => rmSync(sealDir, { recursive: true, force: true }));
 
 describe('signing service start-up with bad keys', () => {
   const dir = mkdtempSync(join(tmpdir(), 'payrail-signing-startup-'));
@@ -15,7 +25,7 @@ describe('signing service start-up with bad keys', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   async function refusedStart(keysFile: string, extraEnv: Record<string, string> = {}): Promise<string> {
-    const signing = await ServiceProcess.start('signing', { KAFKA_BROKERS: brokers, SIGNING_KEYS_FILE: keysFile, ...extraEnv });
+    const signing = await ServiceProcess.start('signing', { KAFKA_BROKERS: brokers, SIGNING_KEYS_FILE: keysFile, ...sealEnv, ...extraEnv });
     const code = await signing.waitExit();
     expect(code).toBe(78);
     return signing.logs;
@@ -45,13 +55,21 @@ describe('signing service start-up with bad keys', () => {
     const output = await refusedStart(join(dir, 'never-created', 'keys.json'), { SIGNING_GENERATE_DEV_KEYS: 'true', NODE_ENV: 'production' });
     expect(output).toContain('SIGNING_GENERATE_DEV_KEYS: must not be true when NODE_ENV=production');
   }, 30_000);
+
+  it('exits 78 naming INGEST_SEAL_JWKS_FILE when that file is missing', async () => {
+    const keysFile = join(dir, `keys-${n++}.json`);
+    writeKeyFile(keysFile, [es256Key('payrail-sig-seal-test')]);
+    const output = await refusedStart(keysFile, { INGEST_SEAL_JWKS_FILE: join(dir, 'no-such-ingest.jwks.json') });
+    expect(output).toContain('INGEST_SEAL_JWKS_FILE');
+    expect(output).toContain('no-such-ingest.jwks.json');
+  });
 });
 
 describe('signing service first start in development', () => {
   it('creates its key file, serves the new public key and keeps the private one out of its output', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'payrail-signing-devkeys-'));
     const file = join(dir, 'keys', 'signing.jwks.json');
-    const signing = await ServiceProcess.start('signing', { KAFKA_BROKERS: brokers, SIGNING_KEYS_FILE: file, SIGNING_GENERATE_DEV_KEYS: 'true', NODE_ENV: 'development' });
+    const signing = await ServiceProcess.start('signing', { KAFKA_BROKERS: brokers, SIGNING_KEYS_FILE: file, SIGNING_GENERATE_DEV_KEYS: 'true', NODE_ENV: 'development', ...sealEnv });
     try {
       await signing.waitReady();
       const written = JSON.parse(readFileSync(file, 'utf8')) as { keys: Array<Record<string, unknown>> };

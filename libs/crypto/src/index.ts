@@ -47,3 +47,6 @@ export { hashPassword, verifyPassword, parsePasswordHash, DEFAULT_PASSWORD_HASH_
 export type { PasswordHashParams } from './passwords/password-hash';
 
 export { FRAUD_OPERATOR_TOKEN_PREFIX, bearerTokenSha256, newBearerToken } from './tokens/bearer-token';
+
+export { EventSealer, EventSealVerifier, SealingKeys, PeerSealKeys, SEAL_MEMBER, SEAL_ALGS, sealedBytes, sealKid, writeSealKeys } from './seal/event-seal';
+export type { Sealed, SealCheck } from './seal/event-seal';

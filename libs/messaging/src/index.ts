@@ -19,3 +19,4 @@ export * from './lib/dead-letters/dead-letter-operations';
 export * from './lib/kafka/topic-observer';
 export * from './lib/kafka/consumer-lag';
 export * from './lib/audit/operator-audit';
+export * from './lib/security/forged-event';

@@ -17,7 +17,8 @@ startRecoveryHarness((started) => (h = started));
 
 const payment = recoveryPayment;
 
-const withoutJws = ({ instruction_jws: _jws, ...rest }: PaymentScreened) => rest;
+// the seal covers the instruction: a decision published with a re-signed instruction carries a seal of its own
+const withoutJws = ({ instruction_jws: _jws, seal: _seal, ...rest }: PaymentScreened) => rest;
 
 const eventsOf = (paymentId: string, count: number) => screenedEvents(h, paymentId, count);
 
@@ -144,6 +145,11 @@ describe('decisions after a Redis loss', () => {
     expect(await h.redis.hget(reviewKey(reviewed), 'status')).toBe('decided');
     expect((await h.admin('GET', `/admin/v1/reviews/${payments.held.payment_id}`, 'ops.writer')).status).toBe(200);
 
+    // every decision published, before and after the loss, carries fraud-check's seal over exactly that event
+    for (const p of Object.values(payments)) {
+      for (const e of await eventsOf(p.payment_id, 1)) await expect(h.sealVerifier.check(e.data)).resolves.toMatchObject({ ok: true });
+    }
+
     // restoring again (another instance, a repeat) changes nothing
     const restored = await redisState();
     await h.redis.del(REDIS_LIFE_KEY);
@@ -151,6 +157,29 @@ describe('decisions after a Redis loss', () => {
     expect(again).toMatchObject({ restoredBy: 'this', auditRestored: -1, blocklistApplied: 0, decisions: { recorded: 0, reviewsOpened: 0, reviewsDecided: 0 } });
     expect(again?.decisions?.events).toBeGreaterThanOrEqual(13);
     expect(await redisState()).toEqual(restored);
+  });
+
+  it('restores no decision fraud-check did not seal: a forged DECLINE, an unsealed REVIEW and a moved seal on the screened topic are counted and left out', async () => {
+    const [declinedByForger, heldByForger, movedSeal, genuine] = [payment(), payment(), payment(), payment()];
+    await h.submit(genuine);
+    const sealed = (await h.reader.decision(genuine.payment_id)).data;
+    const forge = (p: PaymentInstruction, decision: PaymentScreened['decision']): PaymentScreened => ({ ...sealed, payment_id: p.payment_id, merchant_id: p.payee.merchant_id, decision, instruction_jws: h.sign(p).instruction_jws });
+    const { seal: _none, ...unsealed } = forge(heldByForger, 'REVIEW');
+    // on the topic as anyone with produce rights could put them there, before fraud-check ever saw these payments
+    await h.publishScreened([{ ...forge(declinedByForger, 'DECLINE'), seal: sealed.seal }, unsealed, { ...forge(movedSeal, 'APPROVE'), seal: sealed.seal }]);
+
+    await wipeFraudCheckKeys();
+    const report = await instanceRecovery().recoverIfLost();
+    expect(report?.decisions?.forged).toBeGreaterThanOrEqual(3);
+    for (const p of [declinedByForger, heldByForger, movedSeal]) {
+      expect(await h.redis.get(decisionKey(p.payment_id))).toBeNull();
+      expect(await h.redis.zscore(REVIEW_QUEUE_KEY, p.payment_id)).toBeNull();
+    }
+    expect(await h.redis.get(decisionKey(genuine.payment_id))).not.toBeNull();
+
+    // so the forged DECLINE does not stand: the payment, when it really comes, is screened (and approved)
+    await h.submit(declinedByForger);
+    await h.reader.until('the real decision', () => h.reader.screenedOf(declinedByForger.payment_id).find((e) => e.data.decision === 'APPROVE'));
   });
 });
 

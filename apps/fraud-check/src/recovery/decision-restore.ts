@@ -6,7 +6,10 @@
 // A payment's events are on one partition (keyed by merchant), so they arrive in the order they were published;
 // within a chunk they are applied one after another per payment, payments concurrently. Replaying twice changes
 // nothing: every write is first-wins.
+// Every event's seal is verified first (fraud-check's own decision seal): a forged event on the screened topic is
+// counted and left out, never put back as a decision.
 import type { PaymentScreened } from '@payrail/contracts';
+import type { SealCheck } from '@payrail/crypto';
 import type { Redis } from '@payrail/messaging';
 import type { RedisReviewQueue } from '../review/review-queue.store';
 import { reviewSummary } from '../review/review-summary';
@@ -24,9 +27,11 @@ export interface DecisionRestoreCounts {
   reviewsDecided: number;
   /** Analyst decisions whose REVIEW is no longer on the topic (past its retention): not restored. */
   reviewsMissing: number;
+  /** Events whose decision seal does not verify (forged, or sealed with a key no longer held): not restored. */
+  forged: number;
 }
 
-export const noDecisionsRestored = (): DecisionRestoreCounts => ({ events: 0, recorded: 0, expired: 0, reviewsOpened: 0, reviewsDecided: 0, reviewsMissing: 0 });
+export const noDecisionsRestored = (): DecisionRestoreCounts => ({ events: 0, recorded: 0, expired: 0, reviewsOpened: 0, reviewsDecided: 0, reviewsMissing: 0, forged: 0 });
 
 /** The events of each payment in the order given, payments in the order first seen. */
 export function eventsByPayment(events: readonly PaymentScreened[]): PaymentScreened[][] {
@@ -43,6 +48,7 @@ export class DecisionRestore {
   constructor(
     private readonly redis: Redis,
     private readonly reviews: Pick<RedisReviewQueue, 'open' | 'restoreDecided'>,
+    private readonly checkSeal: (event: PaymentScreened) => Promise<SealCheck>,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -57,6 +63,10 @@ export class DecisionRestore {
 
   private async applyOne(event: PaymentScreened, counts: DecisionRestoreCounts): Promise<void> {
     counts.events++;
+    if (!(await this.checkSeal(event)).ok) {
+      counts.forged++;
+      return;
+    }
     if (event.review) {
       const outcome = await this.reviews.restoreDecided(event);
       if (outcome === 'decided') counts.reviewsDecided++;

@@ -10,6 +10,7 @@ import { KafkaBlocklistJournal } from '../blocklist/blocklist-journal';
 import { RedisBlocklistStore } from '../blocklist/redis-blocklist.store';
 import { FRAUD_CHECK_CONFIG, FraudCheckConfig } from '../config';
 import { RedisReviewQueue } from '../review/review-queue.store';
+import { DecisionSeals } from '../screening/decision-seals';
 import { DecisionRestore } from './decision-restore';
 import { OperationsRecovery, RecoveryReport } from './operations-recovery';
 import { RECOVERY_RECHECK_MS, RecoveryGate } from './recovery-gate';
@@ -33,6 +34,7 @@ export class OperationsRecoveryService implements OnApplicationBootstrap, OnAppl
     blocklists: RedisBlocklistStore,
     auditLog: RedisAuditLog,
     reviews: RedisReviewQueue,
+    seals: DecisionSeals,
     @Inject(FRAUD_CHECK_CONFIG) config: FraudCheckConfig,
     private readonly logger: PinoLogger,
   ) {
@@ -50,7 +52,7 @@ export class OperationsRecoveryService implements OnApplicationBootstrap, OnAppl
       blocklists,
       auditLog,
       Math.min(config.auditMaxEntries, AUDIT_RESTORE_MAX),
-      new DecisionRestore(runtime.redis, reviews),
+      new DecisionRestore(runtime.redis, reviews, (event) => seals.check(event)),
       lease,
     );
     this.gate = new RecoveryGate(
@@ -94,7 +96,7 @@ export class OperationsRecoveryService implements OnApplicationBootstrap, OnAppl
       blocklist_applied: r.blocklistApplied,
       undecodable: r.undecodable,
       audit_restored: Math.max(r.auditRestored, 0),
-      ...(d ? { decision_events: d.events, decisions_restored: d.recorded, approvals_expired: d.expired, reviews_reopened: d.reviewsOpened, reviews_decided: d.reviewsDecided, reviews_missing: d.reviewsMissing } : {}),
+      ...(d ? { decision_events: d.events, decisions_restored: d.recorded, approvals_expired: d.expired, reviews_reopened: d.reviewsOpened, reviews_decided: d.reviewsDecided, reviews_missing: d.reviewsMissing, decisions_forged: d.forged } : {}),
     };
     if (r.restoredBy === 'none') this.logger.info(detail, 'blocklists replayed from Kafka');
     else if (why === 'start') this.logger.warn(detail, 'no Redis-life marker at start (new or emptied Redis): blocklists, audit trail, decisions and reviews restored from Kafka');

@@ -86,7 +86,9 @@ export class RedisReviewQueue {
 
   /** Queues a payment for an analyst unless it already has a review (pending or decided). */
   async open(screened: PaymentScreened, summary: ReviewSummary): Promise<boolean> {
-    const opened = await this.openScript(reviewKey(screened.payment_id), REVIEW_QUEUE_KEY, screened.payment_id, JSON.stringify(screened), JSON.stringify(summary), String(Date.parse(screened.screened_at)));
+    // kept without a seal, like the decision record: a decision is sealed each time it is published
+    const { seal: _seal, ...record } = screened;
+    const opened = await this.openScript(reviewKey(screened.payment_id), REVIEW_QUEUE_KEY, screened.payment_id, JSON.stringify(record), JSON.stringify(summary), String(Date.parse(screened.screened_at)));
     return opened === 1;
   }
 

@@ -47,7 +47,8 @@ export async function storeDecisionOnce(redis: Redis, screened: PaymentScreened,
  * from the message (about a third of the size, which matters for records kept for good).
  */
 export function toDecisionRecord(screened: PaymentScreened): string {
-  const { instruction_jws: _jws, ...record } = screened;
+  // nor the seal: a decision is sealed each time it is published (screened.publisher.ts)
+  const { instruction_jws: _jws, seal: _seal, ...record } = screened;
   return JSON.stringify(record);
 }
 

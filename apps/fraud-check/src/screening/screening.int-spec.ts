@@ -74,9 +74,38 @@ describe('screening over Kafka and Redis', () => {
     const both = await h.reader.until('the re-published decision', () => (h.reader.screenedOf(p.payment_id).length >= 2 ? h.reader.screenedOf(p.payment_id) : undefined));
     expect(both[1]?.eventId).toBe(first.eventId);
     expect(both[1]?.data).toEqual(first.data);
-    // stored once, without the signed instruction (every redelivery carries it)
-    const { instruction_jws: _jws, ...record } = first.data;
+    // sealed by fraud-check (its public sealing keys verify it); deterministic, so the re-published event is identical
+    await expect(h.sealVerifier.check(first.data)).resolves.toMatchObject({ ok: true });
+    // stored once, without the signed instruction (every redelivery carries it) and without the seal (made at publishing)
+    const { instruction_jws: _jws, seal: _seal, ...record } = first.data;
     expect(JSON.parse((await h.redis.get(decisionKey(p.payment_id))) ?? '{}')).toEqual(record);
+  });
+
+  it("seals an analyst's decision over the analyst, the decision and the instruction: changed or moved, the seal no longer verifies", async () => {
+    const doubtful = { fingerprint: fingerprintOf(`seal-review-${randomUUID()}`), country: 'DE' };
+    const p = payment({ card: doubtful, minor: '60000', merchant: 'm-sealed', context: { country: 'BR' } });
+    await h.submit(p);
+    const auto = (await h.reader.decision(p.payment_id)).data;
+    expect(auto.decision).toBe('REVIEW');
+    await expect(h.sealVerifier.check(auto)).resolves.toMatchObject({ ok: true });
+    let decided = await h.admin('POST', `/admin/v1/reviews/${p.payment_id}/decision`, 'ops.writer', { decision: 'APPROVE', note: 'seal test' });
+    for (let i = 0; decided.status === 404 && i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 100)); // the review is queued as the decision is handled
+      decided = await h.admin('POST', `/admin/v1/reviews/${p.payment_id}/decision`, 'ops.writer', { decision: 'APPROVE', note: 'seal test' });
+    }
+    expect(decided.status).toBe(200);
+    const final = (await h.reader.until('the analyst decision', () => h.reader.screenedOf(p.payment_id).find((e) => e.data.review))).data;
+    expect(final).toMatchObject({ decision: 'APPROVE', review: { analyst: 'ops.writer', note: 'seal test' } });
+    await expect(h.sealVerifier.check(final)).resolves.toMatchObject({ ok: true });
+    const other = h.sign(payment());
+    for (const changed of [
+      { ...final, review: { analyst: 'mallory', decided_at: final.review?.decided_at ?? '' } },
+      { ...final, decision: 'DECLINE' as const },
+      { ...final, instruction_jws: other.instruction_jws },
+      { ...final, seal: auto.seal },
+    ]) {
+      await expect(h.sealVerifier.check(changed)).resolves.toMatchObject({ ok: false, reason: 'signature' });
+    }
   });
 
   it('amount limits per currency and per merchant category', async () => {

@@ -17,6 +17,7 @@ import { PayerProtection } from './payer-protection';
 import { ReplayGuardRecovery } from './replay-guard-recovery';
 import { paymentIdFor } from './payment-id';
 import { SubmissionProblem } from './problems';
+import { AcceptedPublisher } from './accepted.publisher';
 
 /** What an upstream sent: a compact JWS, or a JSON body with its detached JWS (RFC 7515 Appendix F). */
 export type SignedSubmission = { form: 'compact'; jws: string } | { form: 'detached'; signature: string; body: Buffer };
@@ -81,6 +82,7 @@ export class SubmitPaymentUseCase {
     private readonly status: PaymentStatusStore,
     private readonly admissions: AdmissionStore,
     private readonly guard: ReplayGuardRecovery,
+    private readonly accepted: AcceptedPublisher,
     private readonly logger: PinoLogger,
   ) {
     this.logger.setContext('submit-payment');
@@ -214,13 +216,7 @@ export class SubmitPaymentUseCase {
       context: payment.context,
       upstream_verification: { kid: submission.kid, alg: submission.alg, jti: claims.jti, iat: claims.iat },
     };
-    await this.runtime.producer.publish(TOPICS.paymentsAccepted, accepted, {
-      key: accepted.payer.fingerprint,
-      correlationId: paymentId,
-      eventId: `${paymentId}:accepted`,
-      subject: paymentId,
-      traceparent,
-    });
+    await this.accepted.publish(this.runtime.producer, accepted, traceparent);
     // debug: the request log already has one line per request; at thousands a second a second line costs CPU
     this.logger.debug({ payment_id: paymentId, upstream_id: upstream.id }, 'payment accepted');
     return { kind: 'ACCEPTED', paymentId, upstreamId: upstream.id, upstreamReference: payment.upstream_reference, acceptedAt };

@@ -12,6 +12,7 @@ import { SettlementMetrics } from '@payrail/messaging';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { SETTLEMENT_CONFIG, SettlementConfig } from '../config';
 import { Ledger } from '../ledger/ledger.provider';
+import { SettlementSeals } from '../posting/settlement-seals';
 
 export interface CloseBatchesResult {
   closed: string[];
@@ -24,6 +25,7 @@ export class CloseBatchesUseCase {
     private readonly ledger: Ledger,
     private readonly runtime: MessagingRuntime,
     private readonly metrics: SettlementMetrics,
+    private readonly seals: SettlementSeals,
     @Inject(SETTLEMENT_CONFIG) private readonly config: SettlementConfig,
     private readonly logger: PinoLogger,
   ) {
@@ -47,7 +49,8 @@ export class CloseBatchesUseCase {
           const batch = await ledger.batch(m, id);
           if (!batch || batch.state !== 'closed') return;
           const report = batchReport(batch, await ledger.batchPaymentIds(m, id));
-          await this.runtime.producer.publish(TOPICS.settlementBatchReports, report, { key: m, correlationId: id, eventId: `${id}:report`, subject: id });
+          // sealed by settlement: signing signs a report only when this seal over it verifies
+          await this.runtime.producer.publish(TOPICS.settlementBatchReports, this.seals.sealReport(report), { key: m, correlationId: id, eventId: `${id}:report`, subject: id });
           await ledger.markReported(m, id, new Date().toISOString());
           result.reported.push(id);
         }),

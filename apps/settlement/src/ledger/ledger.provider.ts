@@ -11,6 +11,7 @@ import { BatchCursorCache, LedgerRepository, instructionVerifier, restoreLedger 
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { SETTLEMENT_CONFIG, SettlementConfig } from '../config';
 import { PayrailSignatures, payloadVerifier } from '../posting/payrail-signatures.provider';
+import { SettlementSeals } from '../posting/settlement-seals';
 
 export type LedgerState = 'unknown' | 'live' | 'restoring';
 
@@ -30,6 +31,7 @@ export class Ledger implements OnApplicationBootstrap {
     private readonly runtime: MessagingRuntime,
     @Inject(SETTLEMENT_CONFIG) readonly config: SettlementConfig,
     private readonly signatures: PayrailSignatures,
+    private readonly seals: SettlementSeals,
     private readonly logger: PinoLogger,
   ) {
     this.repository = new LedgerRepository(runtime.redis);
@@ -121,6 +123,8 @@ export class Ledger implements OnApplicationBootstrap {
         fees,
         policy,
         verify,
+        // a restore trusts no decision fraud-check did not seal
+        verifyDecision: async (screened) => (await this.seals.checkDecision(screened)).ok,
         holder: this.instance,
         onlyIfMissing: !restoreAnyway,
         progress: (line) => this.logger.info({}, `ledger restore: ${line}`),

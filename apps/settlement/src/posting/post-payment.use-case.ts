@@ -1,4 +1,5 @@
-// Posting one screened payment. APPROVE: verify Payrail's signature again (settlement trusts no upstream stage
+// Posting one screened payment. First fraud-check's seal on the decision is verified (fraud-check's public sealing
+// keys only): a forged or unsealed decision is dead-lettered with a security alert before anything is written. APPROVE: verify Payrail's signature again (settlement trusts no upstream stage
 // blindly), compute the fee, post the double-entry transaction once into the window's current batch, and publish
 // `settled`. REVIEW / DECLINE: record the hold, so the ledger itself refuses to post a declined payment and the
 // invariants can prove none was posted. An analyst's later APPROVE of a payment held in REVIEW (fraud-check's
@@ -10,10 +11,11 @@ import { PinoLogger } from 'nestjs-pino';
 import { PaymentInstruction, PaymentInstructionSchema, PaymentScreened, PaymentSettled, TOPICS } from '@payrail/contracts';
 import { CryptoError } from '@payrail/crypto';
 import { PostingPlan, batchWindow, instructionMatches, parseBatchId, planPosting, postLive } from '@payrail/ledger';
-import { PermanentError, SettlementMetrics } from '@payrail/messaging';
+import { PermanentError, SettlementMetrics, refuseForgedEvent } from '@payrail/messaging';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { Ledger } from '../ledger/ledger.provider';
 import { PayrailSignatures } from './payrail-signatures.provider';
+import { SettlementSeals } from './settlement-seals';
 
 export type PostPaymentResult =
   | { kind: 'POSTED' | 'DUPLICATE'; paymentId: string; batchId: string }
@@ -26,6 +28,7 @@ export class PostPaymentUseCase {
   constructor(
     private readonly ledger: Ledger,
     private readonly signatures: PayrailSignatures,
+    private readonly seals: SettlementSeals,
     private readonly runtime: MessagingRuntime,
     private readonly metrics: SettlementMetrics,
     private readonly logger: PinoLogger,
@@ -34,6 +37,7 @@ export class PostPaymentUseCase {
   }
 
   async execute(screened: PaymentScreened, trace: { traceparent?: string }): Promise<PostPaymentResult> {
+    await this.verifiedDecision(screened);
     await this.ledger.registerMerchant(screened.merchant_id);
     if (screened.decision !== 'APPROVE') return this.hold(screened, screened.decision);
 
@@ -121,6 +125,15 @@ export class PostPaymentUseCase {
       this.logger.error({ payment_id: screened.payment_id, merchant_id: screened.merchant_id }, 'DECLINE for a payment already posted: the posting stands');
     }
     return { kind: 'HELD', paymentId: screened.payment_id, decision };
+  }
+
+  /** fraud-check's seal over this exact decision; otherwise a security alert and a PermanentError (dead letter). */
+  private async verifiedDecision(screened: PaymentScreened): Promise<void> {
+    const check = await this.seals.checkDecision(screened);
+    if (check.ok) return;
+    this.metrics.verificationFailed('event_seal');
+    this.logger.error({ payment_id: screened.payment_id, reason: check.reason, kid: check.kid }, 'screened event without a fraud-check seal that verifies: dead-lettered, not posted');
+    await refuseForgedEvent(this.runtime.producer, { service: 'settlement', topic: TOPICS.paymentsScreened.name, subject: screened.payment_id, paymentId: screened.payment_id, reason: check.reason, kid: check.kid });
   }
 
   private async verifiedInstruction(screened: PaymentScreened): Promise<PaymentInstruction> {

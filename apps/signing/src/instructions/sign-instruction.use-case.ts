@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { PaymentAccepted, PaymentInstruction, PaymentSigned, TOPICS } from '@payrail/contracts';
-import { EventProducer } from '@payrail/messaging';
+import { EventProducer, refuseForgedEvent } from '@payrail/messaging';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { SigningKeyRing } from '../keys/signing-key-ring';
+import { HandOffSeals } from '../seals/hand-off-seals';
 
 export type SignInstructionResult = { status: 'SIGNED'; paymentId: string; kid: string };
 
 /**
- * Signs the payment instruction: the accepted payment (with what ingest verified of the upstream's signature,
+ * Signs only what ingest accepted: ingest's seal on the accepted payment must verify (ingest's public sealing keys),
+ * otherwise the event is dead-lettered with a security alert and nothing is signed. Then it signs the payment instruction: the accepted payment (with what ingest verified of the upstream's signature,
  * `upstream_verification`) plus `signed_at`, as RFC 8785 canonical JSON in an ES256 JWS whose header names the
  * kid and the type `payrail-instruction+jws`. Published keyed by the payer's fingerprint, like the accepted topic,
  * so fraud-check sees each payer's payments in order.
@@ -24,13 +26,20 @@ export class SignInstructionUseCase {
 
   constructor(
     private readonly keys: SigningKeyRing,
+    private readonly seals: HandOffSeals,
     runtime: MessagingRuntime,
   ) {
     this.producer = runtime.producer;
   }
 
   async execute(accepted: PaymentAccepted, trace: { traceparent?: string }): Promise<SignInstructionResult> {
-    const instruction: PaymentInstruction = { ...accepted, signed_at: new Date().toISOString() };
+    const check = await this.seals.checkAccepted(accepted);
+    if (!check.ok) {
+      return refuseForgedEvent(this.producer, { service: 'signing', topic: TOPICS.paymentsAccepted.name, subject: accepted.payment_id, paymentId: accepted.payment_id, reason: check.reason, kid: check.kid });
+    }
+    // ingest's seal is its word to signing; the instruction carries Payrail's signature instead
+    const { seal: _seal, ...payment } = accepted;
+    const instruction: PaymentInstruction = { ...payment, signed_at: new Date().toISOString() };
     const { jws, kid } = this.keys.sign('instruction', instruction);
     const event: PaymentSigned = { payment_id: accepted.payment_id, kid, instruction_jws: jws };
     await this.producer.publish(TOPICS.paymentsSigned, event, {

@@ -180,3 +180,14 @@ export function signingJwksPlainHttpWarning(source: { url: string; allowInsecure
       'https SIGNING_JWKS_URL or SIGNING_JWKS_FILE.',
   };
 }
+
+/**
+ * Event seals (docs/security.md): the private JWKS a producing service seals its hand-offs with (ingest, fraud-check,
+ * settlement; a mounted Secret, reloaded on change), distinct from Payrail's instruction keys that only signing holds.
+ */
+export const eventSealKeysEnvFragment = {
+  EVENT_SEAL_KEYS_FILE: z.string({ error: 'is required: the private JWKS this service seals its events with' }).min(1),
+} as const;
+
+/** The public sealing JWKS of a peer whose events this service consumes (several kids allowed for rotation). */
+export const peerSealJwks = (producer: string) => z.string({ error: `is required: ${producer}'s public sealing JWKS, to verify its events` }).min(1);

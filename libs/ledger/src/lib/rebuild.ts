@@ -39,6 +39,8 @@ export interface RebuildReport {
   /** Approved payments without a settled event: left to the service, which posts them when it consumes them. */
   inFlight: number;
   unverifiable: number;
+  /** Screened events whose decision seal does not verify (forged): nothing restored from them. */
+  forged: number;
   batchesClosed: number;
   signedRecorded: number;
   epoch: string;
@@ -61,7 +63,7 @@ export async function rebuildLedger(kafka: Kafka, ledger: LedgerRepository, opti
   const progress = options.progress ?? (() => undefined);
   const epoch = options.epoch ?? randomUUID();
   ledger.attachEpoch(epoch);
-  const report: RebuildReport = { replayed: {}, postingsRestored: 0, postingsRecomputed: 0, alreadyPresent: 0, held: 0, refusedDeclined: 0, refusedInReview: 0, inFlight: 0, unverifiable: 0, batchesClosed: 0, signedRecorded: 0, epoch, discrepancies: [] };
+  const report: RebuildReport = { replayed: {}, postingsRestored: 0, postingsRecomputed: 0, alreadyPresent: 0, held: 0, refusedDeclined: 0, refusedInReview: 0, inFlight: 0, unverifiable: 0, forged: 0, batchesClosed: 0, signedRecorded: 0, epoch, discrepancies: [] };
 
   const reports = new Map<string, SettlementBatchReport>();
   report.replayed['batchReports'] = await replayTopic<SettlementBatchReport>(kafka, TOPICS.settlementBatchReports, async (events) => {
@@ -112,6 +114,11 @@ export async function rebuildLedger(kafka: Kafka, ledger: LedgerRepository, opti
   const inFlight: PostingPlan[] = [];
   report.replayed['screened'] = await replayTopic<PaymentScreened>(kafka, TOPICS.paymentsScreened, (events) =>
     runKeyed(events, (e) => e.data.merchant_id, async ({ data: screened }) => {
+      if (!(await options.verifyDecision(screened))) {
+        report.forged++;
+        report.discrepancies.push(`payment ${screened.payment_id}: screened ${screened.decision} without a fraud-check seal that verifies (forged): ignored`);
+        return;
+      }
       await register(screened.merchant_id);
       if (screened.decision !== 'APPROVE') {
         if ((await ledger.hold(screened.merchant_id, screened.payment_id, screened.decision)) === 'HELD') report.held++;

@@ -17,10 +17,17 @@ import { ReplayStats, replayTopic } from './topic-replay';
 /** Verifies Payrail's signature on a screened event's instruction; undefined when it does not verify or match. */
 export type InstructionVerifier = (screened: PaymentScreened) => Promise<PaymentInstruction | undefined>;
 
+/**
+ * Verifies fraud-check's seal on a screened event (settlement's FRAUD_CHECK_SEAL_JWKS_FILE): false for a forged or
+ * unsealed decision, which the ledger never derives anything from.
+ */
+export type DecisionSealVerifier = (screened: PaymentScreened) => Promise<boolean>;
+
 export interface LedgerDerivationOptions {
   fees: FeeSchedule;
   policy: BatchPolicy;
   verify: InstructionVerifier;
+  verifyDecision: DecisionSealVerifier;
 }
 
 export type DiscrepancyKind =
@@ -32,6 +39,7 @@ export type DiscrepancyKind =
   | 'balance_mismatch'
   | 'held_missing'
   | 'unverifiable_approval'
+  | 'forged_decision'
   | 'approved_after_decline'
   | 'declined_after_approval'
   | 'approved_during_review'
@@ -67,13 +75,17 @@ export interface ExpectedLedger {
   /** By merchant, then payment id. */
   postings: Map<string, Map<string, PostingPlan>>;
   unverifiable: PaymentScreened[];
+  /** Screened events whose decision seal does not verify: left out of everything else. */
+  forged: PaymentScreened[];
 }
 
-/** Replays the screened topic and derives every posting the ledger should hold. */
+/** Replays the screened topic (decisions whose seal verifies) and derives every posting the ledger should hold. */
 export async function expectedLedger(kafka: Kafka, options: LedgerDerivationOptions): Promise<ExpectedLedger> {
   const log = new DecisionLog();
+  const forged: PaymentScreened[] = [];
   const screened = await replayTopic<PaymentScreened>(kafka, TOPICS.paymentsScreened, async (events) => {
-    for (const e of events) log.apply(e.data);
+    const sealed = await Promise.all(events.map((e) => options.verifyDecision(e.data)));
+    events.forEach((e, i) => (sealed[i] ? log.apply(e.data) : forged.push(e.data)));
   });
   const postings = new Map<string, Map<string, PostingPlan>>();
   const unverifiable: PaymentScreened[] = [];
@@ -93,12 +105,13 @@ export async function expectedLedger(kafka: Kafka, options: LedgerDerivationOpti
       }),
     );
   }
-  return { screened, log, postings, unverifiable };
+  return { screened, log, postings, unverifiable, forged };
 }
 
 export async function reconcile(kafka: Kafka, ledger: LedgerRepository, options: LedgerDerivationOptions): Promise<ReconcileReport> {
   const expected = await expectedLedger(kafka, options);
   const discrepancies: Discrepancy[] = [];
+  for (const e of expected.forged) discrepancies.push({ kind: 'forged_decision', merchantId: e.merchant_id, paymentId: e.payment_id, detail: "on the screened topic without a fraud-check seal that verifies (forged): ignored, must not be posted" });
   for (const e of expected.unverifiable) discrepancies.push({ kind: 'unverifiable_approval', merchantId: e.merchant_id, paymentId: e.payment_id, detail: 'approved, but Payrail\'s signature on its instruction does not verify: must not be posted' });
   for (const e of expected.log.approvedAfterDecline) discrepancies.push({ kind: 'approved_after_decline', merchantId: e.merchant_id, paymentId: e.payment_id, detail: 'APPROVE after a DECLINE on the screened topic (not posted: a decline is final)' });
   for (const e of expected.log.declinedAfterApproval) discrepancies.push({ kind: 'declined_after_approval', merchantId: e.merchant_id, paymentId: e.payment_id, detail: 'DECLINE after an APPROVE on the screened topic (the posting stands)' });
@@ -214,7 +227,9 @@ async function toldFacts(kafka: Kafka, ledger: LedgerRepository): Promise<Discre
     return ours.get(key);
   };
   for (const [id, copies] of reports) {
-    for (const r of copies) {
+    for (const sealed of copies) {
+      // settlement's seal is not part of the report (it is made over the rest)
+      const { seal: _seal, ...r } = sealed;
       const mine = await ledgerReport(r.merchant_id, id);
       if (mine !== JSON.stringify(r)) out.push({ kind: 'report_mismatch', merchantId: r.merchant_id, detail: `batch ${id}: the report on Kafka (${r.payment_count} payments, net ${r.net.minor}) is not the ledger's batch (${mine?.startsWith('{') ? 'different totals or payments' : mine})` });
     }

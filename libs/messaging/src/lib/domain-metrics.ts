@@ -53,13 +53,13 @@ export class SignatureMetrics {
   constructor(registry: Registry) {
     this.failures = new Counter({
       name: DOMAIN_METRIC_NAMES.signatureFailures,
-      help: 'Signatures that did not verify, by signed document (payment_instruction): tampering, or a key retired too early.',
+      help: 'Signatures that did not verify, by signed document (payment_instruction, event_seal): tampering, or a key retired too early.',
       labelNames: ['document'],
       registers: [registry],
     });
   }
 
-  verificationFailed(document: 'payment_instruction'): void {
+  verificationFailed(document: 'payment_instruction' | 'event_seal'): void {
     this.failures.inc({ document });
   }
 }

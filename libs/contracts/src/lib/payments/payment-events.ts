@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { MoneySchema } from '../money/money.schema';
 import { MerchantIdSchema, PayeeSchema, PaymentContextSchema, ProtectedPayerSchema } from './parties';
+import { EventSealSchema } from '../security/event-seal';
 
 export const PaymentIdSchema = z.string().uuid();
 const Timestamp = z.iso.datetime({ offset: true });
@@ -19,11 +20,13 @@ export const PaymentAcceptedSchema = z.object({
   context: PaymentContextSchema.optional(),
   /** What ingest verified about the upstream's signature: the chain signing records in the instruction. */
   upstream_verification: z.object({ kid: z.string(), alg: z.string(), jti: z.string(), iat: z.number().int() }),
+  /** ingest's seal (EVENT_SEAL_TYPES.paymentAccepted): signing signs only an accepted payment whose seal verifies. */
+  seal: EventSealSchema.optional(),
 });
 export type PaymentAccepted = z.infer<typeof PaymentAcceptedSchema>;
 
 /** The signed payment instruction's JWS payload: the accepted payment plus signing facts. */
-export const PaymentInstructionSchema = PaymentAcceptedSchema.extend({
+export const PaymentInstructionSchema = PaymentAcceptedSchema.omit({ seal: true }).extend({
   signed_at: Timestamp,
 });
 export type PaymentInstruction = z.infer<typeof PaymentInstructionSchema>;
@@ -88,6 +91,8 @@ export const PaymentScreenedSchema = z.object({
   /** Set when an analyst decided a payment that was first put in REVIEW. */
   review: z.object({ analyst: z.string().min(1), decided_at: Timestamp, note: z.string().max(500).optional() }).optional(),
   instruction_jws: z.string().min(1),
+  /** fraud-check's seal (EVENT_SEAL_TYPES.paymentScreened) over the decision, the analyst's review and the instruction. */
+  seal: EventSealSchema.optional(),
 });
 export type PaymentScreened = z.infer<typeof PaymentScreenedSchema>;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MoneySchema } from '../money/money.schema';
 import { MerchantIdSchema } from '../payments/parties';
+import { EventSealSchema } from '../security/event-seal';
 
 /** A closed settlement batch: what Payrail owes one merchant in one currency, net of fees. */
 export const SettlementBatchReportSchema = z.object({
@@ -15,6 +16,8 @@ export const SettlementBatchReportSchema = z.object({
   fees: MoneySchema,
   net: MoneySchema,
   payment_ids: z.array(z.string().uuid()),
+  /** settlement's seal (EVENT_SEAL_TYPES.settlementBatchReport): signing signs only a report whose seal verifies. */
+  seal: EventSealSchema.optional(),
 });
 export type SettlementBatchReport = z.infer<typeof SettlementBatchReportSchema>;
 

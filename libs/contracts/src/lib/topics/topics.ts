@@ -157,10 +157,10 @@ export const TOPICS = {
     eventType: 'dev.payrail.security.alert.v1',
     schemaVersion: 1,
     schema: SecurityAlertSchema,
-    description: 'Cryptographic failures that must not happen in normal operation (e.g. a Payrail signature that fails).',
+    description: 'Cryptographic failures that must not happen in normal operation (e.g. a Payrail signature that fails, or an event whose producer\'s seal does not verify).',
     key: { field: 'payment_id', why: 'no ordering needed; the key only spreads load' },
     partitions: 3,
-    producers: ['fraud-check', 'settlement'],
+    producers: ['signing', 'fraud-check', 'settlement'],
     consumers: [],
   }),
   fraudBlocklist: topic({
