@@ -1,6 +1,6 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { DEAD_LETTER_VALUE_PROTECTOR, DeadLetterValueProtector, MessagingModule, MessagingRuntime } from '@payrail/messaging-nest';
+import { MessagingModule, MessagingRuntime } from '@payrail/messaging-nest';
 import { loggerParams } from '@payrail/platform';
 import { INGEST_CONFIG, IngestConfig } from './config';
 import { UpstreamRegistry } from './upstreams/upstream-registry';
@@ -44,8 +44,6 @@ export class IngestAppModule {
         UpstreamRegistry,
         RequestAuthenticator,
         PayerProtection,
-        // dead letters of the inbound topic keep the upstream's JWS only as a JWE to the data-protection key
-        { provide: DEAD_LETTER_VALUE_PROTECTOR, useFactory: (protection: PayerProtection): DeadLetterValueProtector => (value) => protection.sealDeadLetter(value), inject: [PayerProtection] },
         { provide: AcceptedPublisher, useFactory: () => AcceptedPublisher.open(config.eventSealKeysFile) },
         SubmitPaymentUseCase,
       ],

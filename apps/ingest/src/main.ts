@@ -1,8 +1,9 @@
 import './instrumentation';
 import 'reflect-metadata';
-import { connectConsumerGroups } from '@payrail/messaging-nest';
+import { connectConsumerGroupsWith } from '@payrail/messaging-nest';
 import { bootstrapService, configOrExit, runMain } from '@payrail/platform';
 import { IngestAppModule } from './app.module';
+import { PayerProtection } from './payments/payer-protection';
 import { loadIngestConfig } from './config';
 import { configureIngestHttp } from './http';
 import { checkUpstreamRegistrations } from './upstreams/registration';
@@ -22,7 +23,11 @@ async function main(): Promise<void> {
     shutdownTimeoutS: config.shutdownTimeoutS,
     bodyLimitBytes: config.bodyLimitBytes,
     configure: (app) => configureIngestHttp(app),
-    connectTransports: (app) => connectConsumerGroups(app, 'ingestInbound', 'ingestStatus'),
+    // dead letters of the inbound topic keep the upstream's JWS only as a JWE to the data-protection key
+    connectTransports: (app) => {
+      const protection = app.get(PayerProtection);
+      connectConsumerGroupsWith(app, { protectDeadLetterValue: (value) => protection.sealDeadLetter(value) }, 'ingestInbound', 'ingestStatus');
+    },
   });
 }
 

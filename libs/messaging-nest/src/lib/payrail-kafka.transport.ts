@@ -19,13 +19,6 @@ export interface PayrailKafkaTransportOptions {
   protectDeadLetterValue?: (value: Buffer) => Promise<Buffer>;
 }
 
-/**
- * Provider token: an app whose consumers read a topic with card numbers in clear provides a DeadLetterValueProtector
- * under it (ingest: a JWE to the data-protection key); connectConsumerGroups hands it to every consumer.
- */
-export const DEAD_LETTER_VALUE_PROTECTOR = Symbol('DEAD_LETTER_VALUE_PROTECTOR');
-export type DeadLetterValueProtector = (value: Buffer) => Promise<Buffer>;
-
 export class PayrailKafkaTransport extends Server implements CustomTransportStrategy {
   private consumer: BatchConsumer | undefined;
 
@@ -83,17 +76,16 @@ export class PayrailKafkaTransport extends Server implements CustomTransportStra
 
 /** Connects one Payrail transport per consumer group to the app (called before the app starts listening). */
 export function connectConsumerGroups(app: INestApplication, ...groups: ConsumerGroupKey[]): void {
-  const runtime = app.get(MessagingRuntime);
-  const protectDeadLetterValue = optionalProvider<DeadLetterValueProtector>(app, DEAD_LETTER_VALUE_PROTECTOR);
-  for (const group of groups) {
-    app.connectMicroservice({ strategy: new PayrailKafkaTransport(runtime, { group, protectDeadLetterValue }) }, { inheritAppConfig: true });
-  }
+  connectConsumerGroupsWith(app, {}, ...groups);
 }
 
-function optionalProvider<T>(app: INestApplication, token: symbol): T | undefined {
-  try {
-    return app.get<symbol, T>(token, { strict: false });
-  } catch {
-    return undefined;
+/**
+ * connectConsumerGroups with options for every consumer: an app whose consumers read a topic with card numbers in
+ * clear passes `protectDeadLetterValue` (ingest: a JWE to the data-protection key).
+ */
+export function connectConsumerGroupsWith(app: INestApplication, options: Pick<PayrailKafkaTransportOptions, 'protectDeadLetterValue'>, ...groups: ConsumerGroupKey[]): void {
+  const runtime = app.get(MessagingRuntime);
+  for (const group of groups) {
+    app.connectMicroservice({ strategy: new PayrailKafkaTransport(runtime, { group, ...options }) }, { inheritAppConfig: true });
   }
 }
