@@ -46,4 +46,4 @@ export type { PayrailVerifierHandle } from './payrail-verifier';
 export { hashPassword, verifyPassword, parsePasswordHash, DEFAULT_PASSWORD_HASH_PARAMS, MAX_PASSWORD_LENGTH } from './passwords/password-hash';
 export type { PasswordHashParams } from './passwords/password-hash';
 
-export { FRAUD_OPERATOR_TOKEN_PREFIX, bearerTokenSha256, newBearerToken } from './tokens/bearer-token';
+export { BearerTokenDirectory, FRAUD_OPERATOR_TOKEN_PREFIX, SETTLEMENT_API_TOKEN_PREFIX, bearerTokenSha256, newBearerToken } from './tokens/bearer-token';
