@@ -53,11 +53,11 @@ describe('what a container runs', () => {
 
 describe('the descriptors as the boot test reads them', () => {
   const keys = mkdtempSync(join(tmpdir(), 'payrail-keys-'));
-  for (const dir of ['signing', 'protection', 'upstreams']) mkdirSync(join(keys, dir));
+  for (const dir of ['signing', 'protection', 'upstreams', 'settlement']) mkdirSync(join(keys, dir));
   writeFileSync(join(keys, 'signing', 'private.jwks.json'), '{"keys":[]}');
   writeFileSync(join(keys, 'protection', 'public.jwks.json'), '{"keys":[]}');
   writeFileSync(join(keys, 'fingerprint.key'), 'fp');
-  writeFileSync(join(keys, 'settlement-operator.token'), 'token');
+  writeFileSync(join(keys, 'settlement', 'api-clients.json'), '{"clients":[]}');
   writeFileSync(join(keys, 'upstreams', 'acme.json'), '{}');
   for (const service of ['ingest', 'fraud-check', 'settlement']) {
     mkdirSync(join(keys, 'seals', service), { recursive: true });

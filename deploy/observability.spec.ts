@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parser as promql } from '@prometheus-io/lezer-promql';
 import { parse } from 'yaml';
-import { DOMAIN_METRIC_NAMES, FraudMetrics, PrometheusMessagingMetrics, SettlementMetrics, SigningKeyMetrics } from '@payrail/messaging';
+import { DOMAIN_METRIC_NAMES, FraudMetrics, OperatorAccessMetrics, PrometheusMessagingMetrics, SettlementMetrics, SigningKeyMetrics } from '@payrail/messaging';
 import { repoRoot } from './service-facts';
 
 const dir = join(repoRoot, 'deploy', 'observability');
@@ -23,10 +23,12 @@ beforeAll(async () => {
     signing: new PrometheusMessagingMetrics({ service: 'signing' }).registry,
     fraudCheck: new PrometheusMessagingMetrics({ service: 'fraud-check' }).registry,
     settlement: new PrometheusMessagingMetrics({ service: 'settlement' }).registry,
+    console: new PrometheusMessagingMetrics({ service: 'console' }).registry,
   };
   new SigningKeyMetrics(registries.signing, () => new Map());
   new FraudMetrics(registries.fraudCheck);
   new SettlementMetrics(registries.settlement);
+  for (const registry of [registries.console, registries.fraudCheck, registries.settlement]) new OperatorAccessMetrics(registry);
   const metrics = (await Promise.all(Object.values(registries).map((r) => r.getMetricsAsJSON()))).flat();
   exported = new Set(metrics.flatMap((m) => (String(m.type) === 'histogram' ? HISTOGRAM_SUFFIXES.map((s) => `${m.name}${s}`) : [m.name])));
 });

@@ -276,19 +276,19 @@ export class Stack {
       case 'fraud-check':
         return { ...common, SIGNING_JWKS_URL: jwksUrl, RULES_FILE: join(repoRoot, 'apps/fraud-check/rules/ruleset.json'), FRAUD_OPERATORS_FILE: this.keys.fraudOperatorsFile };
       case 'settlement':
-        return { ...common, SIGNING_JWKS_URL: jwksUrl, SETTLEMENT_OPERATOR_TOKEN_FILE: this.keys.settlementOperatorTokenFile };
+        return { ...common, SIGNING_JWKS_URL: jwksUrl, SETTLEMENT_API_CLIENTS_FILE: this.keys.settlementApiClientsFile };
       case 'console':
         return {
           ...common,
           CONSOLE_USERS_FILE: this.keys.consoleUsersFile,
           CONSOLE_SESSION_KEY_FILE: this.keys.consoleSessionKeyFile,
-          CONSOLE_COOKIE_SECURE: 'false', // plain HTTP on 127.0.0.1
+          CONSOLE_COOKIE_SECURE: 'false', // plain HTTP on 127.0.0.1: no __Host- prefix, no Secure (docs/console.md)
           SIGNING_JWKS_URL: jwksUrl,
           CONSOLE_HEALTH_URLS: ['ingest', 'signing', 'fraud-check', 'settlement'].map((n) => `${n}=http://127.0.0.1:${this.ports[n]}`).join(','),
           FRAUD_ADMIN_URL: `http://127.0.0.1:${this.ports['fraud-check']}`,
           FRAUD_ADMIN_TOKEN_FILE: this.keys.consoleFraudTokenFile,
           SETTLEMENT_URL: `http://127.0.0.1:${this.ports.settlement}`,
-          SETTLEMENT_OPERATOR_TOKEN_FILE: this.keys.settlementOperatorTokenFile,
+          SETTLEMENT_API_TOKEN_FILE: this.keys.consoleSettlementTokenFile,
         };
       default:
         throw new Error(`unknown service ${name}`);

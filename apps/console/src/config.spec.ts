@@ -34,7 +34,7 @@ describe('console configuration', () => {
   it('parses the service health list and the integrations with their secrets', () => {
     const tokenFile = join(dir, 'fraud.token');
     writeFileSync(tokenFile, 'pfo_token\n');
-    const config = loadConsoleConfig({ ...base, CONSOLE_HEALTH_URLS: 'ingest=http://127.0.0.1:8080/, signing=http://127.0.0.1:8081', FRAUD_ADMIN_URL: 'http://127.0.0.1:8082/', FRAUD_ADMIN_TOKEN_FILE: tokenFile, SETTLEMENT_URL: 'http://127.0.0.1:8083', SETTLEMENT_OPERATOR_TOKEN: 's'.repeat(32) });
+    const config = loadConsoleConfig({ ...base, CONSOLE_HEALTH_URLS: 'ingest=http://127.0.0.1:8080/, signing=http://127.0.0.1:8081', FRAUD_ADMIN_URL: 'http://127.0.0.1:8082/', FRAUD_ADMIN_TOKEN_FILE: tokenFile, SETTLEMENT_URL: 'http://127.0.0.1:8083', SETTLEMENT_API_TOKEN: 's'.repeat(32) });
     expect(config.healthUrls).toEqual({ ingest: 'http://127.0.0.1:8080', signing: 'http://127.0.0.1:8081' });
     expect(config.fraudAdmin).toEqual({ url: 'http://127.0.0.1:8082', token: 'pfo_token' });
     expect(config.settlement).toEqual({ url: 'http://127.0.0.1:8083', token: 's'.repeat(32) });
@@ -45,7 +45,7 @@ describe('console configuration', () => {
     expect(problems(withoutKey)).toEqual(['CONSOLE_SESSION_KEY: set CONSOLE_SESSION_KEY or CONSOLE_SESSION_KEY_FILE to base64 of at least 32 random bytes']);
     expect(problems({ ...withoutKey, CONSOLE_SESSION_KEY: randomBytes(16).toString('base64') })).toHaveLength(1);
     expect(problems({ ...base, FRAUD_ADMIN_URL: 'http://127.0.0.1:8082' })).toEqual(['FRAUD_ADMIN_TOKEN: is required (or FRAUD_ADMIN_TOKEN_FILE) when FRAUD_ADMIN_URL is set']);
-    expect(problems({ ...base, SETTLEMENT_URL: 'http://127.0.0.1:8083' })).toEqual(['SETTLEMENT_OPERATOR_TOKEN: is required (or SETTLEMENT_OPERATOR_TOKEN_FILE) when SETTLEMENT_URL is set']);
+    expect(problems({ ...base, SETTLEMENT_URL: 'http://127.0.0.1:8083' })).toEqual(['SETTLEMENT_API_TOKEN: is required (or SETTLEMENT_API_TOKEN_FILE) when SETTLEMENT_URL is set']);
     expect(problems({ ...base, FRAUD_ADMIN_URL: 'http://127.0.0.1:8082', FRAUD_ADMIN_TOKEN_FILE: join(dir, 'no.token') })).toEqual([`FRAUD_ADMIN_TOKEN_FILE: cannot read ${join(dir, 'no.token')}: ENOENT`]);
     expect(problems({ ...base, CONSOLE_HEALTH_URLS: 'ingest' })).toEqual(['CONSOLE_HEALTH_URLS: "ingest" is not name=http(s)://host:port']);
     expect(problems({ ...base, CONSOLE_USERS_FILE: join(dir, 'missing.json') })).toEqual([`CONSOLE_USERS_FILE: cannot read ${join(dir, 'missing.json')}: ENOENT`]);

@@ -58,11 +58,11 @@ export const ConsoleEnvSchema = z.object({
   /** Services whose readiness the console shows: ingest=http://...,signing=http://... */
   CONSOLE_HEALTH_URLS: healthUrls.optional(),
   /**
-   * fraud-check's admin API (REVIEW queue); the console's operator token (role write in fraud-check's
-   * FRAUD_OPERATORS_FILE) comes from FRAUD_ADMIN_TOKEN or FRAUD_ADMIN_TOKEN_FILE.
+   * fraud-check's admin API (REVIEW queue); the console's own token (scopes reviews:read, reviews:decide,
+   * act-for-operators in fraud-check's FRAUD_OPERATORS_FILE) comes from FRAUD_ADMIN_TOKEN or FRAUD_ADMIN_TOKEN_FILE.
    */
   FRAUD_ADMIN_URL: z.url().optional(),
-  /** settlement's operators API (batches, balances); its bearer token from SETTLEMENT_OPERATOR_TOKEN[_FILE]. */
+  /** settlement's operators API (batches, balances); the console's own API client token (ledger:read) from SETTLEMENT_API_TOKEN[_FILE]. */
   SETTLEMENT_URL: z.url().optional(),
 });
 
@@ -109,8 +109,8 @@ export function loadConsoleConfig(env: Env = process.env): ConsoleConfig {
   }
   let settlement: ConsoleConfig['settlement'];
   if (e.SETTLEMENT_URL) {
-    const token = readSecret(env, 'SETTLEMENT_OPERATOR_TOKEN');
-    if (!token) throw new ConfigError([{ variable: 'SETTLEMENT_OPERATOR_TOKEN', reason: 'is required (or SETTLEMENT_OPERATOR_TOKEN_FILE) when SETTLEMENT_URL is set' }]);
+    const token = readSecret(env, 'SETTLEMENT_API_TOKEN');
+    if (!token) throw new ConfigError([{ variable: 'SETTLEMENT_API_TOKEN', reason: 'is required (or SETTLEMENT_API_TOKEN_FILE) when SETTLEMENT_URL is set' }]);
     settlement = { url: e.SETTLEMENT_URL.replace(/\/+$/, ''), token };
   }
   return {

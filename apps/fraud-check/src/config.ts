@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, ServiceSettings, SigningJwksSource, envInt, eventSealKeysEnvFragment, parseEnv, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource } from '@payrail/config';
+import { ConfigError, ServiceSettings, SigningJwksSource, envInt, eventSealKeysEnvFragment, parseEnv, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource, parseJsonSetting } from '@payrail/config';
 import { checkJwksUrl } from '@payrail/crypto';
 import {
   KafkaConnectionConfig,
@@ -70,18 +70,7 @@ function operatorsFromEnv(e: { FRAUD_OPERATORS_FILE?: string; FRAUD_OPERATORS?: 
     }
   }
   if (text === undefined) return [];
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ConfigError([{ variable, reason: 'is not JSON ({"operators":[{"id","role","token_sha256"}]})' }]);
-  }
-  const parsed = OperatorsFileSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError([{ variable, reason: `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` }]);
-  }
-  return parsed.data.operators;
+  return parseJsonSetting(variable, text, OperatorsFileSchema, '{"operators":[{"id","role"|"scopes","token_sha256"}]}').operators;
 }
 
 export const FRAUD_CHECK_CONFIG = Symbol('FRAUD_CHECK_CONFIG');

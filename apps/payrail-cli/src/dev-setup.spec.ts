@@ -34,4 +34,17 @@ describe('dev-setup: the console sign-ins of a local run', () => {
     expect(text).not.toContain(token);
     for (const file of [setup.fraudOperatorsFile, setup.consoleFraudTokenFile]) expect(statSync(file).mode & 0o777).toBe(0o600);
   }, 30_000);
+
+  it("gives settlement's API one token per consumer (the console, a dev operator), registered as SHA-256 with ledger:read only", async () => {
+    const setup = await devSetup(join(mkdtempSync(join(tmpdir(), 'dev-setup-')), 'keys'));
+    const consoleToken = readFileSync(setup.consoleSettlementTokenFile, 'utf8');
+    const operatorToken = readFileSync(setup.settlementOperatorTokenFile, 'utf8');
+    expect(consoleToken).toMatch(/^pso_[A-Za-z0-9_-]{43}$/);
+    expect(operatorToken).not.toBe(consoleToken);
+    const text = readFileSync(setup.settlementApiClientsFile, 'utf8');
+    const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+    expect(JSON.parse(text)).toEqual({ clients: [{ id: 'console', scopes: ['ledger:read'], token_sha256: sha(consoleToken) }, { id: 'dev-operator', scopes: ['ledger:read'], token_sha256: sha(operatorToken) }] });
+    expect(text).not.toContain(consoleToken);
+    for (const file of [setup.settlementApiClientsFile, setup.consoleSettlementTokenFile, setup.settlementOperatorTokenFile]) expect(statSync(file).mode & 0o777).toBe(0o600);
+  }, 30_000);
 });

@@ -7,7 +7,7 @@
 import { chownSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { FRAUD_OPERATOR_TOKEN_PREFIX, hashPassword, newBearerToken, writeDevKeys, writeSealKeys } from '@payrail/crypto';
+import { FRAUD_OPERATOR_TOKEN_PREFIX, hashPassword, newBearerToken, writeDevKeys, writeSealKeys, SETTLEMENT_API_TOKEN_PREFIX } from '@payrail/crypto';
 import { DEMO_MERCHANT_IDS, writeUpstreamRegistration } from '@payrail/upstream-sdk';
 
 export const DEMO_UPSTREAMS = ['psp-alpha', 'bank-beta', 'shop-gamma'];
@@ -25,8 +25,12 @@ export interface DevSetup {
   settlementSealPrivateJwks: string;
   settlementSealPublicJwks: string;
   fingerprintKeyFile: string;
-  /** Bearer token of the settlement operators API (SETTLEMENT_OPERATOR_TOKEN_FILE). */
+  /** settlement's API clients (SETTLEMENT_API_CLIENTS_FILE): the console and a dev operator, each its own token, hashed. */
+  settlementApiClientsFile: string;
+  /** The dev operator's own token for settlement's API (for people and tests: curl, the browser test). */
   settlementOperatorTokenFile: string;
+  /** The console's token for settlement's API (SETTLEMENT_API_TOKEN_FILE). */
+  consoleSettlementTokenFile: string;
   upstreamsDir: string;
   upstreamKeysDir: string;
   /** The console's users file (scrypt hashes only), as CONSOLE_USERS_FILE reads it. */
@@ -83,6 +87,21 @@ function writeFraudOperators(dir: string): Pick<DevSetup, 'fraudOperatorsFile' |
   return { fraudOperatorsFile, consoleFraudTokenFile };
 }
 
+/** settlement's API clients file: {"clients":[{"id","scopes","token_sha256"}]}, one token per consumer. */
+function writeSettlementApiClients(dir: string): Pick<DevSetup, 'settlementApiClientsFile' | 'settlementOperatorTokenFile' | 'consoleSettlementTokenFile'> {
+  const settlementDir = join(dir, 'settlement');
+  mkdirSync(settlementDir, { recursive: true, mode: 0o700 });
+  const clients = (['console', 'dev-operator'] as const).map((id) => {
+    const { token, sha256 } = newBearerToken(SETTLEMENT_API_TOKEN_PREFIX);
+    const file = join(settlementDir, `${id}.token`);
+    writeFileSync(file, token, { mode: 0o600 });
+    return { file, line: { id, scopes: ['ledger:read'], token_sha256: sha256 } };
+  });
+  const settlementApiClientsFile = join(settlementDir, 'api-clients.json');
+  writeFileSync(settlementApiClientsFile, `${JSON.stringify({ clients: clients.map((c) => c.line) }, null, 2)}\n`, { mode: 0o600 });
+  return { settlementApiClientsFile, consoleSettlementTokenFile: clients[0]?.file ?? '', settlementOperatorTokenFile: clients[1]?.file ?? '' };
+}
+
 /**
  * Hands the files the services read inside their containers to the containers' user. docker compose bind-mounts a
  * file secret with its host owner and mode (it cannot set uid/gid/mode outside Swarm), and the images run as uid
@@ -94,7 +113,7 @@ export function handOverToContainers(setup: DevSetup, owner: string): void {
   if (!m) throw new Error(`--owner must be UID:GID (numeric), got ${owner}`);
   const [uid, gid] = [Number(m[1]), Number(m[2])];
   const seals = [setup.ingestSealPrivateJwks, setup.fraudCheckSealPrivateJwks, setup.settlementSealPrivateJwks, setup.ingestSealPublicJwks, setup.fraudCheckSealPublicJwks, setup.settlementSealPublicJwks];
-  const files = [setup.signingPrivateJwks, setup.protectionPublicJwks, setup.fingerprintKeyFile, setup.settlementOperatorTokenFile, ...seals];
+  const files = [setup.signingPrivateJwks, setup.protectionPublicJwks, setup.fingerprintKeyFile, setup.settlementApiClientsFile, ...seals];
   for (const f of files) chownSync(f, uid, gid);
   chownSync(setup.upstreamsDir, uid, gid);
   for (const f of readdirSync(setup.upstreamsDir)) chownSync(join(setup.upstreamsDir, f), uid, gid);
@@ -112,8 +131,6 @@ export async function devSetup(dir: string): Promise<DevSetup> {
   const settlementSeal = await writeSealKeys(join(dir, 'seals', 'settlement'));
   const fingerprintKeyFile = join(dir, 'fingerprint.key');
   writeFileSync(fingerprintKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
-  const settlementOperatorTokenFile = join(dir, 'settlement-operator.token');
-  writeFileSync(settlementOperatorTokenFile, randomBytes(32).toString('base64url'), { mode: 0o600 });
   const upstreamsDir = join(dir, 'upstreams');
   const upstreamKeysDir = join(dir, 'upstream-keys');
   for (const id of DEMO_UPSTREAMS) {
@@ -132,7 +149,7 @@ export async function devSetup(dir: string): Promise<DevSetup> {
     settlementSealPrivateJwks: settlementSeal.privateFile,
     settlementSealPublicJwks: settlementSeal.publicFile,
     fingerprintKeyFile,
-    settlementOperatorTokenFile,
+    ...writeSettlementApiClients(dir),
     upstreamsDir,
     upstreamKeysDir,
     ...(await writeConsoleUsers(dir)),

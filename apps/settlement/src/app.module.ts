@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { SettlementMetrics } from '@payrail/messaging';
+import { OperatorAccessMetrics, SettlementMetrics } from '@payrail/messaging';
 import { MessagingModule, MessagingRuntime } from '@payrail/messaging-nest';
 import { loggerParams } from '@payrail/platform';
 import { AccountsController } from './accounts/accounts.controller';
@@ -33,6 +33,7 @@ export class SettlementAppModule {
         { provide: SETTLEMENT_CONFIG, useValue: config },
         Ledger,
         { provide: SettlementMetrics, useFactory: (runtime: MessagingRuntime) => new SettlementMetrics(runtime.metrics.registry), inject: [MessagingRuntime] },
+        { provide: OperatorAccessMetrics, useFactory: (runtime: MessagingRuntime) => new OperatorAccessMetrics(runtime.metrics.registry), inject: [MessagingRuntime] },
         PayrailSignatures,
         { provide: SettlementSeals, useFactory: () => SettlementSeals.open(config.seals) },
         PostPaymentUseCase,

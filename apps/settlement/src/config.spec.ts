@@ -1,7 +1,9 @@
 import { ConfigError } from '@payrail/config';
 import { loadSettlementConfig } from './config';
+import { newApiClientToken } from './http/api-clients';
 
-const base = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6379', SIGNING_JWKS_FILE: '/keys/public.jwks.json', SETTLEMENT_OPERATOR_TOKEN: 't'.repeat(32), EVENT_SEAL_KEYS_FILE: '/keys/settlement-seal.jwks.json', FRAUD_CHECK_SEAL_JWKS_FILE: '/keys/fraud-check-seal.jwks.json' };
+const consoleClient = newApiClientToken('console', ['ledger:read']).client;
+const base = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6379', SIGNING_JWKS_FILE: '/keys/public.jwks.json', SETTLEMENT_API_CLIENTS: JSON.stringify({ clients: [consoleClient] }), EVENT_SEAL_KEYS_FILE: '/keys/settlement-seal.jwks.json', FRAUD_CHECK_SEAL_JWKS_FILE: '/keys/fraud-check-seal.jwks.json' };
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -26,10 +28,13 @@ describe('settlement configuration', () => {
     expect(() => loadSettlementConfig(unsealed)).toThrow(/EVENT_SEAL_KEYS_FILE[\s\S]*FRAUD_CHECK_SEAL_JWKS_FILE|FRAUD_CHECK_SEAL_JWKS_FILE[\s\S]*EVENT_SEAL_KEYS_FILE/);
   });
 
-  it('refuses to start without an operator token, or with a short one, naming the variable', () => {
-    const { SETTLEMENT_OPERATOR_TOKEN: _omit, ...withoutToken } = base;
-    expect(problems(withoutToken)).toEqual(['SETTLEMENT_OPERATOR_TOKEN']);
-    expect(problems({ ...base, SETTLEMENT_OPERATOR_TOKEN: 'short' })).toEqual(['SETTLEMENT_OPERATOR_TOKEN']);
+  it('refuses to start without API clients, or with a bad clients file, naming the variable', () => {
+    expect(loadSettlementConfig(base).apiClients).toEqual([consoleClient]);
+    const { SETTLEMENT_API_CLIENTS: _omit, ...withoutClients } = base;
+    expect(problems(withoutClients)).toEqual(['SETTLEMENT_API_CLIENTS']);
+    expect(problems({ ...base, SETTLEMENT_API_CLIENTS: 'not json' })).toEqual(['SETTLEMENT_API_CLIENTS']);
+    expect(problems({ ...base, SETTLEMENT_API_CLIENTS: JSON.stringify({ clients: [{ ...consoleClient, token_sha256: 'plain-token' }] }) })).toEqual(['SETTLEMENT_API_CLIENTS']);
+    expect(problems({ ...withoutClients, SETTLEMENT_API_CLIENTS_FILE: '/nonexistent/clients.json' })).toEqual(['SETTLEMENT_API_CLIENTS_FILE']);
     expect(problems({ ...base, BATCH_MAX_PAYMENTS: '20000', BATCH_CUTOFF_S: '10' }).sort()).toEqual(['BATCH_CUTOFF_S', 'BATCH_MAX_PAYMENTS']);
   });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, ServiceSettings, SigningJwksSource, envInt, eventSealKeysEnvFragment, peerSealJwks, parseEnv, readSecret, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource } from '@payrail/config';
+import { ConfigError, ServiceSettings, SigningJwksSource, envInt, eventSealKeysEnvFragment, peerSealJwks, parseEnv, readSecret, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource, parseJsonSetting } from '@payrail/config';
 import { checkJwksUrl } from '@payrail/crypto';
 import { BatchPolicy, FeeSchedule, ledgerEnvFragment, ledgerSettings } from '@payrail/ledger';
 import {
@@ -10,6 +10,7 @@ import {
   redisConnectionFromEnv,
   redisEnvFragment,
 } from '@payrail/messaging';
+import { ApiClientLine, ApiClientsFileSchema } from './http/api-clients';
 
 export const SettlementEnvSchema = z.object({
   ...serviceEnvFragment,
@@ -40,15 +41,13 @@ export interface SettlementConfig extends ServiceSettings {
   fee: FeeSchedule;
   batch: BatchPolicy & { graceS: number; closeIntervalS: number };
   invariantCheckIntervalS: number;
-  /** Bearer token operators present to the HTTP API (SETTLEMENT_OPERATOR_TOKEN or _FILE, >= 32 characters). */
-  operatorToken: string;
+  /** The operators API's consumers and their token hashes (SETTLEMENT_API_CLIENTS or _FILE). */
+  apiClients: ApiClientLine[];
 }
 
 export function loadSettlementConfig(env: Record<string, string | undefined> = process.env): SettlementConfig {
   const e = parseEnv(SettlementEnvSchema, env);
-  const operatorToken = readSecret(env, 'SETTLEMENT_OPERATOR_TOKEN');
-  if (!operatorToken) throw new ConfigError([{ variable: 'SETTLEMENT_OPERATOR_TOKEN', reason: 'is required (or SETTLEMENT_OPERATOR_TOKEN_FILE): the bearer token of the operators API' }]);
-  if (operatorToken.length < 32 || /\s/.test(operatorToken)) throw new ConfigError([{ variable: 'SETTLEMENT_OPERATOR_TOKEN', reason: 'must be at least 32 characters without whitespace' }]);
+  const apiClients = apiClientsFromEnv(env);
   const { fees, policy } = ledgerSettings(e);
   return {
     ...serviceSettings(e),
@@ -60,8 +59,16 @@ export function loadSettlementConfig(env: Record<string, string | undefined> = p
     fee: fees,
     batch: { ...policy, graceS: e.BATCH_GRACE_S, closeIntervalS: e.BATCH_CLOSE_INTERVAL_S },
     invariantCheckIntervalS: e.INVARIANT_CHECK_INTERVAL_S,
-    operatorToken,
+    apiClients,
   };
+}
+
+/** SETTLEMENT_API_CLIENTS[_FILE]: {"clients":[{"id","scopes":["ledger:read"],"token_sha256"}]}, hashes only. */
+function apiClientsFromEnv(env: Record<string, string | undefined>): ApiClientLine[] {
+  const variable = 'SETTLEMENT_API_CLIENTS';
+  const text = readSecret(env, 'SETTLEMENT_API_CLIENTS');
+  if (!text) throw new ConfigError([{ variable, reason: 'is required (or SETTLEMENT_API_CLIENTS_FILE): the operators API consumers, {"clients":[{"id","scopes":["ledger:read"],"token_sha256"}]}' }]);
+  return parseJsonSetting(variable, text, ApiClientsFileSchema, '{"clients":[{"id","scopes","token_sha256"}]}').clients;
 }
 
 export const SETTLEMENT_CONFIG = Symbol('SETTLEMENT_CONFIG');

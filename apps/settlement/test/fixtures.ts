@@ -17,8 +17,11 @@ import { ProblemDetailsFilter } from '@payrail/platform';
 import { SettlementAppModule } from '../src/app.module';
 import { loadSettlementConfig } from '../src/config';
 import { serveOpenApi, settlementOpenApi } from '../src/http/openapi';
+import { newApiClientToken } from '../src/http/api-clients';
 
-export const OPERATOR_TOKEN = 'test-operator-token-0123456789abcdef0123456789';
+/** The test's API client of the operators API (SETTLEMENT_API_CLIENTS holds its hash). */
+const apiClient = newApiClientToken('test-operator', ['ledger:read']);
+export const OPERATOR_TOKEN = apiClient.token;
 
 /**
  * Payments as the stages before settlement hand them over: instructions signed with Payrail keys of its own, and
@@ -112,7 +115,7 @@ export function settlementEnv(overrides: Record<string, string>): Record<string,
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: '8083',
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'warn',
-    SETTLEMENT_OPERATOR_TOKEN: OPERATOR_TOKEN,
+    SETTLEMENT_API_CLIENTS: JSON.stringify({ clients: [apiClient.client] }),
     ...overrides,
   };
 }

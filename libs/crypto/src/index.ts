@@ -46,7 +46,7 @@ export type { PayrailVerifierHandle } from './payrail-verifier';
 export { hashPassword, verifyPassword, parsePasswordHash, DEFAULT_PASSWORD_HASH_PARAMS, MAX_PASSWORD_LENGTH } from './passwords/password-hash';
 export type { PasswordHashParams } from './passwords/password-hash';
 
-export { FRAUD_OPERATOR_TOKEN_PREFIX, bearerTokenSha256, newBearerToken } from './tokens/bearer-token';
+export { BearerTokenDirectory, FRAUD_OPERATOR_TOKEN_PREFIX, SETTLEMENT_API_TOKEN_PREFIX, bearerTokenSha256, newBearerToken } from './tokens/bearer-token';
 
 export { EventSealer, EventSealVerifier, SealingKeys, PeerSealKeys, SEAL_MEMBER, SEAL_ALGS, sealedBytes, sealKid, writeSealKeys } from './seal/event-seal';
 export type { Sealed, SealCheck } from './seal/event-seal';

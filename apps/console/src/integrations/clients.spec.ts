@@ -208,6 +208,6 @@ describe('SettlementLedgerClient', () => {
 
   it('reports what settlement answered when it refuses, without the token', async () => {
     const refused = await new SettlementLedgerClient(api.url, 'another-token-of-at-least-32-chars').balances([]).catch((e: unknown) => e);
-    expect((refused as Error).message).toBe('settlement API: reading the ledger totals answered 401 (SETTLEMENT_OPERATOR_TOKEN is not the one settlement expects)');
+    expect((refused as Error).message).toBe('settlement API: reading the ledger totals answered 401 (SETTLEMENT_API_TOKEN is not a client in SETTLEMENT_API_CLIENTS_FILE of settlement)');
   });
 });

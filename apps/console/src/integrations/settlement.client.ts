@@ -1,4 +1,4 @@
-// SettlementLedgerPort over settlement's operators API (SETTLEMENT_URL, bearer SETTLEMENT_OPERATOR_TOKEN[_FILE];
+// SettlementLedgerPort over settlement's operators API (SETTLEMENT_URL, bearer SETTLEMENT_API_TOKEN[_FILE], the console's own client token with ledger:read;
 // docs/settlement.md, docs/settlement.openapi.yaml):
 //   GET {SETTLEMENT_URL}/v1/settlements/batches?merchant_id=M&limit=N
 //       200 {"merchant_id","items":[{"batch_id","merchant_id","currency","status","window":{"start","end"},"opened_at","closed_at"?,"payment_count","gross","fees","net",...}],"total",...}
@@ -94,5 +94,5 @@ export class SettlementLedgerClient implements SettlementLedgerPort {
 }
 
 function refusal(status: number): string {
-  return status === 401 ? ' (SETTLEMENT_OPERATOR_TOKEN is not the one settlement expects)' : '';
+  return status === 401 ? ' (SETTLEMENT_API_TOKEN is not a client in SETTLEMENT_API_CLIENTS_FILE of settlement)' : '';
 }

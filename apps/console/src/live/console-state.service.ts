@@ -82,7 +82,7 @@ export class ConsoleState implements OnApplicationBootstrap, BeforeApplicationSh
       : { source: 'observed on the screened topic since the console started (read-only: no FRAUD_ADMIN_URL)', can_decide: false, total: 0, items: [] };
     this.ledger = integrations.ledger
       ? { available: true, source: integrations.ledger.source, batches: [], balances: [] }
-      : { available: false, reason: 'ledger balances need SETTLEMENT_URL and SETTLEMENT_OPERATOR_TOKEN; batches above are read from the settlement topics', batches: [], balances: [] };
+      : { available: false, reason: 'ledger balances need SETTLEMENT_URL and SETTLEMENT_API_TOKEN; batches above are read from the settlement topics', batches: [], balances: [] };
     const warn = (what: string) => (err: Error) => this.logger.warn({ err: err.message }, `${what} refresh failed`);
     this.auditPoller = new Poller(2_000, async () => void (this.audit = await this.auditTrail.recent(30)), warn('audit'));
     this.reviewsPoller = reviewsPort

@@ -8,7 +8,7 @@
 // and blocklist:write. act-for-operators (never implied by a role) lets a service name the person it acts for
 // (X-Payrail-On-Behalf-Of): the audit and the decision then record "<token id>:<person>".
 import { z } from 'zod';
-import { FRAUD_OPERATOR_TOKEN_PREFIX, bearerTokenSha256, newBearerToken } from '@payrail/crypto';
+import { BearerTokenDirectory, FRAUD_OPERATOR_TOKEN_PREFIX, bearerTokenSha256, newBearerToken } from '@payrail/crypto';
 import type { OperatorRole } from '../audit/audit-log';
 
 export const READ_SCOPES = ['reviews:read', 'blocklist:read', 'audit:read', 'rules:read'] as const;
@@ -73,24 +73,10 @@ export function newOperatorToken(id: string, access: OperatorRole | readonly Adm
   return { token, operator: OperatorSchema.parse({ id, ...grant, token_sha256: sha256 }) };
 }
 
-export class OperatorDirectory {
-  private readonly byHash: Map<string, Operator>;
-
+/** The operator whose token an Authorization header carries (`Bearer <token>`), or undefined. */
+export class OperatorDirectory extends BearerTokenDirectory<Operator> {
   constructor(operators: readonly OperatorLine[]) {
-    this.byHash = new Map(operators.map((o) => [o.token_sha256, operatorOf(o)]));
-  }
-
-  get size(): number {
-    return this.byHash.size;
-  }
-
-  /** The operator whose token the Authorization header carries (`Bearer <token>`), or undefined. */
-  authenticate(authorization: string | undefined): Operator | undefined {
-    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization?.trim() ?? '');
-    if (!match?.[1]) return undefined;
-    // looked up by the hash of what was presented: timing can only reveal how a SHA-256 of the caller's own
-    // guess compares with stored hashes, which says nothing about any token
-    return this.byHash.get(hashToken(match[1]));
+    super(operators.map((o) => [o.token_sha256, operatorOf(o)] as const));
   }
 }
 

@@ -13,15 +13,17 @@ import { SETTLEMENT_CONFIG } from '../config';
 import { InvariantMonitor } from '../invariants/invariant-monitor.service';
 import { OperatorAuthGuard } from './operator-auth.guard';
 import { OPENAPI_DOCUMENT_PATH, settlementOpenApi } from './openapi';
+import { OperatorAccessMetrics } from '@payrail/messaging';
 
 // the app's HTTP surface with its ports faked: generating the document needs routes, not Redis or Kafka
 @Module({
   controllers: [SettlementsController, AccountsController, HealthController],
   providers: [
-    { provide: SETTLEMENT_CONFIG, useValue: { operatorToken: 'x'.repeat(32) } },
+    { provide: SETTLEMENT_CONFIG, useValue: { apiClients: [] } },
     { provide: SettlementQueries, useValue: {} },
     { provide: InvariantMonitor, useValue: {} },
     { provide: MessagingRuntime, useValue: {} },
+    { provide: OperatorAccessMetrics, useValue: {} },
     OperatorAuthGuard,
   ],
 })

@@ -15,10 +15,10 @@ export function settlementOpenApi(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Payrail settlement operators API')
     .setDescription(
-      'Settlement batches and ledger balances of the settlement service. Every /v1 route needs `Authorization: Bearer <SETTLEMENT_OPERATOR_TOKEN>`; errors are RFC 9457 problem+json.',
+      'Settlement batches and ledger balances of the settlement service. Every /v1 route needs `Authorization: Bearer <token>` of an API client in SETTLEMENT_API_CLIENTS_FILE with the scope ledger:read (each consumer has its own token; no route changes anything); errors are RFC 9457 problem+json.',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'the operators token (SETTLEMENT_OPERATOR_TOKEN[_FILE])' })
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an API client token (pso_..., its SHA-256 in SETTLEMENT_API_CLIENTS[_FILE])' })
     .build();
   return SwaggerModule.createDocument(app, config);
 }

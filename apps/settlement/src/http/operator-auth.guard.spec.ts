@@ -1,10 +1,14 @@
 import type { ExecutionContext } from '@nestjs/common';
+import { Registry } from 'prom-client';
+import { DOMAIN_METRIC_NAMES, OperatorAccessMetrics, seriesValue } from '@payrail/messaging';
 import { ProblemException } from '@payrail/platform';
-import type { SettlementConfig } from '../config';
+import { ApiClientsFileSchema, newApiClientToken } from './api-clients';
 import { OperatorAuthGuard } from './operator-auth.guard';
 
-const TOKEN = 'operator-token-0123456789abcdef0123456789';
-const guard = new OperatorAuthGuard({ operatorToken: TOKEN } as SettlementConfig);
+const consoleClient = newApiClientToken('console', ['ledger:read']);
+const operatorClient = newApiClientToken('ops.alice', ['ledger:read']);
+const registry = new Registry();
+const guard = new OperatorAuthGuard({ apiClients: [consoleClient.client, operatorClient.client] }, new OperatorAccessMetrics(registry));
 const contextWith = (authorization?: string) => ({ switchToHttp: () => ({ getRequest: () => ({ headers: authorization === undefined ? {} : { authorization } }) }) }) as unknown as ExecutionContext;
 
 function refusal(authorization?: string): ProblemException {
@@ -18,18 +22,32 @@ function refusal(authorization?: string): ProblemException {
 }
 
 describe('operators API authentication', () => {
-  it('lets in exactly the configured bearer token', () => {
-    expect(guard.canActivate(contextWith(`Bearer ${TOKEN}`))).toBe(true);
-    expect(guard.canActivate(contextWith(`bearer ${TOKEN}`))).toBe(true);
+  it("lets in each client's own token, and only the SHA-256 is configured", () => {
+    expect(consoleClient.token).toMatch(/^pso_[A-Za-z0-9_-]{43}$/);
+    expect(JSON.stringify(consoleClient.client)).not.toContain(consoleClient.token.slice(4));
+    expect(guard.canActivate(contextWith(`Bearer ${consoleClient.token}`))).toBe(true);
+    expect(guard.canActivate(contextWith(`bearer ${operatorClient.token}`))).toBe(true);
   });
 
-  it('refuses anonymous, wrong, prefixed and non-Bearer credentials with 401 problem details naming the header', () => {
-    for (const authorization of [undefined, '', `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(1)}`, `Basic ${TOKEN}`, TOKEN, `Bearer ${TOKEN} extra`]) {
+  it('refuses anonymous, wrong, prefixed and non-Bearer credentials with 401 problem details naming the header, counted in metrics', async () => {
+    const TOKEN = consoleClient.token;
+    const bad = [undefined, '', `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(1)}`, `Basic ${TOKEN}`, TOKEN, `Bearer ${TOKEN} extra`, `Bearer ${consoleClient.client.token_sha256}`];
+    for (const authorization of bad) {
       const problem = refusal(authorization);
       expect(problem.status).toBe(401);
       expect(problem.headers['www-authenticate']).toContain('Bearer');
       expect(problem.extra.errors?.[0]?.pointer).toBe('#/headers/authorization');
       expect(problem.detail).not.toContain(TOKEN);
     }
+    expect(seriesValue(await registry.metrics(), DOMAIN_METRIC_NAMES.operatorAccessRefused, { surface: 'settlement_api', reason: 'unauthenticated' })).toBe(bad.length);
+  });
+
+  it('refuses a clients file with duplicate ids, shared tokens, plaintext tokens or unknown scopes', () => {
+    const issues = (clients: unknown[]) => ApiClientsFileSchema.safeParse({ clients }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(issues([consoleClient.client, { ...operatorClient.client, id: 'console' }])).toEqual(['clients.1.id: duplicate client id console']);
+    expect(issues([consoleClient.client, { ...operatorClient.client, token_sha256: consoleClient.client.token_sha256 }])).toEqual(['clients.1.token_sha256: two clients share a token']);
+    expect(issues([{ ...consoleClient.client, token_sha256: consoleClient.token }])?.[0]).toMatch(/^clients\.0\.token_sha256: must be the hex SHA-256/);
+    expect(issues([{ ...consoleClient.client, scopes: ['ledger:write'] }])?.[0]).toMatch(/^clients\.0\.scopes\.0/);
+    expect(issues([])).toEqual(['clients: needs at least one client']);
   });
 });

@@ -55,6 +55,25 @@ export function readSecret(env: Env, name: string): string | undefined {
   }
 }
 
+/**
+ * A JSON document held in a variable (a credentials file's text): parsed with `schema`, or ConfigError naming the
+ * variable and the first field that does not fit (`shape` is shown when the text is not JSON at all).
+ */
+export function parseJsonSetting<S extends z.ZodType>(variable: string, text: string, schema: S, shape: string): z.output<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ConfigError([{ variable, reason: `is not JSON (${shape})` }]);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError([{ variable, reason: `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` }]);
+  }
+  return parsed.data;
+}
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Shared fragment: HTTP listener and logging, read by every service. */
