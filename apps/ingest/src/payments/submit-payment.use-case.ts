@@ -6,7 +6,7 @@
 // (payment-id.ts), so a retry that finds no stored answer (Redis lost it) is accepted as the same payment.
 import { Inject, Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { PaymentAccepted, SignedSubmissionClaims, SignedSubmissionClaimsSchema, TOPICS, containsCardNumber } from '@payrail/contracts';
+import { PaymentAccepted, SignedSubmissionClaims, SignedSubmissionClaimsSchema, containsCardNumber } from '@payrail/contracts';
 import { CryptoError, VerifiedJws, canonicalJson, luhnValid } from '@payrail/crypto';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { INGEST_CONFIG, IngestConfig } from '../config';
