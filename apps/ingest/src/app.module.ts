@@ -15,7 +15,7 @@ import { StatusRecovery } from './status/status-recovery.service';
 import { AdmissionStore } from './payments/admission.store';
 import { ReplayGuardRecovery } from './payments/replay-guard-recovery';
 import { jtiTtlSeconds } from './payments/submit-payment.use-case';
-import { DocsController } from './docs/docs.controller';
+import { OpsListener } from './ops/ops-listener';
 
 @Module({})
 export class IngestAppModule {
@@ -24,9 +24,9 @@ export class IngestAppModule {
       module: IngestAppModule,
       imports: [
         LoggerModule.forRoot(loggerParams('ingest', config.logLevel)),
-        MessagingModule.forRoot({ service: 'ingest', kafka: config.kafka, redis: config.redis }),
+        MessagingModule.forRoot({ service: 'ingest', kafka: config.kafka, redis: config.redis, metricsOnHttpPort: false }),
       ],
-      controllers: [PaymentsController, DocsController, InboundPaymentsHandler, PaymentStatusHandler],
+      controllers: [PaymentsController, InboundPaymentsHandler, PaymentStatusHandler],
       providers: [
         { provide: INGEST_CONFIG, useValue: config },
         { provide: PaymentStatusStore, useFactory: (runtime: MessagingRuntime) => new PaymentStatusStore(runtime.redis), inject: [MessagingRuntime] },
@@ -40,6 +40,7 @@ export class IngestAppModule {
           inject: [MessagingRuntime],
         },
         StatusRecovery,
+        OpsListener,
         UpstreamRegistry,
         RequestAuthenticator,
         PayerProtection,

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { envList, parseEnv, signingJwksEnvFragment, signingJwksPlainHttpWarning, signingJwksSource } from '@payrail/config';
 import { CryptoError, checkJwksUrl, openPayrailVerifier } from '@payrail/crypto';
+import { PAYMENT_INSTRUCTION_JWS_TYPE, SETTLEMENT_BATCH_JWS_TYPE } from '@payrail/contracts';
 import { LedgerRepository, checkInvariants, instructionVerifier, ledgerEnvFragment, ledgerSettings, reconcile, restoreLedger } from '@payrail/ledger';
 import { createKafka, createRedis, kafkaConnectionFromEnv, kafkaEnvFragment, redisConnectionFromEnv, redisEnvFragment } from '@payrail/messaging';
 
@@ -47,7 +48,7 @@ export async function runSettlementCommand(sub: string | undefined, env: Record<
     const kafka = createKafka(kafkaConnectionFromEnv(e, env, 'payrail-cli'));
     const plainHttp = signingJwksPlainHttpWarning(source);
     if (plainHttp) io.err(`warning: ${plainHttp.message}\n`);
-    const keys = await openPayrailVerifier(source);
+    const keys = await openPayrailVerifier(source, [PAYMENT_INSTRUCTION_JWS_TYPE, SETTLEMENT_BATCH_JWS_TYPE]);
     try {
       // the keys before any verdict: an unreachable JWKS would otherwise make every approval look unverifiable
       await keysWithRetries(keys, io);

@@ -2,7 +2,7 @@
 // main.ts, each test with its own Redis key prefix and its own merchants.
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DEAD_LETTER_TOPICS, DLQ_HEADERS, PaymentInstruction, PaymentScreened, SettlementBatchReport, TOPICS } from '@payrail/contracts';
+import { DEAD_LETTER_TOPICS, DLQ_HEADERS, PAYMENT_INSTRUCTION_JWS_TYPE, PaymentInstruction, PaymentScreened, SETTLEMENT_BATCH_JWS_TYPE, SettlementBatchReport, TOPICS } from '@payrail/contracts';
 import { JwsSigner, PayrailKeyStore, openPayrailVerifier } from '@payrail/crypto';
 import { LedgerRepository, checkInvariants, computeFee, instructionVerifier, rebuildLedger, reconcile } from '@payrail/ledger';
 import { DOMAIN_METRIC_NAMES, EventProducer, Kafka, Redis, createKafka, createRedis, ensureTopics, partitionRanges, readPartitionRanges, scrapeSeries } from '@payrail/messaging';
@@ -292,7 +292,7 @@ describe('settlement service (real Kafka and Redis)', () => {
     await Promise.all([...inReport, settled(b, batch1)].map((e) => producer.publish(TOPICS.paymentsSettled, e, { key: m, correlationId: e.payment_id })));
     await producer.publish(TOPICS.settlementBatchReports, report, { key: m, correlationId: batch1 });
 
-    const keys = await openPayrailVerifier({ file: own.publicJwksFile });
+    const keys = await openPayrailVerifier({ file: own.publicJwksFile }, [PAYMENT_INSTRUCTION_JWS_TYPE, SETTLEMENT_BATCH_JWS_TYPE]);
     try {
       const verify = instructionVerifier(payloadVerifier(() => keys.verifier));
       const policy = { cutoffS: 3600, maxPayments: 2 };
@@ -363,7 +363,7 @@ describe('settlement service (real Kafka and Redis)', () => {
       expect({ count: b?.count, gross: b?.gross, ids: (await ledger.batchPaymentIds(m, id)).join(',') }).toEqual(before);
     }
 
-    const keys = await openPayrailVerifier({ file: own.publicJwksFile });
+    const keys = await openPayrailVerifier({ file: own.publicJwksFile }, [PAYMENT_INSTRUCTION_JWS_TYPE, SETTLEMENT_BATCH_JWS_TYPE]);
     try {
       const verify = instructionVerifier(payloadVerifier(() => keys.verifier));
       const policy = { cutoffS: 3600, maxPayments: 7 };
