@@ -68,10 +68,11 @@ describe('docker-compose.yml', () => {
     await expect(openPayrailKeysFrom(name, withoutOptIn)).rejects.toMatchObject({ problems: [{ variable: 'SIGNING_JWKS_URL', reason: expect.stringContaining('SIGNING_JWKS_ALLOW_HTTP=true') }] });
   });
 
-  it.each(SERVICE_NAMES)('%s publishes its HTTP_PORT: ingest to the network, the others on loopback only', (name: ServiceName) => {
+  it.each(SERVICE_NAMES)('%s publishes its HTTP_PORT: ingest to the network (its OPS_PORT on loopback), the others on loopback only', (name: ServiceName) => {
     const port = env(name)['HTTP_PORT'];
     expect(port).toMatch(/^\d+$/);
-    expect(service(name).ports).toEqual([name === 'ingest' ? `${port}:${port}` : `127.0.0.1:${port}:${port}`]);
+    const ops = env(name)['OPS_PORT'];
+    expect(service(name).ports).toEqual(name === 'ingest' ? [`${port}:${port}`, `127.0.0.1:${ops}:${ops}`] : [`127.0.0.1:${port}:${port}`]);
   });
 
   it.each(SERVICE_NAMES)('%s reads every *_FILE from a compose secret it is given, backed by a required PAYRAIL_KEYS_DIR', (name: ServiceName) => {

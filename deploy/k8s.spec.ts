@@ -203,13 +203,18 @@ describe.each(overlays.map((dir) => [dir.split('/').pop() as string, dir]))('dep
       expect(() => loadConfigFrom(s, env)).not.toThrow();
     });
 
-    it('listens on HTTP_PORT as its port "http", probed on the HealthController routes', () => {
+    it('listens on HTTP_PORT as its port "http" (ingest: OPS_PORT as "ops" too), probed on the health routes of the port that serves them', () => {
       const c = container(s);
-      const port = Number(environment(c)['HTTP_PORT'] ?? schemaDefault(s, 'HTTP_PORT'));
-      expect(c.ports).toEqual([{ name: 'http', containerPort: port, protocol: 'TCP' }]);
-      expect(c.startupProbe?.httpGet).toEqual({ path: HEALTH_ROUTES.live, port: 'http' });
-      expect(c.livenessProbe?.httpGet).toEqual({ path: HEALTH_ROUTES.live, port: 'http' });
-      expect(c.readinessProbe?.httpGet).toEqual({ path: HEALTH_ROUTES.ready, port: 'http' });
+      const env = environment(c);
+      const port = Number(env['HTTP_PORT'] ?? schemaDefault(s, 'HTTP_PORT'));
+      // ingest's public port serves no metrics: its probes and scrapes go to the operations listener
+      const ops = s === 'ingest' ? Number(env['OPS_PORT'] ?? schemaDefault(s, 'OPS_PORT')) : undefined;
+      expect(c.ports).toEqual([{ name: 'http', containerPort: port, protocol: 'TCP' }, ...(ops ? [{ name: 'ops', containerPort: ops, protocol: 'TCP' }] : [])]);
+      if (ops) expect(env['OPS_HOST']).toBe('0.0.0.0'); // reachable on the pod IP by the kubelet and Prometheus
+      const probed = ops ? 'ops' : 'http';
+      expect(c.startupProbe?.httpGet).toEqual({ path: HEALTH_ROUTES.live, port: probed });
+      expect(c.livenessProbe?.httpGet).toEqual({ path: HEALTH_ROUTES.live, port: probed });
+      expect(c.readinessProbe?.httpGet).toEqual({ path: HEALTH_ROUTES.ready, port: probed });
     });
 
     it('requests CPU and memory and caps memory', () => {
@@ -278,10 +283,14 @@ describe.each(overlays.map((dir) => [dir.split('/').pop() as string, dir]))('dep
   it('lets anyone reach ingest\'s HTTP port, only fraud-check and settlement reach signing, and monitoring scrape all', () => {
     const port = (s: ServiceName) => Number(environment(container(s))['HTTP_PORT']);
     const ingress = (s: ServiceName) => allowed(policies, deployment(s).spec.template.metadata.labels, 'ingress');
-    expect(ingress('ingest')).toEqual([`*:${port('ingest')}/TCP`, 'ns:monitoring:http/TCP']);
-    expect(ingress('signing')).toEqual([`fraud-check|settlement:${port('signing')}/TCP`, 'ns:monitoring:http/TCP']);
-    expect(ingress('fraud-check')).toEqual(['ns:monitoring:http/TCP']);
-    expect(ingress('settlement')).toEqual(['ns:monitoring:http/TCP']);
+    // the monitoring rule names both ports; `ops` only exists on ingest's pods (the only ones it opens there)
+    const monitoring = ['ns:monitoring:http/TCP', 'ns:monitoring:ops/TCP'];
+    expect(ingress('ingest')).toEqual([`*:${port('ingest')}/TCP`, ...monitoring]);
+    expect(ingress('signing')).toEqual([`fraud-check|settlement:${port('signing')}/TCP`, ...monitoring]);
+    expect(ingress('fraud-check')).toEqual(monitoring);
+    expect(ingress('settlement')).toEqual(monitoring);
+    // and anyone reaches ingest on its public port only: not on the operations listener
+    expect(ingress('ingest').filter((rule) => rule.startsWith('*:'))).toEqual([`*:${port('ingest')}/TCP`]);
   });
 
   it("points SIGNING_JWKS_URL at signing's Service, port and real JWKS route, over plain http by the explicit opt-in", () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import type { z } from 'zod';
 import type { SigningJwksSource } from '@payrail/config';
-import { CONSUMER_GROUPS, CONSUMER_GROUP_SUBSCRIPTIONS, ConsumerGroupKey, ServiceName, TOPICS } from '@payrail/contracts';
+import { CONSUMER_GROUPS, CONSUMER_GROUP_SUBSCRIPTIONS, ConsumerGroupKey, PAYMENT_INSTRUCTION_JWS_TYPE, ServiceName, TOPICS } from '@payrail/contracts';
 import { openPayrailVerifier } from '@payrail/crypto';
 import { HealthController } from '@payrail/messaging-nest';
 import { IngestEnvSchema, loadIngestConfig } from '../apps/ingest/src/config';
@@ -65,7 +65,7 @@ export function loadConfigFrom(service: ServiceName, env: Record<string, string>
 export async function openPayrailKeysFrom(service: ServiceName, env: Record<string, string>): Promise<SigningJwksSource | undefined> {
   const config = loadConfigFrom(service, env) as { payrailKeys?: SigningJwksSource };
   const source = config.payrailKeys;
-  if (source && 'url' in source) (await openPayrailVerifier(source)).close();
+  if (source && 'url' in source) (await openPayrailVerifier(source, [PAYMENT_INSTRUCTION_JWS_TYPE])).close();
   return source;
 }
 

@@ -92,7 +92,7 @@ function phase(pipeline: Pipeline, fromMs: number, toMs: number, sent: number): 
 
 async function scrapeHops(stack: StackType): Promise<Map<string, HistogramTotals>> {
   const out = new Map<string, HistogramTotals>();
-  for (const [instance, entry] of stack.services) if (instance !== 'console') out.set(instance, await scrapeHopHistograms(entry.port));
+  for (const [instance, entry] of stack.services) if (instance !== 'console') out.set(instance, await scrapeHopHistograms(entry.metricsPort));
   return out;
 }
 

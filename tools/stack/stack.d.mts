@@ -23,6 +23,8 @@ export interface ServiceEntry {
   child: { pid: number };
   logFile: string;
   port: number;
+  /** Where its GET /metrics is: its HTTP port, or ingest's operations listener (OPS_PORT). */
+  metricsPort: number;
   exited: boolean;
 }
 

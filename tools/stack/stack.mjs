@@ -301,15 +301,18 @@ export class Stack {
     mkdirSync(logsDir, { recursive: true });
     const logFile = join(logsDir, `${instance}.log`);
     const out = openSync(logFile, 'a');
+    // ingest serves /metrics on its operations listener only (OPS_PORT), never on its public port
+    const opsEnv = name === 'ingest' ? { OPS_PORT: String(extraEnv.OPS_PORT ?? (await freePort())) } : {};
     const child = spawn('node', ['--enable-source-maps', `dist/apps/${name}/main.js`], {
       cwd: repoRoot,
-      env: { ...process.env, ...this.serviceEnv(name), ...extraEnv },
+      env: { ...process.env, ...this.serviceEnv(name), ...opsEnv, ...extraEnv },
       stdio: ['ignore', out, out],
       detached: true,
     });
     child.unref();
     this.pids.record(instance, child.pid, `dist/apps/${name}/main.js`);
-    const entry = { name, instance, child, logFile, port: Number(extraEnv.HTTP_PORT ?? this.ports[name]), exited: false };
+    const port = Number(extraEnv.HTTP_PORT ?? this.ports[name]);
+    const entry = { name, instance, child, logFile, port, metricsPort: Number(opsEnv.OPS_PORT ?? port), exited: false };
     child.once('exit', (code, signal) => { entry.exited = true; entry.exit = { code, signal }; });
     this.services.set(instance, entry);
     return entry;
@@ -337,7 +340,7 @@ export class Stack {
 
   /** Starts a stopped instance again with the same name and port. */
   async restartInstance(entry) {
-    const restarted = await this.startService(entry.name, { instance: entry.instance, extraEnv: { HTTP_PORT: String(entry.port) } });
+    const restarted = await this.startService(entry.name, { instance: entry.instance, extraEnv: { HTTP_PORT: String(entry.port), ...(entry.metricsPort !== entry.port ? { OPS_PORT: String(entry.metricsPort) } : {}) } });
     await this.waitReady(restarted);
     return restarted;
   }

@@ -16,7 +16,7 @@ import { AdmissionStore } from './payments/admission.store';
 import { ReplayGuardRecovery } from './payments/replay-guard-recovery';
 import { jtiTtlSeconds } from './payments/submit-payment.use-case';
 import { AcceptedPublisher } from './payments/accepted.publisher';
-import { DocsController } from './docs/docs.controller';
+import { OpsListener } from './ops/ops-listener';
 
 @Module({})
 export class IngestAppModule {
@@ -25,9 +25,9 @@ export class IngestAppModule {
       module: IngestAppModule,
       imports: [
         LoggerModule.forRoot(loggerParams('ingest', config.logLevel)),
-        MessagingModule.forRoot({ service: 'ingest', kafka: config.kafka, redis: config.redis }),
+        MessagingModule.forRoot({ service: 'ingest', kafka: config.kafka, redis: config.redis, metricsOnHttpPort: false }),
       ],
-      controllers: [PaymentsController, DocsController, InboundPaymentsHandler, PaymentStatusHandler],
+      controllers: [PaymentsController, InboundPaymentsHandler, PaymentStatusHandler],
       providers: [
         { provide: INGEST_CONFIG, useValue: config },
         { provide: PaymentStatusStore, useFactory: (runtime: MessagingRuntime) => new PaymentStatusStore(runtime.redis), inject: [MessagingRuntime] },
@@ -41,6 +41,7 @@ export class IngestAppModule {
           inject: [MessagingRuntime],
         },
         StatusRecovery,
+        OpsListener,
         UpstreamRegistry,
         RequestAuthenticator,
         PayerProtection,

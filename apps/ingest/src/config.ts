@@ -14,6 +14,10 @@ export const IngestEnvSchema = z.object({
   ...kafkaEnvFragment,
   ...redisEnvFragment,
   HTTP_PORT: serviceEnvFragment.HTTP_PORT.default(8080),
+  /** The operations listener (GET /metrics, /health/*, /docs): never the public port; 0 = any free port. */
+  OPS_PORT: envInt(0, 65535).default(9090),
+  /** Loopback by default; in Kubernetes 0.0.0.0 (not in the Service; NetworkPolicy: monitoring namespace only). */
+  OPS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Directory of upstream registrations (<upstream-id>.json with the upstream's public JWKS and limits). */
   UPSTREAMS_DIR: z.string().min(1),
   /** Public JWKS of the data-protection key: card and account numbers leave ingest only encrypted to it. */
@@ -34,6 +38,8 @@ export const IngestEnvSchema = z.object({
 export interface IngestConfig extends ServiceSettings {
   kafka: KafkaConnectionConfig;
   redis: RedisConnectionConfig;
+  /** Where /metrics, /health/* and /docs are served, apart from the public API. */
+  ops: { host: string; port: number };
   upstreamsDir: string;
   protectionJwksFile: string;
   /** Private JWKS of ingest's event seals (EVENT_SEAL_KEYS_FILE). */
@@ -55,6 +61,7 @@ export interface RateLimit {
 
 export function loadIngestConfig(env: Record<string, string | undefined> = process.env): IngestConfig {
   const e = parseEnv(IngestEnvSchema, env);
+  if (e.OPS_PORT === e.HTTP_PORT) throw new ConfigError([{ variable: 'OPS_PORT', reason: `must differ from HTTP_PORT (${e.HTTP_PORT}): metrics and docs stay off the public port` }]);
   const fingerprintText = readSecret(env, 'FINGERPRINT_KEY');
   if (!fingerprintText) throw new ConfigError([{ variable: 'FINGERPRINT_KEY', reason: 'is required (or FINGERPRINT_KEY_FILE): base64 of at least 32 random bytes' }]);
   const fingerprintKey = Buffer.from(fingerprintText, 'base64');
@@ -63,6 +70,7 @@ export function loadIngestConfig(env: Record<string, string | undefined> = proce
     ...serviceSettings(e),
     kafka: kafkaConnectionFromEnv(e, env, 'payrail-ingest'),
     redis: redisConnectionFromEnv(e),
+    ops: { host: e.OPS_HOST, port: e.OPS_PORT },
     upstreamsDir: e.UPSTREAMS_DIR,
     protectionJwksFile: e.PROTECTION_JWKS_FILE,
     eventSealKeysFile: e.EVENT_SEAL_KEYS_FILE,

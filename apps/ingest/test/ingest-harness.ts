@@ -16,6 +16,7 @@ import { DEMO_MERCHANT_IDS, UpstreamClient, UpstreamLimits, writeUpstreamRegistr
 import { IngestAppModule } from '../src/app.module';
 import { IngestConfig, loadIngestConfig } from '../src/config';
 import { configureIngestHttp } from '../src/http';
+import { OpsListener } from '../src/ops/ops-listener';
 
 export interface UpstreamFixture {
   id: string;
@@ -68,6 +69,7 @@ export class IngestFixture {
       LOG_LEVEL: process.env['INGEST_TEST_LOG_LEVEL'] ?? 'warn',
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '8080', // unused: instances listen on a free port
+      OPS_PORT: '0', // any free port: several instances run in one process
       ...extra,
     };
   }
@@ -81,6 +83,8 @@ export interface IngestInstance {
   app: NestFastifyApplication;
   config: IngestConfig;
   url: string;
+  /** The operations listener: /metrics, /health/*, /docs. */
+  opsUrl: string;
   client(upstream: UpstreamFixture): Promise<UpstreamClient>;
   close(): Promise<void>;
 }
@@ -114,6 +118,7 @@ export async function startIngest(fixture: IngestFixture, extraEnv: Record<strin
     app,
     config,
     url,
+    opsUrl: `http://127.0.0.1:${app.get(OpsListener).port}`,
     client: (upstream) => UpstreamClient.open(upstream.id, upstream.privateJwks, url),
     close: () => app.close(),
   };

@@ -1,7 +1,7 @@
 // Acceptance of ingest over real HTTP, Kafka and Redis: two ingest instances (the production module, each on its
 // own port) share one Redis and one Kafka broker, as a scaled-out deployment does.
 import { generateKeyPairSync, randomUUID, sign as cryptoSign } from 'node:crypto';
-import { PaymentAccepted, PaymentScreened, PaymentSubmission, TOPICS } from '@payrail/contracts';
+import { PaymentAccepted, PaymentScreened, PaymentSubmission, SIGNED_PAYMENT_JWS_TYPE, SIGNED_REQUEST_JWS_TYPE, TOPICS } from '@payrail/contracts';
 import { createRedis } from '@payrail/messaging';
 import { JwsSigner, PayrailKeyStore } from '@payrail/crypto';
 import { UpstreamClient, demoPayment, prng, withLuhnDigit } from '@payrail/upstream-sdk';
@@ -247,15 +247,26 @@ describe('ingest over real HTTP, Kafka and Redis (two instances)', () => {
     expect(problemOf(unsigned)).toMatchObject({ type: 'https://payrail.dev/problems/signature-missing', errors: [{ pointer: '#/headers/x-jws-signature' }] });
   });
 
-  it('serves its OpenAPI document at /docs/json and a page at /docs', async () => {
-    const json = await fetch(`${a.url}/docs/json`);
+  it('serves metrics, docs and health on the operations listener, and neither metrics nor docs on the public port', async () => {
+    const json = await fetch(`${a.opsUrl}/docs/json`);
     expect(json.status).toBe(200);
     const document = (await json.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths)).toContain('/v1/payments');
-    const page = await fetch(`${a.url}/docs`);
+    const page = await fetch(`${a.opsUrl}/docs`);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(await page.text()).toContain('/docs/json');
+    const metrics = await fetch(`${a.opsUrl}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('payrail_');
+    expect((await fetch(`${a.opsUrl}/health/ready`)).status).toBe(200);
+
+    for (const path of ['/metrics', '/docs', '/docs/json']) {
+      const res = await fetch(`${a.url}${path}`);
+      expect(res.status).toBe(404);
+      expect(await res.text()).not.toMatch(/payrail_|openapi/);
+    }
+    expect((await fetch(`${a.url}/health/live`)).status).toBe(200); // load balancers may still probe the public port
   });
 
   describe('every refusal is problem+json naming what failed', () => {
@@ -347,6 +358,18 @@ describe('ingest over real HTTP, Kafka and Redis (two instances)', () => {
       const answer = await post(a.url, jws, jose(jws));
       expectProblem(answer, 403, 'merchant-not-allowed', '#/payment/payee/merchant_id');
       expect(problemOf(answer).detail).toContain('m-not-mine');
+    });
+
+    it('a token of another type: a read token as a payment, a payment token as a read; an untyped one still passes', async () => {
+      const keys = await PayrailKeyStore.fromFile(main.privateJwks);
+      const asRead = new JwsSigner(keys, { typ: SIGNED_REQUEST_JWS_TYPE }).sign({ jti: randomUUID(), iat: nowS(), payment: payment(20, run) });
+      expectProblem(await post(a.url, asRead, jose(asRead)), 401, 'signature-invalid', '#/protected/typ');
+      const ok = await alpha.submit(alpha.signPayment(payment(21, run)));
+      expect(ok.status).toBe(202);
+      const path = `/v1/payments/${String(ok.body['payment_id'])}`;
+      const read = (token: string) => fetch(`${a.url}${path}`, { headers: { authorization: `Payrail-JWS ${token}` } });
+      expect((await read(new JwsSigner(keys, { typ: SIGNED_PAYMENT_JWS_TYPE }).sign({ htm: 'GET', htu: path, iat: nowS() }))).status).toBe(401);
+      expect((await read(new JwsSigner(keys).sign({ htm: 'GET', htu: path, iat: nowS() }))).status).toBe(200);
     });
 
     it('body too large', async () => {

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { envList, parseEnv, peerSealJwks, signingJwksEnvFragment, signingJwksPlainHttpWarning, signingJwksSource } from '@payrail/config';
-import { EVENT_SEAL_TYPES } from '@payrail/contracts';
+import { EVENT_SEAL_TYPES, PAYMENT_INSTRUCTION_JWS_TYPE, SETTLEMENT_BATCH_JWS_TYPE } from '@payrail/contracts';
 import { CryptoError, PeerSealKeys, checkJwksUrl, openPayrailVerifier } from '@payrail/crypto';
 import { LedgerRepository, checkInvariants, instructionVerifier, ledgerEnvFragment, ledgerSettings, reconcile, restoreLedger } from '@payrail/ledger';
 import { createKafka, createRedis, kafkaConnectionFromEnv, kafkaEnvFragment, redisConnectionFromEnv, redisEnvFragment } from '@payrail/messaging';
@@ -48,7 +48,7 @@ export async function runSettlementCommand(sub: string | undefined, env: Record<
     const kafka = createKafka(kafkaConnectionFromEnv(e, env, 'payrail-cli'));
     const plainHttp = signingJwksPlainHttpWarning(source);
     if (plainHttp) io.err(`warning: ${plainHttp.message}\n`);
-    const keys = await openPayrailVerifier(source);
+    const keys = await openPayrailVerifier(source, [PAYMENT_INSTRUCTION_JWS_TYPE, SETTLEMENT_BATCH_JWS_TYPE]);
     const fraudCheckSeals = await PeerSealKeys.open(e.FRAUD_CHECK_SEAL_JWKS_FILE).catch((err: unknown) => {
       keys.close();
       throw err;

@@ -2,7 +2,7 @@
 // main.ts, each test with its own Redis key prefix and its own merchants.
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DEAD_LETTER_TOPICS, DLQ_HEADERS, EVENT_SEAL_TYPES, PaymentInstruction, PaymentScreened, SecurityAlert, SecurityAlertSchema, SettlementBatchReport, TOPICS } from '@payrail/contracts';
+import { DEAD_LETTER_TOPICS, DLQ_HEADERS, EVENT_SEAL_TYPES, PaymentInstruction, PaymentScreened, SecurityAlert, SecurityAlertSchema, SettlementBatchReport, TOPICS, PAYMENT_INSTRUCTION_JWS_TYPE, SETTLEMENT_BATCH_JWS_TYPE } from '@payrail/contracts';
 import { EventSealVerifier, JwsSigner, PayrailKeyStore, openPayrailVerifier } from '@payrail/crypto';
 import { LedgerRepository, checkInvariants, computeFee, instructionVerifier, rebuildLedger, reconcile } from '@payrail/ledger';
 import { DOMAIN_METRIC_NAMES, EventProducer, Kafka, Redis, createKafka, createRedis, ensureTopics, kafkaClientEnv, kafkaConnectionFromProcessEnv, partitionRanges, readPartitionRanges, scrapeSeries } from '@payrail/messaging';
@@ -365,7 +365,7 @@ describe('settlement service (real Kafka and Redis)', () => {
     await Promise.all([...inReport, settled(b, batch1)].map((e) => producer.publish(TOPICS.paymentsSettled, e, { key: m, correlationId: e.payment_id })));
     await producer.publish(TOPICS.settlementBatchReports, report, { key: m, correlationId: batch1 });
 
-    const keys = await openPayrailVerifier({ file: own.publicJwksFile });
+    const keys = await openPayrailVerifier({ file: own.publicJwksFile }, [PAYMENT_INSTRUCTION_JWS_TYPE, SETTLEMENT_BATCH_JWS_TYPE]);
     try {
       const verify = instructionVerifier(payloadVerifier(() => keys.verifier));
       const verifyDecision = await own.decisionSealVerifier();
@@ -445,7 +445,7 @@ describe('settlement service (real Kafka and Redis)', () => {
       expect({ count: b?.count, gross: b?.gross, ids: (await ledger.batchPaymentIds(m, id)).join(',') }).toEqual(before);
     }
 
-    const keys = await openPayrailVerifier({ file: own.publicJwksFile });
+    const keys = await openPayrailVerifier({ file: own.publicJwksFile }, [PAYMENT_INSTRUCTION_JWS_TYPE, SETTLEMENT_BATCH_JWS_TYPE]);
     try {
       const verify = instructionVerifier(payloadVerifier(() => keys.verifier));
       const verifyDecision = await own.decisionSealVerifier();

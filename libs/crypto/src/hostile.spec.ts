@@ -69,6 +69,12 @@ beforeAll(async () => {
   const rsaPem = keys.ps256().publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const v = (t: unknown) => () => verifier.verify(t as string);
   const sigOf = (t: string): string => part(t, 2);
+  // explicit typing (RFC 8725 3.11): Payrail's own tokens must carry one of their types; upstream tokens may omit
+  // typ, but a typ they carry must be the expected one (a read token is never a payment, and the reverse)
+  const payrailTyped = new JwsVerifier(store, { algorithms: ['ES256'], typ: ['payrail-instruction+jws', 'payrail-settlement-batch+jws'] });
+  const upstreamTyped = new JwsVerifier(store, { algorithms: ['ES256'], typ: 'payrail-payment+jws', typRequired: false });
+  const tv = (t: string) => () => payrailTyped.verify(t);
+  const uv = (t: string) => () => upstreamTyped.verify(t);
 
   replayed = good();
   const tokenA = good();
@@ -133,6 +139,16 @@ beforeAll(async () => {
     { name: 'oversized header', run: v(sign({ ...ok, pad: 'x'.repeat(5000) })), reason: 'size' },
     { name: 'expired', run: v(signer.sign(claims({ exp: nowS() - 3600 }))), reason: 'expired' },
     { name: 'not yet valid', run: v(signer.sign(claims({ nbf: nowS() + 3600 }))), reason: 'not-before' },
+    { name: 'typ missing where Payrail requires one', run: tv(sign(ok)), reason: 'typ' },
+    { name: 'typ of an upstream payment on a Payrail verifier', run: tv(sign({ ...ok, typ: 'payrail-payment+jws' })), reason: 'typ' },
+    { name: 'typ JWT on a Payrail verifier', run: tv(sign({ ...ok, typ: 'JWT' })), reason: 'typ' },
+    { name: 'typ not a string', run: tv(sign({ ...ok, typ: ['payrail-instruction+jws'] })), reason: 'typ' },
+    { name: 'typ with trailing space', run: tv(sign({ ...ok, typ: 'payrail-instruction+jws ' })), reason: 'typ' },
+    { name: 'typ prefix of an accepted one', run: tv(sign({ ...ok, typ: 'payrail-instruction' })), reason: 'typ' },
+    { name: 'read-request typ on a payment verifier', run: uv(sign({ ...ok, typ: 'payrail-request+jws' })), reason: 'typ' },
+    { name: 'Payrail instruction typ on an upstream payment verifier', run: uv(sign({ ...ok, typ: 'payrail-instruction+jws' })), reason: 'typ' },
+    { name: 'typ null on an upstream verifier (present, not a type)', run: uv(sign({ ...ok, typ: null })), reason: 'typ' },
+    { name: 'typ empty string on an upstream verifier', run: uv(sign({ ...ok, typ: '' })), reason: 'typ' },
     { name: 'iat in the future', run: v(signer.sign(claims({ iat: nowS() + 3600 }))), reason: 'freshness' },
     { name: 'iat too old', run: v(signer.sign(claims({ iat: nowS() - 3600 }))), reason: 'freshness' },
     { name: 'replayed jti', run: v(replayed), reason: 'replay' },

@@ -18,12 +18,18 @@ export interface PayrailVerifierHandle {
   close(): void;
 }
 
-/** `allowInsecureClusterHttp`: see RemoteJwksOptions (the services pass SIGNING_JWKS_ALLOW_HTTP). */
-export async function openPayrailVerifier(source: { url: string; allowInsecureClusterHttp?: boolean } | { file: string }): Promise<PayrailVerifierHandle> {
+/**
+ * `allowInsecureClusterHttp`: see RemoteJwksOptions (the services pass SIGNING_JWKS_ALLOW_HTTP). `types`: the typ
+ * headers of the tokens this verifier accepts (the contracts' *_JWS_TYPE; signing always sets one): a token of
+ * another kind is refused even when Payrail's key signed it. A token without typ still passes for now: the test
+ * fixtures of fraud-check and settlement sign untyped instructions (making typ required is the next step).
+ */
+export async function openPayrailVerifier(source: { url: string; allowInsecureClusterHttp?: boolean } | { file: string }, types: readonly string[]): Promise<PayrailVerifierHandle> {
+  const policy = { algorithms: PAYRAIL_SIGNING_ALGS, typ: types, typRequired: false };
   if ('url' in source) {
     const client = new RemoteJwksClient({ url: source.url, allowInsecureClusterHttp: source.allowInsecureClusterHttp });
-    return { verifier: new JwsVerifier(client, { algorithms: PAYRAIL_SIGNING_ALGS }), ready: () => client.refresh(), close: () => undefined };
+    return { verifier: new JwsVerifier(client, policy), ready: () => client.refresh(), close: () => undefined };
   }
   const store = await ReloadingKeyStore.watch(source.file);
-  return { verifier: new JwsVerifier(store, { algorithms: PAYRAIL_SIGNING_ALGS }), ready: () => Promise.resolve(), close: () => store.close() };
+  return { verifier: new JwsVerifier(store, policy), ready: () => Promise.resolve(), close: () => store.close() };
 }

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { TOPICS } from '@payrail/contracts';
+import { PAYMENT_INSTRUCTION_JWS_TYPE, TOPICS } from '@payrail/contracts';
 import { PayrailVerifierHandle, openPayrailVerifier } from '@payrail/crypto';
 import { parseEnv } from '@payrail/config';
 import { createKafka, createRedis, kafkaConnectionFromEnv, kafkaEnvFragment, redisConnectionFromEnv, redisEnvFragment } from '@payrail/messaging';
@@ -91,7 +91,7 @@ async function backtest(argv: string[]): Promise<number> {
   const candidate = loadRuleSet(values.rules);
   const { reader, label: blocklistLabel } = await blocklists(values.blocklists);
   let verifier: PayrailVerifierHandle | undefined;
-  if (values.jwks) verifier = await openPayrailVerifier(/^https?:\/\//.test(values.jwks) ? { url: values.jwks } : { file: resolve(values.jwks) });
+  if (values.jwks) verifier = await openPayrailVerifier(/^https?:\/\//.test(values.jwks) ? { url: values.jwks } : { file: resolve(values.jwks) }, [PAYMENT_INSTRUCTION_JWS_TYPE]);
   // the keys before any replay: an unreachable JWKS must stop the backtest, not turn every signature into a failure
   await verifier?.ready();
 

@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { PinoLogger } from 'nestjs-pino';
 import { signingJwksPlainHttpWarning } from '@payrail/config';
 import { JwsVerifier, PayrailVerifierHandle, openPayrailVerifier } from '@payrail/crypto';
+import { PAYMENT_INSTRUCTION_JWS_TYPE } from '@payrail/contracts';
 import { FRAUD_CHECK_CONFIG, FraudCheckConfig } from '../config';
 
 /** Verifies Payrail's own signatures with the published JWKS (or a mounted copy); never with keys from tokens. */
@@ -17,7 +18,7 @@ export class PayrailSignatures implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    this.handle = await openPayrailVerifier(this.config.payrailKeys);
+    this.handle = await openPayrailVerifier(this.config.payrailKeys, [PAYMENT_INSTRUCTION_JWS_TYPE]);
     // SIGNING_JWKS_ALLOW_HTTP in use: said once, at boot
     const plainHttp = signingJwksPlainHttpWarning(this.config.payrailKeys);
     if (plainHttp) this.logger.warn({ event: 'payrail.jwks.plain_http', origin: plainHttp.origin, variable: plainHttp.variable }, plainHttp.message);

@@ -190,7 +190,7 @@ export class SubmitPaymentUseCase {
         return refuse('stale', `iat must be within ${this.config.freshnessWindowS} s of now`, { upstreamId, errors: [{ pointer: '#/iat', detail: iat === undefined ? 'missing' : 'too old' }] });
       }
       default:
-        return refuse('signature-invalid', `the JWS is not acceptable (${err.reason})`, { upstreamId, errors: [{ pointer: err.reason === 'signature' ? '#/signature' : '#/protected', detail: err.reason }] });
+        return refuse('signature-invalid', `the JWS is not acceptable (${err.reason})`, { upstreamId, errors: [{ pointer: err.reason === 'signature' ? '#/signature' : err.reason === 'typ' ? '#/protected/typ' : '#/protected', detail: err.reason }] });
     }
   }
 

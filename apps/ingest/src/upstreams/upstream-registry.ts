@@ -5,6 +5,7 @@
 import { FSWatcher, watch } from 'node:fs';
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
+import { SIGNED_PAYMENT_JWS_TYPE, SIGNED_REQUEST_JWS_TYPE } from '@payrail/contracts';
 import { JwsVerifier, PayrailKeyStore, SigningAlg } from '@payrail/crypto';
 import { INGEST_CONFIG, IngestConfig, RateLimit } from '../config';
 import { readRegistrationFiles, resolveRegistrations } from './registration';
@@ -79,8 +80,9 @@ export class UpstreamRegistry implements OnModuleInit, OnApplicationShutdown {
           algorithms,
           rateLimit: limits ? { perSecond: limits.requests_per_second, burst: limits.burst } : this.config.defaultRateLimit,
           merchants: new Set(registration.merchants),
-          submissions: new JwsVerifier(keys, { algorithms, requireIat: true, maxAgeSeconds: this.config.freshnessWindowS, clockSkewSeconds: SUBMISSION_CLOCK_SKEW_S, offload: true }),
-          requests: new JwsVerifier(keys, { algorithms, requireIat: true, maxAgeSeconds: 60, clockSkewSeconds: SUBMISSION_CLOCK_SKEW_S, offload: true }),
+          // typ: a payment token is never a read token and vice versa (upstreams that send no typ still pass)
+          submissions: new JwsVerifier(keys, { algorithms, typ: SIGNED_PAYMENT_JWS_TYPE, typRequired: false, requireIat: true, maxAgeSeconds: this.config.freshnessWindowS, clockSkewSeconds: SUBMISSION_CLOCK_SKEW_S, offload: true }),
+          requests: new JwsVerifier(keys, { algorithms, typ: SIGNED_REQUEST_JWS_TYPE, typRequired: false, requireIat: true, maxAgeSeconds: 60, clockSkewSeconds: SUBMISSION_CLOCK_SKEW_S, offload: true }),
         };
         for (const jwk of registration.jwks.keys) next.set(jwk.kid, upstream);
       } catch (err) {

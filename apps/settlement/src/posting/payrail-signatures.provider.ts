@@ -3,6 +3,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { signingJwksPlainHttpWarning } from '@payrail/config';
 import type { PayloadVerifier } from '@payrail/ledger';
 import { CryptoError, JwsVerifier, PayrailVerifierHandle, openPayrailVerifier } from '@payrail/crypto';
+import { PAYMENT_INSTRUCTION_JWS_TYPE, SETTLEMENT_BATCH_JWS_TYPE } from '@payrail/contracts';
 import { SETTLEMENT_CONFIG, SettlementConfig } from '../config';
 
 /** Verifies Payrail's own signatures with the published JWKS (or a mounted copy); never with keys from tokens. */
@@ -18,7 +19,8 @@ export class PayrailSignatures implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    this.handle = await openPayrailVerifier(this.config.payrailKeys);
+    // payment instructions (approvals) and the settlement batch reports signing returns
+    this.handle = await openPayrailVerifier(this.config.payrailKeys, [PAYMENT_INSTRUCTION_JWS_TYPE, SETTLEMENT_BATCH_JWS_TYPE]);
     // SIGNING_JWKS_ALLOW_HTTP in use: said once, at boot
     const plainHttp = signingJwksPlainHttpWarning(this.config.payrailKeys);
     if (plainHttp) this.logger.warn({ event: 'payrail.jwks.plain_http', origin: plainHttp.origin, variable: plainHttp.variable }, plainHttp.message);

@@ -46,6 +46,13 @@ describe('JwsSigner', () => {
     }
     expect(await reason(new JwsVerifier(es, { algorithms: ['ES256'], typ: 'application/payrail-payment+jws' }).verify(token))).toBe('accepted');
     expect(await reason(new JwsVerifier(es, { algorithms: ['ES256'], typ: 'other+jws' }).verify(token))).toBe('typ');
+    // one of several types; and, for issuers that may omit it, absent passes but a wrong one does not
+    expect(await reason(new JwsVerifier(es, { algorithms: ['ES256'], typ: ['other+jws', 'payrail-payment+jws'] }).verify(token))).toBe('accepted');
+    const untyped = new JwsSigner(es).sign({ a: 1 });
+    expect(await reason(new JwsVerifier(es, { algorithms: ['ES256'], typ: 'payrail-payment+jws' }).verify(untyped))).toBe('typ');
+    expect(await reason(new JwsVerifier(es, { algorithms: ['ES256'], typ: 'payrail-payment+jws', typRequired: false }).verify(untyped))).toBe('accepted');
+    expect(await reason(new JwsVerifier(es, { algorithms: ['ES256'], typ: 'other+jws', typRequired: false }).verify(token))).toBe('typ');
+    expect(() => new JwsVerifier(es, { algorithms: ['ES256'], typ: [] })).toThrow('typ');
     expect(await reason(new JwsVerifier(es, { algorithms: ['ES256'], typ: 'payrail-payment+jws' }).verify(new JwsSigner(es).sign(payment)))).toBe('typ');
   });
 

@@ -27,8 +27,16 @@ export interface VerifyPolicy {
   maxAgeSeconds?: number;
   /** Require payload.exp. */
   requireExp?: boolean;
-  /** Require this typ header (compared case-insensitively, "application/" prefix optional, RFC 7515 4.1.9). */
-  typ?: string;
+  /**
+   * Require this typ header, or one of these (compared case-insensitively, "application/" prefix optional, RFC
+   * 7515 4.1.9): a token of one kind is never accepted as another (RFC 8725 3.11).
+   */
+  typ?: string | readonly string[];
+  /**
+   * false: a token without typ passes, one with a typ must carry an expected one (issuers that did not always
+   * send a typ, e.g. upstreams). Default true when `typ` is set.
+   */
+  typRequired?: boolean;
   /**
    * Claim payload.jti once (namespaced by kid). The entry lives max(ttlSeconds, the token's remaining
    * acceptance window); a token without a bounded window (exp, or iat with maxAgeSeconds) is refused, since
@@ -64,7 +72,8 @@ interface Settings {
   readonly requireIat: boolean;
   readonly maxAge: number | undefined;
   readonly requireExp: boolean;
-  readonly typ: string | undefined;
+  readonly typ: ReadonlySet<string> | undefined;
+  readonly typRequired: boolean;
   readonly replay: { readonly store: ReplayStore; readonly ttl: number; readonly maxTtl: number } | undefined;
   readonly offload: boolean;
   readonly now: () => number;
@@ -93,6 +102,13 @@ function positiveInt(name: string, v: number | undefined, dflt: number): number 
   if (v === undefined) return dflt;
   if (!Number.isSafeInteger(v) || v <= 0) throw new KeyConfigError(`VerifyPolicy.${name} must be a positive integer`);
   return v;
+}
+
+function typSet(typ: VerifyPolicy['typ']): ReadonlySet<string> | undefined {
+  if (typ === undefined) return undefined;
+  const list: readonly string[] = typeof typ === 'string' ? [typ] : typ;
+  if (list.length === 0 || list.some((t) => typeof t !== 'string' || t.length === 0)) throw new KeyConfigError('VerifyPolicy.typ must be a non-empty string or list of them');
+  return new Set(list.map(normaliseTyp));
 }
 
 function normaliseTyp(t: string): string {
@@ -126,7 +142,8 @@ function settingsFrom(policy: VerifyPolicy): Settings {
     requireIat: policy.requireIat === true || maxAge !== undefined,
     maxAge,
     requireExp: policy.requireExp === true,
-    typ: policy.typ === undefined ? undefined : normaliseTyp(policy.typ),
+    typ: typSet(policy.typ),
+    typRequired: policy.typRequired !== false,
     replay,
     offload: policy.offload === true,
     now: policy.now ?? Date.now,
@@ -199,7 +216,8 @@ export class JwsVerifier {
     if (typeof kid !== 'string' || !KID_PATTERN.test(kid)) throw new Rejection('kid', 'kid missing or malformed');
     if (s.typ !== undefined) {
       const typ = header['typ'];
-      if (typeof typ !== 'string' || normaliseTyp(typ) !== s.typ) throw new Rejection('typ', 'typ mismatch');
+      const absentAllowed = typ === undefined && !s.typRequired;
+      if (!absentAllowed && (typeof typ !== 'string' || !s.typ.has(normaliseTyp(typ)))) throw new Rejection('typ', 'typ mismatch');
     }
     return { header, alg, kid, headerB64, payloadB64, signatureB64 };
   }

@@ -9,7 +9,7 @@ export class MessagingModule {
   static forRoot(options: MessagingModuleOptions): DynamicModule {
     return {
       module: MessagingModule,
-      controllers: [HealthController, MetricsController],
+      controllers: options.metricsOnHttpPort === false ? [HealthController] : [HealthController, MetricsController],
       providers: [{ provide: MESSAGING_OPTIONS, useValue: options }, MessagingRuntime],
       exports: [MessagingRuntime],
     };

@@ -26,6 +26,8 @@ export interface MessagingModuleOptions {
   metrics?: PrometheusMessagingMetrics;
   /** Exit the process when a consumer crashes for good (default true): no zombie that looks alive. */
   exitOnConsumerCrash?: boolean;
+  /** false: no GET /metrics on the HTTP port (a service with a public port serves it on a listener of its own). */
+  metricsOnHttpPort?: boolean;
 }
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');

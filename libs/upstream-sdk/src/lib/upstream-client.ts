@@ -2,7 +2,7 @@
 // with a request signed the same way. Used by the CLI, the demo stream and the end-to-end tests.
 import { randomUUID } from 'node:crypto';
 import { JwsSigner, PayrailKeyStore } from '@payrail/crypto';
-import { PaymentSubmission } from '@payrail/contracts';
+import { PaymentSubmission, SIGNED_PAYMENT_JWS_TYPE, SIGNED_REQUEST_JWS_TYPE } from '@payrail/contracts';
 
 export interface SubmitResponse {
   status: number;
@@ -13,12 +13,16 @@ export interface SubmitResponse {
 export class UpstreamClient {
   private constructor(
     readonly upstreamId: string,
+    /** Payments: typ payrail-payment+jws. */
     private readonly signer: JwsSigner,
+    /** Read requests: typ payrail-request+jws (a token of one kind is never accepted as the other). */
+    private readonly requestSigner: JwsSigner,
     private readonly ingestUrl: string,
   ) {}
 
   static async open(upstreamId: string, privateJwksPath: string, ingestUrl: string): Promise<UpstreamClient> {
-    return new UpstreamClient(upstreamId, new JwsSigner(await PayrailKeyStore.fromFile(privateJwksPath)), ingestUrl.replace(/\/$/, ''));
+    const keys = await PayrailKeyStore.fromFile(privateJwksPath);
+    return new UpstreamClient(upstreamId, new JwsSigner(keys, { typ: SIGNED_PAYMENT_JWS_TYPE }), new JwsSigner(keys, { typ: SIGNED_REQUEST_JWS_TYPE }), ingestUrl.replace(/\/$/, ''));
   }
 
   /** The compact JWS an upstream sends: {jti, iat, payment}. */
@@ -50,7 +54,7 @@ export class UpstreamClient {
 
   async status(paymentId: string): Promise<{ status: number; body: Record<string, unknown> }> {
     const path = `/v1/payments/${paymentId}`;
-    const token = this.signer.sign({ htm: 'GET', htu: path, iat: Math.floor(Date.now() / 1000) });
+    const token = this.requestSigner.sign({ htm: 'GET', htu: path, iat: Math.floor(Date.now() / 1000) });
     const res = await fetch(`${this.ingestUrl}${path}`, { headers: { authorization: `Payrail-JWS ${token}` }, signal: AbortSignal.timeout(10_000) });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }

@@ -52,6 +52,11 @@ export const PaymentSubmissionSchema = z
 export type PaymentSubmission = z.infer<typeof PaymentSubmissionSchema>;
 
 /** The claims set an upstream signs: freshness (`iat`), replay guard (`jti`) and the payment. */
+/** The `typ` header of an upstream's JWS over a payment (RFC 8725 3.11 explicit typing; docs/upstreams.md). */
+export const SIGNED_PAYMENT_JWS_TYPE = 'payrail-payment+jws';
+/** The `typ` header of an upstream's JWS authenticating a read (GET /v1/payments/{id}: {htm, htu, iat}). */
+export const SIGNED_REQUEST_JWS_TYPE = 'payrail-request+jws';
+
 export const SignedSubmissionClaimsSchema = z
   .object({
     jti: freeText(z.string().min(8).max(128)),
