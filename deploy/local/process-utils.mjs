@@ -49,17 +49,29 @@ export async function waitForPort(port, { timeoutMs, process: child, what, host 
   throw new Error(`${what} did not listen on port ${port} within ${Math.round(timeoutMs / 1000)} s`);
 }
 
-/** A TCP port nobody listens on now (preferred first if it is free). */
+/** Ports this process has handed out: an ephemeral port the kernel gives twice (it may, once the probe closed) is drawn again. */
+const handedOut = new Set();
+
+/** A TCP port nobody listens on now (preferred first if it is free), never one this process handed out before. */
 export async function freePort(preferred) {
-  if (preferred && !(await portOpen(preferred)) && (await canBind(preferred))) return preferred;
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
+  if (preferred && !handedOut.has(preferred) && !(await portOpen(preferred)) && (await canBind(preferred))) {
+    handedOut.add(preferred);
+    return preferred;
+  }
+  for (;;) {
+    const port = await new Promise((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port: p } = server.address();
+        server.close(() => resolve(p));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 function canBind(port) {
