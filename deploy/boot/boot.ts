@@ -362,7 +362,8 @@ async function bootTarget(target: Target, images: Map<string, BuiltImage>, keysD
     for (const s of services) if (!s.ready) problems.push(`${s.workload.name} is not ready (see ${join(logsDir, `${s.workload.name}.log`)})`);
     if (report.probes_ok) {
       const ingest = services.find((s) => s.workload.app === 'ingest');
-      const port = ingest?.workload.readiness?.kind === 'http' ? ingest.workload.readiness.port : Number(ingest?.workload.env['HTTP_PORT'] ?? 8080);
+      // payments go to ingest's public port (HTTP_PORT); its probes are on the operations listener (OPS_PORT)
+      const port = Number(ingest?.workload.env['HTTP_PORT'] ?? 8080);
       const summaryFile = join(runDir, target, 'payments.json');
       log(`${target}: every service ready; pushing ${payments} payments through ingest (upstream kit)`);
       // asynchronous: crashes and restarts of the workloads are handled (and counted) while the payments flow

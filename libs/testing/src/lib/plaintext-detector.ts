@@ -28,11 +28,16 @@ export interface PlaintextFinding {
 
 // A card-like run of digits, except the value of an amount in minor units ("minor", "amount_minor", "sum_minor",
 // ...: a velocity sum above 10^12 is a 13-digit number and passes the Luhn check one time in ten).
-const CARD_LIKE = /(?<![\d.])(?<!minor":")(?<!minor":)[3-6]\d{12,18}(?!\d)/g;
+// The test's own numbers are found anywhere (substring); an unknown run must stand alone, not be glued to letters
+// (a digit run inside a hex or base64url id or signature is part of that token).
+const CARD_LIKE = /(?<![\dA-Za-z.])(?<!minor":")(?<!minor":)[3-6]\d{12,18}(?![\dA-Za-z])/g;
 
 // Lower-case hex identifiers of 16 characters or more with at least one letter (W3C trace and span ids in log
 // lines): a digit run inside one is part of an id, not a number.
 const HEX_ID = /(?<![0-9A-Za-z])(?=[0-9a-f]*[a-f])[0-9a-f]{16,}(?![0-9A-Za-z])/g;
+
+// A W3C traceparent (version-traceid-spanid-flags): its span id is 16 hex digits, all decimal about one time in 2,000.
+const TRACEPARENT = /(?<![0-9A-Za-z])[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(?![0-9A-Za-z])/g;
 
 // Digits separated by single spaces or dashes ("4111 1111-1111 1111") joined up; other text unchanged.
 const SEPARATED_DIGITS = /\d(?:[ -]\d)+/g;
@@ -100,7 +105,7 @@ function findInLayer(where: string, layer: Layer, known: KnownNumbers): Plaintex
   for (const text of texts) {
     for (const card of known.cards) if (card && text.includes(card)) add('known-card', card);
     for (const account of known.accounts) if (account && text.includes(account)) add('known-account', account);
-    for (const match of text.replace(HEX_ID, (id) => ' '.repeat(id.length)).matchAll(CARD_LIKE)) {
+    for (const match of text.replace(TRACEPARENT, (id) => ' '.repeat(id.length)).replace(HEX_ID, (id) => ' '.repeat(id.length)).matchAll(CARD_LIKE)) {
       if (luhnValid(match[0]) && !known.cards.includes(match[0])) add('card-like', match[0]);
     }
   }
