@@ -4,7 +4,8 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { argvOf, documentedSecrets, hostsInEnv, interpolate, renderCompose, renderK8s, type Workload } from './boot/workloads';
+import { KAFKA_ADMIN_USERNAME, kafkaUsername } from '@payrail/contracts';
+import { argvOf, documentedSecrets, hostsInEnv, interpolate, kafkaPlanOf, readMountedFile, renderCompose, renderK8s, type RenderedTarget, type Workload } from './boot/workloads';
 import { dockerignoreMatcher, substitute } from './sandbox/image-build';
 import { repoRoot } from './service-facts';
 
@@ -63,10 +64,30 @@ describe('the descriptors as the boot test reads them', () => {
     mkdirSync(join(keys, 'seals', service), { recursive: true });
     for (const half of ['private', 'public']) writeFileSync(join(keys, 'seals', service, `${half}.jwks.json`), `{"keys":[],"${half}":"${service}"}`);
   }
+  // as dev-setup and deploy/local/kafka-tls.mjs write them (a password file ends without a newline; one with is trimmed)
+  mkdirSync(join(keys, 'kafka'));
+  const kafkaUsers = [KAFKA_ADMIN_USERNAME, 'payrail-ingest', 'payrail-signing', 'payrail-fraud-check', 'payrail-settlement', 'payrail-broker', 'payrail-controller'];
+  for (const user of kafkaUsers) writeFileSync(join(keys, 'kafka', `${user}.password`), `password-of-${user}${user === 'payrail-ingest' ? '\n' : ''}`);
+  for (const file of ['ca.crt', 'broker.crt', 'broker.key']) writeFileSync(join(keys, 'kafka', file), `${file} content`);
   const secrets = documentedSecrets(join(repoRoot, 'docs', 'operations.md'), keys, { 'payrail-redis/url': 'redis://redis:6379/0' });
 
   it('docs/operations.md creates every Secret and ConfigMap the base manifests mount or reference', () => {
-    expect(secrets.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['ConfigMap/payrail-upstreams', 'Secret/payrail-fraud-check-keys', 'Secret/payrail-ingest-keys', 'Secret/payrail-redis', 'Secret/payrail-settlement-keys', 'Secret/payrail-signing-keys']);
+    expect(secrets.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'ConfigMap/payrail-upstreams',
+      'Secret/payrail-admin',
+      'Secret/payrail-fraud-check',
+      'Secret/payrail-fraud-check-keys',
+      'Secret/payrail-ingest',
+      'Secret/payrail-ingest-keys',
+      'Secret/payrail-kafka-broker',
+      'Secret/payrail-kafka-ca',
+      'Secret/payrail-kafka-tls',
+      'Secret/payrail-redis',
+      'Secret/payrail-settlement',
+      'Secret/payrail-settlement-keys',
+      'Secret/payrail-signing',
+      'Secret/payrail-signing-keys',
+    ]);
     for (const target of ['k8s-dev', 'k8s-prod']) {
       const rendered = renderK8s(join(repoRoot, 'deploy', 'k8s', 'overlays', target === 'k8s-dev' ? 'dev' : 'prod'), target, secrets);
       expect(rendered.workloads.map((w) => w.app).sort()).toEqual(['fraud-check', 'ingest', 'payrail-cli', 'settlement', 'signing']);
@@ -86,17 +107,48 @@ describe('the descriptors as the boot test reads them', () => {
 
   it('prod resolves the Kafka bootstrap name of the overlay and the Redis of the documented Secret', () => {
     const rendered = renderK8s(join(repoRoot, 'deploy', 'k8s', 'overlays', 'prod'), 'k8s-prod', secrets);
-    expect(rendered.hostNames).toEqual(expect.arrayContaining(['kafka-kafka-bootstrap.kafka.svc', 'redis', 'payrail-signing']));
+    expect(rendered.hostNames).toEqual(expect.arrayContaining(['payrail-kafka-kafka-bootstrap.kafka.svc', 'redis', 'payrail-signing']));
+  });
+
+  const kafkaTargets: [string, () => RenderedTarget, { port: number; protocol: string }][] = [
+    ['compose', () => renderCompose(join(repoRoot, 'docker-compose.yml'), { PAYRAIL_KEYS_DIR: keys }), { port: 9092, protocol: 'SASL_PLAINTEXT' }],
+    ['k8s-dev', () => renderK8s(join(repoRoot, 'deploy', 'k8s', 'overlays', 'dev'), 'k8s-dev', secrets), { port: 9092, protocol: 'SASL_SSL' }],
+    ['k8s-prod', () => renderK8s(join(repoRoot, 'deploy', 'k8s', 'overlays', 'prod'), 'k8s-prod', secrets), { port: 9093, protocol: 'SASL_SSL' }],
+  ];
+
+  it.each(kafkaTargets)('%s: the broker the boot starts offers what the clients use, with each workload\'s own principal and the password of the secret it mounts', (_target, render, listener) => {
+    const rendered = render();
+    const plan = kafkaPlanOf(rendered);
+    expect({ port: plan.port, protocol: plan.protocol, mechanism: plan.mechanism }).toEqual({ ...listener, mechanism: 'SCRAM-SHA-512' });
+    const principal = (w: Workload) => (w.app === 'payrail-cli' ? KAFKA_ADMIN_USERNAME : kafkaUsername(w.app as 'ingest'));
+    expect(plan.principals).toEqual(Object.fromEntries(rendered.workloads.map((w) => [w.name, principal(w)])));
+    expect(plan.users).toEqual(Object.fromEntries(rendered.workloads.map((w) => [principal(w), `password-of-${principal(w)}`])));
+    if (rendered.target !== 'compose') {
+      // the CA each workload trusts is the documented payrail-kafka-ca, made from keys/kafka/ca.crt
+      for (const w of rendered.workloads) expect(readMountedFile(w, w.env['KAFKA_SSL_CA_FILE'] ?? '').toString()).toBe('ca.crt content');
+    }
+  });
+
+  it('refuses a descriptor with a workload that would connect without SASL, or a broker that declares another listener than its clients use', () => {
+    const rendered = kafkaTargets[0]?.[1]() as RenderedTarget;
+    const plain = { ...rendered, workloads: rendered.workloads.map((w) => (w.name === 'settlement' ? { ...w, env: { ...w.env, KAFKA_SASL_MECHANISM: '' } } : w)) };
+    expect(() => kafkaPlanOf(plain)).toThrow(/settlement: connects to Kafka without SASL/);
+    const declaredTls = { ...rendered, kafkaDeclared: { ...(rendered.kafkaDeclared as NonNullable<RenderedTarget['kafkaDeclared']>), protocol: 'SASL_SSL' } };
+    expect(() => kafkaPlanOf(declaredTls)).toThrow(/listens with SASL_SSL SCRAM-SHA-512 on 9092, its clients expect SASL_PLAINTEXT SCRAM-SHA-512 on 9092/);
+    const twoPasswords = { ...rendered, workloads: rendered.workloads.map((w) => (w.name === 'signing' ? { ...w, env: { ...w.env, KAFKA_SASL_USERNAME: 'payrail-ingest' } } : w)) };
+    expect(() => kafkaPlanOf(twoPasswords)).toThrow(/payrail-ingest has another password/);
   });
 
   it('compose: services with their secrets as files under /run/secrets, the topics job first', () => {
     const rendered = renderCompose(join(repoRoot, 'docker-compose.yml'), { PAYRAIL_KEYS_DIR: keys });
     expect(rendered.infrastructure).toEqual(['kafka', 'redis']);
+    expect(rendered.kafkaDeclared).toEqual({ where: 'docker-compose.yml services.kafka', port: 9092, protocol: 'SASL_PLAINTEXT', mechanism: 'SCRAM-SHA-512' });
     const signing = rendered.workloads.find((w) => w.name === 'signing');
     expect(signing?.files).toEqual([
       { target: '/run/secrets/signing_private_jwks', hostPath: join(keys, 'signing', 'private.jwks.json'), readOnly: true },
       { target: '/run/secrets/ingest_seal_public_jwks', hostPath: join(keys, 'seals', 'ingest', 'public.jwks.json'), readOnly: true },
       { target: '/run/secrets/settlement_seal_public_jwks', hostPath: join(keys, 'seals', 'settlement', 'public.jwks.json'), readOnly: true },
+      { target: '/run/secrets/kafka-payrail-signing', hostPath: join(keys, 'kafka', 'payrail-signing.password'), readOnly: true },
     ]);
     expect(signing?.dependsOn).toEqual(['topics']);
     expect(rendered.workloads.find((w) => w.name === 'topics')?.runToCompletion).toBe(true);

@@ -4,12 +4,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { ServiceName } from '@payrail/contracts';
+import { KAFKA_ADMIN_USERNAME, kafkaAccessTable, kafkaUsername, type ServiceName } from '@payrail/contracts';
 import { ConfigError } from '@payrail/config';
 import { JWKS_ROUTE, SERVICE_NAMES, keyFileVariables, knownVariables, loadConfigFrom, oneOfRequired, openPayrailKeysFrom, repoRoot, requiredVariables, secretVariables } from './service-facts';
 
 interface ComposeService {
   image?: string;
+  entrypoint?: string[];
   build?: { context: string; args?: Record<string, string> };
   command?: string[];
   environment?: Record<string, unknown>;
@@ -79,7 +80,7 @@ describe('docker-compose.yml', () => {
     const keyFiles = keyFileVariables(name);
     const fileVars = Object.entries(env(name)).filter(([k]) => keyFiles.includes(k));
     for (const [variable, path] of fileVars) {
-      const secret = /^\/run\/secrets\/([a-z_]+)$/.exec(path)?.[1];
+      const secret = /^\/run\/secrets\/([a-z_-]+)$/.exec(path)?.[1];
       expect({ variable, secret }).toEqual({ variable, secret: expect.any(String) });
       expect(service(name).secrets).toContain(secret);
       expect(compose.secrets[secret as string]?.file).toMatch(/^\$\{PAYRAIL_KEYS_DIR:\?[^}]*\}\//);
@@ -93,7 +94,7 @@ describe('docker-compose.yml', () => {
     expect(uses.filter((u) => !u.startsWith(':?'))).toEqual([]);
   });
 
-  it.each([...SERVICE_NAMES, 'topics', 'redis'])('%s runs hardened: read-only root, tmpfs /tmp, no capabilities, no new privileges', (name) => {
+  it.each([...SERVICE_NAMES, 'topics', 'redis', 'kafka'])('%s runs hardened: read-only root, tmpfs /tmp, no capabilities, no new privileges', (name) => {
     const s = service(name);
     expect(s.read_only).toBe(true);
     expect(s.tmpfs?.some((t) => t.startsWith('/tmp'))).toBe(true);
@@ -101,20 +102,52 @@ describe('docker-compose.yml', () => {
     expect(s.security_opt).toContain('no-new-privileges:true');
   });
 
-  it('drops every capability of the Kafka broker too, and runs Redis as its own user without persistence', () => {
-    expect(service('kafka').cap_drop).toEqual(['ALL']);
-    expect(service('kafka').security_opt).toContain('no-new-privileges:true');
+  it('runs Redis as its own user without persistence', () => {
     expect(service('redis').user).toBe('redis');
     expect(service('redis').command).toEqual(expect.arrayContaining(['--save', '', '--appendonly', 'no']));
   });
 
-  it('pins the Kafka image (the same one the test stack uses with Docker) and runs it in KRaft mode', () => {
+  it('pins the Kafka image (the same one the test stack uses with Docker) and runs it in KRaft mode through Payrail\'s start script', () => {
     const image = service('kafka').image;
     expect(image).toMatch(/^apache\/kafka:\d+\.\d+\.\d+$/);
     expect(readFileSync(join(repoRoot, 'tools/stack/stack.mjs'), 'utf8')).toContain(`'${image}'`);
-    expect(env('kafka')['KAFKA_PROCESS_ROLES']).toBe('broker,controller');
-    expect(env('kafka')['KAFKA_AUTO_CREATE_TOPICS_ENABLE']).toBe('false');
-    expect(service('redis').image).toMatch(/^redis:\d+\.\d+(\.\d+)?-alpine$/);
+    expect(service('kafka').entrypoint).toEqual(['/bin/sh', '/etc/payrail/kafka-start.sh']);
+    expect(service('kafka').volumes).toContain('./deploy/docker/kafka-start.sh:/etc/payrail/kafka-start.sh:ro');
+    const script = readFileSync(join(repoRoot, 'deploy/docker/kafka-start.sh'), 'utf8');
+    for (const line of ['process.roles=broker,controller', 'auto.create.topics.enable=false', 'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer', 'allow.everyone.if.no.acl.found=false', 'super.users=User:payrail-broker;User:payrail-controller;User:payrail-admin', 'listener.security.protocol.map=CLIENT:$protocol,CONTROLLER:SASL_PLAINTEXT', 'listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512']) {
+      expect(script.split('\n')).toContain(line);
+    }
+    expect(service('redis').image).toMatch(/^redis:\d+(\.\d+)?(\.\d+)?-alpine$/);
+  });
+
+  it('runs Kafka with SASL/SCRAM-SHA-512 on the port every client is given (SASL_PLAINTEXT on the project network: docs/operations.md), publishing no port', () => {
+    const kafka = env('kafka');
+    expect([kafka['PAYRAIL_KAFKA_PROTOCOL'], kafka['PAYRAIL_KAFKA_SASL_MECHANISM'], kafka['PAYRAIL_KAFKA_ADVERTISED_HOST']]).toEqual(['SASL_PLAINTEXT', 'SCRAM-SHA-512', 'kafka']);
+    expect(service('kafka').ports).toBeUndefined();
+    for (const name of [...SERVICE_NAMES, 'topics']) expect(env(name)['KAFKA_BROKERS']).toBe(`kafka:${kafka['PAYRAIL_KAFKA_PORT']}`);
+  });
+
+  const clients: [string, string][] = [...SERVICE_NAMES.map((s): [string, string] => [s, kafkaUsername(s)]), ['topics', KAFKA_ADMIN_USERNAME]];
+
+  it.each(clients)('%s connects to Kafka as %s over SASL/SCRAM-SHA-512, its password a compose secret of its own that the broker creates the user from', (name, username) => {
+    expect([KAFKA_ADMIN_USERNAME, ...kafkaAccessTable().map((p) => p.username)]).toContain(username);
+    const e = env(name);
+    expect({ mechanism: e['KAFKA_SASL_MECHANISM'], username: e['KAFKA_SASL_USERNAME'], file: e['KAFKA_SASL_PASSWORD_FILE'], inline: e['KAFKA_SASL_PASSWORD'] }).toEqual({ mechanism: 'scram-sha-512', username, file: `/run/secrets/kafka-${username}`, inline: undefined });
+    expect(service(name).secrets).toContain(`kafka-${username}`);
+    expect(compose.secrets[`kafka-${username}`]?.file).toBe(`\${PAYRAIL_KEYS_DIR:?set PAYRAIL_KEYS_DIR}/kafka/${username}.password`);
+    // the broker mounts the same secret and creates the user from it; no other service mounts it
+    expect(service('kafka').secrets).toContain(`kafka-${username}`);
+    expect((env('kafka')['PAYRAIL_KAFKA_USERS'] ?? '').split(',')).toContain(username);
+    const others = Object.entries(compose.services).filter(([n]) => n !== name && n !== 'kafka' && (compose.services[n]?.secrets ?? []).includes(`kafka-${username}`));
+    expect(others.map(([n]) => n)).toEqual([]);
+  });
+
+  it('has no service that connects to Kafka without SASL, and the broker creates exactly the users its clients connect as', () => {
+    const connecting = Object.keys(compose.services).filter((n) => env(n)['KAFKA_BROKERS'] !== undefined);
+    expect(connecting.sort()).toEqual(clients.map(([n]) => n).sort());
+    for (const n of connecting) expect(env(n)['KAFKA_SASL_MECHANISM']).toBe('scram-sha-512');
+    expect((env('kafka')['PAYRAIL_KAFKA_USERS'] ?? '').split(',').sort()).toEqual(clients.map(([, u]) => u).sort());
+    expect(service('kafka').secrets?.filter((s) => !clients.some(([, u]) => s === `kafka-${u}`)).sort()).toEqual(['kafka-payrail-broker', 'kafka-payrail-controller']);
   });
 
   it('builds each service from the one Dockerfile with APP set to its name', () => {

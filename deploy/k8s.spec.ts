@@ -3,6 +3,7 @@
 // loader runs on them), ports, probe paths (the HealthController's routes), consumer group ids and topics (the
 // groups each main.ts joins, from libs/contracts), partitions, and what each network policy lets through.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
@@ -12,8 +13,9 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
+import { TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication';
 import { ConfigError } from '@payrail/config';
-import type { ServiceName } from '@payrail/contracts';
+import { KAFKA_ADMIN_USERNAME, kafkaAccessTable, kafkaUsername, type ServiceName } from '@payrail/contracts';
 import { K8sObject, objectId, overlayDirs, renderKustomization } from './kustomize';
 import {
   HEALTH_ROUTES,
@@ -43,6 +45,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'keda.sh/v1alpha1/ScaledObject': ScaledObject,
+  'keda.sh/v1alpha1/TriggerAuthentication': TriggerAuthentication,
 };
 
 // --- the shapes the checks read (the schemas above validate the rest) ---------------------------------------------
@@ -67,14 +70,15 @@ interface PodSpec {
   automountServiceAccountToken?: boolean;
   terminationGracePeriodSeconds?: number;
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
-  volumes?: { name: string; emptyDir?: object; secret?: { secretName: string }; configMap?: { name: string } }[];
+  volumes?: { name: string; emptyDir?: object; secret?: { secretName: string }; configMap?: { name: string }; projected?: { sources: { secret?: { name: string; items?: { key: string; path: string }[] } }[] } }[];
 }
 interface Workload extends K8sObject { spec: { replicas?: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } }
 interface LabelSelector { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] }
 interface PolicyPeer { podSelector?: LabelSelector; namespaceSelector?: LabelSelector; ipBlock?: object }
 interface PolicyRule { to?: PolicyPeer[]; from?: PolicyPeer[]; ports?: { protocol?: string; port?: number | string }[] }
 interface Policy extends K8sObject { spec: { podSelector: LabelSelector; policyTypes?: string[]; egress?: PolicyRule[]; ingress?: PolicyRule[] } }
-interface Trigger { type: string; metadata: Record<string, string> }
+interface Trigger { type: string; metadata: Record<string, string>; authenticationRef?: { name: string } }
+interface TriggerAuth extends K8sObject { spec: { env?: { parameter: string; name: string; containerName?: string }[]; secretTargetRef?: { parameter: string; name: string; key: string }[] } }
 
 const NAME = 'app.kubernetes.io/name';
 const overlays = overlayDirs(join(repoRoot, 'deploy', 'k8s', 'overlays'));
@@ -130,6 +134,8 @@ describe.each(overlays.map((dir) => [dir.split('/').pop() as string, dir]))('dep
   const ofKind = <T extends K8sObject>(kind: string): T[] => objects.filter((o) => o.kind === kind) as T[];
   const configData = (name: string): Record<string, string> => (find<K8sObject & { data?: Record<string, string> }>('ConfigMap', name).data ?? {});
   const policies = ofKind<Policy>('NetworkPolicy');
+  /** The port of the brokers every workload is given (the network policy must open exactly that one). */
+  const kafkaPort = (): number => Number(/:(\d+)$/.exec(configData('payrail-common')['KAFKA_BROKERS'] ?? '')?.[1]);
   const deployment = (s: ServiceName) => find<Workload>('Deployment', `payrail-${s}`);
   const container = (s: ServiceName): Container => {
     const c = deployment(s).spec.template.spec.containers.find((x) => x.name === s);
@@ -270,7 +276,7 @@ describe.each(overlays.map((dir) => [dir.split('/').pop() as string, dir]))('dep
       const labels = deployment(s).spec.template.metadata.labels;
       const keys = knownVariables(s);
       const signingPort = Number(environment(container('signing'))['HTTP_PORT']);
-      const expected = ['kube-dns:53/TCP', 'kube-dns:53/UDP', 'kafka:9092/TCP'];
+      const expected = ['kube-dns:53/TCP', 'kube-dns:53/UDP', `kafka:${kafkaPort()}/TCP`];
       if (keys.has('REDIS_URL')) expected.push('redis:6379/TCP');
       if (keys.has('SIGNING_JWKS_URL')) expected.push(`signing:${signingPort}/TCP`);
       expect(allowed(policies, labels, 'egress')).toEqual(expected.sort());
@@ -349,8 +355,98 @@ describe.each(overlays.map((dir) => [dir.split('/').pop() as string, dir]))('dep
     expect(environment(c as Container)['KAFKA_BROKERS']).toBe(configData('payrail-common')['KAFKA_BROKERS']);
     expect(c?.securityContext).toEqual({ allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(job.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(allowed(policies, { [NAME]: 'topics', 'app.kubernetes.io/part-of': 'payrail' }, 'egress')).toEqual(['kafka:9092/TCP', 'kube-dns:53/TCP', 'kube-dns:53/UDP']);
+    expect(allowed(policies, { [NAME]: 'topics', 'app.kubernetes.io/part-of': 'payrail' }, 'egress')).toEqual([`kafka:${kafkaPort()}/TCP`, 'kube-dns:53/TCP', 'kube-dns:53/UDP']);
   });
+
+  /** A Payrail workload's Kafka identity as its pod spec gives it: principal, where its password and CA come from. */
+  const kafkaIdentity = (c: Container, pod: PodSpec) => {
+    const env = environment(c);
+    const source = (path: string | undefined) => {
+      const mount = path === undefined ? undefined : c.volumeMounts?.find((m) => path.startsWith(`${m.mountPath}/`));
+      const volume = pod.volumes?.find((v) => v.name === mount?.name);
+      return { secret: volume?.secret?.secretName, file: path?.slice((mount?.mountPath.length ?? 0) + 1), readOnly: mount?.readOnly, subPath: mount?.subPath };
+    };
+    return {
+      mechanism: env['KAFKA_SASL_MECHANISM'],
+      username: env['KAFKA_SASL_USERNAME'],
+      passwordInEnv: env['KAFKA_SASL_PASSWORD'] !== undefined,
+      password: source(env['KAFKA_SASL_PASSWORD_FILE']),
+      ssl: env['KAFKA_SSL'],
+      ca: source(env['KAFKA_SSL_CA_FILE']),
+    };
+  };
+  const expectedIdentity = (username: string) => ({
+    mechanism: 'scram-sha-512',
+    username,
+    passwordInEnv: false,
+    // the Secret a Strimzi KafkaUser of that name creates, key `password`; the CA from payrail-kafka-ca
+    password: { secret: username, file: 'password', readOnly: true, subPath: undefined },
+    ssl: 'true',
+    ca: { secret: 'payrail-kafka-ca', file: 'ca.crt', readOnly: true, subPath: undefined },
+  });
+
+  it.each(SERVICE_NAMES)('%s connects to Kafka as its own principal of the ACL table, over SASL/SCRAM-SHA-512 and TLS, its password and CA from mounted Secrets', (s: ServiceName) => {
+    expect(kafkaAccessTable().map((p) => p.username)).toContain(kafkaUsername(s));
+    expect(kafkaIdentity(container(s), deployment(s).spec.template.spec)).toEqual(expectedIdentity(kafkaUsername(s)));
+  });
+
+  it('runs the topics Job as payrail-admin (the one principal that may create topics and ACLs), over SASL/SCRAM and TLS', () => {
+    const job = find<K8sObject & { spec: { template: { spec: PodSpec } } }>('Job', 'payrail-topics');
+    expect(kafkaIdentity(job.spec.template.spec.containers[0] as Container, job.spec.template.spec)).toEqual(expectedIdentity(KAFKA_ADMIN_USERNAME));
+  });
+
+  it('has no Payrail workload that connects to Kafka without SASL, and no two that share a principal', () => {
+    const workloads = objects.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind)).flatMap((o) => (o as Workload).spec.template.spec.containers.filter((c) => /(^|\/)payrail\//.test(c.image)));
+    expect(workloads).toHaveLength(SERVICE_NAMES.length + 1);
+    const identities = workloads.map((c) => environment(c));
+    for (const env of identities) expect({ brokers: env['KAFKA_BROKERS'], mechanism: env['KAFKA_SASL_MECHANISM'], ssl: env['KAFKA_SSL'] }).toEqual({ brokers: expect.any(String), mechanism: 'scram-sha-512', ssl: 'true' });
+    const users = identities.map((env) => env['KAFKA_SASL_USERNAME']);
+    expect(new Set(users).size).toBe(users.length);
+  });
+
+  it('deploy/k8s/strimzi has a KafkaUser (so a Secret) for every principal the overlay connects as', () => {
+    const users = parseAllDocuments(readFileSync(join(repoRoot, 'deploy/k8s/strimzi/kafka-users.yaml'), 'utf8')).map((d) => (d.toJS() as K8sObject).metadata.name);
+    expect(users).toEqual(expect.arrayContaining([KAFKA_ADMIN_USERNAME, ...SERVICE_NAMES.map(kafkaUsername)]));
+  });
+
+  it("lets KEDA read each group's lag as the service's own principal, over SASL/SCRAM and TLS", () => {
+    for (const s of SERVICE_NAMES.filter((x) => x !== 'ingest')) {
+      const so = find<K8sObject & { spec: { triggers: Trigger[] } }>('ScaledObject', `payrail-${s}`);
+      for (const t of so.spec.triggers) {
+        expect({ sasl: t.metadata['sasl'], tls: t.metadata['tls'], auth: t.authenticationRef?.name }).toEqual({ sasl: 'scram_sha512', tls: 'enable', auth: `payrail-${s}-kafka` });
+      }
+      const auth = find<TriggerAuth>('TriggerAuthentication', `payrail-${s}-kafka`);
+      expect(auth.spec.env).toEqual([{ parameter: 'username', name: 'KAFKA_SASL_USERNAME', containerName: s }]);
+      expect(environment(container(s))['KAFKA_SASL_USERNAME']).toBe(kafkaUsername(s));
+      expect(auth.spec.secretTargetRef).toEqual([
+        { parameter: 'password', name: kafkaUsername(s), key: 'password' },
+        { parameter: 'ca', name: 'payrail-kafka-ca', key: 'ca.crt' },
+      ]);
+    }
+  });
+
+  if (overlay === 'dev') {
+    it("runs its own Kafka with the compose broker's start script, SASL_SSL and SCRAM-SHA-512 on its Service's port, with a SCRAM user for every principal the overlay connects as", () => {
+      const script = find<K8sObject & { data: Record<string, string> }>('ConfigMap', 'payrail-kafka-start').data['kafka-start.sh'];
+      expect(script).toBe(readFileSync(join(repoRoot, 'deploy/docker/kafka-start.sh'), 'utf8'));
+      const sts = find<Workload>('StatefulSet', 'kafka');
+      const pod = sts.spec.template.spec;
+      const c = pod.containers[0] as Container & { command?: string[] };
+      const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? '']));
+      const svc = find<K8sObject & { spec: { ports: { port: number; targetPort: number }[] } }>('Service', 'kafka');
+      expect([env['PAYRAIL_KAFKA_PROTOCOL'], env['PAYRAIL_KAFKA_SASL_MECHANISM'], Number(env['PAYRAIL_KAFKA_PORT'])]).toEqual(['SASL_SSL', 'SCRAM-SHA-512', kafkaPort()]);
+      expect(svc.spec.ports.map((p) => [p.port, p.targetPort])).toEqual([[kafkaPort(), kafkaPort()]]);
+      expect(c.command).toEqual(['/bin/sh', `${c.volumeMounts?.find((m) => m.name === 'start')?.mountPath}/kafka-start.sh`]);
+      expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+      const users = [KAFKA_ADMIN_USERNAME, ...SERVICE_NAMES.map(kafkaUsername)];
+      expect((env['PAYRAIL_KAFKA_USERS'] ?? '').split(',').sort()).toEqual([...users].sort());
+      // each user's password file kafka-<user>, from the Secret that user's workload mounts
+      const passwords = pod.volumes?.find((v) => v.name === c.volumeMounts?.find((m) => m.mountPath === env['PAYRAIL_KAFKA_PASSWORDS_DIR'])?.name)?.projected;
+      const files = (passwords?.sources ?? []).flatMap((src) => (src.secret?.items ?? []).map((i) => `${src.secret?.name}/${i.key} -> ${i.path}`));
+      expect(files.sort()).toEqual([...users.map((u) => `${u}/password -> kafka-${u}`), 'payrail-kafka-broker/payrail-broker -> kafka-payrail-broker', 'payrail-kafka-broker/payrail-controller -> kafka-payrail-controller'].sort());
+      expect(pod.volumes?.find((v) => v.name === c.volumeMounts?.find((m) => m.mountPath === env['PAYRAIL_KAFKA_TLS_DIR'])?.name)?.secret?.secretName).toBe('payrail-kafka-tls');
+    });
+  }
 
   it('runs the images of this overlay: pinned release tags in prod', () => {
     for (const s of SERVICE_NAMES) {

@@ -92,10 +92,16 @@ describe('the local broker: authenticated, least privilege (server.properties)',
     expect(p['super.users']).toBe(`User:${KAFKA_BROKER_USER};User:${KAFKA_CONTROLLER_USER};User:${KAFKA_ADMIN_USER}`);
   });
 
-  it('adds the unauthenticated listener only when deploy:boot asks for it', () => {
-    const p = props({ plaintextPort: 9094 });
-    expect(p['listener.security.protocol.map']).toBe('CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT,DESCRIPTOR:PLAINTEXT');
-    expect(p['super.users']).toContain('User:ANONYMOUS');
-    expect(props()['super.users']).not.toContain('ANONYMOUS');
+  it('speaks SASL_SSL on the client listener with a PEM keystore when given TLS files, and never has an unauthenticated listener', () => {
+    const p = props({ tls: { keystore: '/tls/broker.pem', truststore: '/tls/ca.crt' } });
+    expect(p['listener.security.protocol.map']).toBe('CLIENT:SASL_SSL,CONTROLLER:SASL_PLAINTEXT');
+    expect(p['listener.name.client.ssl.keystore.type']).toBe('PEM');
+    expect(p['listener.name.client.ssl.keystore.location']).toBe('/tls/broker.pem');
+    expect(p['listener.name.client.ssl.truststore.location']).toBe('/tls/ca.crt');
+    expect(p['listener.name.client.sasl.enabled.mechanisms']).toBe('SCRAM-SHA-512');
+    for (const variant of [p, props()]) {
+      expect(variant['listener.security.protocol.map']).not.toMatch(/:PLAINTEXT(,|$)/);
+      expect(variant['super.users']).not.toContain('ANONYMOUS');
+    }
   });
 });

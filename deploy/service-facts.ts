@@ -2,7 +2,8 @@
 // copied): each service's env schema, default HTTP port, secret variables, consumer groups and HTTP routes. When
 // another change adds a variable, a consumer group or moves a route, the deploy tests fail instead of drifting.
 import 'reflect-metadata';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import type { z } from 'zod';
@@ -38,14 +39,26 @@ const SECRET_STAND_INS: Record<string, string> = {
   SETTLEMENT_API_CLIENTS: JSON.stringify({ clients: [{ id: 'stand-in', scopes: ['ledger:read'], token_sha256: '0'.repeat(64) }] }),
 };
 
+/** Files the loaders read themselves (not through readSecret): a stand-in file each, written once per test run. */
+const FILE_STAND_INS: Record<string, string> = { KAFKA_SSL_CA_FILE: '-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n' };
+let standInDir: string | undefined;
+function standInFile(variable: string, content: string): string {
+  standInDir ??= mkdtempSync(join(tmpdir(), 'payrail-deploy-stand-ins-'));
+  const path = join(standInDir, variable);
+  writeFileSync(path, content);
+  return path;
+}
+
 /**
  * Runs the service's own config loader (the one main.ts calls) on an environment taken from a deployment
  * descriptor. Secrets given as NAME_FILE (mounted files that do not exist here) are replaced by a stand-in value
- * given directly as NAME, so the loader checks everything else exactly as at boot. Throws ConfigError naming the
- * variable when the descriptor would not start the service.
+ * given directly as NAME, and files the loader reads itself (KAFKA_SSL_CA_FILE) by a stand-in file, so the loader
+ * checks everything else exactly as at boot. Throws ConfigError naming the variable when the descriptor would not
+ * start the service.
  */
 export function loadConfigFrom(service: ServiceName, env: Record<string, string>): unknown {
   const effective: Record<string, string | undefined> = { ...env };
+  for (const [variable, content] of Object.entries(FILE_STAND_INS)) if (effective[variable] !== undefined) effective[variable] = standInFile(variable, content);
   for (const secret of secretVariables(service)) {
     if (effective[`${secret}_FILE`] === undefined) continue;
     delete effective[`${secret}_FILE`];
@@ -91,8 +104,11 @@ export function secretVariables(service: ServiceName): string[] {
   return [...names].sort();
 }
 
-/** Files of key material (JWKS), given as files by design; with the *_FILE forms of the secrets they are mounted secrets. */
-const KEY_FILE_VARS = ['SIGNING_KEYS_FILE', 'PROTECTION_JWKS_FILE', 'SIGNING_JWKS_FILE'];
+/**
+ * Files of key material (JWKS) and the Kafka CA, given as files by design; with the *_FILE forms of the secrets
+ * (KAFKA_SASL_PASSWORD_FILE among them) they are mounted secrets.
+ */
+const KEY_FILE_VARS = ['SIGNING_KEYS_FILE', 'PROTECTION_JWKS_FILE', 'SIGNING_JWKS_FILE', 'KAFKA_SSL_CA_FILE'];
 
 /** Variables of a service that name a mounted key or secret file. */
 export function keyFileVariables(service: ServiceName): string[] {

@@ -6,7 +6,10 @@
 // descriptor gives it: argv, environment, mounted Secrets/ConfigMaps/secrets/volumes, tmpfs, user, read-only root.
 // Everything runs in a network namespace of its own where every service name resolves to loopback and the ports are
 // the descriptor's; Kafka (KRaft, Maven Central jars) and Redis come from the usual local provisioning at the
-// addresses the descriptor names. It waits for every readiness check, pushes payments through ingest with the
+// addresses the descriptor names. Kafka offers exactly the listener the descriptor's clients use (SASL/SCRAM-SHA-512,
+// over TLS where they use it, with a certificate from the CA they are given) and knows exactly the SCRAM users and
+// passwords of the secrets they mount: each workload authenticates as its own principal, under the ACLs the topics
+// job creates, or does not run. It waits for every readiness check, pushes payments through ingest with the
 // upstream kit, follows each to a final state, and writes
 // {"target","services_started","probes_ok","payments","settled","declined","in_review","lost",...}.
 // Exits non-zero when a figure is bad: a service that did not start or answer its probe, a payment lost or refused.
@@ -17,7 +20,8 @@ import { parseArgs } from 'node:util';
 import { assertContainersSupported, runContainer, startContainer, type ContainerSpec, type RunningContainer, type VolumeMount } from '../sandbox/container';
 import { ImageBuilder, type BuiltImage } from '../sandbox/image-build';
 import type { DemoSummary } from '../../apps/upstream-kit/src/demo';
-import { argvOf, documentedSecrets, renderCompose, renderK8s, type RenderedTarget, type Workload } from './workloads';
+import type { KafkaTlsFiles } from '../local/kafka.mjs';
+import { argvOf, documentedSecrets, kafkaPlanOf, renderCompose, renderK8s, type KafkaPlan, type RenderedTarget, type Workload } from './workloads';
 
 const repoRoot = resolve(__dirname, '..', '..');
 const TARGETS = ['compose', 'k8s-dev', 'k8s-prod'] as const;
@@ -110,19 +114,25 @@ interface Infra {
 }
 
 /**
- * Kafka as the descriptor expects it: one node, or three (replication factor 3, min.insync.replicas 2) on
- * 127.0.0.1-3 when its topics job creates topics with a replication factor above 1 (the prod overlay).
+ * Kafka as the descriptor expects it (`plan`: kafkaPlanOf): one node, or three (replication factor 3,
+ * min.insync.replicas 2) on 127.0.0.1-3 when its topics job creates topics with a replication factor above 1 (the
+ * prod overlay). Its one client listener is the descriptor's: the port of KAFKA_BROKERS, SASL/SCRAM-SHA-512, over
+ * TLS with `tls` (a certificate of the CA the workloads trust) where they connect with SASL_SSL. Its SCRAM users are
+ * the workloads' own, with the passwords of the secrets they mount; there is no other way in (no unauthenticated
+ * listener), so a workload with a wrong principal, password or CA cannot connect.
  */
-async function startInfrastructure(runDir: string, kafkaNodes: 1 | 3): Promise<Infra> {
+async function startInfrastructure(runDir: string, kafkaNodes: 1 | 3, plan: KafkaPlan, tls: KafkaTlsFiles | undefined): Promise<Infra> {
   const kafkaModule = '../local/kafka.mjs' as string; // plain JavaScript (ESM), typed by kafka.d.mts
-  const { startKafka, startKafkaCluster } = (await import(kafkaModule)) as typeof import('../local/kafka.mjs');
-  // the descriptors' own ports: this namespace has nothing else listening. The descriptors do not authenticate to
-  // Kafka yet (issue 18 point 5 is open: docs/operations.md, "Kafka principals and ACLs"), so their port 9092 is an
-  // unauthenticated listener of this sandbox's broker only; the SASL/SCRAM listener with the ACLs is on 9094
+  const { startKafka, startKafkaCluster, newKafkaCredentials, KAFKA_CLIENT_USERS } = (await import(kafkaModule)) as typeof import('../local/kafka.mjs');
+  const kafkaDir = join(runDir, 'kafka');
+  const credentials = newKafkaCredentials(kafkaDir, [...new Set([...KAFKA_CLIENT_USERS, ...Object.keys(plan.users)])], plan.users);
+  // this namespace has nothing else listening: the descriptor's port, and a controller port next to it
+  const port = plan.port;
+  const controllerPort = port === 9093 ? 9094 : 9093;
   const kafka =
     kafkaNodes === 3
-      ? await startKafkaCluster({ hosts: ['127.0.0.1', '127.0.0.2', '127.0.0.3'], port: 9094, plaintextPort: 9092, controllerPort: 9093, runDir: join(runDir, 'kafka'), heapMb: 384, detached: false })
-      : await startKafka({ port: 9094, plaintextPort: 9092, controllerPort: 9093, runDir: join(runDir, 'kafka'), heapMb: 512, detached: false });
+      ? await startKafkaCluster({ hosts: ['127.0.0.1', '127.0.0.2', '127.0.0.3'], port, controllerPort, runDir: kafkaDir, heapMb: 384, detached: false, credentials, tls })
+      : await startKafka({ port, controllerPort, runDir: kafkaDir, heapMb: 512, detached: false, credentials, tls });
   mkdirSync(join(runDir, 'redis'), { recursive: true });
   const redis = spawn('redis-server', ['--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no', '--dir', join(runDir, 'redis'), '--logfile', join(runDir, 'redis', 'redis.log')], { stdio: 'ignore' });
   const redisExited = new Promise<void>((r) => redis.once('exit', () => r()));
@@ -136,7 +146,7 @@ async function startInfrastructure(runDir: string, kafkaNodes: 1 | 3): Promise<I
     await kafka.stop();
     throw new Error('redis-server did not answer PING on 127.0.0.1:6379 within 10 s');
   }
-  log(`kafka: ${kafkaNodes} node(s) at ${kafka.bootstrap}, redis at 127.0.0.1:6379 (pid ${String(redis.pid)})`);
+  log(`kafka: ${kafkaNodes} node(s) at ${kafka.bootstrap} (${plan.protocol} ${plan.mechanism}; users ${Object.keys(plan.users).join(', ')}), redis at 127.0.0.1:6379 (pid ${String(redis.pid)})`);
   return {
     stop: async () => {
       redis.kill('SIGTERM');
@@ -270,9 +280,20 @@ interface BootReport extends Pick<DemoSummary, 'accepted' | 'rejected' | 'settle
   host_names: string[];
   image_base: string;
   kafka_brokers: number;
+  /** The listener the descriptor asked for and the principal each workload connected as. */
+  kafka: { listener: string; port: number; principals: Record<string, string> };
   duration_s: number;
   ok: boolean;
   problems: string[];
+}
+
+const KAFKA_TLS_MODULE = '../local/kafka-tls.mjs' as string; // plain JavaScript (ESM), typed by kafka-tls.d.mts
+
+/** The sandbox broker's PEM keystore and truststore: a certificate for the plan's host names and 127.0.0.1-3. */
+async function brokerTls(keysDir: string, target: Target, plan: KafkaPlan): Promise<KafkaTlsFiles> {
+  const { issueBrokerCertificate } = (await import(KAFKA_TLS_MODULE)) as typeof import('../local/kafka-tls.mjs');
+  const issued = issueBrokerCertificate(join(keysDir, 'kafka'), [...plan.hosts, '127.0.0.1', '127.0.0.2', '127.0.0.3'], `deploy-boot-${target}`);
+  return { keystore: issued.pem, truststore: issued.ca };
 }
 
 async function bootTarget(target: Target, images: Map<string, BuiltImage>, keysDir: string, runDir: string, payments: number): Promise<BootReport> {
@@ -286,7 +307,12 @@ async function bootTarget(target: Target, images: Map<string, BuiltImage>, keysD
   const logsDir = join(runDir, target, 'logs');
   mkdirSync(logsDir, { recursive: true });
   const replication = Math.max(1, ...rendered.workloads.map((w) => Number((w.cmd ?? [])[(w.cmd ?? []).indexOf('--replication') + 1] ?? 1) || 1));
-  const infra = await startInfrastructure(join(runDir, target), replication > 1 ? 3 : 1);
+  const plan = kafkaPlanOf(rendered);
+  // where the workloads speak TLS: a certificate for every name they (and the brokers) connect to, from the CA whose
+  // certificate the descriptor hands them (keys/kafka/ca.crt: docs/operations.md, "Deploy", step 1)
+  const tls = plan.protocol === 'SASL_SSL' ? await brokerTls(keysDir, target, plan) : undefined;
+  log(`${target}: Kafka ${plan.protocol} ${plan.mechanism} on port ${plan.port}; principals ${Object.entries(plan.principals).map(([w, u]) => `${w}=${u}`).join(', ')}`);
+  const infra = await startInfrastructure(join(runDir, target), replication > 1 ? 3 : 1, plan, tls);
   const all: Started[] = rendered.workloads.map((w) => {
     const image = images.get(w.app);
     if (!image) throw new Error(`${w.name}: no image built for ${w.app}`);
@@ -324,6 +350,7 @@ async function bootTarget(target: Target, images: Map<string, BuiltImage>, keysD
     host_names: rendered.hostNames,
     image_base: [...images.values()][0]?.base ?? '',
     kafka_brokers: replication > 1 ? 3 : 1,
+    kafka: { listener: `${plan.protocol} ${plan.mechanism}`, port: plan.port, principals: plan.principals },
     duration_s: 0,
     ok: false,
     problems,
@@ -441,6 +468,9 @@ function dockerImage(app: string, dir: string): BuiltImage {
   };
 }
 
+/** The names of the dev overlay's Kafka Service (the broker certificate of docs/operations.md, "Deploy", step 1). */
+const DEV_KAFKA_TLS_NAMES = ['kafka', 'kafka.payrail-dev.svc', 'kafka.payrail-dev.svc.cluster.local'];
+
 /** Phase 1: the images, the keys and the host tools; then phase 2 in the network namespace, same mount namespace. */
 async function runBuildPhase(ns: string): Promise<number> {
   const { values } = parseArgs({ options: { target: { type: 'string', default: 'compose' }, json: { type: 'string' }, payments: { type: 'string', default: '200' } } });
@@ -460,6 +490,8 @@ async function runBuildPhase(ns: string): Promise<number> {
   const keysDir = join(runDir, 'keys');
   // as docs/operations.md says for compose: the key files handed to the images' user (uid 1000)
   sh(process.execPath, ['dist/apps/payrail-cli/main.js', 'dev-setup', '--dir', keysDir, '--owner', '1000:1000']);
+  // the Kafka CA and the dev overlay's broker certificate, made as docs/operations.md ("Deploy", step 1) makes them
+  sh(process.execPath, ['deploy/local/kafka-tls.mjs', join(keysDir, 'kafka'), ...DEV_KAFKA_TLS_NAMES]);
 
   const engine = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { encoding: 'utf8', timeout: 10_000 });
   const useEngine = engine.status === 0 && engine.stdout.trim() !== '';
@@ -486,7 +518,7 @@ async function runBuildPhase(ns: string): Promise<number> {
 function failedReport(target: Target, payments: number, err: unknown): BootReport {
   return {
     target, services_started: 0, services_expected: 4, probes_ok: false, payments, accepted: 0, rejected: 0, settled: 0, declined: 0, in_review: 0, lost: payments,
-    restarts: {}, jobs_completed: [], infrastructure_replaced: [], host_names: [], image_base: '', kafka_brokers: 0, duration_s: 0, ok: false,
+    restarts: {}, jobs_completed: [], infrastructure_replaced: [], host_names: [], image_base: '', kafka_brokers: 0, kafka: { listener: '', port: 0, principals: {} }, duration_s: 0, ok: false,
     problems: [err instanceof Error ? err.message : String(err)],
   };
 }

@@ -52,11 +52,22 @@ export interface Workload {
   hostNames: string[];
 }
 
+/** The client listener a descriptor's own Kafka declares (docker-compose.yml's kafka, the dev overlay's StatefulSet). */
+export interface DeclaredKafkaListener {
+  /** Where it is declared, for messages. */
+  where: string;
+  port: number;
+  protocol: string;
+  mechanism: string;
+}
+
 export interface RenderedTarget {
   target: string;
   workloads: Workload[];
   /** Infrastructure the descriptor runs itself (Kafka, Redis) and the boot test replaces with local provisioning. */
   infrastructure: string[];
+  /** What the descriptor's own Kafka says it listens with (PAYRAIL_KAFKA_* of deploy/docker/kafka-start.sh), if it runs one. */
+  kafkaDeclared?: DeclaredKafkaListener;
   /** Every name a workload may look up: all resolve to loopback in the boot test's network namespace. */
   hostNames: string[];
 }
@@ -79,6 +90,12 @@ export function hostsInEnv(env: Record<string, string>): string[] {
     else if (/^(rediss?|https?):\/\//.test(value)) hosts.add(new URL(value).hostname);
   }
   return [...hosts].filter((h) => h !== '' && !/^[\d.]+$/.test(h) && h !== 'localhost');
+}
+
+/** The listener deploy/docker/kafka-start.sh is told to open (its PAYRAIL_KAFKA_* variables), when `env` runs it. */
+function declaredKafkaListener(env: Record<string, string>, where: string): DeclaredKafkaListener | undefined {
+  if (env['PAYRAIL_KAFKA_PORT'] === undefined) return undefined;
+  return { where, port: Number(env['PAYRAIL_KAFKA_PORT']), protocol: env['PAYRAIL_KAFKA_PROTOCOL'] ?? '', mechanism: env['PAYRAIL_KAFKA_SASL_MECHANISM'] ?? '' };
 }
 
 // ------------------------------------------------------------------------------------------------ docker compose
@@ -118,11 +135,13 @@ export function renderCompose(file: string, vars: Record<string, string | undefi
   const doc = parse(text, { merge: true }) as { services: Record<string, ComposeService>; secrets?: Record<string, { file: string }> };
   const workloads: Workload[] = [];
   const infrastructure: string[] = [];
+  let kafkaDeclared: DeclaredKafkaListener | undefined;
   for (const [name, svc] of Object.entries(doc.services)) {
     const where = `docker-compose.yml services.${name}`;
     const app = svc.build?.args?.APP ?? appOfImage(svc.image, where);
     if (!app) {
       infrastructure.push(name);
+      kafkaDeclared ??= declaredKafkaListener(Object.fromEntries(Object.entries(svc.environment ?? {}).map(([k, v]) => [k, String(v)])), where);
       continue;
     }
     const files: MountedFile[] = [];
@@ -162,7 +181,7 @@ export function renderCompose(file: string, vars: Record<string, string | undefi
   }
   const hostNames = new Set<string>([...Object.keys(doc.services)]);
   for (const w of workloads) for (const h of hostsInEnv(w.env)) hostNames.add(h);
-  return { target: 'compose', workloads, infrastructure, hostNames: [...hostNames] };
+  return { target: 'compose', workloads, infrastructure, hostNames: [...hostNames], kafkaDeclared };
 }
 
 // ----------------------------------------------------------------------------------------------------- Kubernetes
@@ -246,6 +265,7 @@ export function renderK8s(overlayDir: string, target: string, preCreated: K8sObj
   };
   const workloads: Workload[] = [];
   const infrastructure: string[] = [];
+  let kafkaDeclared: DeclaredKafkaListener | undefined;
   const hostNames = new Set<string>();
   for (const svc of objects.filter((o) => o.kind === 'Service')) {
     const n = svc.metadata.name;
@@ -260,6 +280,7 @@ export function renderK8s(overlayDir: string, target: string, preCreated: K8sObj
     const app = appOfImage(c.image, where);
     if (!app) {
       infrastructure.push(`${o.kind}/${o.metadata.name}`);
+      kafkaDeclared ??= declaredKafkaListener(Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string])), where);
       continue;
     }
     const env: Record<string, string> = {};
@@ -315,7 +336,7 @@ export function renderK8s(overlayDir: string, target: string, preCreated: K8sObj
     });
   }
   for (const w of workloads) for (const h of hostsInEnv(w.env)) hostNames.add(h);
-  return { target, workloads, infrastructure, hostNames: [...hostNames] };
+  return { target, workloads, infrastructure, hostNames: [...hostNames], kafkaDeclared };
 }
 
 /** The argv a container runs: Docker's ENTRYPOINT/CMD rules, with the descriptor's overrides. */
@@ -323,4 +344,93 @@ export function argvOf(w: Workload, image: ImageConfig): string[] {
   // Kubernetes `command` / compose `entrypoint` replaces ENTRYPOINT and drops the image's CMD
   if (w.entrypoint) return [...w.entrypoint, ...(w.cmd ?? [])];
   return [...image.entrypoint, ...(w.cmd ?? image.cmd)];
+}
+
+// ---------------------------------------------------------------------------------------------------------- Kafka
+
+/** A file a workload sees at `path`, read from what it mounts (a bound host file or folder, a projected volume). */
+export function readMountedFile(w: Workload, path: string): Buffer {
+  for (const f of w.files) {
+    const inside = path.startsWith(`${f.target}/`) ? path.slice(f.target.length + 1) : undefined;
+    if (f.entries) {
+      const entry = inside === undefined ? undefined : f.entries[inside];
+      if (entry) return entry;
+    } else if (f.hostPath && (path === f.target || inside !== undefined)) {
+      return readFileSync(inside === undefined ? f.hostPath : join(f.hostPath, inside));
+    }
+  }
+  throw new Error(`${w.name}: ${path} is in none of the files it mounts`);
+}
+
+/** How the descriptor's workloads connect to Kafka, which the boot's broker must then offer. */
+export interface KafkaPlan {
+  /** The client listener: the port of KAFKA_BROKERS, SASL_SSL where the clients use TLS, else SASL_PLAINTEXT. */
+  port: number;
+  protocol: 'SASL_PLAINTEXT' | 'SASL_SSL';
+  mechanism: 'SCRAM-SHA-512';
+  /** Host names in KAFKA_BROKERS (the broker's certificate must carry them). */
+  hosts: string[];
+  /** SCRAM user -> password, as the workloads read them from the secrets they mount. */
+  users: Record<string, string>;
+  /** Workload -> the principal it connects as. */
+  principals: Record<string, string>;
+}
+
+/**
+ * The Kafka the workloads of a rendered descriptor expect, from their own settings: KAFKA_BROKERS, KAFKA_SSL /
+ * KAFKA_SSL_CA_FILE, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and the password in the file KAFKA_SASL_PASSWORD_FILE
+ * names (read from what the workload mounts). Throws, naming every workload, when one would connect without SASL,
+ * the workloads disagree on the listener, two give one user different passwords, or the descriptor's own broker
+ * declares another listener than its clients use.
+ */
+export function kafkaPlanOf(rendered: RenderedTarget): KafkaPlan {
+  const problems: string[] = [];
+  const listeners = new Map<string, string[]>();
+  const users: Record<string, string> = {};
+  const principals: Record<string, string> = {};
+  const hosts = new Set<string>();
+  for (const w of rendered.workloads) {
+    const env = w.env;
+    const brokers = (env['KAFKA_BROKERS'] ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+    if (brokers.length === 0) {
+      problems.push(`${w.name}: no KAFKA_BROKERS`);
+      continue;
+    }
+    if (env['KAFKA_SASL_MECHANISM'] !== 'scram-sha-512') {
+      problems.push(`${w.name}: connects to Kafka without SASL/SCRAM-SHA-512 (KAFKA_SASL_MECHANISM=${env['KAFKA_SASL_MECHANISM'] ?? 'unset'})`);
+      continue;
+    }
+    const username = env['KAFKA_SASL_USERNAME'];
+    let password = env['KAFKA_SASL_PASSWORD'];
+    try {
+      // trimmed as the services read it (readSecret)
+      if (password === undefined && env['KAFKA_SASL_PASSWORD_FILE']) password = readMountedFile(w, env['KAFKA_SASL_PASSWORD_FILE']).toString('utf8').trim();
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
+      continue;
+    }
+    if (!username || !password) {
+      problems.push(`${w.name}: KAFKA_SASL_USERNAME and a password (KAFKA_SASL_PASSWORD_FILE) are required`);
+      continue;
+    }
+    if (users[username] !== undefined && users[username] !== password) problems.push(`${w.name}: ${username} has another password than in ${Object.keys(principals).filter((n) => principals[n] === username).join(', ')}`);
+    users[username] = password;
+    principals[w.name] = username;
+    const tls = env['KAFKA_SSL'] === 'true' || env['KAFKA_SSL_CA_FILE'] !== undefined;
+    for (const b of brokers) {
+      const port = /:(\d+)$/.exec(b)?.[1];
+      hosts.add(b.replace(/:\d+$/, ''));
+      const key = `${tls ? 'SASL_SSL' : 'SASL_PLAINTEXT'}:${port ?? '?'}`;
+      listeners.set(key, [...(listeners.get(key) ?? []), w.name]);
+    }
+  }
+  if (listeners.size > 1) problems.push(`the workloads expect different Kafka listeners: ${[...listeners].map(([k, names]) => `${k} (${[...new Set(names)].join(', ')})`).join('; ')}`);
+  const [listener] = [...listeners.keys()];
+  const [protocol, port] = (listener ?? 'SASL_PLAINTEXT:0').split(':') as ['SASL_PLAINTEXT' | 'SASL_SSL', string];
+  const declared = rendered.kafkaDeclared;
+  if (declared && (declared.port !== Number(port) || declared.protocol !== protocol || declared.mechanism !== 'SCRAM-SHA-512')) {
+    problems.push(`${declared.where} listens with ${declared.protocol} ${declared.mechanism} on ${declared.port}, its clients expect ${protocol} SCRAM-SHA-512 on ${port}`);
+  }
+  if (problems.length > 0) throw new Error(`${rendered.target}: ${problems.join('; ')}`);
+  return { port: Number(port), protocol, mechanism: 'SCRAM-SHA-512', hosts: [...hosts], users, principals };
 }

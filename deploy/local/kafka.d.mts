@@ -38,7 +38,13 @@ export interface KafkaCredentials {
 /** Random passwords for every client user, the brokers and the controllers; client passwords also in files. */
 export function newKafkaCredentials(runDir: string, users?: readonly string[], given?: Record<string, string>): KafkaCredentials;
 
-export function serverProperties(opts: { port: number; controllerPort: number; dataDir: string; credentials: KafkaCredentials; host?: string; nodeId?: number; voters?: string; replication?: number; plaintextPort?: number; advertised?: string }): string;
+/** A broker's TLS material as PEM files: its key and certificate chain (keystore), and the CA brokers trust. */
+export interface KafkaTlsFiles {
+  keystore: string;
+  truststore: string;
+}
+
+export function serverProperties(opts: { port: number; controllerPort: number; dataDir: string; credentials: KafkaCredentials; host?: string; nodeId?: number; voters?: string; replication?: number; advertised?: string; tls?: KafkaTlsFiles }): string;
 export function scramFormatArgs(credentials: KafkaCredentials): string[];
 
 export interface KafkaStartOptions {
@@ -50,13 +56,10 @@ export interface KafkaStartOptions {
   credentials?: KafkaCredentials;
   /** Own process group (default true); false keeps the broker in the caller's group. */
   detached?: boolean;
-  /**
-   * deploy:boot only, until the descriptors authenticate: an extra unauthenticated PLAINTEXT listener on this port
-   * whose anonymous principal is a super user. Never used by the local stack or the tests.
-   */
-  plaintextPort?: number;
+  /** The client listener speaks SASL_SSL with this key, certificate chain and CA; SASL_PLAINTEXT without. */
+  tls?: KafkaTlsFiles;
 }
 
 export function startKafka(opts: KafkaStartOptions): Promise<LocalKafka & { credentials: KafkaCredentials }>;
-export function startKafkaCluster(opts: { hosts: string[]; port: number; controllerPort: number; runDir: string; heapMb?: number; detached?: boolean; credentials?: KafkaCredentials; plaintextPort?: number }): Promise<{ brokers: LocalKafka[]; bootstrap: string; credentials: KafkaCredentials; stop(): Promise<void> }>;
+export function startKafkaCluster(opts: { hosts: string[]; port: number; controllerPort: number; runDir: string; heapMb?: number; detached?: boolean; credentials?: KafkaCredentials; tls?: KafkaTlsFiles }): Promise<{ brokers: LocalKafka[]; bootstrap: string; credentials: KafkaCredentials; stop(): Promise<void> }>;
 export function stopProcess(pid: number, graceMs: number): Promise<void>;

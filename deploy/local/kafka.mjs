@@ -121,24 +121,36 @@ const jaas = (value) => `"${String(value).replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 
 /**
  * server.properties of one combined broker/controller node. The client listener (CLIENT) takes SASL/SCRAM-SHA-512
- * only and carries replication between brokers as the brokers' own SCRAM user; the controller listener takes
- * SASL/PLAIN with one static user (KRaft cannot use SCRAM there: the SCRAM credentials live in the metadata the
- * controllers serve). StandardAuthorizer with no ACL meaning no access; super users are the brokers, the
- * controllers and the admin, nobody else.
+ * only, over TLS (SASL_SSL) when `tls` names the broker's PEM keystore (private key and certificate chain) and the CA
+ * the brokers trust, else over plain TCP (SASL_PLAINTEXT); it also carries replication between brokers as the
+ * brokers' own SCRAM user. The controller listener takes SASL/PLAIN with one static user (KRaft cannot use SCRAM
+ * there: the SCRAM credentials live in the metadata the controllers serve). StandardAuthorizer with no ACL meaning
+ * no access; super users are the brokers, the controllers and the admin, nobody else. There is no unauthenticated
+ * listener, whatever the options.
  */
-export function serverProperties({ port, controllerPort, dataDir, credentials, host = '127.0.0.1', nodeId = 1, voters, replication = 1, plaintextPort, advertised = `${host}:${port}` }) {
+export function serverProperties({ port, controllerPort, dataDir, credentials, host = '127.0.0.1', nodeId = 1, voters, replication = 1, advertised = `${host}:${port}`, tls }) {
   const isr = Math.min(2, replication);
   const { broker, controller } = credentials;
-  // deploy:boot's descriptors that do not authenticate yet (KafkaStartOptions.plaintextPort): never the local stack
-  const legacy = plaintextPort === undefined ? { listener: '', advertised: '', protocol: '', superUser: '' } : { listener: `,DESCRIPTOR://${host}:${plaintextPort}`, advertised: `,DESCRIPTOR://${host}:${plaintextPort}`, protocol: ',DESCRIPTOR:PLAINTEXT', superUser: ';User:ANONYMOUS' };
+  const clientProtocol = tls ? 'SASL_SSL' : 'SASL_PLAINTEXT';
+  // PEM stores (KIP-651): no keytool step, no store password; brokers verify each other's certificate by host name
+  const ssl = tls
+    ? [
+        'listener.name.client.ssl.keystore.type=PEM',
+        `listener.name.client.ssl.keystore.location=${tls.keystore}`,
+        'listener.name.client.ssl.truststore.type=PEM',
+        `listener.name.client.ssl.truststore.location=${tls.truststore}`,
+        'listener.name.client.ssl.endpoint.identification.algorithm=https',
+      ]
+    : [];
   return [
     'process.roles=broker,controller',
     `node.id=${nodeId}`,
     `controller.quorum.voters=${voters ?? `1@127.0.0.1:${controllerPort}`}`,
-    `listeners=CLIENT://${host}:${port},CONTROLLER://${host}:${controllerPort}${legacy.listener}`,
-    `advertised.listeners=CLIENT://${advertised}${legacy.advertised}`,
+    `listeners=CLIENT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
+    `advertised.listeners=CLIENT://${advertised}`,
     'controller.listener.names=CONTROLLER',
-    `listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT${legacy.protocol}`,
+    `listener.security.protocol.map=CLIENT:${clientProtocol},CONTROLLER:SASL_PLAINTEXT`,
+    ...ssl,
     'inter.broker.listener.name=CLIENT',
     `sasl.mechanism.inter.broker.protocol=${KAFKA_SASL_MECHANISM}`,
     `listener.name.client.sasl.enabled.mechanisms=${KAFKA_SASL_MECHANISM}`,
@@ -148,7 +160,7 @@ export function serverProperties({ port, controllerPort, dataDir, credentials, h
     `listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=${jaas(controller.username)} password=${jaas(controller.password)} user_${controller.username}=${jaas(controller.password)};`,
     'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
     'allow.everyone.if.no.acl.found=false',
-    `super.users=User:${broker.username};User:${controller.username};User:${KAFKA_ADMIN_USER}${legacy.superUser}`,
+    `super.users=User:${broker.username};User:${controller.username};User:${KAFKA_ADMIN_USER}`,
     `log.dirs=${dataDir}`,
     'num.partitions=6',
     // internal topics replicated as the cluster allows (a single node needs 1, or group coordination never becomes
@@ -171,7 +183,7 @@ export function serverProperties({ port, controllerPort, dataDir, credentials, h
 
 /**
  * One node's storage, formatted with every SCRAM user of `credentials`, and how to launch it. opts: { port,
- * controllerPort, runDir, heapMb, credentials, host?, nodeId?, voters?, replication?, clusterId }
+ * controllerPort, runDir, heapMb, credentials, host?, nodeId?, voters?, replication?, clusterId, tls? }
  */
 function prepareNode(opts) {
   const { port, runDir, heapMb = 768, credentials, host = '127.0.0.1', clusterId, detached = true } = opts;
@@ -255,7 +267,8 @@ function redactPasswords(text, credentials) {
 
 /**
  * Formats fresh storage and starts the broker. Returns { pid, bootstrap, credentials, stop, restart }.
- * opts: { port, controllerPort, runDir, heapMb = 768, credentials? (newKafkaCredentials(runDir) when absent) }
+ * opts: { port, controllerPort, runDir, heapMb = 768, credentials? (newKafkaCredentials(runDir) when absent),
+ * tls? ({ keystore, truststore }: PEM files; the client listener then speaks SASL_SSL) }
  */
 export async function startKafka(opts) {
   const credentials = opts.credentials ?? newKafkaCredentials(opts.runDir);
@@ -269,11 +282,11 @@ export async function startKafka(opts) {
  * Payrail's topics and Kafka's own. Starts all three before waiting: a node opens its listener only once the
  * controller quorum (two of three) has formed. Returns { brokers, bootstrap, stop }.
  */
-export async function startKafkaCluster({ hosts, port, controllerPort, runDir, heapMb = 512, detached = true, credentials = newKafkaCredentials(runDir), plaintextPort }) {
+export async function startKafkaCluster({ hosts, port, controllerPort, runDir, heapMb = 512, detached = true, credentials = newKafkaCredentials(runDir), tls }) {
   if (hosts.length !== 3) throw new Error('startKafkaCluster takes three hosts');
   const clusterId = newClusterId();
   const voters = hosts.map((h, i) => `${i + 1}@${h}:${controllerPort}`).join(',');
-  const nodes = hosts.map((host, i) => prepareNode({ port, controllerPort, host, nodeId: i + 1, voters, replication: 3, heapMb, clusterId, detached, credentials, plaintextPort, runDir: join(runDir, `kafka-${i + 1}`) }));
+  const nodes = hosts.map((host, i) => prepareNode({ port, controllerPort, host, nodeId: i + 1, voters, replication: 3, heapMb, clusterId, detached, credentials, tls, runDir: join(runDir, `kafka-${i + 1}`) }));
   const children = nodes.map((n) => n.spawnNode());
   const started = await Promise.allSettled(nodes.map((n, i) => n.waitReady(children[i])));
   const failed = started.find((r) => r.status === 'rejected');

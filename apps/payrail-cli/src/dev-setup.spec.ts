@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KAFKA_ADMIN_USERNAME, kafkaAccessTable } from '@payrail/contracts';
 import { verifyPassword } from '@payrail/crypto';
 import { CONSOLE_FRAUD_OPERATOR, CONSOLE_FRAUD_SCOPES, ConsoleDevCredentials, devSetup } from './dev-setup';
 
@@ -46,5 +47,17 @@ describe('dev-setup: the console sign-ins of a local run', () => {
     expect(JSON.parse(text)).toEqual({ clients: [{ id: 'console', scopes: ['ledger:read'], token_sha256: sha(consoleToken) }, { id: 'dev-operator', scopes: ['ledger:read'], token_sha256: sha(operatorToken) }] });
     expect(text).not.toContain(consoleToken);
     for (const file of [setup.settlementApiClientsFile, setup.consoleSettlementTokenFile, setup.settlementOperatorTokenFile]) expect(statSync(file).mode & 0o777).toBe(0o600);
+  }, 30_000);
+
+  it('writes a distinct random SCRAM password for the admin, every principal of the ACL table and the broker\'s own users, each 0600 at kafka/<user>.password', async () => {
+    const setup = await devSetup(join(mkdtempSync(join(tmpdir(), 'dev-setup-')), 'keys'));
+    expect(Object.keys(setup.kafkaPasswordFiles).sort()).toEqual([KAFKA_ADMIN_USERNAME, ...kafkaAccessTable().map((p) => p.username), 'payrail-broker', 'payrail-controller'].sort());
+    const passwords = Object.entries(setup.kafkaPasswordFiles).map(([user, file]) => {
+      expect(file.endsWith(join('keys', 'kafka', `${user}.password`))).toBe(true);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      return readFileSync(file, 'utf8');
+    });
+    for (const p of passwords) expect(p).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(new Set(passwords).size).toBe(passwords.length);
   }, 30_000);
 });

@@ -2,12 +2,15 @@
 // (each service seals what it hands to the next; docs/security.md), the data-protection key pair, the fingerprint key,
 // three demo upstreams (key pairs + registrations), the console's users (a dev operator and a dev viewer with
 // random passwords) and session key, and the console's service token for fraud-check's admin API (registered, as
-// its SHA-256 only, in fraud-check's operators file with the scopes it needs: reviews:read, reviews:decide, act-for-operators). Written under the run's folder, never
-// into the repository.
+// its SHA-256 only, in fraud-check's operators file with the scopes it needs: reviews:read, reviews:decide, act-for-operators), and
+// a random SCRAM password per Kafka principal (kafka/<user>.password: docker-compose.yml's and the dev overlay's
+// broker create the users from them, each service reads its own). Written under the run's folder, never into the
+// repository.
 import { chownSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { FRAUD_OPERATOR_TOKEN_PREFIX, hashPassword, newBearerToken, writeDevKeys, writeSealKeys, SETTLEMENT_API_TOKEN_PREFIX } from '@payrail/crypto';
+import { KAFKA_ADMIN_USERNAME, KAFKA_PRINCIPAL_NAMES, kafkaUsername } from '@payrail/contracts';
 import { DEMO_MERCHANT_IDS, writeUpstreamRegistration } from '@payrail/upstream-sdk';
 
 export const DEMO_UPSTREAMS = ['psp-alpha', 'bank-beta', 'shop-gamma'];
@@ -43,6 +46,28 @@ export interface DevSetup {
   fraudOperatorsFile: string;
   /** The console's token for fraud-check's admin API (FRAUD_ADMIN_TOKEN_FILE). */
   consoleFraudTokenFile: string;
+  /** One SCRAM password file per Kafka user (KAFKA_SASL_PASSWORD_FILE), by user name: see KAFKA_DEV_USERS. */
+  kafkaPasswordFiles: Record<string, string>;
+}
+
+/**
+ * The Kafka users a development broker (docker-compose.yml, the dev overlay) is given: the admin, every principal
+ * of the ACL table (libs/contracts kafka-access.ts), and the broker's own identities: `payrail-broker` (its SCRAM
+ * user for its own connections) and `payrail-controller` (SASL/PLAIN on the controller listener).
+ */
+export const KAFKA_DEV_USERS: readonly string[] = [KAFKA_ADMIN_USERNAME, ...KAFKA_PRINCIPAL_NAMES.map(kafkaUsername), 'payrail-broker', 'payrail-controller'];
+
+/** kafka/<user>.password for every KAFKA_DEV_USERS entry: 32 random bytes, base64url, no newline, mode 0600. */
+function writeKafkaPasswords(dir: string): Record<string, string> {
+  const kafkaDir = join(dir, 'kafka');
+  mkdirSync(kafkaDir, { recursive: true, mode: 0o700 });
+  const files: Record<string, string> = {};
+  for (const user of KAFKA_DEV_USERS) {
+    const file = join(kafkaDir, `${user}.password`);
+    writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+    files[user] = file;
+  }
+  return files;
 }
 
 /** The console's id in fraud-check's operators file: decisions taken through it are recorded as console:<user>. */
@@ -114,7 +139,7 @@ export function handOverToContainers(setup: DevSetup, owner: string): void {
   const [uid, gid] = [Number(m[1]), Number(m[2])];
   const seals = [setup.ingestSealPrivateJwks, setup.fraudCheckSealPrivateJwks, setup.settlementSealPrivateJwks, setup.ingestSealPublicJwks, setup.fraudCheckSealPublicJwks, setup.settlementSealPublicJwks];
   const files = [setup.signingPrivateJwks, setup.protectionPublicJwks, setup.fingerprintKeyFile, setup.settlementApiClientsFile, ...seals];
-  for (const f of files) chownSync(f, uid, gid);
+  for (const f of [...files, ...Object.values(setup.kafkaPasswordFiles)]) chownSync(f, uid, gid);
   chownSync(setup.upstreamsDir, uid, gid);
   for (const f of readdirSync(setup.upstreamsDir)) chownSync(join(setup.upstreamsDir, f), uid, gid);
 }
@@ -154,5 +179,6 @@ export async function devSetup(dir: string): Promise<DevSetup> {
     upstreamKeysDir,
     ...(await writeConsoleUsers(dir)),
     ...writeFraudOperators(dir),
+    kafkaPasswordFiles: writeKafkaPasswords(dir),
   };
 }

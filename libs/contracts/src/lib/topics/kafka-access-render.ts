@@ -3,7 +3,7 @@
 // `node -r @swc-node/register libs/contracts/src/lib/topics/write-kafka-access.ts`; kafka-access.spec.ts fails when
 // a committed copy differs from what the table renders.
 import { Document } from 'yaml';
-import { kafkaAccessTable, KafkaPrincipal, renderKafkaAccessMarkdown } from './kafka-access';
+import { KAFKA_ADMIN_USERNAME, kafkaAccessTable, KafkaPrincipal, renderKafkaAccessMarkdown } from './kafka-access';
 
 export const OPERATIONS_DOCUMENT_PATH = 'docs/operations.md';
 export const STRIMZI_USERS_PATH = 'deploy/k8s/strimzi/kafka-users.yaml';
@@ -20,15 +20,23 @@ export function withKafkaAccessSection(document: string, table: readonly KafkaPr
 
 /**
  * One Strimzi KafkaUser per principal (SCRAM-SHA-512, simple authorization with exactly the table's ACLs), for a
- * cluster the Strimzi User Operator manages; it creates a Secret named after the user holding its password.
+ * cluster the Strimzi User Operator manages; it creates a Secret named after the user holding its password. First
+ * the admin: a SCRAM user without ACLs (the Kafka resource lists it in `superUsers`), for the topics Job.
  */
 export function renderStrimziKafkaUsers(table: readonly KafkaPrincipal[] = kafkaAccessTable(), cluster = 'payrail-kafka'): string {
   const header = [
     '# Generated from libs/contracts/src/lib/topics/kafka-access.ts (write-kafka-access.ts); do not edit.',
     '# Strimzi KafkaUsers for an operator-run Kafka: apply in the namespace the Strimzi User Operator watches, with',
     `# the cluster label set to your Kafka resource's name (here ${cluster}). Each user's password lands in a Secret of`,
-    '# the same name (docs/operations.md, "Kafka principals and ACLs").',
+    '# the same name (docs/operations.md, "Kafka principals and ACLs"). payrail-admin has no ACLs: list it in your Kafka',
+    "# resource's spec.kafka.authorization.superUsers.",
   ].join('\n');
+  const admin = new Document({
+    apiVersion: 'kafka.strimzi.io/v1beta2',
+    kind: 'KafkaUser',
+    metadata: { name: KAFKA_ADMIN_USERNAME, labels: { 'strimzi.io/cluster': cluster, 'app.kubernetes.io/part-of': 'payrail' } },
+    spec: { authentication: { type: 'scram-sha-512' } },
+  }).toString({ lineWidth: 0 });
   const documents = table.map((p) =>
     new Document({
       apiVersion: 'kafka.strimzi.io/v1beta2',
@@ -46,7 +54,7 @@ export function renderStrimziKafkaUsers(table: readonly KafkaPrincipal[] = kafka
       },
     }).toString({ lineWidth: 0 }),
   );
-  return `${header}\n---\n${documents.join('---\n')}`;
+  return `${header}\n---\n${[admin, ...documents].join('---\n')}`;
 }
 
 const pascal = (op: string): string => op.charAt(0) + op.slice(1).toLowerCase();

@@ -93,9 +93,12 @@ describe('the Kafka access table rendered outside the code (regenerate: write-ka
 
   it(`${STRIMZI_USERS_PATH}: one KafkaUser per principal with exactly its ACLs`, () => {
     expect(committed(STRIMZI_USERS_PATH)).toBe(renderStrimziKafkaUsers());
-    const users = parseAllDocuments(committed(STRIMZI_USERS_PATH)).map((d) => d.toJS() as { metadata: { name: string }; spec: { authorization: { acls: { operations: string[] }[] } } });
-    expect(users.map((u) => u.metadata.name)).toEqual(kafkaAccessTable().map((p) => p.username));
-    const aclCount = users.reduce((n, u) => n + u.spec.authorization.acls.reduce((m, a) => m + a.operations.length, 0), 0);
+    const users = parseAllDocuments(committed(STRIMZI_USERS_PATH)).map((d) => d.toJS() as { metadata: { name: string }; spec: { authentication: { type: string }; authorization?: { acls: { operations: string[] }[] } } });
+    // the admin first, a SCRAM user without ACLs (a super user of the Kafka resource), then every principal
+    expect(users.map((u) => u.metadata.name)).toEqual([KAFKA_ADMIN_USERNAME, ...kafkaAccessTable().map((p) => p.username)]);
+    expect(users.every((u) => u.spec.authentication.type === 'scram-sha-512')).toBe(true);
+    expect(users[0]?.spec.authorization).toBeUndefined();
+    const aclCount = users.reduce((n, u) => n + (u.spec.authorization?.acls ?? []).reduce((m, a) => m + a.operations.length, 0), 0);
     expect(aclCount).toBe(kafkaAclBindings().length);
   });
 });
