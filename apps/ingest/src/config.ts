@@ -22,6 +22,12 @@ export const IngestEnvSchema = z.object({
   UPSTREAMS_DIR: z.string().min(1),
   /** Public JWKS of the data-protection key: card and account numbers leave ingest only encrypted to it. */
   PROTECTION_JWKS_FILE: z.string().min(1),
+  /**
+   * Private JWKS of ingest's inbound encryption keys: upstreams publishing to the inbound topic encrypt their signed
+   * payment to the active one (published at GET /.well-known/payrail-inbound-jwks.json); a second, verify-only key
+   * keeps decrypting during a rotation. Checked at boot.
+   */
+  INGEST_INBOUND_JWE_KEYS_FILE: z.string().min(1),
   /** ingest seals every accepted payment (signing signs only what verifies). */
   ...eventSealKeysEnvFragment,
   /** Freshness window for the upstream's `iat` (seconds). */
@@ -42,6 +48,8 @@ export interface IngestConfig extends ServiceSettings {
   ops: { host: string; port: number };
   upstreamsDir: string;
   protectionJwksFile: string;
+  /** Private JWKS of the inbound topic's encryption keys (INGEST_INBOUND_JWE_KEYS_FILE). */
+  inboundJweKeysFile: string;
   /** Private JWKS of ingest's event seals (EVENT_SEAL_KEYS_FILE). */
   eventSealKeysFile: string;
   /** HMAC key for card/account fingerprints (FINGERPRINT_KEY or FINGERPRINT_KEY_FILE, base64, >= 32 bytes). */
@@ -73,6 +81,7 @@ export function loadIngestConfig(env: Record<string, string | undefined> = proce
     ops: { host: e.OPS_HOST, port: e.OPS_PORT },
     upstreamsDir: e.UPSTREAMS_DIR,
     protectionJwksFile: e.PROTECTION_JWKS_FILE,
+    inboundJweKeysFile: e.INGEST_INBOUND_JWE_KEYS_FILE,
     eventSealKeysFile: e.EVENT_SEAL_KEYS_FILE,
     fingerprintKey,
     freshnessWindowS: e.FRESHNESS_WINDOW_S,

@@ -10,13 +10,14 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Logger } from 'nestjs-pino';
 import { writeDevKeys, writeSealKeys } from '@payrail/crypto';
 import { Kafka, createKafka, ensureTopics, kafkaClientEnv, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
-import { MessagingRuntime, connectConsumerGroups } from '@payrail/messaging-nest';
+import { MessagingRuntime, connectConsumerGroupsWith } from '@payrail/messaging-nest';
 import { ProblemDetailsFilter } from '@payrail/platform';
 import { DEMO_MERCHANT_IDS, UpstreamClient, UpstreamLimits, writeUpstreamRegistration } from '@payrail/upstream-sdk';
 import { IngestAppModule } from '../src/app.module';
 import { IngestConfig, loadIngestConfig } from '../src/config';
 import { configureIngestHttp } from '../src/http';
 import { OpsListener } from '../src/ops/ops-listener';
+import { PayerProtection } from '../src/payments/payer-protection';
 
 export interface UpstreamFixture {
   id: string;
@@ -36,6 +37,9 @@ export class IngestFixture {
     /** ingest's sealing keys (EVENT_SEAL_KEYS_FILE), and their public half as signing reads it. */
     readonly sealPrivateJwks: string,
     readonly sealPublicJwks: string,
+    /** ingest's inbound encryption keys (INGEST_INBOUND_JWE_KEYS_FILE), and the public JWKS upstreams encrypt to. */
+    readonly inboundPrivateJwks: string,
+    readonly inboundPublicJwks: string,
   ) {}
 
   static async create(): Promise<IngestFixture> {
@@ -45,7 +49,8 @@ export class IngestFixture {
     writeFileSync(fingerprintKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
     mkdirSync(join(dir, 'upstreams'));
     const seal = await writeSealKeys(join(dir, 'ingest-seal'));
-    return new IngestFixture(dir, join(dir, 'upstreams'), protection.publicPath, protection.privatePath, fingerprintKeyFile, seal.privateFile, seal.publicFile);
+    const inbound = await writeDevKeys(join(dir, 'inbound'), { withSigningKey: false });
+    return new IngestFixture(dir, join(dir, 'upstreams'), protection.publicPath, protection.privatePath, fingerprintKeyFile, seal.privateFile, seal.publicFile, inbound.privatePath, inbound.publicPath);
   }
 
   /** A new upstream with a unique id: its key pair and its registration (picked up by running instances too). */
@@ -66,6 +71,7 @@ export class IngestFixture {
       PROTECTION_JWKS_FILE: this.protectionPublicJwks,
       FINGERPRINT_KEY_FILE: this.fingerprintKeyFile,
       EVENT_SEAL_KEYS_FILE: this.sealPrivateJwks,
+      INGEST_INBOUND_JWE_KEYS_FILE: this.inboundPrivateJwks,
       LOG_LEVEL: process.env['INGEST_TEST_LOG_LEVEL'] ?? 'warn',
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '8080', // unused: instances listen on a free port
@@ -100,7 +106,8 @@ export async function startIngest(fixture: IngestFixture, extraEnv: Record<strin
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemDetailsFilter());
   await configureIngestHttp(app);
-  if (opts.consumeInbound) connectConsumerGroups(app, 'ingestInbound');
+  // as main.ts: dead letters of the inbound topic are sealed to the data-protection key
+  if (opts.consumeInbound) connectConsumerGroupsWith(app, { protectDeadLetterValue: (value) => app.get(PayerProtection).sealDeadLetter(value) }, 'ingestInbound');
   await app.listen(0, '127.0.0.1');
   if (opts.consumeInbound) {
     await app.startAllMicroservices();
