@@ -54,8 +54,9 @@ describe('what a container runs', () => {
 
 describe('the descriptors as the boot test reads them', () => {
   const keys = mkdtempSync(join(tmpdir(), 'payrail-keys-'));
-  for (const dir of ['signing', 'protection', 'upstreams', 'settlement']) mkdirSync(join(keys, dir));
+  for (const dir of ['signing', 'protection', 'upstreams', 'settlement', 'inbound']) mkdirSync(join(keys, dir));
   writeFileSync(join(keys, 'signing', 'private.jwks.json'), '{"keys":[]}');
+  writeFileSync(join(keys, 'inbound', 'private.jwks.json'), '{"keys":[]}');
   writeFileSync(join(keys, 'protection', 'public.jwks.json'), '{"keys":[]}');
   writeFileSync(join(keys, 'fingerprint.key'), 'fp');
   writeFileSync(join(keys, 'settlement', 'api-clients.json'), '{"clients":[]}');

@@ -274,7 +274,7 @@ export class Stack {
     const jwksUrl = `http://127.0.0.1:${this.ports.signing}/.well-known/jwks.json`;
     switch (name) {
       case 'ingest':
-        return { ...common, SIGNING_JWKS_URL: jwksUrl, UPSTREAMS_DIR: this.keys.upstreamsDir, PROTECTION_JWKS_FILE: this.keys.protectionPublicJwks, FINGERPRINT_KEY_FILE: this.keys.fingerprintKeyFile };
+        return { ...common, SIGNING_JWKS_URL: jwksUrl, UPSTREAMS_DIR: this.keys.upstreamsDir, PROTECTION_JWKS_FILE: this.keys.protectionPublicJwks, FINGERPRINT_KEY_FILE: this.keys.fingerprintKeyFile, INGEST_INBOUND_JWE_KEYS_FILE: this.keys.ingestInboundPrivateJwks };
       case 'signing':
         return { ...common, SIGNING_KEYS_FILE: this.keys.signingPrivateJwks };
       case 'fraud-check':

@@ -67,6 +67,8 @@ export async function runTests({ layers }) {
         PAYRAIL_TEST_RUN_DIR: stack.runDir,
         PAYRAIL_KEYS_JSON: JSON.stringify(stack.keys),
         PAYRAIL_PORTS_JSON: JSON.stringify(stack.ports),
+        // the plaintext scan judges what the pipeline wrote from here on, not the integration layer's test messages
+        PAYRAIL_E2E_STARTED_MS: String(e2eStartedMs),
         PAYRAIL_CHROMIUM: chromium,
         PAYRAIL_OTLP_SPANS_FILE: otlp?.file,
       };

@@ -19,17 +19,30 @@ import { ReplayGuardRecovery } from './payments/replay-guard-recovery';
 import { jtiTtlSeconds } from './payments/submit-payment.use-case';
 import { AcceptedPublisher } from './payments/accepted.publisher';
 import { OpsListener } from './ops/ops-listener';
+import { InboundKeys } from './payments/inbound-keys';
+import { InboundKeysController } from './payments/inbound-keys.controller';
+import { INBOUND_DECRYPTION, ReceiveInboundPaymentUseCase } from './payments/inbound-payment.use-case';
+
+/** INGEST_INBOUND_JWE_KEYS_FILE with ingest's loggers; throws ConfigError naming the variable when unusable. */
+export function openInboundKeys(config: Pick<IngestConfig, 'inboundJweKeysFile'>): Promise<InboundKeys> {
+  const logger = new Logger('inbound-keys');
+  return InboundKeys.open(config.inboundJweKeysFile, {
+    logger: { debug: (fields, message) => logger.debug({ ...fields, msg: message }) },
+    onReloadError: (err) => logger.error({ err: err.message, msg: 'INGEST_INBOUND_JWE_KEYS_FILE: reload refused, the previous keys stay in use' }),
+  });
+}
 
 @Module({})
 export class IngestAppModule {
-  static forRoot(config: IngestConfig): DynamicModule {
+  /** `inboundKeys`: opened (and checked) by main.ts before the start, else opened here. */
+  static forRoot(config: IngestConfig, opts: { inboundKeys?: InboundKeys } = {}): DynamicModule {
     return {
       module: IngestAppModule,
       imports: [
         LoggerModule.forRoot(loggerParams('ingest', config.logLevel)),
         MessagingModule.forRoot({ service: 'ingest', kafka: config.kafka, redis: config.redis, metricsOnHttpPort: false }),
       ],
-      controllers: [PaymentsController, InboundPaymentsHandler, PaymentStatusHandler],
+      controllers: [PaymentsController, InboundPaymentsHandler, PaymentStatusHandler, InboundKeysController],
       providers: [
         { provide: INGEST_CONFIG, useValue: config },
         { provide: PaymentStatusStore, useFactory: (runtime: MessagingRuntime) => new PaymentStatusStore(runtime.redis), inject: [MessagingRuntime] },
@@ -58,6 +71,13 @@ export class IngestAppModule {
           },
         },
         SubmitPaymentUseCase,
+        {
+          // INGEST_INBOUND_JWE_KEYS_FILE, checked here: a missing or unusable file stops the start naming the variable
+          provide: InboundKeys,
+          useFactory: () => opts.inboundKeys ?? openInboundKeys(config),
+        },
+        { provide: INBOUND_DECRYPTION, useFactory: (keys: InboundKeys) => keys.decrypter, inject: [InboundKeys] },
+        ReceiveInboundPaymentUseCase,
       ],
     };
   }

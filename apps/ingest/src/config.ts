@@ -23,6 +23,12 @@ export const IngestEnvSchema = z.object({
   UPSTREAMS_DIR: z.string().min(1),
   /** Public JWKS of the data-protection key: card and account numbers leave ingest only encrypted to it. */
   PROTECTION_JWKS_FILE: z.string().min(1),
+  /**
+   * Private JWKS of ingest's inbound encryption keys: upstreams publishing to the inbound topic encrypt their signed
+   * payment to the active one (published at GET /.well-known/payrail-inbound-jwks.json); a second, verify-only key
+   * keeps decrypting during a rotation. Checked at boot.
+   */
+  INGEST_INBOUND_JWE_KEYS_FILE: z.string().min(1),
   /** ingest seals every accepted payment (signing signs only what verifies). */
   ...eventSealKeysEnvFragment,
   /** The status read model takes only what its producers made: Payrail's signature (signing's JWKS), fraud-check's and settlement's seals. */
@@ -47,6 +53,8 @@ export interface IngestConfig extends ServiceSettings {
   ops: { host: string; port: number };
   upstreamsDir: string;
   protectionJwksFile: string;
+  /** Private JWKS of the inbound topic's encryption keys (INGEST_INBOUND_JWE_KEYS_FILE). */
+  inboundJweKeysFile: string;
   /** Private JWKS of ingest's event seals (EVENT_SEAL_KEYS_FILE). */
   eventSealKeysFile: string;
   /** Payrail's public signing keys (SIGNING_JWKS_URL or _FILE): the status read model verifies signed instructions. */
@@ -83,6 +91,7 @@ export function loadIngestConfig(env: Record<string, string | undefined> = proce
     ops: { host: e.OPS_HOST, port: e.OPS_PORT },
     upstreamsDir: e.UPSTREAMS_DIR,
     protectionJwksFile: e.PROTECTION_JWKS_FILE,
+    inboundJweKeysFile: e.INGEST_INBOUND_JWE_KEYS_FILE,
     eventSealKeysFile: e.EVENT_SEAL_KEYS_FILE,
     // the rule RemoteJwksClient applies, run here so a refused URL stops the start as a configuration error
     payrailKeys: signingJwksSource(e, checkJwksUrl),

@@ -11,13 +11,14 @@ import { Logger } from 'nestjs-pino';
 import { EVENT_SEAL_TYPES, PAYMENT_INSTRUCTION_JWS_TYPE } from '@payrail/contracts';
 import { EventSealer, JwsSigner, PayrailKeyStore, writeDevKeys, writeSealKeys } from '@payrail/crypto';
 import { Kafka, createKafka, ensureTopics, kafkaClientEnv, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
-import { MessagingRuntime, connectConsumerGroups } from '@payrail/messaging-nest';
+import { MessagingRuntime, connectConsumerGroupsWith } from '@payrail/messaging-nest';
 import { ProblemDetailsFilter } from '@payrail/platform';
 import { DEMO_MERCHANT_IDS, UpstreamClient, UpstreamLimits, writeUpstreamRegistration } from '@payrail/upstream-sdk';
 import { IngestAppModule } from '../src/app.module';
 import { IngestConfig, loadIngestConfig } from '../src/config';
 import { configureIngestHttp } from '../src/http';
 import { OpsListener } from '../src/ops/ops-listener';
+import { PayerProtection } from '../src/payments/payer-protection';
 
 /** Keys of the stages after ingest, as a test plays them: signing's, fraud-check's and settlement's. */
 export interface StatusPeers {
@@ -49,6 +50,9 @@ export class IngestFixture {
     readonly sealPublicJwks: string,
     /** The producers the status read model believes: Payrail's signing keys, fraud-check's and settlement's seals. */
     readonly peers: StatusPeers,
+    /** ingest's inbound encryption keys (INGEST_INBOUND_JWE_KEYS_FILE), and the public JWKS upstreams encrypt to. */
+    readonly inboundPrivateJwks: string,
+    readonly inboundPublicJwks: string,
   ) {}
 
   static async create(): Promise<IngestFixture> {
@@ -58,6 +62,7 @@ export class IngestFixture {
     writeFileSync(fingerprintKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
     mkdirSync(join(dir, 'upstreams'));
     const seal = await writeSealKeys(join(dir, 'ingest-seal'));
+    const inbound = await writeDevKeys(join(dir, 'inbound'), { withSigningKey: false });
     const signing = await writeDevKeys(join(dir, 'signing'), { alg: 'ES256' });
     const [fraudCheck, settlement] = await Promise.all([writeSealKeys(join(dir, 'fraud-check-seal')), writeSealKeys(join(dir, 'settlement-seal'))]);
     const peers: StatusPeers = {
@@ -68,7 +73,7 @@ export class IngestFixture {
       settlementSealPublicJwks: settlement.publicFile,
       settlementSealer: await settlement.sealer(EVENT_SEAL_TYPES.paymentSettled),
     };
-    return new IngestFixture(dir, join(dir, 'upstreams'), protection.publicPath, protection.privatePath, fingerprintKeyFile, seal.privateFile, seal.publicFile, peers);
+    return new IngestFixture(dir, join(dir, 'upstreams'), protection.publicPath, protection.privatePath, fingerprintKeyFile, seal.privateFile, seal.publicFile, peers, inbound.privatePath, inbound.publicPath);
   }
 
   /** A new upstream with a unique id: its key pair and its registration (picked up by running instances too). */
@@ -92,6 +97,7 @@ export class IngestFixture {
       SIGNING_JWKS_FILE: this.peers.signingPublicJwks,
       FRAUD_CHECK_SEAL_JWKS_FILE: this.peers.fraudCheckSealPublicJwks,
       SETTLEMENT_SEAL_JWKS_FILE: this.peers.settlementSealPublicJwks,
+      INGEST_INBOUND_JWE_KEYS_FILE: this.inboundPrivateJwks,
       LOG_LEVEL: process.env['INGEST_TEST_LOG_LEVEL'] ?? 'warn',
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '8080', // unused: instances listen on a free port
@@ -127,8 +133,9 @@ export async function startIngest(fixture: IngestFixture, extraEnv: Record<strin
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemDetailsFilter());
   await configureIngestHttp(app);
-  const groups = [...(opts.consumeInbound ? (['ingestInbound'] as const) : []), ...(opts.consumeStatus ? (['ingestStatus'] as const) : [])];
-  if (groups.length > 0) connectConsumerGroups(app, ...groups);
+  const groups: ('ingestInbound' | 'ingestStatus')[] = [...(opts.consumeInbound ? (['ingestInbound'] as const) : []), ...(opts.consumeStatus ? (['ingestStatus'] as const) : [])];
+  // as main.ts: dead letters of the inbound topic are sealed to the data-protection key
+  if (groups.length > 0) connectConsumerGroupsWith(app, { protectDeadLetterValue: (value) => app.get(PayerProtection).sealDeadLetter(value) }, ...groups);
   await app.listen(0, '127.0.0.1');
   if (groups.length > 0) {
     await app.startAllMicroservices();

@@ -1,5 +1,6 @@
 // Development keys for a local run: Payrail's signing key, the event sealing keys of ingest, fraud-check and settlement
-// (each service seals what it hands to the next; docs/security.md), the data-protection key pair, the fingerprint key,
+// (each service seals what it hands to the next; docs/security.md), the data-protection key pair, ingest's inbound
+// encryption key pair (upstreams publishing to the inbound topic encrypt to its public half), the fingerprint key,
 // three demo upstreams (key pairs + registrations), the console's users (a dev operator and a dev viewer with
 // random passwords) and session key, and the console's service token for fraud-check's admin API (registered, as
 // its SHA-256 only, in fraud-check's operators file with the scopes it needs: reviews:read, reviews:decide, act-for-operators), and
@@ -20,6 +21,9 @@ export interface DevSetup {
   signingPublicJwks: string;
   protectionPrivateJwks: string;
   protectionPublicJwks: string;
+  /** ingest's inbound-topic decryption keys (INGEST_INBOUND_JWE_KEYS_FILE) and their public half, what upstreams encrypt to. */
+  ingestInboundPrivateJwks: string;
+  ingestInboundPublicJwks: string;
   /** Event sealing keys (EVENT_SEAL_KEYS_FILE of each producer, <PRODUCER>_SEAL_JWKS_FILE of its consumers). */
   ingestSealPrivateJwks: string;
   ingestSealPublicJwks: string;
@@ -138,7 +142,7 @@ export function handOverToContainers(setup: DevSetup, owner: string): void {
   if (!m) throw new Error(`--owner must be UID:GID (numeric), got ${owner}`);
   const [uid, gid] = [Number(m[1]), Number(m[2])];
   const seals = [setup.ingestSealPrivateJwks, setup.fraudCheckSealPrivateJwks, setup.settlementSealPrivateJwks, setup.ingestSealPublicJwks, setup.fraudCheckSealPublicJwks, setup.settlementSealPublicJwks];
-  const files = [setup.signingPrivateJwks, setup.protectionPublicJwks, setup.fingerprintKeyFile, setup.settlementApiClientsFile, ...seals];
+  const files = [setup.signingPrivateJwks, setup.protectionPublicJwks, setup.ingestInboundPrivateJwks, setup.fingerprintKeyFile, setup.settlementApiClientsFile, ...seals];
   for (const f of [...files, ...Object.values(setup.kafkaPasswordFiles)]) chownSync(f, uid, gid);
   chownSync(setup.upstreamsDir, uid, gid);
   for (const f of readdirSync(setup.upstreamsDir)) chownSync(join(setup.upstreamsDir, f), uid, gid);
@@ -150,6 +154,8 @@ export async function devSetup(dir: string): Promise<DevSetup> {
   // the signing service holds signing keys only (it refuses a file with an encryption key)
   const signing = await writeDevKeys(join(dir, 'signing'), { alg: 'ES256', withEncryptionKey: false });
   const protection = await writeDevKeys(join(dir, 'protection'), { alg: 'ES256', withEncryptionKey: true });
+  // ingest's inbound key: one ECDH-ES+A256KW key, nothing else in the file (ingest refuses a signing key there)
+  const inbound = await writeDevKeys(join(dir, 'inbound'), { withSigningKey: false });
   // one sealing key per producing service, distinct from Payrail's instruction keys
   const ingestSeal = await writeSealKeys(join(dir, 'seals', 'ingest'));
   const fraudCheckSeal = await writeSealKeys(join(dir, 'seals', 'fraud-check'));
@@ -167,6 +173,8 @@ export async function devSetup(dir: string): Promise<DevSetup> {
     signingPublicJwks: signing.publicPath,
     protectionPrivateJwks: protection.privatePath,
     protectionPublicJwks: protection.publicPath,
+    ingestInboundPrivateJwks: inbound.privatePath,
+    ingestInboundPublicJwks: inbound.publicPath,
     ingestSealPrivateJwks: ingestSeal.privateFile,
     ingestSealPublicJwks: ingestSeal.publicFile,
     fraudCheckSealPrivateJwks: fraudCheckSeal.privateFile,

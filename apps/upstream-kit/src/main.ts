@@ -2,16 +2,20 @@
 //   keygen --dir DIR                      an upstream key pair: DIR/private.jwks.json + DIR/public.jwks.json
 //   register --id ID --public FILE --upstreams DIR --merchants M1,M2 [--rate N --burst N]   writes the registration operators install
 //   submit --id ID --keys DIR --ingest URL --payment FILE [--idempotency-key K] [--detached]
+//   publish --id ID --keys DIR --payment FILE [--idempotency-key K] [--ingest URL | --inbound-jwks FILE]
+//                                         signs, encrypts to Payrail's inbound key (JWS nested in a JWE) and publishes
+//                                         to the inbound topic (KAFKA_BROKERS, KAFKA_SASL_* as the payrail-upstream user)
 //   status --id ID --keys DIR --ingest URL --payment-id ID
 //   demo --ingest URL --upstreams DIR --keys DIR --payments N [--summary FILE] [--progress]
 import 'reflect-metadata';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PaymentSubmissionSchema } from '@payrail/contracts';
+import { PaymentSubmissionSchema, TOPICS } from '@payrail/contracts';
 import { writeDevKeys } from '@payrail/crypto';
+import { EventProducer, createKafka, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
 import { runDemo } from './demo';
-import { DEFAULT_UPSTREAM_LIMITS, UpstreamClient, writeUpstreamRegistration } from '@payrail/upstream-sdk';
+import { DEFAULT_UPSTREAM_LIMITS, InboundPaymentEncrypter, UpstreamClient, writeUpstreamRegistration } from '@payrail/upstream-sdk';
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -27,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
       payment: { type: 'string' },
       'payment-id': { type: 'string' },
       'idempotency-key': { type: 'string' },
+      'inbound-jwks': { type: 'string' },
       merchants: { type: 'string' },
       rate: { type: 'string' },
       burst: { type: 'string' },
@@ -71,6 +76,23 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${res.status} ${JSON.stringify(res.body)}\n`);
       return res.status === 202 ? 0 : 1;
     }
+    case 'publish': {
+      const client = await UpstreamClient.open(need('id'), join(need('keys'), 'private.jwks.json'), need('ingest'));
+      const payment = PaymentSubmissionSchema.parse(JSON.parse(readFileSync(need('payment'), 'utf8')));
+      // Payrail's inbound key: from a file the operators handed over, else fetched from ingest's public port
+      const jwks = values['inbound-jwks'];
+      const encrypter = jwks ? await InboundPaymentEncrypter.fromFile(jwks) : await InboundPaymentEncrypter.fetch(need('ingest'));
+      const message = await encrypter.message(client.signPayment(payment), values['idempotency-key']);
+      const producer = new EventProducer(createKafka(kafkaConnectionFromProcessEnv(process.env, `payrail-upstream-${client.upstreamId}`)), { source: `upstream/${client.upstreamId}` });
+      await producer.connect();
+      try {
+        await producer.publish(TOPICS.paymentsInbound, message, { key: payment.upstream_reference, correlationId: payment.upstream_reference });
+      } finally {
+        await producer.disconnect();
+      }
+      process.stdout.write(`${JSON.stringify({ topic: TOPICS.paymentsInbound.name, key: payment.upstream_reference, kid: encrypter.kid })}\n`);
+      return 0;
+    }
     case 'status': {
       const client = await UpstreamClient.open(need('id'), join(need('keys'), 'private.jwks.json'), need('ingest'));
       const res = await client.status(need('payment-id'));
@@ -94,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
       return summary.lost === 0 && summary.rejected === 0 ? 0 : 1;
     }
     default:
-      process.stderr.write('usage: payrail-upstream keygen|register|submit|status|demo ... (see docs/upstreams.md)\n');
+      process.stderr.write('usage: payrail-upstream keygen|register|submit|publish|status|demo ... (see docs/upstreams.md)\n');
       return 2;
   }
 }

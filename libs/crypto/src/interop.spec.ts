@@ -120,9 +120,31 @@ describe.each([
     expect(segments(2).size).toBe(50); // IV
   });
 
+  it('we refuse a token whose encrypted key was swapped for another token\'s (the tag fails, one generic reason)', async () => {
+    const [a = '', b = ''] = await Promise.all([new JweEncrypter(ks).encrypt('first'), new JweEncrypter(ks).encrypt('second')]);
+    const [h, , iv, ct, tag] = a.split('.');
+    const swapped = [h, b.split('.')[1], iv, ct, tag].join('.');
+    await expect(new JweDecrypter(ks).decrypt(swapped)).rejects.toMatchObject({ reason: 'decrypt' });
+  });
+
   it('we refuse what panva jose encrypts with compression or another enc', async () => {
     const pub = await importKey(key().publicJwk, alg);
     const cbc = await new jose.CompactEncrypt(new TextEncoder().encode('x')).setProtectedHeader({ alg, enc: 'A128CBC-HS256', kid: key().kid }).encrypt(pub);
     await expect(new JweDecrypter(ks).decrypt(cbc)).rejects.toMatchObject({ reason: 'alg' });
+  });
+});
+
+describe('JWE ECDH-ES+A256KW party info', () => {
+  it('we decrypt what panva jose encrypts with apu/apv (ECDH-ES: they enter the Concat KDF), and refuse it with apv changed', async () => {
+    const pub = await importKey(keys.ecEnc().publicJwk, 'ECDH-ES+A256KW');
+    const token = await new jose.CompactEncrypt(new TextEncoder().encode('with party info'))
+      .setProtectedHeader({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', kid: keys.ecEnc().kid })
+      .setKeyManagementParameters({ apu: new TextEncoder().encode('Alice'), apv: new TextEncoder().encode('Bob') })
+      .encrypt(pub);
+    expect((await new JweDecrypter(await storeOf(keys.ecEnc().privateJwk)).decrypt(token)).toString()).toBe('with party info');
+    const [h = '', ...rest] = token.split('.');
+    const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as Record<string, unknown>;
+    const changed = [Buffer.from(JSON.stringify({ ...header, apv: Buffer.from('Eve').toString('base64url') })).toString('base64url'), ...rest].join('.');
+    await expect(new JweDecrypter(await storeOf(keys.ecEnc().privateJwk)).decrypt(changed)).rejects.toMatchObject({ reason: 'decrypt' });
   });
 });

@@ -3,7 +3,7 @@
 // responses from the problem catalogue (problems.ts). Committed as docs/openapi/ingest.json; a test keeps the
 // two equal and checks that every route the controllers declare is documented.
 import { z } from 'zod';
-import { SignedSubmissionClaimsSchema } from '@payrail/contracts';
+import { INBOUND_JWKS_PATH, SignedSubmissionClaimsSchema } from '@payrail/contracts';
 import { PaymentStatusViewSchema } from '../status/payment-status.store';
 import { DETACHED_SIGNATURE_HEADER, PaymentAcceptedResponseSchema } from '../payments/payments.controller';
 import { ProblemSchema, ProblemSpec, STATUS_PROBLEMS, SUBMISSION_PROBLEMS } from '../payments/problems';
@@ -96,6 +96,20 @@ export function buildOpenApiDocument(): Json {
           responses: {
             '200': { description: 'The payment.', content: { 'application/json': { schema: ref('PaymentStatus') } } },
             ...problemResponses(STATUS_PROBLEMS),
+          },
+        },
+      },
+      [INBOUND_JWKS_PATH]: {
+        get: {
+          operationId: 'getInboundJwks',
+          summary: "The key to encrypt inbound-topic payments to",
+          description:
+            "Public JWKS of ingest's active inbound encryption key (ECDH-ES+A256KW): an upstream publishing to payrail.payments.inbound.v1 encrypts its signed payment (compact JWS) to it as a compact JWE (A256GCM, cty payrail-payment+jws, this kid). Public; cache it for up to 5 minutes. See docs/upstreams.md.",
+          responses: {
+            '200': {
+              description: 'One public encryption key (kty, crv, x, y, kid, use enc, alg).',
+              content: { 'application/jwk-set+json': { schema: { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: { type: 'object' } } } } } },
+            },
           },
         },
       },

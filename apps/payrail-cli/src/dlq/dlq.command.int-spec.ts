@@ -1,8 +1,14 @@
 // `payrail dlq` end to end against the real broker and Redis (KAFKA_BROKERS, REDIS_URL): a payment a real
-// BatchConsumer dead-lettered is listed, inspected and replayed from the command line, once.
+// BatchConsumer dead-lettered is listed, inspected and replayed from the command line, once. Sealed dead letters of
+// the inbound topic are replayed only with the data-protection key, as the upstream's encrypted bytes, never in clear.
 import { randomUUID } from 'node:crypto';
-import { TOPICS, TopicContract } from '@payrail/contracts';
-import { BatchConsumer, ConsumedEvent, EventProducer, PermanentError, createKafka, createRedis, kafkaClientEnv, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InboundPayment, TOPICS, TopicContract } from '@payrail/contracts';
+import { JweEncrypter, PayrailKeyStore, writeDevKeys } from '@payrail/crypto';
+import { BatchConsumer, ConsumedEvent, EventProducer, PermanentError, createKafka, createRedis, ensureTopics, kafkaClientEnv, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
+import { InboundPaymentEncrypter } from '@payrail/upstream-sdk';
 import { runDlq } from './dlq.command';
 
 const brokers = process.env['KAFKA_BROKERS'] ?? '';
@@ -107,5 +113,85 @@ describe('payrail dlq against a real broker and Redis', () => {
     const missing = await cli(['replay', `${dlq}/0/999999`], env);
     expect(missing.code).toBe(1);
     expect(missing.out).toContain('not-found');
+  });
+
+  it('replays a sealed inbound dead letter only with the data-protection key, as the encrypted original, and never a plain JWS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'payrail-cli-dlq-'));
+    const sealedDlq = `test.cli.sealed-dlq.${suffix}`;
+    const seen: { key: string | undefined; data: InboundPayment }[] = [];
+    let inbound: BatchConsumer | undefined;
+    try {
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: sealedDlq, numPartitions: 1, replicationFactor: 1 }] });
+      await admin.disconnect();
+      await ensureTopics(kafka);
+      // ingest's way of sealing: a JWE to the data-protection key with pdlq in its protected header
+      const protection = await writeDevKeys(join(dir, 'protection'), { withSigningKey: false });
+      const sealer = new JweEncrypter(await PayrailKeyStore.fromFile(protection.publicPath));
+      inbound = new BatchConsumer(kafka, {
+        groupId: `test-cli-inbound-${suffix}`,
+        routes: [
+          {
+            topic: TOPICS.paymentsInbound,
+            handler: async (event) => {
+              if (!event.key?.startsWith(`${suffix}-`)) return; // other tests' messages
+              seen.push({ key: event.key, data: event.data as InboundPayment });
+              throw new PermanentError('not this time');
+            },
+          },
+        ],
+        deadLetterTopic: sealedDlq,
+        producer,
+        logger,
+        protectDeadLetterValue: async (value) => Buffer.from(await sealer.encrypt(value, { extraProtected: { pdlq: 1 } })),
+      });
+      await inbound.start();
+
+      const inboundKeys = await writeDevKeys(join(dir, 'inbound'), { withSigningKey: false });
+      const encrypted = await (await InboundPaymentEncrypter.fromFile(inboundKeys.publicPath)).message('eyJhbGciOiJFUzI1NiJ9.eyJwYXltZW50Ijp7fX0.c2ln', `${suffix}-order`);
+      const plainPayload = Buffer.from(JSON.stringify({ payment: { payer: { card: { number: '4111111111111111' } } } })).toString('base64url');
+      await producer.publish(TOPICS.paymentsInbound, encrypted, { key: `${suffix}-encrypted`, correlationId: `${suffix}-encrypted` });
+      await producer.publish(TOPICS.paymentsInbound, { jws: `eyJhbGciOiJFUzI1NiJ9.${plainPayload}.c2ln` }, { key: `${suffix}-plain`, correlationId: `${suffix}-plain` });
+
+      let listed: { ref: string; key: string; value_protection: string | null }[] = [];
+      const deadline = Date.now() + 60_000;
+      while (listed.length < 2 && Date.now() < deadline) {
+        listed = JSON.parse((await cli(['list', '--topic', sealedDlq, '--json'], env)).out);
+        if (listed.length < 2) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(listed.map((l) => l.value_protection)).toEqual(['jwe', 'jwe']);
+      const refOf = (key: string): string => listed.find((l) => l.key === key)?.ref ?? '';
+      const [encryptedRef, plainRef] = [refOf(`${suffix}-encrypted`), refOf(`${suffix}-plain`)];
+
+      // without the key: not replayable, and says how
+      const withoutKey = JSON.parse((await cli(['replay', encryptedRef, '--json'], env)).out);
+      expect(withoutKey.outcomes).toEqual([expect.objectContaining({ status: 'not-replayable', detail: expect.stringContaining('--dlq-key') })]);
+      // --dlq-key is for replay alone
+      expect((await cli(['inspect', encryptedRef, '--dlq-key', protection.privatePath], env)).code).toBe(2);
+      // the wrong key opens nothing
+      const other = await writeDevKeys(join(dir, 'other'), { withSigningKey: false });
+      const wrongKey = JSON.parse((await cli(['replay', encryptedRef, '--json', '--dlq-key', other.privatePath], env)).out);
+      expect(wrongKey.outcomes).toEqual([expect.objectContaining({ status: 'not-replayable', detail: expect.stringContaining('does not open') })]);
+
+      const replayed = await cli(['replay', encryptedRef, plainRef, '--json', '--dlq-key', protection.privatePath], env);
+      expect(replayed.code).toBe(1); // one refused
+      const outcomes = JSON.parse(replayed.out).outcomes as { ref: string; status: string; detail?: string }[];
+      expect(outcomes.find((o) => o.ref === encryptedRef)?.status).toBe('replayed');
+      expect(outcomes.find((o) => o.ref === plainRef)).toEqual(expect.objectContaining({ status: 'not-replayable', detail: expect.stringMatching(/^inbound_not_encrypted: /) }));
+
+      // the copy on the inbound topic is the upstream's JWE, byte for byte; the plain JWS never came back
+      const until = Date.now() + 60_000;
+      while (seen.filter((s) => s.key === `${suffix}-encrypted`).length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(seen.filter((s) => s.key === `${suffix}-encrypted`).map((s) => s.data)).toEqual([encrypted, encrypted]);
+      expect(seen.filter((s) => s.key === `${suffix}-plain`)).toHaveLength(1);
+      // and the replayed copy failed again: sealed again, never in clear
+      const again = JSON.parse((await cli(['list', '--topic', sealedDlq, '--json'], env)).out) as { value_protection: string | null }[];
+      expect(again.every((l) => l.value_protection === 'jwe')).toBe(true);
+    } finally {
+      await inbound?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

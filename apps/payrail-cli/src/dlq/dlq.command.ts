@@ -19,11 +19,12 @@ import {
   redisEnvFragment,
 } from '@payrail/messaging';
 import { deadLetterJson, inspectText, listTable, replayJson, replayTable, valueView } from './dlq.view';
+import { openDeadLetterUnsealer } from './dlq-unseal';
 
 export const DLQ_USAGE = `usage:
   payrail dlq list    [SELECTION] [--limit N (100)] [--json]
   payrail dlq inspect REF [--json] [--show-value]
-  payrail dlq replay  (REF... | SELECTION | --all) [--limit N] [--dry-run] [--json] [--lease-s S]
+  payrail dlq replay  (REF... | SELECTION | --all) [--limit N] [--dry-run] [--json] [--lease-s S] [--dlq-key FILE]
 
 REF is <dead-letter topic>/<partition>/<offset>, as listed, e.g. payrail.dlq.fraud-check.v1/2/17.
 SELECTION (default: every dead-letter topic):
@@ -32,6 +33,8 @@ SELECTION (default: every dead-letter topic):
   --reason R           error class (exact) or part of the error message, any case
   --group G            only those consumer group G gave up on
   --partition P --from-offset A --to-offset B    dead-letter topic partition and offset range (inclusive)
+--dlq-key FILE        the data-protection private JWKS: replays sealed dead letters (payrail_dlq_value_protection jwe)
+                     as their original bytes, the inbound topic's only when they are encrypted payments (never in clear)
 environment: KAFKA_BROKERS (and KAFKA_SSL/SASL_*), REDIS_URL (required to replay; shows replay state otherwise)`;
 
 export class UsageError extends Error {
@@ -65,6 +68,7 @@ const OPTIONS = {
   'dry-run': { type: 'boolean', default: false },
   'show-value': { type: 'boolean', default: false },
   'lease-s': { type: 'string' },
+  'dlq-key': { type: 'string' },
   verbose: { type: 'boolean', default: false },
 } as const;
 
@@ -78,6 +82,8 @@ export interface DlqCommand {
   readonly dryRun: boolean;
   readonly showValue: boolean;
   readonly leaseMs?: number;
+  /** The data-protection private JWKS (replay of sealed dead letters). */
+  readonly dlqKeyFile?: string;
   readonly verbose: boolean;
 }
 
@@ -136,10 +142,12 @@ export function parseDlqCommand(argv: readonly string[]): DlqCommand {
     dryRun: values['dry-run'],
     showValue: values['show-value'],
     leaseMs: leaseS === undefined ? undefined : leaseS * 1_000,
+    dlqKeyFile: values['dlq-key'],
     verbose: values.verbose,
   };
   if (action === 'inspect' && refs.length !== 1) throw new UsageError('dlq inspect takes one REF, e.g. payrail.dlq.fraud-check.v1/2/17');
   if (action === 'list' && refs.length > 0) throw new UsageError('dlq list takes no REF (use dlq inspect REF)');
+  if (action !== 'replay' && command.dlqKeyFile !== undefined) throw new UsageError('--dlq-key is for dlq replay only (inspect never prints what a sealed value holds)');
   if (action === 'replay') {
     if (refs.length > 0 && (selects || values.all)) throw new UsageError('give dead-letter references or a selection, not both');
     if (refs.length === 0 && !selects && !values.all) throw new UsageError('say which dead letters to replay: REF..., a selection (--topic, --reason, ...), or --all');
@@ -173,7 +181,8 @@ export async function runDlq(argv: readonly string[], io: CliIo, env: Record<str
     await redis.connect();
   }
   try {
-    const ops = new DeadLetterOperations(kafka, { redis, leaseMs: command.leaseMs });
+    const unseal = command.dlqKeyFile === undefined ? undefined : await openDeadLetterUnsealer(command.dlqKeyFile);
+    const ops = new DeadLetterOperations(kafka, { redis, leaseMs: command.leaseMs, unseal });
     if (command.action === 'list') return await list(ops, command, io, redis !== undefined);
     if (command.action === 'inspect') return await inspect(ops, command, io, redis !== undefined);
     return await replay(ops, command, io);

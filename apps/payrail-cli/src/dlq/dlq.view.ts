@@ -134,7 +134,7 @@ export function inspectText(letter: DeadLetter, record: ReplayRecord | undefined
     ['key', letter.key ?? '(none)'],
     ['replayed', ledgerKnown ? replayText(record) : 'unknown (set REDIS_URL to read the replay ledger)'],
   ];
-  if (letter.valueProtection === 'jwe') rows.push(['value protection', 'sealed: a JWE to the data-protection key (the original held a card number in clear); not replayable as is']);
+  if (letter.valueProtection === 'jwe') rows.push(['value protection', 'sealed: a JWE to the data-protection key (the original may hold a card number in clear); replay with --dlq-key (the key holder), never in clear']);
   else if (letter.valueProtection !== undefined) rows.push(['value protection', `${letter.valueProtection}: the original value (with a card number in clear) was not kept`]);
   if (letter.replayOf) rows.push(['replay of', letter.replayOf]);
   if (letter.problems.length > 0) rows.push(['problems', letter.problems.join('; ')]);

@@ -1,6 +1,6 @@
 // Known-answer tests of the node:crypto JWE building blocks against their RFCs' own examples.
 import { createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
-import { aesKeyWrap, concatKdf } from './native-jwe';
+import { aesKeyUnwrap, aesKeyWrap, concatKdf } from './native-jwe';
 
 describe('native JWE building blocks', () => {
   it('derives the RFC 7518 Appendix C example key (ECDH-ES, Concat KDF with apu "Alice" and apv "Bob")', () => {
@@ -18,6 +18,15 @@ describe('native JWE building blocks', () => {
     const kek = Buffer.from('000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F', 'hex');
     const key = Buffer.from('00112233445566778899AABBCCDDEEFF000102030405060708090A0B0C0D0E0F', 'hex');
     expect(aesKeyWrap(kek, key).toString('hex').toUpperCase()).toBe('28C9F404C4B810F4CBCCB35CFB87F8263F5786E2D80ED326CBC7F0E71A99F43BFB988B9B7A02DD21');
+  });
+
+  it('unwraps the RFC 3394 4.6 example back, and refuses a wrapped key that fails its integrity check', () => {
+    const kek = Buffer.from('000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F', 'hex');
+    const wrapped = Buffer.from('28C9F404C4B810F4CBCCB35CFB87F8263F5786E2D80ED326CBC7F0E71A99F43BFB988B9B7A02DD21', 'hex');
+    expect(aesKeyUnwrap(kek, wrapped).toString('hex').toUpperCase()).toBe('00112233445566778899AABBCCDDEEFF000102030405060708090A0B0C0D0E0F');
+    const tampered = Buffer.from(wrapped);
+    tampered[10] = (tampered[10] ?? 0) ^ 1;
+    expect(() => aesKeyUnwrap(kek, tampered)).toThrow();
   });
 
   it('refuses key lengths one Concat KDF round cannot give', () => {

@@ -1,11 +1,12 @@
-// Compact JWE encryption on node:crypto (RFC 7516), for the two key-management algorithms Payrail accepts:
+// Compact JWE encryption and decryption on node:crypto (RFC 7516), for the two key-management algorithms Payrail accepts:
 //   ECDH-ES+A256KW  RFC 7518 4.6: ephemeral P-256 key agreement, Concat KDF (NIST SP 800-56A, SHA-256), the
 //                   derived key wraps a random CEK with AES Key Wrap (RFC 3394, node:crypto 'id-aes256-wrap')
 //   RSA-OAEP-256    RFC 7518 4.3: RSAES-OAEP with SHA-256 and MGF1-SHA-256 wraps the CEK
 // and content encryption A256GCM (RFC 7518 5.3) with the ASCII of the encoded protected header as AAD.
-// node-jose does the same job at ~300/s (its EC arithmetic is JavaScript); this runs at native speed. The interop
-// tests (interop.spec.ts) decrypt these tokens with node-jose and panva `jose` and vice versa.
-import { constants, createCipheriv, createHash, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+// node-jose does the same job at ~300-900/s (its EC arithmetic is JavaScript); this runs at native speed. The interop
+// tests (interop.spec.ts) decrypt these tokens with node-jose and panva `jose` and vice versa. Decryption trusts its
+// caller (JweDecrypter) to have checked the token first: algorithms, epk on the curve, segment lengths, no zip.
+import { constants, createCipheriv, createDecipheriv, createHash, diffieHellman, privateDecrypt, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
 import { CONTENT_ENCRYPTION_ALG, type KeyWrapAlg } from '../lib/algorithms';
 import { agreeNow, type EcdhAgreement, type EcdhAgreementPool } from './agreement-pool';
 
@@ -49,6 +50,12 @@ export function aesKeyWrap(kek: Buffer, cek: Buffer): Buffer {
   return Buffer.concat([wrap.update(cek), wrap.final()]);
 }
 
+/** RFC 3394 AES Key Unwrap with a 256-bit key encryption key; throws when the integrity check fails. */
+export function aesKeyUnwrap(kek: Buffer, wrapped: Buffer): Buffer {
+  const unwrap = createDecipheriv('id-aes256-wrap', kek, KW_IV);
+  return Buffer.concat([unwrap.update(wrapped), unwrap.final()]);
+}
+
 /** ECDH-ES key agreement with a fresh ephemeral key: the public half (for `epk`) and the key encryption key. */
 export function ecdhEsAgreement(recipient: KeyObject, alg: string, pool?: EcdhAgreementPool): { epk: EcdhAgreement['epk']; kek: Buffer } {
   const { epk, sharedSecret } = pool ? pool.take(recipient) : agreeNow(recipient);
@@ -86,4 +93,49 @@ export function encryptCompactNative(input: NativeJweInput): string {
   const tag = gcm.getAuthTag();
   cek.fill(0);
   return `${protectedB64}.${encryptedKey.toString('base64url')}.${iv.toString('base64url')}.${ciphertext.toString('base64url')}.${tag.toString('base64url')}`;
+}
+
+export interface NativeJweDecryptInput {
+  alg: KeyWrapAlg;
+  recipient: KeyObject;
+  /** ECDH-ES: the sender's ephemeral public key from `epk`, already checked to be on the curve. */
+  epk: KeyObject | undefined;
+  /** The encoded protected header exactly as in the token (the AAD) and its parsed members (epk, apu, apv). */
+  protectedB64: string;
+  header: Readonly<Record<string, unknown>>;
+  encryptedKey: Buffer;
+  iv: Buffer;
+  ciphertext: Buffer;
+  tag: Buffer;
+}
+
+/**
+ * The plaintext of a compact JWE whose header the caller has checked. Throws on any failure (unwrap, tag); the
+ * caller turns that into one generic error. An RSA-OAEP unwrap that fails goes on with a random CEK, so it fails at
+ * the tag like any other forgery (RFC 7516 11.5: no padding oracle).
+ */
+export function decryptCompactNative(input: NativeJweDecryptInput): Buffer {
+  let cek: Buffer;
+  if (input.alg === 'ECDH-ES+A256KW') {
+    if (input.epk === undefined) throw new Error('ECDH-ES without an ephemeral public key');
+    const epk = input.epk;
+    const b64 = (v: unknown): Buffer => (typeof v === 'string' ? Buffer.from(v, 'base64url') : Buffer.alloc(0));
+    const kek = concatKdf(diffieHellman({ privateKey: input.recipient, publicKey: epk }), input.alg, 256, b64(input.header['apu']), b64(input.header['apv']));
+    cek = aesKeyUnwrap(kek, input.encryptedKey);
+  } else {
+    try {
+      cek = privateDecrypt({ key: input.recipient, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, input.encryptedKey);
+    } catch {
+      cek = randomBytes(CEK_BYTES);
+    }
+  }
+  if (cek.length !== CEK_BYTES) throw new Error('content encryption key of the wrong size');
+  try {
+    const gcm = createDecipheriv('aes-256-gcm', cek, input.iv, { authTagLength: 16 });
+    gcm.setAAD(Buffer.from(input.protectedB64, 'ascii'));
+    gcm.setAuthTag(input.tag);
+    return Buffer.concat([gcm.update(input.ciphertext), gcm.final()]);
+  } finally {
+    cek.fill(0);
+  }
 }

@@ -40,6 +40,11 @@ describe('generateDevKeys', () => {
   it('can skip the encryption key', async () => {
     expect((await generateDevKeys({ withEncryptionKey: false })).privateJwks.keys).toHaveLength(1);
   });
+
+  it('can skip the signing key (a file of one encryption key), not both', async () => {
+    expect((await generateDevKeys({ withSigningKey: false })).privateJwks.keys.map((k) => [k['use'], k['alg']])).toEqual([['enc', 'ECDH-ES+A256KW']]);
+    await expect(generateDevKeys({ withSigningKey: false, withEncryptionKey: false })).rejects.toThrow(KeyConfigError);
+  });
 });
 
 describe('writeDevKeys and the CLI', () => {

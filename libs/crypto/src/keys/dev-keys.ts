@@ -11,6 +11,8 @@ export interface DevKeyOptions {
   alg?: SigningAlg;
   /** Also generate an encryption key (default true: field protection needs one). */
   withEncryptionKey?: boolean;
+  /** Generate the signing key (default true; false with withEncryptionKey: a file of one encryption key, e.g. ingest's inbound key). */
+  withSigningKey?: boolean;
   /** Encryption key algorithm (default ECDH-ES+A256KW on P-256). */
   encAlg?: KeyWrapAlg;
   /** RSA modulus size for PS256 / RSA-OAEP-256 (default 3072, minimum 2048). */
@@ -41,11 +43,12 @@ export async function generateDevKeys(opts: DevKeyOptions = {}): Promise<{ priva
   const alg = opts.alg ?? 'ES256';
   const rsaBits = opts.rsaModulusBits ?? 3072;
   if (rsaBits < RSA_MIN_BITS) throw new KeyConfigError(`RSA modulus of ${rsaBits} bits is too weak (minimum ${RSA_MIN_BITS})`);
-  const keys = [privateJwk(pair(alg, rsaBits), 'sig', alg)];
+  const keys = opts.withSigningKey === false ? [] : [privateJwk(pair(alg, rsaBits), 'sig', alg)];
   if (opts.withEncryptionKey ?? true) {
     const encAlg = opts.encAlg ?? 'ECDH-ES+A256KW';
     keys.push(privateJwk(pair(encAlg, rsaBits), 'enc', encAlg));
   }
+  if (keys.length === 0) throw new KeyConfigError('generateDevKeys: neither a signing nor an encryption key asked for');
   const privateJwks = { keys };
   // the public half goes through the same code as production, so what we write is what we would serve
   const store = await PayrailKeyStore.fromJwks(privateJwks, { source: 'generated keys' });

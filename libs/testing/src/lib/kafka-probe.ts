@@ -27,7 +27,10 @@ export async function publishRawMessage(brokers: string[], topic: string, messag
   }
 }
 
-/** Publishes signed payments to the inbound topic as an upstream does (CloudEvents headers, schema checked). */
+/**
+ * Publishes inbound messages as an upstream does (CloudEvents headers, schema checked): values made with the upstream
+ * SDK's InboundPaymentEncrypter.message (the signed payment encrypted to ingest's inbound key).
+ */
 export async function publishInboundPayments(brokers: string[], payments: readonly { key: string; value: InboundPayment }[]): Promise<void> {
   const producer = new EventProducer(client(brokers), { source: 'payrail/e2e-upstream' });
   await producer.connect();

@@ -18,10 +18,17 @@ export interface JwsField {
   readonly field: string;
   readonly payload: JwsPayloadName;
   readonly signer: string;
+  /** Set when the field is a compact JWE whose plaintext is the compact JWS (a JWS nested in a JWE): to whom. */
+  readonly encryptedTo?: string;
 }
 
 export const JWS_FIELDS: Partial<Record<TopicKey, JwsField>> = {
-  paymentsInbound: { field: 'jws', payload: 'SignedSubmissionClaims', signer: "the upstream's key (kid in the JWS header)" },
+  paymentsInbound: {
+    field: 'jwe',
+    payload: 'SignedSubmissionClaims',
+    signer: "the upstream's key (kid in the JWS header)",
+    encryptedTo: "Payrail's ingest inbound key (ECDH-ES+A256KW, A256GCM, cty `payrail-payment+jws`, kid of the key in ingest's GET /.well-known/payrail-inbound-jwks.json)",
+  },
   paymentsSigned: { field: 'instruction_jws', payload: 'PaymentInstruction', signer: `Payrail's signing key (ES256; kid and typ \`${PAYMENT_INSTRUCTION_JWS_TYPE}\` in the JWS header)` },
   paymentsScreened: { field: 'instruction_jws', payload: 'PaymentInstruction', signer: "Payrail's signing key (the instruction exactly as signing published it)" },
   settlementBatches: { field: 'report_jws', payload: 'SettlementBatchReport', signer: `Payrail's signing key (ES256; kid and typ \`${SETTLEMENT_BATCH_JWS_TYPE}\` in the JWS header)` },
@@ -35,6 +42,6 @@ export interface KeyOrigin {
 
 /** Topics whose key field is not in the message value: the producer takes it from the signed document. */
 export const KEY_ORIGINS: Partial<Record<TopicKey, KeyOrigin>> = {
-  paymentsInbound: { schema: SignedSubmissionClaimsSchema.shape.payment, note: 'not a field of the message value: the upstream_reference of the payment inside the signed JWS' },
+  paymentsInbound: { schema: SignedSubmissionClaimsSchema.shape.payment, note: 'not a field of the message value: the upstream_reference of the payment inside the signed, encrypted JWS' },
   paymentsSigned: { schema: PaymentInstructionSchema, note: 'not a field of the message value: payer.fingerprint of the payment instruction, the same key as on the accepted topic' },
 };

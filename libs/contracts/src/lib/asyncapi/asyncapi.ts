@@ -99,7 +99,9 @@ function payloadSchema(key: TopicKey, topic: TopicContract): JsonObject {
     if (!isJsonObject(properties) || !isJsonObject(property)) throw new Error(`${topic.name}: payload has no ${jws.field} property`);
     properties[jws.field] = {
       ...property,
-      description: `Compact JWS (RFC 7515) signed with ${jws.signer}; its payload is a ${jws.payload} (see x-jws-payload).`,
+      description: jws.encryptedTo
+        ? `Compact JWE (RFC 7516) encrypted to ${jws.encryptedTo}; its plaintext is a compact JWS (RFC 7515) signed with ${jws.signer}, whose payload is a ${jws.payload} (see x-jws-payload).`
+        : `Compact JWS (RFC 7515) signed with ${jws.signer}; its payload is a ${jws.payload} (see x-jws-payload).`,
       'x-jws-payload': { $ref: `#/components/schemas/${jws.payload}` },
     };
   }
@@ -189,7 +191,10 @@ function topicMessage(key: TopicKey, topic: TopicContract): JsonObject {
     '',
     `Produced by: ${topic.producers.join(', ')}. Consumed by: ${consumersText(key, topic)}.`,
   ];
-  if (jws !== undefined) lines.push('', `\`${jws.field}\` is a compact JWS whose payload is a ${jws.payload} (components/schemas/${jws.payload}).`);
+  if (jws !== undefined) {
+    const what = jws.encryptedTo ? 'a compact JWE whose plaintext is a compact JWS (nested) whose payload' : 'a compact JWS whose payload';
+    lines.push('', `\`${jws.field}\` is ${what} is a ${jws.payload} (components/schemas/${jws.payload}).`);
+  }
   return {
     name: topic.eventType,
     title: title(key),

@@ -40,7 +40,9 @@ function code(text: string): string {
 function jwsLine(key: TopicKey): string[] {
   const jws = JWS_FIELDS[key];
   if (jws === undefined) return [];
-  return [`- Signed: ${code(jws.field)} is a compact JWS (RFC 7515) signed with ${jws.signer}; its payload is a ${code(schemaExportName(JWS_PAYLOAD_SCHEMAS[jws.payload]))}`];
+  const payload = code(schemaExportName(JWS_PAYLOAD_SCHEMAS[jws.payload]));
+  if (jws.encryptedTo) return [`- Signed and encrypted: ${code(jws.field)} is a compact JWE (RFC 7516) encrypted to ${jws.encryptedTo}; its plaintext is a compact JWS (RFC 7515) signed with ${jws.signer}, whose payload is a ${payload}`];
+  return [`- Signed: ${code(jws.field)} is a compact JWS (RFC 7515) signed with ${jws.signer}; its payload is a ${payload}`];
 }
 
 export function renderEventsMarkdown(): string {

@@ -12,7 +12,8 @@ const JWS = 'eyJhbGciOiJFUzI1NiIsImtpZCI6InBheXJhaWwtc2lnbmluZy0yMDI1LTAzIn0.eyJ
 
 export const EXAMPLE_PAYLOADS: ExamplePayloads = {
   paymentsInbound: {
-    jws: 'eyJhbGciOiJFUzI1NiIsImtpZCI6ImFjbWUtMjAyNSJ9.eyJqdGkiOiI3ZjNjOWUyYSJ9.c2lnbmF0dXJl',
+    // a JWE (header: alg ECDH-ES+A256KW, enc A256GCM, cty payrail-payment+jws, kid), shortened: the real one carries epk
+    jwe: 'eyJhbGciOiJFQ0RILUVTK0EyNTZLVyIsImVuYyI6IkEyNTZHQ00iLCJjdHkiOiJwYXlyYWlsLXBheW1lbnQrandzIiwia2lkIjoicGF5cmFpbC1pbmJvdW5kLTIwMjUtMDMifQ.ZW5jcnlwdGVkLWtleQ.aXYtOTZiaXQ.Y2lwaGVydGV4dA.dGFn',
     idempotency_key: 'acme-order-100231',
   },
   paymentsAccepted: {

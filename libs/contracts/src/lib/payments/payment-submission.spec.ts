@@ -179,17 +179,26 @@ describe('SignedSubmissionClaimsSchema', () => {
 });
 
 describe('InboundPaymentSchema', () => {
-  it('accepts a JWS with an optional idempotency key', () => {
-    expect(InboundPaymentSchema.parse({ jws: 'a.b.c' })).toEqual({ jws: 'a.b.c' });
-    expect(InboundPaymentSchema.parse({ jws: 'a.b.c', idempotency_key: 'k-1' })).toEqual({ jws: 'a.b.c', idempotency_key: 'k-1' });
+  const jwe = 'h.k.iv.ct.tag';
+  it('accepts a compact JWE with an optional idempotency key', () => {
+    expect(InboundPaymentSchema.parse({ jwe })).toEqual({ jwe });
+    expect(InboundPaymentSchema.parse({ jwe, idempotency_key: 'k-1' })).toEqual({ jwe, idempotency_key: 'k-1' });
   });
 
-  it('limits sizes and refuses unknown fields', () => {
-    expect(InboundPaymentSchema.safeParse({ jws: '' }).success).toBe(false);
-    expect(InboundPaymentSchema.safeParse({ jws: 'x'.repeat(64 * 1024) }).success).toBe(true);
+  it('lets a plain JWS through to be refused by ingest with its own reason, never both or neither', () => {
+    expect(InboundPaymentSchema.parse({ jws: 'a.b.c' })).toEqual({ jws: 'a.b.c' });
+    expect(InboundPaymentSchema.safeParse({ jwe, jws: 'a.b.c' }).success).toBe(false);
+    expect(InboundPaymentSchema.safeParse({ idempotency_key: 'k-1' }).success).toBe(false);
+  });
+
+  it('limits sizes, wants five segments and refuses unknown fields', () => {
+    expect(InboundPaymentSchema.safeParse({ jwe: '' }).success).toBe(false);
+    expect(InboundPaymentSchema.safeParse({ jwe: 'a.b.c' }).success).toBe(false);
+    expect(InboundPaymentSchema.safeParse({ jwe: `${'x'.repeat(96 * 1024 - 8)}.a.b.c.d` }).success).toBe(true);
+    expect(InboundPaymentSchema.safeParse({ jwe: `${'x'.repeat(96 * 1024 - 7)}.a.b.c.d` }).success).toBe(false);
     expect(InboundPaymentSchema.safeParse({ jws: 'x'.repeat(64 * 1024 + 1) }).success).toBe(false);
-    expect(InboundPaymentSchema.safeParse({ jws: 'a.b.c', idempotency_key: 'k'.repeat(256) }).success).toBe(false);
-    expect(InboundPaymentSchema.safeParse({ jws: 'a.b.c', idempotency_key: '' }).success).toBe(false);
-    expect(InboundPaymentSchema.safeParse({ jws: 'a.b.c', payment: {} }).success).toBe(false);
+    expect(InboundPaymentSchema.safeParse({ jwe, idempotency_key: 'k'.repeat(256) }).success).toBe(false);
+    expect(InboundPaymentSchema.safeParse({ jwe, idempotency_key: '' }).success).toBe(false);
+    expect(InboundPaymentSchema.safeParse({ jwe, payment: {} }).success).toBe(false);
   });
 });

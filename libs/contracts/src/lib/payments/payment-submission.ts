@@ -66,11 +66,29 @@ export const SignedSubmissionClaimsSchema = z
   .strict();
 export type SignedSubmissionClaims = z.infer<typeof SignedSubmissionClaimsSchema>;
 
-/** Inbound topic message value: the upstream's compact JWS plus optional idempotency key. */
+/**
+ * The `cty` of the JWE an upstream publishes to the inbound topic: its plaintext is the upstream's compact JWS over a
+ * payment (typ SIGNED_PAYMENT_JWS_TYPE), a JWS nested in a JWE (docs/upstreams.md).
+ */
+export const INBOUND_PAYMENT_JWE_CONTENT_TYPE = 'payrail-payment+jws';
+/** Where ingest publishes (public port) the key upstreams encrypt inbound payments to. */
+export const INBOUND_JWKS_PATH = '/.well-known/payrail-inbound-jwks.json';
+/** Dead-letter reason of an inbound message holding a signed payment that is not encrypted to Payrail. */
+export const INBOUND_NOT_ENCRYPTED = 'inbound_not_encrypted';
+
+const COMPACT_JWE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Inbound topic message value: the upstream's compact JWS encrypted to Payrail's inbound key (`jwe`), plus an
+ * optional idempotency key. `jws` (a signed payment not encrypted, as upstreams published before) is in the schema
+ * only so ingest can refuse it with its own reason (dead-lettered as `inbound_not_encrypted`, its value sealed).
+ */
 export const InboundPaymentSchema = z
   .object({
-    jws: z.string().min(1).max(64 * 1024),
+    jwe: z.string().min(1).max(96 * 1024).regex(COMPACT_JWE, 'must be a compact JWE (five base64url segments)').optional(),
+    jws: z.string().min(1).max(64 * 1024).optional().describe('Refused: a signed payment not encrypted to Payrail (dead-lettered as inbound_not_encrypted). Send jwe.'),
     idempotency_key: freeText(z.string().min(1).max(255)).optional(),
   })
-  .strict();
+  .strict()
+  .refine((v) => (v.jwe === undefined) !== (v.jws === undefined), { message: 'exactly one of jwe (the signed payment encrypted to Payrail) and jws (refused) is required', path: ['jwe'] });
 export type InboundPayment = z.infer<typeof InboundPaymentSchema>;

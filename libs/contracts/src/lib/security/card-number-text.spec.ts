@@ -77,7 +77,7 @@ describe('free-text fields refuse card numbers, naming the field and never echoi
 
   it('the signed claims jti and the inbound idempotency key', () => {
     expect(issues(SignedSubmissionClaimsSchema, { jti: 'jti-378282246310005', iat: 1, payment: submission })).toEqual([{ path: 'jti', message: CARD_NUMBER_IN_TEXT }]);
-    expect(issues(InboundPaymentSchema, { jws: 'a.b.c', idempotency_key: 'k 4111111111111111' })).toEqual([{ path: 'idempotency_key', message: CARD_NUMBER_IN_TEXT }]);
+    expect(issues(InboundPaymentSchema, { jwe: 'h.k.iv.ct.tag', idempotency_key: 'k 4111111111111111' })).toEqual([{ path: 'idempotency_key', message: CARD_NUMBER_IN_TEXT }]);
   });
 
   it("an operator's blocklist reason", () => {

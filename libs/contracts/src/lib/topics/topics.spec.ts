@@ -40,7 +40,7 @@ function fieldPresence(schema: z.ZodType, path: string): 'required' | 'optional'
 const OPTIONAL_KEYS: readonly TopicKey[] = ['paymentsRejected', 'securityAlerts'];
 
 describe('TOPICS', () => {
-  it('keeps the inbound topic (signed JWS with a readable card number) for minutes only, in segments small enough to be deleted', () => {
+  it('keeps the inbound topic (where a refused, unencrypted JWS may show a card number) for minutes only, in segments small enough to be deleted', () => {
     const config = TOPICS.paymentsInbound.config ?? {};
     expect(Number(config['retention.ms'])).toBeLessThanOrEqual(15 * 60_000);
     expect(Number(config['segment.ms'])).toBeLessThan(Number(config['retention.ms']));

@@ -36,8 +36,9 @@ export interface TopicContract<S extends z.ZodType = z.ZodType> {
   readonly producers: readonly (ServiceName | 'upstream' | 'console')[];
   readonly consumers: readonly ServiceName[];
   /**
-   * Its messages hold card numbers anyone reading the topic can read (an upstream's signed, unencrypted JWS): a
-   * dead letter from it never keeps the value as it was (DLQ_HEADERS.valueProtection says what it keeps instead).
+   * Its messages may hold card numbers anyone reading the topic can read (the inbound topic: a refused, unencrypted
+   * JWS from an upstream that did not encrypt to Payrail): a dead letter from it never keeps the value as it was
+   * (DLQ_HEADERS.valueProtection says what it keeps instead).
    */
   readonly cardNumbersInClear?: true;
 }
@@ -61,14 +62,15 @@ export const TOPICS = {
     eventType: 'dev.payrail.payment.submitted.v1',
     schemaVersion: 1,
     schema: InboundPaymentSchema,
-    description: 'Signed payments published by upstreams directly to Kafka instead of POST /v1/payments.',
+    description: 'Signed payments encrypted to Payrail (a JWS nested in a JWE), published by upstreams directly to Kafka instead of POST /v1/payments.',
     key: { field: 'upstream_reference', why: "the upstream's own reference spreads load; ordering across payments is not needed before ingest" },
     partitions: PARTITIONS,
     producers: ['upstream'],
     consumers: ['ingest'],
     cardNumbersInClear: true,
-    // The upstream's signed JWS carries the card number in its (base64url, unencrypted) payload: keep minutes, not
-    // days. One-minute segments so the broker really deletes them (retention only drops closed segments).
+    // Upstreams encrypt to ingest's inbound key; a message that is not encrypted is refused and may still show a
+    // card number: keep minutes, not days. One-minute segments so the broker really deletes them (retention only
+    // drops closed segments).
     config: { 'cleanup.policy': 'delete', 'retention.ms': String(15 * 60_000), 'segment.ms': String(60_000) },
   }),
   paymentsAccepted: topic({

@@ -55,7 +55,15 @@ export interface DeadLetterOperationsOptions {
   readonly chunkMessages?: number;
   readonly readTimeoutMs?: number;
   readonly now?: () => Date;
+  /**
+   * Opens a sealed dead letter's value (DLQ_HEADERS.valueProtection `jwe`) for the holder of the key it is sealed to:
+   * the bytes to publish again, or why it must not be. Without it, sealed dead letters are not replayable.
+   */
+  readonly unseal?: DeadLetterUnsealer;
 }
+
+/** What a key holder's unsealer answers: the original value to publish again, or why not (reported as not-replayable). */
+export type DeadLetterUnsealer = (letter: DeadLetter) => Promise<{ readonly value: Buffer } | { readonly refused: string }>;
 
 const CHUNK_BYTES = 512 * 1024;
 /** Clock skew allowed between the claim's time and the copy's broker timestamp when looking for the copy. */
@@ -305,17 +313,28 @@ export class DeadLetterOperations {
         refused.push({ ref: letter.ref, status: 'not-replayable', detail: letter.problems.join('; ') });
         continue;
       }
+      let value = letter.value;
       if (letter.valueProtection !== undefined) {
-        // publishing the sealed value would only dead-letter it again; the plaintext is for the key holder alone
-        refused.push({ ref: letter.ref, status: 'not-replayable', detail: `its value is ${letter.valueProtection === 'jwe' ? 'sealed to the data-protection key: its holder decrypts it and publishes the payment again' : 'withheld (it held a card number in clear): the upstream must send the payment again'}` });
-        continue;
+        // publishing the sealed value would only dead-letter it again: only the holder of the key it is sealed to
+        // opens it, and the unsealer decides whether the original may travel again (never a card number in clear)
+        const unseal = this.options.unseal;
+        if (letter.valueProtection !== 'jwe' || unseal === undefined) {
+          refused.push({ ref: letter.ref, status: 'not-replayable', detail: `its value is ${letter.valueProtection === 'jwe' ? 'sealed to the data-protection key: replay it with that key (payrail dlq replay --dlq-key FILE)' : 'withheld (it held a card number in clear): the upstream must send the payment again'}` });
+          continue;
+        }
+        const opened = await unseal(letter);
+        if ('refused' in opened) {
+          refused.push({ ref: letter.ref, status: 'not-replayable', detail: opened.refused });
+          continue;
+        }
+        value = opened.value;
       }
       const partitions = metadata.get(topic);
       if (!partitions || partitions.length === 0) {
         refused.push({ ref: letter.ref, status: 'not-replayable', detail: `original topic ${topic} does not exist on the cluster` });
         continue;
       }
-      const message = replayMessage(letter, replayedAt);
+      const message = { ...replayMessage(letter, replayedAt), value };
       const partition = partitioner({ topic, partitionMetadata: partitions, message });
       planned.push({ letter, message: { ...message, partition }, target: { topic, partition } });
     }
