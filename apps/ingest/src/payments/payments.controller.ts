@@ -6,6 +6,7 @@ import { PROBLEM_BASE, ProblemException } from '@payrail/platform';
 import { RequestAuthenticator } from '../upstreams/request-authenticator';
 import { PaymentStatusStore, PaymentStatusView } from '../status/payment-status.store';
 import { STATUS_PROBLEMS, SUBMISSION_PROBLEMS, SubmissionProblem } from './problems';
+import { ClientThrottle, ThrottleVerdict } from './client-throttle';
 import { SignedSubmission, SubmitPaymentResult, SubmitPaymentUseCase } from './submit-payment.use-case';
 
 /** 202 Accepted. */
@@ -27,10 +28,12 @@ export class PaymentsController {
     private readonly submitPayment: SubmitPaymentUseCase,
     private readonly requests: RequestAuthenticator,
     private readonly status: PaymentStatusStore,
+    private readonly throttle: ClientThrottle,
   ) {}
 
   @Post()
   async submit(
+    @Req() request: FastifyRequest,
     @Body() body: unknown,
     @Headers('content-type') contentType: string | undefined,
     @Headers(DETACHED_SIGNATURE_HEADER) detachedSignature: string | undefined,
@@ -38,6 +41,8 @@ export class PaymentsController {
     @Headers('traceparent') traceparent: string | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
+    // before anything is verified: a verify costs CPU, and anyone can send junk signatures
+    throwIfThrottled(this.throttle.admit(request.ip, 'submit'));
     const submission = parseSubmission(contentType, body, detachedSignature);
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
       throw problem('invalid-idempotency-key', 'Idempotency-Key must be 1 to 255 characters', [{ pointer: '#/headers/idempotency-key', detail: 'must be 1-255 characters' }]);
@@ -46,15 +51,18 @@ export class PaymentsController {
       throw problem('invalid-idempotency-key', `Idempotency-Key ${CARD_NUMBER_IN_TEXT}`, [{ pointer: '#/headers/idempotency-key', detail: CARD_NUMBER_IN_TEXT }]);
     }
     const result = await this.submitPayment.execute({ submission, channel: 'http', idempotencyKey, traceparent });
+    if (result.kind === 'REJECTED' && SUBMISSION_PROBLEMS[result.problem].status === 401) this.throttle.failedAuthentication(request.ip);
     const response = renderSubmission(result);
     void reply.status(response.status).headers(response.headers).send(response.body);
   }
 
   @Get(':paymentId')
   async find(@Param('paymentId') paymentId: string, @Req() request: FastifyRequest, @Headers('authorization') authorization: string | undefined): Promise<PaymentStatusView> {
+    throwIfThrottled(this.throttle.admit(request.ip, 'status'));
     const path = request.url.split('?')[0] ?? request.url;
     const upstreamId = await this.requests.authenticate(authorization, 'GET', path);
     if (!upstreamId) {
+      this.throttle.failedAuthentication(request.ip);
       const spec = STATUS_PROBLEMS.unauthenticated;
       throw new ProblemException(spec.status, 'unauthenticated', spec.title, 'send Authorization: Payrail-JWS <JWS over {htm, htu, iat}> signed with a registered upstream key', { errors: [{ pointer: '#/headers/authorization', detail: 'missing or not acceptable' }] }, { 'www-authenticate': 'Payrail-JWS' });
     }
@@ -66,6 +74,17 @@ export class PaymentsController {
     }
     return found.view;
   }
+}
+
+/** 429 before verification; the same problem type as the upstream's own rate limit, with Retry-After. */
+function throwIfThrottled(verdict: ThrottleVerdict): void {
+  if (verdict.kind === 'ALLOWED') return;
+  const spec = SUBMISSION_PROBLEMS['rate-limited'];
+  const detail =
+    verdict.budget === 'failures'
+      ? `too many requests from this address failed authentication; retry in ${verdict.retryAfterS} s`
+      : `too many requests from this address; retry in ${verdict.retryAfterS} s`;
+  throw new ProblemException(spec.status, 'rate-limited', spec.title, detail, {}, { 'retry-after': String(verdict.retryAfterS) });
 }
 
 function parseSubmission(contentType: string | undefined, body: unknown, detachedSignature: string | undefined): SignedSubmission {

@@ -36,7 +36,12 @@ export const SUBMISSION_PROBLEMS = {
   'iat-in-future': { status: 401, title: 'Issued in the future', reason: 'stale', when: 'iat is more than 30 s ahead of our clock' },
   'merchant-not-allowed': { status: 403, title: 'Merchant not allowed', reason: 'merchant_not_allowed', when: "payee.merchant_id is not one of the merchants the upstream's registration lists (errors[].detail names it)" },
   'schema-invalid': { status: 422, title: 'Invalid payment', reason: 'schema_invalid', when: 'the signed claims do not match the payment schema; errors[].pointer names each field' },
-  'rate-limited': { status: 429, title: 'Rate limit exceeded', reason: 'rate_limited', when: "over the upstream's registered rate (Retry-After says when to retry)" },
+  'rate-limited': {
+    status: 429,
+    title: 'Rate limit exceeded',
+    reason: 'rate_limited',
+    when: "over the upstream's registered rate, or (before any signature is checked) the client address is over CLIENT_RATE_LIMIT_PER_S requests or CLIENT_AUTH_FAILURE_LIMIT_PER_S failed authentications per second; Retry-After says when to retry",
+  },
   replayed: { status: 409, title: 'Replayed request', reason: 'replayed', when: 'this jti was already used by the upstream' },
   'idempotency-conflict': { status: 409, title: 'Idempotency-Key reused with a different payment', reason: 'idempotency_conflict', when: 'the Idempotency-Key was first used with another payment' },
   'idempotency-in-progress': { status: 409, title: 'Request in progress', when: 'a request with this Idempotency-Key is still being processed (Retry-After: 1)' },
@@ -52,6 +57,7 @@ export function rejectionReason(problem: SubmissionProblem): RejectionReason {
 
 export const STATUS_PROBLEMS = {
   unauthenticated: { status: 401, title: 'Authentication required', when: 'Authorization: Payrail-JWS is missing, invalid, stale or signed for another method or path' },
+  'rate-limited': { status: 429, title: 'Rate limit exceeded', when: 'the client address is over CLIENT_RATE_LIMIT_PER_S requests or CLIENT_AUTH_FAILURE_LIMIT_PER_S failed authentications per second (checked before the signature; Retry-After says when to retry)' },
   'payment-not-found': { status: 404, title: 'Payment not found', when: 'no such payment for this upstream (another upstream\'s payment answers the same)' },
 } as const satisfies Record<string, ProblemSpec>;
 
