@@ -1,8 +1,8 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { IngestThrottleMetrics } from '@payrail/messaging';
+import { IngestThrottleMetrics, IngestThrottledRoute } from '@payrail/messaging';
 import { MessagingModule, MessagingRuntime } from '@payrail/messaging-nest';
-import { loggerParams } from '@payrail/platform';
+import { ClientThrottle, loggerParams } from '@payrail/platform';
 import { INGEST_CONFIG, IngestConfig } from './config';
 import { UpstreamRegistry } from './upstreams/upstream-registry';
 import { RequestAuthenticator } from './upstreams/request-authenticator';
@@ -18,7 +18,6 @@ import { ReplayGuardRecovery } from './payments/replay-guard-recovery';
 import { jtiTtlSeconds } from './payments/submit-payment.use-case';
 import { AcceptedPublisher } from './payments/accepted.publisher';
 import { OpsListener } from './ops/ops-listener';
-import { ClientThrottle } from './payments/client-throttle';
 
 @Module({})
 export class IngestAppModule {
@@ -42,7 +41,7 @@ export class IngestAppModule {
           },
           inject: [MessagingRuntime],
         },
-        { provide: ClientThrottle, useFactory: (runtime: MessagingRuntime) => new ClientThrottle(config.clientThrottle, new IngestThrottleMetrics(runtime.metrics.registry)), inject: [MessagingRuntime] },
+        { provide: ClientThrottle, useFactory: (runtime: MessagingRuntime) => new ClientThrottle<IngestThrottledRoute>(config.clientThrottle, new IngestThrottleMetrics(runtime.metrics.registry)), inject: [MessagingRuntime] },
         StatusRecovery,
         OpsListener,
         UpstreamRegistry,

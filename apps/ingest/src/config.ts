@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, ServiceSettings, envInt, eventSealKeysEnvFragment, parseEnv, readSecret, serviceEnvFragment, serviceSettings } from '@payrail/config';
+import { ConfigError, ServiceSettings, authFailureThrottle, authFailureThrottleEnvFragment, envInt, envRate, eventSealKeysEnvFragment, parseEnv, readSecret, serviceEnvFragment, serviceSettings } from '@payrail/config';
 import {
   KafkaConnectionConfig,
   RedisConnectionConfig,
@@ -34,11 +34,10 @@ export const IngestEnvSchema = z.object({
   /** ... and the burst it may send at once above that rate. */
   DEFAULT_RATE_LIMIT_BURST: envInt(1, 100_000).default(200),
   /** Per client address, before any signature is verified: all requests (per second, sustained; per instance). */
-  CLIENT_RATE_LIMIT_PER_S: envInt(1, 1_000_000).default(20_000),
+  CLIENT_RATE_LIMIT_PER_S: envRate(0.00001, 1_000_000).default(20_000),
   CLIENT_RATE_LIMIT_BURST: envInt(1, 1_000_000).default(40_000),
   /** Per client address: requests that failed authentication (401) per second, sustained; per instance. */
-  CLIENT_AUTH_FAILURE_LIMIT_PER_S: envInt(1, 100_000).default(50),
-  CLIENT_AUTH_FAILURE_LIMIT_BURST: envInt(1, 100_000).default(100),
+  ...authFailureThrottleEnvFragment({ perSecond: 50, burst: 100 }),
 });
 
 export interface IngestConfig extends ServiceSettings {
@@ -89,7 +88,7 @@ export function loadIngestConfig(env: Record<string, string | undefined> = proce
     defaultRateLimit: { perSecond: e.DEFAULT_RATE_LIMIT_PER_S, burst: e.DEFAULT_RATE_LIMIT_BURST },
     clientThrottle: {
       attempts: { perSecond: e.CLIENT_RATE_LIMIT_PER_S, burst: e.CLIENT_RATE_LIMIT_BURST },
-      failures: { perSecond: e.CLIENT_AUTH_FAILURE_LIMIT_PER_S, burst: e.CLIENT_AUTH_FAILURE_LIMIT_BURST },
+      failures: authFailureThrottle(e),
     },
   };
 }

@@ -1,12 +1,12 @@
 import { Body, Controller, Get, Headers, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { CARD_NUMBER_IN_TEXT, PaymentIdSchema, containsCardNumber } from '@payrail/contracts';
-import { PROBLEM_BASE, ProblemException } from '@payrail/platform';
+import { CARD_NUMBER_IN_TEXT, PaymentIdSchema, SIGNED_REQUEST_JWS_TYPE, containsCardNumber } from '@payrail/contracts';
+import type { IngestThrottledRoute } from '@payrail/messaging';
+import { ClientThrottle, PROBLEM_BASE, ProblemException } from '@payrail/platform';
 import { RequestAuthenticator } from '../upstreams/request-authenticator';
 import { PaymentStatusStore, PaymentStatusView } from '../status/payment-status.store';
 import { STATUS_PROBLEMS, SUBMISSION_PROBLEMS, SubmissionProblem } from './problems';
-import { ClientThrottle, ThrottleVerdict } from './client-throttle';
 import { SignedSubmission, SubmitPaymentResult, SubmitPaymentUseCase } from './submit-payment.use-case';
 
 /** 202 Accepted. */
@@ -28,7 +28,7 @@ export class PaymentsController {
     private readonly submitPayment: SubmitPaymentUseCase,
     private readonly requests: RequestAuthenticator,
     private readonly status: PaymentStatusStore,
-    private readonly throttle: ClientThrottle,
+    private readonly throttle: ClientThrottle<IngestThrottledRoute>,
   ) {}
 
   @Post()
@@ -42,7 +42,7 @@ export class PaymentsController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     // before anything is verified: a verify costs CPU, and anyone can send junk signatures
-    throwIfThrottled(this.throttle.admit(request.ip, 'submit'));
+    this.throttle.admitOrThrow(request.ip, 'submit');
     const submission = parseSubmission(contentType, body, detachedSignature);
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
       throw problem('invalid-idempotency-key', 'Idempotency-Key must be 1 to 255 characters', [{ pointer: '#/headers/idempotency-key', detail: 'must be 1-255 characters' }]);
@@ -58,14 +58,15 @@ export class PaymentsController {
 
   @Get(':paymentId')
   async find(@Param('paymentId') paymentId: string, @Req() request: FastifyRequest, @Headers('authorization') authorization: string | undefined): Promise<PaymentStatusView> {
-    throwIfThrottled(this.throttle.admit(request.ip, 'status'));
+    this.throttle.admitOrThrow(request.ip, 'status');
     const path = request.url.split('?')[0] ?? request.url;
-    const upstreamId = await this.requests.authenticate(authorization, 'GET', path);
-    if (!upstreamId) {
+    const authenticated = await this.requests.authenticate(authorization, 'GET', path);
+    if (!authenticated.ok) {
       this.throttle.failedAuthentication(request.ip);
       const spec = STATUS_PROBLEMS.unauthenticated;
-      throw new ProblemException(spec.status, 'unauthenticated', spec.title, 'send Authorization: Payrail-JWS <JWS over {htm, htu, iat}> signed with a registered upstream key', { errors: [{ pointer: '#/headers/authorization', detail: 'missing or not acceptable' }] }, { 'www-authenticate': 'Payrail-JWS' });
+      throw new ProblemException(spec.status, 'unauthenticated', spec.title, `send Authorization: Payrail-JWS <JWS over {htm, htu, iat}, typ ${SIGNED_REQUEST_JWS_TYPE}> signed with a registered upstream key`, { errors: [{ pointer: '#/headers/authorization', detail: authenticated.detail }] }, { 'www-authenticate': 'Payrail-JWS' });
     }
+    const { upstreamId } = authenticated;
     const found = /^[0-9a-f-]{36}$/.test(paymentId) ? await this.status.find(paymentId) : undefined;
     // another upstream's payment is indistinguishable from a missing one
     if (!found || found.upstreamId !== upstreamId) {
@@ -74,17 +75,6 @@ export class PaymentsController {
     }
     return found.view;
   }
-}
-
-/** 429 before verification; the same problem type as the upstream's own rate limit, with Retry-After. */
-function throwIfThrottled(verdict: ThrottleVerdict): void {
-  if (verdict.kind === 'ALLOWED') return;
-  const spec = SUBMISSION_PROBLEMS['rate-limited'];
-  const detail =
-    verdict.budget === 'failures'
-      ? `too many requests from this address failed authentication; retry in ${verdict.retryAfterS} s`
-      : `too many requests from this address; retry in ${verdict.retryAfterS} s`;
-  throw new ProblemException(spec.status, 'rate-limited', spec.title, detail, {}, { 'retry-after': String(verdict.retryAfterS) });
 }
 
 function parseSubmission(contentType: string | undefined, body: unknown, detachedSignature: string | undefined): SignedSubmission {

@@ -32,7 +32,7 @@ export class OperatorAccessMetrics {
   constructor(registry: Registry) {
     this.refused = new Counter({
       name: DOMAIN_METRIC_NAMES.operatorAccessRefused,
-      help: 'Requests to an operator surface refused before authentication: wrong credentials (denied, unauthenticated), backoff (throttled), foreign origin (cross_origin).',
+      help: 'Requests to an operator surface refused before authentication: wrong credentials (denied, unauthenticated), backoff or the per-address failed-authentication throttle (throttled), foreign origin (cross_origin).',
       labelNames: ['surface', 'reason'],
       registers: [registry],
     });
@@ -41,12 +41,19 @@ export class OperatorAccessMetrics {
   refusedAccess(surface: OperatorSurface, reason: AccessRefusal): void {
     this.refused.inc({ surface, reason });
   }
+
+  /** A request the per-address failed-authentication throttle refused (429) before any token was compared. */
+  throttled(surface: OperatorSurface): void {
+    this.refusedAccess(surface, 'throttled');
+  }
 }
 
 /**
  * ingest: requests answered 429 by the per-address throttle before any signature was verified, by route
  * (submit, status) and by the budget that ran out (attempts: all requests; failures: failed authentications).
  */
+export type IngestThrottledRoute = 'submit' | 'status';
+
 export class IngestThrottleMetrics {
   private readonly throttledRequests: Counter<'route' | 'budget'>;
 
@@ -59,7 +66,7 @@ export class IngestThrottleMetrics {
     });
   }
 
-  throttled(route: 'submit' | 'status', budget: 'attempts' | 'failures'): void {
+  throttled(route: IngestThrottledRoute, budget: 'attempts' | 'failures'): void {
     this.throttledRequests.inc({ route, budget });
   }
 }

@@ -1,6 +1,7 @@
-import { Registry } from 'prom-client';
-import { DOMAIN_METRIC_NAMES, IngestThrottleMetrics } from '@payrail/messaging';
-import { ClientThrottle, ThrottledBudget, ThrottledRoute, TokenBuckets } from './client-throttle';
+import { ClientThrottle, ThrottledBudget, TokenBuckets, throttledProblem } from './client-throttle';
+import { ProblemException } from './problem.filter';
+
+type ThrottledRoute = 'submit' | 'status';
 
 class Clock {
   ms = 1_000;
@@ -12,7 +13,7 @@ class Clock {
 
 class CountedThrottles {
   readonly seen: string[] = [];
-  throttled(route: ThrottledRoute, budget: ThrottledBudget): void {
+  throttled(route: string, budget: ThrottledBudget): void {
     this.seen.push(`${route}/${budget}`);
   }
 }
@@ -78,7 +79,7 @@ describe('ClientThrottle', () => {
   it('throttles an address after its failure burst, until failures drain, and says when to retry', () => {
     const clock = new Clock();
     const counted = new CountedThrottles();
-    const throttle = new ClientThrottle(limits, counted, clock.now);
+    const throttle = new ClientThrottle<ThrottledRoute>(limits, counted, clock.now);
     for (let i = 0; i < 100; i++) {
       expect(throttle.admit('192.0.2.66', 'submit')).toEqual({ kind: 'ALLOWED' });
       throttle.failedAuthentication('192.0.2.66');
@@ -106,17 +107,51 @@ describe('ClientThrottle', () => {
     expect(throttle.admit('198.51.100.10', 'submit')).toEqual({ kind: 'ALLOWED' });
   });
 
-  it('counts each throttled request on payrail_ingest_requests_throttled_total by route and budget', async () => {
-    const registry = new Registry();
-    const throttle = new ClientThrottle({ attempts: { perSecond: 1, burst: 1 }, failures: { perSecond: 1, burst: 1 } }, new IngestThrottleMetrics(registry), new Clock().now);
+  it('counts each throttled request by route and budget', () => {
+    const counted = new CountedThrottles();
+    const throttle = new ClientThrottle<ThrottledRoute>({ attempts: { perSecond: 1, burst: 1 }, failures: { perSecond: 1, burst: 1 } }, counted, new Clock().now);
     throttle.admit('a', 'submit');
     throttle.admit('a', 'submit');
     throttle.admit('a', 'status');
     throttle.failedAuthentication('b');
     throttle.admit('b', 'status');
-    const text = await registry.metrics();
-    expect(text).toContain(`${DOMAIN_METRIC_NAMES.ingestThrottled}{route="submit",budget="attempts"} 1`);
-    expect(text).toContain(`${DOMAIN_METRIC_NAMES.ingestThrottled}{route="status",budget="attempts"} 1`);
-    expect(text).toContain(`${DOMAIN_METRIC_NAMES.ingestThrottled}{route="status",budget="failures"} 1`);
+    expect(counted.seen).toEqual(['submit/attempts', 'status/attempts', 'status/failures']);
+  });
+
+  it('without an attempts budget limits failures only', () => {
+    const throttle = new ClientThrottle({ failures: { perSecond: 1, burst: 2 } }, new CountedThrottles(), new Clock().now);
+    for (let i = 0; i < 10_000; i++) expect(throttle.admit('198.51.100.10', 'any').kind).toBe('ALLOWED');
+    throttle.failedAuthentication('198.51.100.10');
+    throttle.failedAuthentication('198.51.100.10');
+    expect(throttle.admit('198.51.100.10', 'any')).toEqual({ kind: 'THROTTLED', budget: 'failures', retryAfterS: 1 });
+  });
+
+  it('takes rates below one a second: one failure back an hour means exactly the burst, then an hour to wait', () => {
+    const clock = new Clock();
+    const throttle = new ClientThrottle({ failures: { perSecond: 1 / 3600, burst: 3 } }, new CountedThrottles(), clock.now);
+    for (let i = 0; i < 3; i++) {
+      expect(throttle.admit('192.0.2.66', 'any').kind).toBe('ALLOWED');
+      throttle.failedAuthentication('192.0.2.66');
+    }
+    expect(throttle.admit('192.0.2.66', 'any')).toEqual({ kind: 'THROTTLED', budget: 'failures', retryAfterS: 3600 });
+    clock.advance(3_599_000);
+    expect(throttle.admit('192.0.2.66', 'any')).toEqual({ kind: 'THROTTLED', budget: 'failures', retryAfterS: 1 });
+    clock.advance(1_000);
+    expect(throttle.admit('192.0.2.66', 'any')).toEqual({ kind: 'ALLOWED' });
+  });
+
+  it('admitOrThrow answers 429 rate-limited problem details with Retry-After and the budget in the detail', () => {
+    const throttle = new ClientThrottle({ failures: { perSecond: 0.5, burst: 1 } }, new CountedThrottles(), new Clock().now);
+    expect(() => throttle.admitOrThrow('192.0.2.66', 'any')).not.toThrow();
+    throttle.failedAuthentication('192.0.2.66');
+    let thrown: unknown;
+    try {
+      throttle.admitOrThrow('192.0.2.66', 'any');
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ProblemException);
+    expect(thrown).toMatchObject({ status: 429, problemType: 'rate-limited', title: 'Rate limit exceeded', headers: { 'retry-after': '2' }, detail: 'too many requests from this address failed authentication; retry in 2 s' });
+    expect(throttledProblem({ kind: 'THROTTLED', budget: 'attempts', retryAfterS: 7 }).detail).toBe('too many requests from this address; retry in 7 s');
   });
 });
