@@ -29,7 +29,7 @@ export default [
             { sourceTag: 'type:sdk', onlyDependOnLibsWithTags: ['type:contracts', 'type:crypto'], bannedExternalImports: [...NEST, 'kafkajs', 'ioredis'] },
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:contracts', 'type:sdk', 'type:testing'] },
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: [...NEST, ...DRIVERS, 'pino'] },
-            { sourceTag: 'type:crypto', onlyDependOnLibsWithTags: [], bannedExternalImports: [...NEST, 'kafkajs', 'ioredis'] },
+            { sourceTag: 'type:crypto', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: [...NEST, 'kafkajs', 'ioredis'] },
             { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:contracts', 'type:data-access', 'type:util'], bannedExternalImports: ['node-jose'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'], bannedExternalImports: DRIVERS },
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts', 'type:crypto', 'type:data-access', 'type:util'], bannedExternalImports: ['node-jose'] },

@@ -280,13 +280,13 @@ describe.each(overlays.map((dir) => [dir.split('/').pop() as string, dir]))('dep
     });
   });
 
-  it('lets anyone reach ingest\'s HTTP port, only fraud-check and settlement reach signing, and monitoring scrape all', () => {
+  it('lets anyone reach ingest\'s HTTP port, only ingest, fraud-check and settlement reach signing (its JWKS), and monitoring scrape all', () => {
     const port = (s: ServiceName) => Number(environment(container(s))['HTTP_PORT']);
     const ingress = (s: ServiceName) => allowed(policies, deployment(s).spec.template.metadata.labels, 'ingress');
     // the monitoring rule names both ports; `ops` only exists on ingest's pods (the only ones it opens there)
     const monitoring = ['ns:monitoring:http/TCP', 'ns:monitoring:ops/TCP'];
     expect(ingress('ingest')).toEqual([`*:${port('ingest')}/TCP`, ...monitoring]);
-    expect(ingress('signing')).toEqual([`fraud-check|settlement:${port('signing')}/TCP`, ...monitoring]);
+    expect(ingress('signing')).toEqual([`ingest|fraud-check|settlement:${port('signing')}/TCP`, ...monitoring]);
     expect(ingress('fraud-check')).toEqual(monitoring);
     expect(ingress('settlement')).toEqual(monitoring);
     // and anyone reaches ingest on its public port only: not on the operations listener
@@ -303,7 +303,7 @@ describe.each(overlays.map((dir) => [dir.split('/').pop() as string, dir]))('dep
 
   it('builds the JWKS client each verifier uses from the rendered environment, as at boot (no request made); the opt-in is what makes it start', async () => {
     const verifiers = SERVICE_NAMES.filter((x) => knownVariables(x).has('SIGNING_JWKS_URL'));
-    expect(verifiers).toEqual(['fraud-check', 'settlement']);
+    expect(verifiers).toEqual(['ingest', 'fraud-check', 'settlement']);
     for (const s of verifiers) {
       const env = environment(container(s));
       const source = await openPayrailKeysFrom(s, env);

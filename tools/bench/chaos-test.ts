@@ -160,7 +160,7 @@ interface LedgerReport {
 /** Runs `payrail settlement <command>` against this stack (exit 1 means it found problems: its JSON says which). */
 function settlementCommand(stack: StackType, command: 'check' | 'reconcile' | 'rebuild'): LedgerReport {
   // as the settlement principal: the ledger's restore and reconcile read what settlement may read, nothing more
-  const env = { ...process.env, ...stack.infraEnv(), ...stack.kafkaEnv('payrail-settlement'), ...stack.sealEnv('settlement'), SIGNING_JWKS_URL: `http://127.0.0.1:${stack.ports['signing']}/.well-known/jwks.json` };
+  const env = { ...process.env, ...stack.infraEnv(), ...stack.kafkaEnv('payrail-settlement'), ...stack.sealEnv('payrail-cli'), SIGNING_JWKS_URL: `http://127.0.0.1:${stack.ports['signing']}/.well-known/jwks.json` };
   const res = spawnSync('node', ['dist/apps/payrail-cli/main.js', 'settlement', command], { cwd: repoRoot, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (res.status !== 0 && res.status !== 1) throw new Error(`payrail settlement ${command} failed (exit ${res.status}): ${res.stderr}`);
   if (res.stderr) log(res.stderr.trim().split('\n').slice(0, 20).join('\n'));

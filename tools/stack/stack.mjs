@@ -252,13 +252,17 @@ export class Stack {
     const k = this.keys;
     switch (name) {
       case 'ingest':
-        return { EVENT_SEAL_KEYS_FILE: k.ingestSealPrivateJwks };
+        // its own seal, and the producers its status read model believes (with SIGNING_JWKS_URL: serviceEnv)
+        return { EVENT_SEAL_KEYS_FILE: k.ingestSealPrivateJwks, FRAUD_CHECK_SEAL_JWKS_FILE: k.fraudCheckSealPublicJwks, SETTLEMENT_SEAL_JWKS_FILE: k.settlementSealPublicJwks };
       case 'signing':
         return { INGEST_SEAL_JWKS_FILE: k.ingestSealPublicJwks, SETTLEMENT_SEAL_JWKS_FILE: k.settlementSealPublicJwks };
       case 'fraud-check':
         return { EVENT_SEAL_KEYS_FILE: k.fraudCheckSealPrivateJwks };
       case 'settlement':
         return { EVENT_SEAL_KEYS_FILE: k.settlementSealPrivateJwks, FRAUD_CHECK_SEAL_JWKS_FILE: k.fraudCheckSealPublicJwks };
+      case 'payrail-cli':
+        // `payrail settlement reconcile / rebuild`: fraud-check's decisions and settlement's own events, verified
+        return { FRAUD_CHECK_SEAL_JWKS_FILE: k.fraudCheckSealPublicJwks, SETTLEMENT_SEAL_JWKS_FILE: k.settlementSealPublicJwks };
       default:
         return {};
     }
@@ -270,7 +274,7 @@ export class Stack {
     const jwksUrl = `http://127.0.0.1:${this.ports.signing}/.well-known/jwks.json`;
     switch (name) {
       case 'ingest':
-        return { ...common, UPSTREAMS_DIR: this.keys.upstreamsDir, PROTECTION_JWKS_FILE: this.keys.protectionPublicJwks, FINGERPRINT_KEY_FILE: this.keys.fingerprintKeyFile };
+        return { ...common, SIGNING_JWKS_URL: jwksUrl, UPSTREAMS_DIR: this.keys.upstreamsDir, PROTECTION_JWKS_FILE: this.keys.protectionPublicJwks, FINGERPRINT_KEY_FILE: this.keys.fingerprintKeyFile };
       case 'signing':
         return { ...common, SIGNING_KEYS_FILE: this.keys.signingPrivateJwks };
       case 'fraud-check':

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { loggerParams } from '@payrail/platform';
+import { METRICS_EXPOSITION, MetricsController } from '@payrail/messaging-nest';
 import { ActionsController } from './actions/actions.controller';
 import { DecideReviewUseCase } from './actions/decide-review.use-case';
 import { ReplayDeadLetterUseCase } from './actions/replay-dead-letter.use-case';
@@ -13,7 +14,6 @@ import { SessionGuard } from './auth/session.guard';
 import { CONSOLE_CONFIG, ConsoleConfig } from './config';
 import { ConsoleRuntime } from './console.runtime';
 import { HealthController } from './health/health.controller';
-import { MetricsController } from './health/metrics.controller';
 import { consoleIntegrations } from './integrations/integrations';
 import { CONSOLE_INTEGRATIONS } from './integrations/ports';
 import { ConsoleState } from './live/console-state.service';
@@ -30,6 +30,8 @@ export class ConsoleAppModule {
       providers: [
         { provide: CONSOLE_CONFIG, useValue: config },
         ConsoleRuntime,
+        // GET /metrics: refused sign-ins and actions (payrail_operator_access_refused_total), the audit producer, the process
+        { provide: METRICS_EXPOSITION, inject: [ConsoleRuntime], useFactory: (runtime: ConsoleRuntime) => runtime.metrics },
         { provide: CONSOLE_INTEGRATIONS, inject: [ConsoleRuntime], useFactory: (runtime: ConsoleRuntime) => consoleIntegrations(config, runtime) },
         { provide: AuditTrail, inject: [ConsoleRuntime], useFactory: (runtime: ConsoleRuntime) => new AuditTrail(runtime.redis, config.auditMaxEntries, new OperatorAuditJournal(runtime.producer, runtime.kafka, 'console')) },
         AuditRecovery,

@@ -2,6 +2,7 @@ import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { IngestThrottleMetrics, IngestThrottledRoute } from '@payrail/messaging';
 import { MessagingModule, MessagingRuntime } from '@payrail/messaging-nest';
+import { signingJwksPlainHttpWarning } from '@payrail/config';
 import { ClientThrottle, loggerParams } from '@payrail/platform';
 import { INGEST_CONFIG, IngestConfig } from './config';
 import { UpstreamRegistry } from './upstreams/upstream-registry';
@@ -12,6 +13,7 @@ import { PaymentsController } from './payments/payments.controller';
 import { InboundPaymentsHandler } from './payments/inbound.handler';
 import { PaymentStatusHandler } from './status/status.handler';
 import { PaymentStatusStore } from './status/payment-status.store';
+import { StatusEvidence } from './status/status-evidence';
 import { StatusRecovery } from './status/status-recovery.service';
 import { AdmissionStore } from './payments/admission.store';
 import { ReplayGuardRecovery } from './payments/replay-guard-recovery';
@@ -48,6 +50,15 @@ export class IngestAppModule {
         RequestAuthenticator,
         PayerProtection,
         { provide: AcceptedPublisher, useFactory: () => AcceptedPublisher.open(config.eventSealKeysFile) },
+        {
+          provide: StatusEvidence,
+          useFactory: () => {
+            // SIGNING_JWKS_ALLOW_HTTP in use: said once, at boot
+            const plainHttp = signingJwksPlainHttpWarning(config.payrailKeys);
+            if (plainHttp) new Logger('payrail-signatures').warn({ event: 'payrail.jwks.plain_http', origin: plainHttp.origin, variable: plainHttp.variable, msg: plainHttp.message });
+            return StatusEvidence.open({ signing: config.payrailKeys, fraudCheckSealJwksFile: config.fraudCheckSealJwksFile, settlementSealJwksFile: config.settlementSealJwksFile });
+          },
+        },
         SubmitPaymentUseCase,
       ],
     };

@@ -8,6 +8,9 @@ const env = (extra: Record<string, string> = {}): Record<string, string> => ({
   UPSTREAMS_DIR: '/etc/payrail/upstreams',
   PROTECTION_JWKS_FILE: '/etc/payrail/protection.jwks.json',
   EVENT_SEAL_KEYS_FILE: '/etc/payrail/ingest-seal.jwks.json',
+  SIGNING_JWKS_FILE: '/etc/payrail/payrail.jwks.json',
+  FRAUD_CHECK_SEAL_JWKS_FILE: '/etc/payrail/fraud-check-seal.jwks.json',
+  SETTLEMENT_SEAL_JWKS_FILE: '/etc/payrail/settlement-seal.jwks.json',
   FINGERPRINT_KEY: randomBytes(32).toString('base64'),
   ...extra,
 });
@@ -27,7 +30,8 @@ describe('ingest configuration: the per-address throttle before signature checks
     expect(loadIngestConfig(env()).clientThrottle).toEqual({ attempts: { perSecond: 20_000, burst: 40_000 }, failures: { perSecond: 50, burst: 100 } });
   });
 
-  it('takes the four variables', () => {
+  it('takes the four variables, rates as decimals too', () => {
+    expect(loadIngestConfig(env({ CLIENT_RATE_LIMIT_PER_S: '2.5', CLIENT_AUTH_FAILURE_LIMIT_PER_S: '0.0003' })).clientThrottle).toEqual({ attempts: { perSecond: 2.5, burst: 40_000 }, failures: { perSecond: 0.0003, burst: 100 } });
     const config = loadIngestConfig(env({ CLIENT_RATE_LIMIT_PER_S: '500', CLIENT_RATE_LIMIT_BURST: '1000', CLIENT_AUTH_FAILURE_LIMIT_PER_S: '5', CLIENT_AUTH_FAILURE_LIMIT_BURST: '20' }));
     expect(config.clientThrottle).toEqual({ attempts: { perSecond: 500, burst: 1000 }, failures: { perSecond: 5, burst: 20 } });
   });

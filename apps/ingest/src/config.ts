@@ -1,5 +1,22 @@
 import { z } from 'zod';
-import { ConfigError, ServiceSettings, authFailureThrottle, authFailureThrottleEnvFragment, envInt, envRate, eventSealKeysEnvFragment, parseEnv, readSecret, serviceEnvFragment, serviceSettings } from '@payrail/config';
+import {
+  ConfigError,
+  ServiceSettings,
+  SigningJwksSource,
+  authFailureThrottle,
+  authFailureThrottleEnvFragment,
+  envInt,
+  envRate,
+  eventSealKeysEnvFragment,
+  parseEnv,
+  peerSealJwks,
+  readSecret,
+  serviceEnvFragment,
+  serviceSettings,
+  signingJwksEnvFragment,
+  signingJwksSource,
+} from '@payrail/config';
+import { checkJwksUrl } from '@payrail/crypto';
 import {
   KafkaConnectionConfig,
   RedisConnectionConfig,
@@ -24,6 +41,10 @@ export const IngestEnvSchema = z.object({
   PROTECTION_JWKS_FILE: z.string().min(1),
   /** ingest seals every accepted payment (signing signs only what verifies). */
   ...eventSealKeysEnvFragment,
+  /** The status read model takes only what its producers made: Payrail's signature (signing's JWKS), fraud-check's and settlement's seals. */
+  ...signingJwksEnvFragment,
+  FRAUD_CHECK_SEAL_JWKS_FILE: peerSealJwks('fraud-check'),
+  SETTLEMENT_SEAL_JWKS_FILE: peerSealJwks('settlement'),
   /** Freshness window for the upstream's `iat` (seconds). */
   FRESHNESS_WINDOW_S: envInt(10, 3600).default(300),
   /** How long an Idempotency-Key and its response are kept (seconds, >= 24 h). */
@@ -49,6 +70,11 @@ export interface IngestConfig extends ServiceSettings {
   protectionJwksFile: string;
   /** Private JWKS of ingest's event seals (EVENT_SEAL_KEYS_FILE). */
   eventSealKeysFile: string;
+  /** Payrail's public signing keys (SIGNING_JWKS_URL or _FILE): the status read model verifies signed instructions. */
+  payrailKeys: SigningJwksSource;
+  /** fraud-check's and settlement's public sealing JWKS: the status read model believes only what they sealed. */
+  fraudCheckSealJwksFile: string;
+  settlementSealJwksFile: string;
   /** HMAC key for card/account fingerprints (FINGERPRINT_KEY or FINGERPRINT_KEY_FILE, base64, >= 32 bytes). */
   fingerprintKey: Buffer;
   freshnessWindowS: number;
@@ -81,6 +107,10 @@ export function loadIngestConfig(env: Record<string, string | undefined> = proce
     upstreamsDir: e.UPSTREAMS_DIR,
     protectionJwksFile: e.PROTECTION_JWKS_FILE,
     eventSealKeysFile: e.EVENT_SEAL_KEYS_FILE,
+    // the rule RemoteJwksClient applies, run here so a refused URL stops the start as a configuration error
+    payrailKeys: signingJwksSource(e, checkJwksUrl),
+    fraudCheckSealJwksFile: e.FRAUD_CHECK_SEAL_JWKS_FILE,
+    settlementSealJwksFile: e.SETTLEMENT_SEAL_JWKS_FILE,
     fingerprintKey,
     freshnessWindowS: e.FRESHNESS_WINDOW_S,
     idempotencyTtlS: e.IDEMPOTENCY_TTL_S,

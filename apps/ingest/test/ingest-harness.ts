@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { writeDevKeys, writeSealKeys } from '@payrail/crypto';
+import { EVENT_SEAL_TYPES, PAYMENT_INSTRUCTION_JWS_TYPE } from '@payrail/contracts';
+import { EventSealer, JwsSigner, PayrailKeyStore, writeDevKeys, writeSealKeys } from '@payrail/crypto';
 import { Kafka, createKafka, ensureTopics, kafkaClientEnv, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
 import { MessagingRuntime, connectConsumerGroups } from '@payrail/messaging-nest';
 import { ProblemDetailsFilter, fastifyTrustProxy } from '@payrail/platform';
@@ -17,6 +18,16 @@ import { IngestAppModule } from '../src/app.module';
 import { IngestConfig, loadIngestConfig } from '../src/config';
 import { configureIngestHttp } from '../src/http';
 import { OpsListener } from '../src/ops/ops-listener';
+
+/** Keys of the stages after ingest, as a test plays them: signing's, fraud-check's and settlement's. */
+export interface StatusPeers {
+  signingPublicJwks: string;
+  signer: JwsSigner;
+  fraudCheckSealPublicJwks: string;
+  fraudCheckSealer: EventSealer;
+  settlementSealPublicJwks: string;
+  settlementSealer: EventSealer;
+}
 
 export interface UpstreamFixture {
   id: string;
@@ -36,6 +47,8 @@ export class IngestFixture {
     /** ingest's sealing keys (EVENT_SEAL_KEYS_FILE), and their public half as signing reads it. */
     readonly sealPrivateJwks: string,
     readonly sealPublicJwks: string,
+    /** The producers the status read model believes: Payrail's signing keys, fraud-check's and settlement's seals. */
+    readonly peers: StatusPeers,
   ) {}
 
   static async create(): Promise<IngestFixture> {
@@ -45,7 +58,17 @@ export class IngestFixture {
     writeFileSync(fingerprintKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
     mkdirSync(join(dir, 'upstreams'));
     const seal = await writeSealKeys(join(dir, 'ingest-seal'));
-    return new IngestFixture(dir, join(dir, 'upstreams'), protection.publicPath, protection.privatePath, fingerprintKeyFile, seal.privateFile, seal.publicFile);
+    const signing = await writeDevKeys(join(dir, 'signing'), { alg: 'ES256' });
+    const [fraudCheck, settlement] = await Promise.all([writeSealKeys(join(dir, 'fraud-check-seal')), writeSealKeys(join(dir, 'settlement-seal'))]);
+    const peers: StatusPeers = {
+      signingPublicJwks: signing.publicPath,
+      signer: new JwsSigner(await PayrailKeyStore.fromFile(signing.privatePath), { typ: PAYMENT_INSTRUCTION_JWS_TYPE }),
+      fraudCheckSealPublicJwks: fraudCheck.publicFile,
+      fraudCheckSealer: await fraudCheck.sealer(EVENT_SEAL_TYPES.paymentScreened),
+      settlementSealPublicJwks: settlement.publicFile,
+      settlementSealer: await settlement.sealer(EVENT_SEAL_TYPES.paymentSettled),
+    };
+    return new IngestFixture(dir, join(dir, 'upstreams'), protection.publicPath, protection.privatePath, fingerprintKeyFile, seal.privateFile, seal.publicFile, peers);
   }
 
   /** A new upstream with a unique id: its key pair and its registration (picked up by running instances too). */
@@ -66,6 +89,9 @@ export class IngestFixture {
       PROTECTION_JWKS_FILE: this.protectionPublicJwks,
       FINGERPRINT_KEY_FILE: this.fingerprintKeyFile,
       EVENT_SEAL_KEYS_FILE: this.sealPrivateJwks,
+      SIGNING_JWKS_FILE: this.peers.signingPublicJwks,
+      FRAUD_CHECK_SEAL_JWKS_FILE: this.peers.fraudCheckSealPublicJwks,
+      SETTLEMENT_SEAL_JWKS_FILE: this.peers.settlementSealPublicJwks,
       LOG_LEVEL: process.env['INGEST_TEST_LOG_LEVEL'] ?? 'warn',
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '8080', // unused: instances listen on a free port
@@ -91,9 +117,10 @@ export interface IngestInstance {
 
 /**
  * One ingest instance as main.ts builds it. Without `consumeInbound` it has no Kafka consumers (the tests drive
- * HTTP); with it, it consumes the inbound topic, and the call returns once partitions are assigned.
+ * HTTP); with it, it consumes the inbound topic (with `consumeStatus`, the status topics), and the call returns once
+ * partitions are assigned.
  */
-export async function startIngest(fixture: IngestFixture, extraEnv: Record<string, string> = {}, opts: { consumeInbound?: boolean } = {}): Promise<IngestInstance> {
+export async function startIngest(fixture: IngestFixture, extraEnv: Record<string, string> = {}, opts: { consumeInbound?: boolean; consumeStatus?: boolean } = {}): Promise<IngestInstance> {
   const config = loadIngestConfig(fixture.env(extraEnv));
   // as bootstrapService: X-Forwarded-For believed only from TRUSTED_PROXIES (none unless a test sets it)
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: fastifyTrustProxy(config.http.trustedProxies) });
@@ -101,14 +128,15 @@ export async function startIngest(fixture: IngestFixture, extraEnv: Record<strin
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemDetailsFilter());
   await configureIngestHttp(app);
-  if (opts.consumeInbound) connectConsumerGroups(app, 'ingestInbound');
+  const groups = [...(opts.consumeInbound ? (['ingestInbound'] as const) : []), ...(opts.consumeStatus ? (['ingestStatus'] as const) : [])];
+  if (groups.length > 0) connectConsumerGroups(app, ...groups);
   await app.listen(0, '127.0.0.1');
-  if (opts.consumeInbound) {
+  if (groups.length > 0) {
     await app.startAllMicroservices();
     const runtime = app.get(MessagingRuntime);
     const deadline = Date.now() + 60_000;
     while (!(await runtime.health()).ready) {
-      if (Date.now() > deadline) throw new Error('the inbound consumer did not get partitions within 60 s');
+      if (Date.now() > deadline) throw new Error(`the consumers (${groups.join(', ')}) did not get partitions within 60 s`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }

@@ -2,7 +2,7 @@ import { ConfigError } from '@payrail/config';
 import { keysWithRetries, runSettlementCommand } from './settlement';
 
 // nothing listens there: a command that got as far as connecting would fail differently
-const ENV = { REDIS_URL: 'redis://127.0.0.1:1', KAFKA_BROKERS: '127.0.0.1:1', FRAUD_CHECK_SEAL_JWKS_FILE: '/keys/fraud-check-seal.jwks.json' };
+const ENV = { REDIS_URL: 'redis://127.0.0.1:1', KAFKA_BROKERS: '127.0.0.1:1', FRAUD_CHECK_SEAL_JWKS_FILE: '/keys/fraud-check-seal.jwks.json', SETTLEMENT_SEAL_JWKS_FILE: '/keys/settlement-seal.jwks.json' };
 
 async function refusal(env: Record<string, string>): Promise<{ variable: string; reason: string }[]> {
   const err: unknown = await runSettlementCommand('reconcile', { ...ENV, ...env }, { out: () => undefined, err: () => undefined }).catch((e: unknown) => e);

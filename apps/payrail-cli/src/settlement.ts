@@ -1,6 +1,6 @@
 // payrail settlement check | reconcile | rebuild: the ledger's operator commands. They read the same environment
 // as the settlement service (REDIS_URL, REDIS_KEY_PREFIX, KAFKA_BROKERS, SIGNING_JWKS_URL or SIGNING_JWKS_FILE,
-// SIGNING_JWKS_ALLOW_HTTP, FRAUD_CHECK_SEAL_JWKS_FILE, FEE_BPS, FEE_FIXED_MINOR, BATCH_CUTOFF_S, BATCH_MAX_PAYMENTS), print a JSON report on
+// SIGNING_JWKS_ALLOW_HTTP, FRAUD_CHECK_SEAL_JWKS_FILE, SETTLEMENT_SEAL_JWKS_FILE, FEE_BPS, FEE_FIXED_MINOR, BATCH_CUTOFF_S, BATCH_MAX_PAYMENTS), print a JSON report on
 // stdout and a summary with every discrepancy on stderr, and exit 1 when anything is wrong.
 //   check      the invariants Redis proves (balances sum to 0, batch totals, each payment in one batch, no held
 //              payment posted), plus, with Kafka, every approved payment posted exactly once and no declined or
@@ -13,11 +13,11 @@ import { z } from 'zod';
 import { envList, parseEnv, peerSealJwks, signingJwksEnvFragment, signingJwksPlainHttpWarning, signingJwksSource } from '@payrail/config';
 import { EVENT_SEAL_TYPES, PAYMENT_INSTRUCTION_JWS_TYPE, SETTLEMENT_BATCH_JWS_TYPE } from '@payrail/contracts';
 import { CryptoError, PeerSealKeys, checkJwksUrl, openPayrailVerifier } from '@payrail/crypto';
-import { LedgerRepository, checkInvariants, instructionVerifier, ledgerEnvFragment, ledgerSettings, reconcile, restoreLedger } from '@payrail/ledger';
+import { LedgerRepository, checkInvariants, instructionVerifier, ledgerEnvFragment, ledgerEvidence, ledgerSettings, reconcile, restoreLedger } from '@payrail/ledger';
 import { createKafka, createRedis, kafkaConnectionFromEnv, kafkaEnvFragment, redisConnectionFromEnv, redisEnvFragment } from '@payrail/messaging';
 
 const RedisOnlyEnv = z.object({ ...redisEnvFragment, ...ledgerEnvFragment });
-const FullEnv = z.object({ ...redisEnvFragment, ...ledgerEnvFragment, ...kafkaEnvFragment, KAFKA_BROKERS: envList, ...signingJwksEnvFragment, FRAUD_CHECK_SEAL_JWKS_FILE: peerSealJwks('fraud-check') });
+const FullEnv = z.object({ ...redisEnvFragment, ...ledgerEnvFragment, ...kafkaEnvFragment, KAFKA_BROKERS: envList, ...signingJwksEnvFragment, FRAUD_CHECK_SEAL_JWKS_FILE: peerSealJwks('fraud-check'), SETTLEMENT_SEAL_JWKS_FILE: peerSealJwks('settlement') });
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
 
@@ -49,25 +49,34 @@ export async function runSettlementCommand(sub: string | undefined, env: Record<
     const plainHttp = signingJwksPlainHttpWarning(source);
     if (plainHttp) io.err(`warning: ${plainHttp.message}\n`);
     const keys = await openPayrailVerifier(source, [PAYMENT_INSTRUCTION_JWS_TYPE, SETTLEMENT_BATCH_JWS_TYPE]);
-    const fraudCheckSeals = await PeerSealKeys.open(e.FRAUD_CHECK_SEAL_JWKS_FILE).catch((err: unknown) => {
-      keys.close();
-      throw err;
-    });
-    const decisionSeals = fraudCheckSeals.verifier(EVENT_SEAL_TYPES.paymentScreened);
-    const verifyDecision = async (screened: Parameters<typeof decisionSeals.check>[0]) => (await decisionSeals.check(screened)).ok;
+    const peers: PeerSealKeys[] = [];
     try {
+      // what the ledger takes as facts: fraud-check's sealed decisions, settlement's sealed settled events and reports
+      const fraudCheckSeals = await PeerSealKeys.open(e.FRAUD_CHECK_SEAL_JWKS_FILE);
+      peers.push(fraudCheckSeals);
+      const settlementSeals = await PeerSealKeys.open(e.SETTLEMENT_SEAL_JWKS_FILE);
+      peers.push(settlementSeals);
       // the keys before any verdict: an unreachable JWKS would otherwise make every approval look unverifiable
       await keysWithRetries(keys, io);
-      const verify = instructionVerifier(async (jws) => {
+      const verifyPayload = async (jws: string): Promise<unknown> => {
         try {
           return (await keys.verifier.verify(jws)).payload;
         } catch (err) {
           if (err instanceof CryptoError) return undefined;
           throw err;
         }
-      });
+      };
+      const verify = instructionVerifier(verifyPayload);
+      const evidence = ledgerEvidence(
+        {
+          decisions: fraudCheckSeals.verifier(EVENT_SEAL_TYPES.paymentScreened),
+          settled: settlementSeals.verifier(EVENT_SEAL_TYPES.paymentSettled),
+          reports: settlementSeals.verifier(EVENT_SEAL_TYPES.settlementBatchReport),
+        },
+        verifyPayload,
+      );
       if (sub === 'rebuild') {
-        const outcome = await restoreLedger(kafka, ledger, { fees, policy, verify, verifyDecision, holder: `payrail-cli-${randomUUID()}`, progress: (line) => io.err(`rebuild: ${line}\n`) });
+        const outcome = await restoreLedger(kafka, ledger, { fees, policy, verify, evidence, holder: `payrail-cli-${randomUUID()}`, progress: (line) => io.err(`rebuild: ${line}\n`) });
         if (outcome.kind !== 'RESTORED') throw new Error('rebuild: the ledger was not restored');
         const report = outcome.report;
         io.out(`${JSON.stringify(report, null, 2)}\n`);
@@ -75,7 +84,7 @@ export async function runSettlementCommand(sub: string | undefined, env: Record<
         for (const d of report.discrepancies) io.err(`  ${d}\n`);
         return report.discrepancies.length === 0 ? 0 : 1;
       }
-      const report = await reconcile(kafka, ledger, { fees, policy, verify, verifyDecision });
+      const report = await reconcile(kafka, ledger, { fees, policy, verify, evidence });
       io.out(`${JSON.stringify(report, null, 2)}\n`);
       io.err(
         `${sub}: ${report.ok ? 'OK' : 'DISCREPANCIES'}: ${report.screened.events} screened events, ${report.approved} approved, ${report.held} held; ` +
@@ -86,7 +95,7 @@ export async function runSettlementCommand(sub: string | undefined, env: Record<
       return report.ok ? 0 : 1;
     } finally {
       keys.close();
-      fraudCheckSeals.close();
+      for (const peer of peers) peer.close();
     }
   } finally {
     await redis.quit().catch(() => redis.disconnect());

@@ -346,15 +346,15 @@ describe('settlement service (real Kafka and Redis)', () => {
     const batch1 = `${m}.EUR.20261129T100000Z`;
     const settled = (i: PaymentInstruction, batchId: string) => {
       const fee = computeFee(BigInt(i.amount.minor), FEES.bps, FEES.fixedMinor);
-      return { payment_id: i.payment_id, merchant_id: m, amount: i.amount, fee: { minor: fee.toString(), currency: 'EUR' as const }, net: { minor: (BigInt(i.amount.minor) - fee).toString(), currency: 'EUR' as const }, posted_at: '2026-11-29T10:05:01.000Z', batch_id: batchId };
+      return own.sealSettled({ payment_id: i.payment_id, merchant_id: m, amount: i.amount, fee: { minor: fee.toString(), currency: 'EUR' as const }, net: { minor: (BigInt(i.amount.minor) - fee).toString(), currency: 'EUR' as const }, posted_at: '2026-11-29T10:05:01.000Z', batch_id: batchId });
     };
     const inReport = [a1, a2].map((i) => settled(i, batch1));
     const sum = (f: (x: (typeof inReport)[number]) => string) => inReport.reduce((n, x) => n + BigInt(f(x)), 0n).toString();
-    const report: SettlementBatchReport = {
+    const report: SettlementBatchReport = own.sealReport({
       batch_id: batch1, merchant_id: m, currency: 'EUR', opened_at: '2026-11-29T10:05:01.000Z', closed_at: '2026-11-29T10:05:01.000Z', close_reason: 'size', payment_count: 2,
       gross: { minor: sum((x) => x.amount.minor), currency: 'EUR' }, fees: { minor: sum((x) => x.fee.minor), currency: 'EUR' }, net: { minor: sum((x) => x.net.minor), currency: 'EUR' },
       payment_ids: [a1.payment_id, a2.payment_id].sort(),
-    };
+    });
     // what a ledger that kept posting after a Redis loss told: b "settled" into batch 1 after its report was sent
     await publishAll(producer, [a1, a2, b, c].map((i) => own.screened(i, 'APPROVE', { screenedAt })).concat([own.screened(r, 'REVIEW', { screenedAt }), own.screened(r, 'APPROVE', { screenedAt })]));
     // forged decisions a restore must not believe: an unsealed approval of f, and a DECLINE of a1 sealed with
@@ -364,13 +364,20 @@ describe('settlement service (real Kafka and Redis)', () => {
     await publishAll(producer, [unsealedApproval, own.settlementSealingDecisions.seal(own.screened(a1, 'DECLINE', { screenedAt }))]);
     await Promise.all([...inReport, settled(b, batch1)].map((e) => producer.publish(TOPICS.paymentsSettled, e, { key: m, correlationId: e.payment_id })));
     await producer.publish(TOPICS.settlementBatchReports, report, { key: m, correlationId: batch1 });
+    // forged facts a restore must not believe: an unsealed settled event putting c (in flight) into a batch of its
+    // own, and a report of another batch listing c, sealed with fraud-check's key (the wrong service's)
+    const forgedBatch = `${batch1}.7`;
+    const { seal: _unsealed, ...forgedSettled } = settled(c, forgedBatch);
+    await producer.publish(TOPICS.paymentsSettled, forgedSettled, { key: m, correlationId: c.payment_id });
+    const forgedReport = { ...report, batch_id: forgedBatch, payment_ids: [c.payment_id], seal: own.seal(own.screened(c, 'APPROVE', { screenedAt })).seal };
+    await producer.publish(TOPICS.settlementBatchReports, forgedReport, { key: m, correlationId: forgedBatch });
 
     const keys = await openPayrailVerifier({ file: own.publicJwksFile }, [PAYMENT_INSTRUCTION_JWS_TYPE, SETTLEMENT_BATCH_JWS_TYPE]);
     try {
       const verify = instructionVerifier(payloadVerifier(() => keys.verifier));
-      const verifyDecision = await own.decisionSealVerifier();
+      const evidence = await own.evidence(payloadVerifier(() => keys.verifier));
       const policy = { cutoffS: 3600, maxPayments: 2 };
-      const rebuilt = await rebuildLedger(kafka, ledger, { fees: FEES, policy, verify, verifyDecision });
+      const rebuilt = await rebuildLedger(kafka, ledger, { fees: FEES, policy, verify, evidence });
       expect(await ledger.batchPaymentIds(m, batch1)).toEqual(report.payment_ids);
       expect(await ledger.batch(m, batch1)).toMatchObject({ state: 'closed', count: 2, gross: BigInt(report.gross.minor), closeReason: 'size' });
       // b goes to the window's next batch, after the reported one was closed; c, in flight (no settled event), is
@@ -383,15 +390,20 @@ describe('settlement service (real Kafka and Redis)', () => {
       // the forged decisions changed nothing: f is not posted, a1 stays posted in its reported batch
       expect(await ledger.posting(m, f.payment_id)).toBeUndefined();
       expect((await ledger.held(m))[a1.payment_id]).toBeUndefined();
-      expect(rebuilt.forged).toBeGreaterThanOrEqual(2);
+      expect(rebuilt.forged).toBeGreaterThanOrEqual(4);
+      expect(await ledger.batch(m, forgedBatch)).toBeUndefined();
       expect(rebuilt.discrepancies.filter((d) => d.includes(m) || [a1, a2, b, c, r, f].some((i) => d.includes(i.payment_id))).sort()).toEqual([
         `payment ${b.payment_id}: settled into batch ${batch1}, whose report does not list it; posted again`,
         `payment ${f.payment_id}: screened APPROVE without a fraud-check seal that verifies (forged): ignored`,
         `payment ${a1.payment_id}: screened DECLINE without a fraud-check seal that verifies (forged): ignored`,
+        `payment ${c.payment_id}: settled event without a settlement seal that verifies (forged): ignored`,
+        `batch ${forgedBatch}: report without a settlement seal that verifies (forged): ignored`,
       ].sort());
       // reconcile holds the ledger to what was told: b's settled event names a batch its posting is not in
-      const found = (await reconcile(kafka, ledger, { fees: FEES, policy, verify, verifyDecision })).discrepancies.filter((d) => d.merchantId === m);
-      expect(found.filter((d) => d.kind !== 'balance_mismatch').map((d) => `${d.kind}:${d.paymentId ?? ''}`).sort()).toEqual([`approved_during_review:${r.payment_id}`, `forged_decision:${a1.payment_id}`, `forged_decision:${f.payment_id}`, `missing_posting:${c.payment_id}`, `settled_mismatch:${b.payment_id}`].sort());
+      const found = (await reconcile(kafka, ledger, { fees: FEES, policy, verify, evidence })).discrepancies.filter((d) => d.merchantId === m);
+      expect(found.filter((d) => d.kind !== 'balance_mismatch').map((d) => `${d.kind}:${d.paymentId ?? ''}`).sort()).toEqual(
+        [`approved_during_review:${r.payment_id}`, `forged_decision:${a1.payment_id}`, `forged_decision:${f.payment_id}`, `missing_posting:${c.payment_id}`, `settled_mismatch:${b.payment_id}`, `forged_event:${c.payment_id}`, 'forged_event:'].sort(),
+      );
       // c, not posted until the service consumes it, is what the three accounts miss
       const missing = found.filter((d) => d.kind === 'balance_mismatch').map((d) => `${d.account}:${BigInt(d.expected ?? '0') - BigInt(d.actual ?? '0')}`);
       const cFee = computeFee(4_000n, FEES.bps, FEES.fixedMinor);
@@ -448,14 +460,14 @@ describe('settlement service (real Kafka and Redis)', () => {
     const keys = await openPayrailVerifier({ file: own.publicJwksFile }, [PAYMENT_INSTRUCTION_JWS_TYPE, SETTLEMENT_BATCH_JWS_TYPE]);
     try {
       const verify = instructionVerifier(payloadVerifier(() => keys.verifier));
-      const verifyDecision = await own.decisionSealVerifier();
+      const evidence = await own.evidence(payloadVerifier(() => keys.verifier));
       const policy = { cutoffS: 3600, maxPayments: 7 };
-      const report = await reconcile(kafka, ledger, { fees: FEES, policy, verify, verifyDecision });
+      const report = await reconcile(kafka, ledger, { fees: FEES, policy, verify, evidence });
       const ours = new Set(merchants);
       expect(report.discrepancies.filter((d) => ours.has(d.merchantId))).toEqual([]);
       expect(report.invariants.violations.filter((v) => ours.has(v.merchantId))).toEqual([]);
       // running a rebuild again changes nothing
-      const again = await rebuildLedger(kafka, ledger, { fees: FEES, policy, verify, verifyDecision });
+      const again = await rebuildLedger(kafka, ledger, { fees: FEES, policy, verify, evidence });
       expect(again.postingsRestored + again.postingsRecomputed).toBe(0);
       expect(again.discrepancies.filter((d) => merchants.some((m) => d.includes(m)))).toEqual([]);
       for (const m of merchants) expect(await actualBalances(ledger, m)).toEqual(expectedBalances(stream, m));

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { EVENT_SEAL_TYPES, PaymentInstruction, PaymentScreened } from '@payrail/contracts';
+import { EVENT_SEAL_TYPES, PaymentInstruction, PaymentScreened, PaymentSettled, SettlementBatchReport } from '@payrail/contracts';
 import { EventSealVerifier, EventSealer, JwsSigner, PayrailKeyStore, writeDevKeys, writeSealKeys } from '@payrail/crypto';
-import { LedgerKeys } from '@payrail/ledger';
+import { LedgerEvidence, LedgerKeys, PayloadVerifier, ledgerEvidence } from '@payrail/ledger';
 import { createRedis, kafkaClientEnv } from '@payrail/messaging';
 import { connectConsumerGroups } from '@payrail/messaging-nest';
 import { ProblemDetailsFilter, fastifyTrustProxy } from '@payrail/platform';
@@ -40,6 +40,8 @@ export class PaymentFactory {
     readonly settlementSealJwksFile: string,
     /** A sealer with settlement's key for decisions: the wrong service's key. */
     readonly settlementSealingDecisions: EventSealer,
+    private readonly settledSealer: EventSealer,
+    private readonly reportSealer: EventSealer,
   ) {}
 
   static async create(): Promise<PaymentFactory> {
@@ -55,6 +57,8 @@ export class PaymentFactory {
       settlement.privateFile,
       settlement.publicFile,
       await settlement.sealer(EVENT_SEAL_TYPES.paymentScreened),
+      await settlement.sealer(EVENT_SEAL_TYPES.paymentSettled),
+      await settlement.sealer(EVENT_SEAL_TYPES.settlementBatchReport),
     );
   }
 
@@ -68,10 +72,26 @@ export class PaymentFactory {
     return this.decisionSealer.seal(screened);
   }
 
-  /** A ledger restore's decision check with this factory's fraud-check keys (what settlement passes to the ledger). */
-  async decisionSealVerifier(): Promise<(screened: PaymentScreened) => Promise<boolean>> {
-    const verifier = new EventSealVerifier(await PayrailKeyStore.fromFile(this.fraudCheckSealJwksFile), EVENT_SEAL_TYPES.paymentScreened);
-    return async (screened) => (await verifier.check(screened)).ok;
+  /** A settled event or a batch report sealed as settlement (this factory's settlement keys) seals it. */
+  sealSettled(settled: PaymentSettled): PaymentSettled {
+    return this.settledSealer.seal(settled);
+  }
+
+  sealReport(report: SettlementBatchReport): SettlementBatchReport {
+    return this.reportSealer.seal(report);
+  }
+
+  /** What settlement gives a ledger restore: this factory's fraud-check and settlement seals, Payrail's signature. */
+  async evidence(verifyPayload: PayloadVerifier): Promise<LedgerEvidence> {
+    const [fraudCheck, settlement] = await Promise.all([PayrailKeyStore.fromFile(this.fraudCheckSealJwksFile), PayrailKeyStore.fromFile(this.settlementSealJwksFile)]);
+    return ledgerEvidence(
+      {
+        decisions: new EventSealVerifier(fraudCheck, EVENT_SEAL_TYPES.paymentScreened),
+        settled: new EventSealVerifier(settlement, EVENT_SEAL_TYPES.paymentSettled),
+        reports: new EventSealVerifier(settlement, EVENT_SEAL_TYPES.settlementBatchReport),
+      },
+      verifyPayload,
+    );
   }
 
   instruction(merchantId: string, minor: bigint, currency = 'EUR'): PaymentInstruction {

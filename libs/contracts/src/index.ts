@@ -7,6 +7,7 @@ export * from './lib/settlement/settlement-batch';
 export * from './lib/security/security-alert';
 export * from './lib/security/card-number-text';
 export * from './lib/security/event-seal';
+export * from './lib/security/token-holders';
 export * from './lib/topics/topics';
 export * from './lib/topics/consumer-group-subscriptions';
 export * from './lib/operations/blocklist-change';

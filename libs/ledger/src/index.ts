@@ -8,6 +8,7 @@ export * from './lib/posting';
 export * from './lib/decisions';
 export * from './lib/invariants';
 export * from './lib/topic-replay';
+export * from './lib/evidence';
 export * from './lib/reconcile';
 export * from './lib/rebuild';
 export * from './lib/restore';

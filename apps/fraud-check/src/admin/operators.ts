@@ -8,6 +8,7 @@
 // and blocklist:write. act-for-operators (never implied by a role) lets a service name the person it acts for
 // (X-Payrail-On-Behalf-Of): the audit and the decision then record "<token id>:<person>".
 import { z } from 'zod';
+import { TokenHolderIdSchema, TokenSha256Schema, uniqueTokenHolders } from '@payrail/contracts';
 import { BearerTokenDirectory, FRAUD_OPERATOR_TOKEN_PREFIX, bearerTokenSha256, newBearerToken } from '@payrail/crypto';
 import type { OperatorRole } from '../audit/audit-log';
 
@@ -21,29 +22,20 @@ export type AdminScope = (typeof SCOPES)[number];
 
 const ROLE_SCOPES: Record<OperatorRole, readonly AdminScope[]> = { read: READ_SCOPES, write: [...READ_SCOPES, ...WRITE_SCOPES] };
 
-export const OperatorIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'letters, digits, ".", "_", "@" or "-" (at most 64)');
+export const OperatorIdSchema = TokenHolderIdSchema;
 
 export const OperatorSchema = z
   .strictObject({
     id: OperatorIdSchema,
     role: z.enum(['read', 'write']).optional(),
     scopes: z.array(z.enum(SCOPES)).min(1, 'needs at least one scope').optional(),
-    token_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of the token (64 lower-case hex digits)'),
+    token_sha256: TokenSha256Schema,
   })
   .refine((o) => (o.role === undefined) !== (o.scopes === undefined), { message: 'give either role (read|write) or scopes, not both', path: ['scopes'] });
 
 export const OperatorsFileSchema = z
   .strictObject({ operators: z.array(OperatorSchema) })
-  .superRefine((file, ctx) => {
-    const ids = new Set<string>();
-    const hashes = new Set<string>();
-    file.operators.forEach((o, i) => {
-      if (ids.has(o.id)) ctx.addIssue({ code: 'custom', path: ['operators', i, 'id'], message: `duplicate operator id ${o.id}` });
-      if (hashes.has(o.token_sha256)) ctx.addIssue({ code: 'custom', path: ['operators', i, 'token_sha256'], message: 'two operators share a token' });
-      ids.add(o.id);
-      hashes.add(o.token_sha256);
-    });
-  });
+  .superRefine((file, ctx) => uniqueTokenHolders('operators', 'operator')(file.operators, ctx));
 export type OperatorsFile = z.infer<typeof OperatorsFileSchema>;
 export type OperatorLine = OperatorsFile['operators'][number];
 

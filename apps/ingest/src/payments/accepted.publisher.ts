@@ -2,14 +2,16 @@
 // (EVENT_SEAL_TYPES.paymentAccepted): signing signs only an accepted payment whose seal verifies with ingest's public
 // sealing keys, so nobody else who can produce to the accepted topic can have a payment signed.
 import { EVENT_SEAL_TYPES, PaymentAccepted, TOPICS } from '@payrail/contracts';
-import { EventSealer, SealingKeys } from '@payrail/crypto';
+import { EventSealVerifier, EventSealer, SealCheck, SealingKeys } from '@payrail/crypto';
 import type { EventProducer } from '@payrail/messaging';
 
 export class AcceptedPublisher {
   private readonly sealer: EventSealer;
+  private readonly verifier: EventSealVerifier;
 
   private constructor(private readonly keys: SealingKeys) {
     this.sealer = keys.sealer(EVENT_SEAL_TYPES.paymentAccepted);
+    this.verifier = keys.verifier(EVENT_SEAL_TYPES.paymentAccepted);
   }
 
   /** EVENT_SEAL_KEYS_FILE; throws (stopping the start) when it holds no usable private sealing key. */
@@ -27,6 +29,11 @@ export class AcceptedPublisher {
       subject: accepted.payment_id,
       traceparent,
     });
+  }
+
+  /** Whether an accepted event read back from the topic (the status restore) carries ingest's own seal. */
+  checkOwn(accepted: PaymentAccepted): Promise<SealCheck> {
+    return this.verifier.check(accepted);
   }
 
   onApplicationShutdown(): void {

@@ -4,28 +4,20 @@
 // Every route of the API today only reads (batches, balances, invariants) and needs ledger:read; a route that
 // changes something will need a scope of its own, given to the consumers that need it only.
 import { z } from 'zod';
+import { TokenHolderIdSchema, TokenSha256Schema, uniqueTokenHolders } from '@payrail/contracts';
 import { BearerTokenDirectory, SETTLEMENT_API_TOKEN_PREFIX, newBearerToken } from '@payrail/crypto';
 
 export const API_SCOPES = ['ledger:read'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 export const ApiClientSchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'letters, digits, ".", "_", "@" or "-" (at most 64)'),
+  id: TokenHolderIdSchema,
   scopes: z.array(z.enum(API_SCOPES)).min(1, 'needs at least one scope'),
-  token_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of the token (64 lower-case hex digits)'),
+  token_sha256: TokenSha256Schema,
 });
 export type ApiClientLine = z.infer<typeof ApiClientSchema>;
 
-export const ApiClientsFileSchema = z.strictObject({ clients: z.array(ApiClientSchema).min(1, 'needs at least one client') }).superRefine((file, ctx) => {
-  const ids = new Set<string>();
-  const hashes = new Set<string>();
-  file.clients.forEach((c, i) => {
-    if (ids.has(c.id)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'id'], message: `duplicate client id ${c.id}` });
-    if (hashes.has(c.token_sha256)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'token_sha256'], message: 'two clients share a token' });
-    ids.add(c.id);
-    hashes.add(c.token_sha256);
-  });
-});
+export const ApiClientsFileSchema = z.strictObject({ clients: z.array(ApiClientSchema).min(1, 'needs at least one client') }).superRefine((file, ctx) => uniqueTokenHolders('clients', 'client')(file.clients, ctx));
 
 export interface ApiClient {
   readonly id: string;

@@ -117,14 +117,15 @@ export class Ledger implements OnApplicationBootstrap {
       this.logger.error({}, 'the ledger is not in Redis (lost, or never created): restoring it from Kafka before any posting');
       await this.signatures.ready();
       const { fee: fees, batch: policy } = this.config;
-      const verify = instructionVerifier(payloadVerifier(() => this.signatures.verifier()));
+      const verifyPayload = payloadVerifier(() => this.signatures.verifier());
+      const verify = instructionVerifier(verifyPayload);
       // a repository of its own: it writes in the restore's new epoch while this one still holds the old
       const outcome = await restoreLedger(this.runtime.kafka, new LedgerRepository(this.runtime.redis), {
         fees,
         policy,
         verify,
-        // a restore trusts no decision fraud-check did not seal
-        verifyDecision: async (screened) => (await this.seals.checkDecision(screened)).ok,
+        // a restore trusts no decision fraud-check did not seal, no report or settled event settlement did not seal
+        evidence: this.seals.ledgerEvidence(verifyPayload),
         holder: this.instance,
         onlyIfMissing: !restoreAnyway,
         progress: (line) => this.logger.info({}, `ledger restore: ${line}`),

@@ -66,7 +66,9 @@ export class PostPaymentUseCase {
     if (outcome.kind === 'POSTED' && outcome.closedBySize) this.metrics.batchClosed('size');
     // on a duplicate, publish what was posted the first time
     const posted = outcome.kind === 'DUPLICATE' ? { fee: outcome.fee, net: outcome.net, postedAt: outcome.postedAt } : { fee: plan.fee, net: plan.net, postedAt };
-    const settled: PaymentSettled = {
+    // sealed: ingest's status and a ledger rebuild take only settlement's own settled events (deterministic EdDSA,
+    // so a redelivery re-publishes the same bytes)
+    const settled: PaymentSettled = this.seals.sealSettled({
       payment_id: plan.paymentId,
       merchant_id: plan.merchantId,
       amount: instruction.amount,
@@ -74,7 +76,7 @@ export class PostPaymentUseCase {
       net: { minor: posted.net.toString(), currency: instruction.amount.currency },
       posted_at: posted.postedAt,
       batch_id: outcome.batchId,
-    };
+    });
     const epoch = this.ledger.repository.attachedEpoch;
     await this.runtime.producer.publish(TOPICS.paymentsSettled, settled, {
       key: settled.merchant_id,

@@ -1,6 +1,8 @@
 // Display masking for logs and UIs. PCI DSS allows at most the first six and last four digits of a PAN; Payrail
 // also never shows more than half of its digits.
 
+import { luhnCheck } from '@payrail/contracts';
+
 const SEPARATORS = /[\s-]/g;
 
 function digitsOnly(s: string): string | undefined {
@@ -12,17 +14,7 @@ function digitsOnly(s: string): string | undefined {
 export function luhnValid(pan: string): boolean {
   if (typeof pan !== 'string') return false;
   const d = digitsOnly(pan);
-  if (d === undefined || d.length < 8 || d.length > 19) return false;
-  let sum = 0;
-  for (let i = 0; i < d.length; i++) {
-    let v = d.charCodeAt(d.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      v *= 2;
-      if (v > 9) v -= 9;
-    }
-    sum += v;
-  }
-  return sum % 10 === 0;
+  return d !== undefined && d.length >= 8 && d.length <= 19 && luhnCheck(d);
 }
 
 /**

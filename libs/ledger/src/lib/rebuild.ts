@@ -14,6 +14,8 @@
 // facts of its own that the late event would contradict. The signed reports are recorded last, and the new epoch
 // is written when everything is in place: until then the service's live postings are refused (the merchants'
 // epoch keys are the restore's) and its batch closer waits.
+// Only facts their producers made count (LedgerEvidence): reports and settled events sealed by settlement, decisions
+// sealed by fraud-check, signed reports signed by signing; anything else on those topics is reported as forged.
 // Every step goes through the ledger's idempotent scripts: running it twice, or while settlement is consuming,
 // posts nothing twice. Callers hold LedgerKeys.restoreLock (restoreLedger in restore.ts).
 import { randomUUID } from 'node:crypto';
@@ -39,7 +41,7 @@ export interface RebuildReport {
   /** Approved payments without a settled event: left to the service, which posts them when it consumes them. */
   inFlight: number;
   unverifiable: number;
-  /** Screened events whose decision seal does not verify (forged): nothing restored from them. */
+  /** Events whose seal or signature does not verify (forged decisions, settled events, reports, signed reports): nothing restored from them. */
   forged: number;
   batchesClosed: number;
   signedRecorded: number;
@@ -66,8 +68,17 @@ export async function rebuildLedger(kafka: Kafka, ledger: LedgerRepository, opti
   const report: RebuildReport = { replayed: {}, postingsRestored: 0, postingsRecomputed: 0, alreadyPresent: 0, held: 0, refusedDeclined: 0, refusedInReview: 0, inFlight: 0, unverifiable: 0, forged: 0, batchesClosed: 0, signedRecorded: 0, epoch, discrepancies: [] };
 
   const reports = new Map<string, SettlementBatchReport>();
+  // only what its producer made: settlement's sealed reports and settled events, signing's signed reports
+  const forged = (what: string): void => {
+    report.forged++;
+    report.discrepancies.push(`${what} (forged): ignored`);
+  };
   report.replayed['batchReports'] = await replayTopic<SettlementBatchReport>(kafka, TOPICS.settlementBatchReports, async (events) => {
-    for (const e of events) if (!reports.has(e.data.batch_id)) reports.set(e.data.batch_id, e.data);
+    const sealed = await Promise.all(events.map((e) => options.evidence.report(e.data)));
+    events.forEach((e, i) => {
+      if (!sealed[i]) forged(`batch ${e.data.batch_id}: report without a settlement seal that verifies`);
+      else if (!reports.has(e.data.batch_id)) reports.set(e.data.batch_id, e.data);
+    });
   });
   const reportedIn = new Map<string, SettlementBatchReport>();
   for (const r of reports.values()) {
@@ -79,11 +90,19 @@ export async function rebuildLedger(kafka: Kafka, ledger: LedgerRepository, opti
   }
   const signed = new Map<string, { batch: SignedSettlementBatch; at: string }>();
   report.replayed['batches'] = await replayTopic<SignedSettlementBatch>(kafka, TOPICS.settlementBatches, async (events) => {
-    for (const e of events) if (!signed.has(e.data.batch_id)) signed.set(e.data.batch_id, { batch: e.data, at: e.envelope.time });
+    const genuine = await Promise.all(events.map((e) => options.evidence.signedReport(e.data)));
+    events.forEach((e, i) => {
+      if (!genuine[i]) forged(`signed batch ${e.data.batch_id}: Payrail's signature does not verify`);
+      else if (!signed.has(e.data.batch_id)) signed.set(e.data.batch_id, { batch: e.data, at: e.envelope.time });
+    });
   });
   const settled = new Map<string, PaymentSettled>();
   report.replayed['settled'] = await replayTopic<PaymentSettled>(kafka, TOPICS.paymentsSettled, async (events) => {
-    for (const e of events) if (!settled.has(e.data.payment_id)) settled.set(e.data.payment_id, e.data);
+    const sealed = await Promise.all(events.map((e) => options.evidence.settled(e.data)));
+    events.forEach((e, i) => {
+      if (!sealed[i]) forged(`payment ${e.data.payment_id}: settled event without a settlement seal that verifies`);
+      else if (!settled.has(e.data.payment_id)) settled.set(e.data.payment_id, e.data);
+    });
   });
   progress(`read ${reports.size} batch reports, ${signed.size} signed batches, ${settled.size} settled payments`);
 
@@ -114,9 +133,8 @@ export async function rebuildLedger(kafka: Kafka, ledger: LedgerRepository, opti
   const inFlight: PostingPlan[] = [];
   report.replayed['screened'] = await replayTopic<PaymentScreened>(kafka, TOPICS.paymentsScreened, (events) =>
     runKeyed(events, (e) => e.data.merchant_id, async ({ data: screened }) => {
-      if (!(await options.verifyDecision(screened))) {
-        report.forged++;
-        report.discrepancies.push(`payment ${screened.payment_id}: screened ${screened.decision} without a fraud-check seal that verifies (forged): ignored`);
+      if (!(await options.evidence.decision(screened))) {
+        forged(`payment ${screened.payment_id}: screened ${screened.decision} without a fraud-check seal that verifies`);
         return;
       }
       await register(screened.merchant_id);

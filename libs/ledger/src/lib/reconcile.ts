@@ -8,6 +8,7 @@ import type { PaymentInstruction, PaymentScreened, PaymentSettled, SettlementBat
 import { SettlementBatchReportSchema, TOPICS } from '@payrail/contracts';
 import type { Kafka } from '@payrail/messaging';
 import { DecisionLog } from './decisions';
+import type { LedgerEvidence } from './evidence';
 import { InvariantReport, checkInvariants } from './invariants';
 import { ACCOUNTS, LedgerAccount } from './keys';
 import { LedgerRepository, Posting, batchReport } from './ledger.repository';
@@ -17,17 +18,12 @@ import { ReplayStats, replayTopic } from './topic-replay';
 /** Verifies Payrail's signature on a screened event's instruction; undefined when it does not verify or match. */
 export type InstructionVerifier = (screened: PaymentScreened) => Promise<PaymentInstruction | undefined>;
 
-/**
- * Verifies fraud-check's seal on a screened event (settlement's FRAUD_CHECK_SEAL_JWKS_FILE): false for a forged or
- * unsealed decision, which the ledger never derives anything from.
- */
-export type DecisionSealVerifier = (screened: PaymentScreened) => Promise<boolean>;
-
 export interface LedgerDerivationOptions {
   fees: FeeSchedule;
   policy: BatchPolicy;
   verify: InstructionVerifier;
-  verifyDecision: DecisionSealVerifier;
+  /** Who made each event the derivation reads: a forged one is reported, never taken as a fact. */
+  evidence: LedgerEvidence;
 }
 
 export type DiscrepancyKind =
@@ -45,7 +41,8 @@ export type DiscrepancyKind =
   | 'approved_during_review'
   | 'settled_mismatch'
   | 'report_mismatch'
-  | 'signed_report_mismatch';
+  | 'signed_report_mismatch'
+  | 'forged_event';
 
 export interface Discrepancy {
   kind: DiscrepancyKind;
@@ -84,7 +81,7 @@ export async function expectedLedger(kafka: Kafka, options: LedgerDerivationOpti
   const log = new DecisionLog();
   const forged: PaymentScreened[] = [];
   const screened = await replayTopic<PaymentScreened>(kafka, TOPICS.paymentsScreened, async (events) => {
-    const sealed = await Promise.all(events.map((e) => options.verifyDecision(e.data)));
+    const sealed = await Promise.all(events.map((e) => options.evidence.decision(e.data)));
     events.forEach((e, i) => (sealed[i] ? log.apply(e.data) : forged.push(e.data)));
   });
   const postings = new Map<string, Map<string, PostingPlan>>();
@@ -116,7 +113,7 @@ export async function reconcile(kafka: Kafka, ledger: LedgerRepository, options:
   for (const e of expected.log.approvedAfterDecline) discrepancies.push({ kind: 'approved_after_decline', merchantId: e.merchant_id, paymentId: e.payment_id, detail: 'APPROVE after a DECLINE on the screened topic (not posted: a decline is final)' });
   for (const e of expected.log.declinedAfterApproval) discrepancies.push({ kind: 'declined_after_approval', merchantId: e.merchant_id, paymentId: e.payment_id, detail: 'DECLINE after an APPROVE on the screened topic (the posting stands)' });
   for (const e of expected.log.approvedDuringReview) discrepancies.push({ kind: 'approved_during_review', merchantId: e.merchant_id, paymentId: e.payment_id, detail: 'an automatic APPROVE while the payment is held in REVIEW (not posted: only an analyst releases a review)' });
-  discrepancies.push(...(await toldFacts(kafka, ledger)));
+  discrepancies.push(...(await toldFacts(kafka, ledger, options.evidence)));
 
   const held = new Map<string, Map<string, 'REVIEW' | 'DECLINE'>>();
   for (const [pid, s] of expected.log.payments) {
@@ -199,11 +196,16 @@ function postingDiff(plan: PostingPlan, got: Posting): string | undefined {
 }
 
 /** What customers were told from the ledger (settled events, batch reports, signed reports) against the ledger. */
-async function toldFacts(kafka: Kafka, ledger: LedgerRepository): Promise<Discrepancy[]> {
+async function toldFacts(kafka: Kafka, ledger: LedgerRepository, evidence: LedgerEvidence): Promise<Discrepancy[]> {
   const out: Discrepancy[] = [];
   const settled = new Map<string, PaymentSettled[]>();
+  const forged = (merchantId: string, detail: string, paymentId?: string): void => void out.push({ kind: 'forged_event', merchantId, paymentId, detail: `${detail} (forged): not a fact of the ledger` });
   await replayTopic<PaymentSettled>(kafka, TOPICS.paymentsSettled, async (events) => {
-    for (const e of events) settled.set(e.data.payment_id, [...(settled.get(e.data.payment_id) ?? []), e.data]);
+    const sealed = await Promise.all(events.map((e) => evidence.settled(e.data)));
+    events.forEach((e, i) => {
+      if (sealed[i]) settled.set(e.data.payment_id, [...(settled.get(e.data.payment_id) ?? []), e.data]);
+      else forged(e.data.merchant_id, `settled event without a settlement seal that verifies (batch ${e.data.batch_id})`, e.data.payment_id);
+    });
   });
   for (const [pid, events] of settled) {
     const posting = await ledger.posting(events[0]?.merchant_id ?? '', pid);
@@ -215,7 +217,11 @@ async function toldFacts(kafka: Kafka, ledger: LedgerRepository): Promise<Discre
   }
   const reports = new Map<string, SettlementBatchReport[]>();
   await replayTopic<SettlementBatchReport>(kafka, TOPICS.settlementBatchReports, async (events) => {
-    for (const e of events) reports.set(e.data.batch_id, [...(reports.get(e.data.batch_id) ?? []), e.data]);
+    const sealed = await Promise.all(events.map((e) => evidence.report(e.data)));
+    events.forEach((e, i) => {
+      if (sealed[i]) reports.set(e.data.batch_id, [...(reports.get(e.data.batch_id) ?? []), e.data]);
+      else forged(e.data.merchant_id, `batch ${e.data.batch_id}: report without a settlement seal that verifies`);
+    });
   });
   const ours = new Map<string, string>();
   const ledgerReport = async (merchantId: string, batchId: string): Promise<string | undefined> => {
@@ -236,6 +242,10 @@ async function toldFacts(kafka: Kafka, ledger: LedgerRepository): Promise<Discre
   }
   await replayTopic<SignedSettlementBatch>(kafka, TOPICS.settlementBatches, async (events) => {
     for (const { data: signed } of events) {
+      if (!(await evidence.signedReport(signed))) {
+        forged(signed.merchant_id, `batch ${signed.batch_id}: signed report whose Payrail signature does not verify`);
+        continue;
+      }
       // the signed payload is the report: parsed with its contract, it serialises like the ledger's own (field order)
       let payload: string | undefined;
       try {

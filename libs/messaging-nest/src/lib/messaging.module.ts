@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { HealthController } from './health.controller';
-import { MetricsController } from './metrics.controller';
+import { METRICS_EXPOSITION, MetricsController } from './metrics.controller';
 import { MESSAGING_OPTIONS, MessagingModuleOptions, MessagingRuntime } from './messaging.runtime';
 
 @Global()
@@ -10,7 +10,11 @@ export class MessagingModule {
     return {
       module: MessagingModule,
       controllers: options.metricsOnHttpPort === false ? [HealthController] : [HealthController, MetricsController],
-      providers: [{ provide: MESSAGING_OPTIONS, useValue: options }, MessagingRuntime],
+      providers: [
+        { provide: MESSAGING_OPTIONS, useValue: options },
+        MessagingRuntime,
+        { provide: METRICS_EXPOSITION, inject: [MessagingRuntime], useFactory: (runtime: MessagingRuntime) => runtime.metrics },
+      ],
       exports: [MessagingRuntime],
     };
   }

@@ -96,7 +96,7 @@ export const PaymentScreenedSchema = z.object({
 });
 export type PaymentScreened = z.infer<typeof PaymentScreenedSchema>;
 
-/** settlement -> status: the payment's double-entry posting. */
+/** settlement -> status (and a ledger rebuild): the payment's double-entry posting. */
 export const PaymentSettledSchema = z.object({
   payment_id: PaymentIdSchema,
   merchant_id: MerchantIdSchema,
@@ -105,6 +105,8 @@ export const PaymentSettledSchema = z.object({
   net: MoneySchema,
   posted_at: Timestamp,
   batch_id: z.string().min(1),
+  /** settlement's seal (EVENT_SEAL_TYPES.paymentSettled) over what the payment was told: batch, fee, net, time. */
+  seal: EventSealSchema.optional(),
 });
 export type PaymentSettled = z.infer<typeof PaymentSettledSchema>;
 

@@ -20,6 +20,8 @@ export const EVENT_SEAL_TYPES = {
   paymentAccepted: 'payrail-accepted-seal+jws',
   /** fraud-check seals each decision (and an analyst's); settlement posts only what verifies. */
   paymentScreened: 'payrail-decision-seal+jws',
-  /** settlement seals each batch report; signing signs only what verifies. */
+  /** settlement seals each batch report; signing signs only what verifies, a ledger rebuild restores only what verifies. */
   settlementBatchReport: 'payrail-batch-report-seal+jws',
+  /** settlement seals each settled event; ingest's status and a ledger rebuild take only what verifies. */
+  paymentSettled: 'payrail-settled-seal+jws',
 } as const;

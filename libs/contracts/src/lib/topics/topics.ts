@@ -160,7 +160,7 @@ export const TOPICS = {
     description: 'Cryptographic failures that must not happen in normal operation (e.g. a Payrail signature that fails, or an event whose producer\'s seal does not verify).',
     key: { field: 'payment_id', why: 'no ordering needed; the key only spreads load' },
     partitions: 3,
-    producers: ['signing', 'fraud-check', 'settlement'],
+    producers: ['ingest', 'signing', 'fraud-check', 'settlement'],
     consumers: [],
   }),
   fraudBlocklist: topic({
