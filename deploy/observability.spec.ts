@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parser as promql } from '@prometheus-io/lezer-promql';
 import { parse } from 'yaml';
-import { DOMAIN_METRIC_NAMES, FraudMetrics, OperatorAccessMetrics, PrometheusMessagingMetrics, SettlementMetrics, SigningKeyMetrics } from '@payrail/messaging';
+import { DOMAIN_METRIC_NAMES, FraudMetrics, IngestThrottleMetrics, OperatorAccessMetrics, PrometheusMessagingMetrics, SettlementMetrics, SigningKeyMetrics } from '@payrail/messaging';
 import { repoRoot } from './service-facts';
 
 const dir = join(repoRoot, 'deploy', 'observability');
@@ -28,6 +28,7 @@ beforeAll(async () => {
   new SigningKeyMetrics(registries.signing, () => new Map());
   new FraudMetrics(registries.fraudCheck);
   new SettlementMetrics(registries.settlement);
+  new IngestThrottleMetrics(registries.ingest);
   for (const registry of [registries.console, registries.fraudCheck, registries.settlement]) new OperatorAccessMetrics(registry);
   const metrics = (await Promise.all(Object.values(registries).map((r) => r.getMetricsAsJSON()))).flat();
   exported = new Set(metrics.flatMap((m) => (String(m.type) === 'histogram' ? HISTOGRAM_SUFFIXES.map((s) => `${m.name}${s}`) : [m.name])));

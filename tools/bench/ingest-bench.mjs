@@ -57,7 +57,7 @@ function benchUpstream(upstreamsDir) {
   mkdirSync(upstreamsDir, { recursive: true });
   const registration = { upstream_id: id, jwks: { keys: [{ ...jwk, kid, use: 'sig', alg: 'ES256' }] }, algorithms: ['ES256'], merchants: BENCH_MERCHANTS, limits: { requests_per_second: 100000, burst: 100000 } };
   writeFileSync(join(upstreamsDir, `${id}.json`), JSON.stringify(registration, null, 2));
-  const header = b64u({ alg: 'ES256', kid });
+  const header = b64u({ alg: 'ES256', kid, typ: 'payrail-payment+jws' }); // typ is required (SIGNED_PAYMENT_JWS_TYPE)
   return {
     /** What an upstream sends: compact JWS over {jti, iat, payment}. */
     signPayment(i) {

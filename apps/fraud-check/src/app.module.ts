@@ -1,8 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { FraudMetrics, OperatorAccessMetrics } from '@payrail/messaging';
+import { FraudMetrics, OperatorAccessMetrics, OperatorSurface } from '@payrail/messaging';
 import { MessagingModule, MessagingRuntime } from '@payrail/messaging-nest';
-import { loggerParams } from '@payrail/platform';
+import { ClientThrottle, loggerParams } from '@payrail/platform';
 import { OperatorGuard } from './admin/operator.guard';
 import { AuditController } from './audit/audit.controller';
 import { BlocklistController } from './blocklist/blocklist.controller';
@@ -43,6 +43,8 @@ export class FraudCheckAppModule {
         ScreenedPublisher,
         { provide: FraudMetrics, useFactory: (runtime: MessagingRuntime) => new FraudMetrics(runtime.metrics.registry), inject: [MessagingRuntime] },
         { provide: OperatorAccessMetrics, useFactory: (runtime: MessagingRuntime) => new OperatorAccessMetrics(runtime.metrics.registry), inject: [MessagingRuntime] },
+        // the admin API's failed-authentication throttle per client address, checked before any token is compared
+        { provide: ClientThrottle, useFactory: (access: OperatorAccessMetrics) => new ClientThrottle<OperatorSurface>({ failures: config.authFailureThrottle }, access), inject: [OperatorAccessMetrics] },
         ScreenPaymentUseCase,
         ManageBlocklistUseCase,
         ReviewQueriesUseCase,

@@ -23,6 +23,13 @@ describe('fraud-check configuration', () => {
     expect(config).toMatchObject({ http: { port: 8082 }, operators: [], auditMaxEntries: 1_000_000, rulesFile: '/rules/ruleset.json' });
   });
 
+  it('reads the failed-authentication throttle of the admin API (1 a second, 60 at once by default), refusing bad values naming the variable', () => {
+    expect(loadFraudCheckConfig(BASE).authFailureThrottle).toEqual({ perSecond: 1, burst: 60 });
+    expect(loadFraudCheckConfig({ ...BASE, CLIENT_AUTH_FAILURE_LIMIT_PER_S: '0.0003', CLIENT_AUTH_FAILURE_LIMIT_BURST: '5' }).authFailureThrottle).toEqual({ perSecond: 0.0003, burst: 5 });
+    expect(problems({ CLIENT_AUTH_FAILURE_LIMIT_PER_S: '-1' }).map((p) => p.variable)).toEqual(['CLIENT_AUTH_FAILURE_LIMIT_PER_S']);
+    expect(problems({ CLIENT_AUTH_FAILURE_LIMIT_BURST: '0' }).map((p) => p.variable)).toEqual(['CLIENT_AUTH_FAILURE_LIMIT_BURST']);
+  });
+
   it('refuses to start without its decision sealing keys, naming EVENT_SEAL_KEYS_FILE', () => {
     const { EVENT_SEAL_KEYS_FILE: _seal, ...withoutSeal } = BASE;
     expect(() => loadFraudCheckConfig(withoutSeal)).toThrow(/EVENT_SEAL_KEYS_FILE/);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, ServiceSettings, SigningJwksSource, envInt, eventSealKeysEnvFragment, parseEnv, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource, parseJsonSetting } from '@payrail/config';
+import { ConfigError, ServiceSettings, SigningJwksSource, OPERATOR_API_AUTH_FAILURE_DEFAULTS, authFailureThrottle, authFailureThrottleEnvFragment, envInt, eventSealKeysEnvFragment, parseEnv, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource, parseJsonSetting } from '@payrail/config';
 import { checkJwksUrl } from '@payrail/crypto';
 import {
   KafkaConnectionConfig,
@@ -26,6 +26,11 @@ export const FraudCheckEnvSchema = z.object({
   FRAUD_OPERATORS_FILE: z.string().min(1).optional(),
   /** ...or the same JSON inline. Without either, every admin call is refused (401). */
   FRAUD_OPERATORS: z.string().min(1).optional(),
+  /**
+   * Admin API calls that failed authentication, per client address (socket; X-Forwarded-For only from
+   * TRUSTED_PROXIES), per instance: over it, 429 before any token is compared.
+   */
+  ...authFailureThrottleEnvFragment(OPERATOR_API_AUTH_FAILURE_DEFAULTS),
   /** Approximate cap of the audit stream (oldest entries are trimmed beyond it). */
   FRAUD_AUDIT_MAX_ENTRIES: envInt(1_000, 100_000_000).default(1_000_000),
 });
@@ -38,6 +43,8 @@ export interface FraudCheckConfig extends ServiceSettings {
   eventSealKeysFile: string;
   rulesFile: string;
   operators: OperatorsFile['operators'];
+  /** The admin API's failed-authentication throttle per client address (in memory, per instance). */
+  authFailureThrottle: { perSecond: number; burst: number };
   auditMaxEntries: number;
 }
 
@@ -52,6 +59,7 @@ export function loadFraudCheckConfig(env: Record<string, string | undefined> = p
     eventSealKeysFile: e.EVENT_SEAL_KEYS_FILE,
     rulesFile: e.RULES_FILE,
     operators: operatorsFromEnv(e),
+    authFailureThrottle: authFailureThrottle(e),
     auditMaxEntries: e.FRAUD_AUDIT_MAX_ENTRIES,
   };
 }

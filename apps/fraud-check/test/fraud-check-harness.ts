@@ -12,7 +12,7 @@ import { PaymentInstruction, PaymentScreened, PaymentSigned, SecurityAlert, TOPI
 import { JwsSigner, PayrailKeyStore, generateDevKeys, EventSealVerifier, writeSealKeys } from '@payrail/crypto';
 import { EventProducer, Kafka, Redis, createKafka, kafkaClientEnv, kafkaConnectionFromProcessEnv, createRedis, decode, ensureTopics } from '@payrail/messaging';
 import { connectConsumerGroups } from '@payrail/messaging-nest';
-import { ProblemDetailsFilter } from '@payrail/platform';
+import { ProblemDetailsFilter, fastifyTrustProxy } from '@payrail/platform';
 import { FraudCheckAppModule } from '../src/app.module';
 import { FraudCheckConfig, loadFraudCheckConfig } from '../src/config';
 import { AdminScope, newOperatorToken } from '../src/admin/operators';
@@ -101,6 +101,8 @@ export interface HarnessOptions {
   instances?: number;
   /** Operators of the admin API; tokens are generated and returned. */
   operators?: { id: string; role?: 'read' | 'write'; scopes?: AdminScope[] }[];
+  /** More configuration (e.g. the admin API's CLIENT_AUTH_FAILURE_LIMIT_*). */
+  env?: Record<string, string>;
 }
 
 export class FraudCheckHarness {
@@ -153,6 +155,7 @@ export class FraudCheckHarness {
       EVENT_SEAL_KEYS_FILE: seals.privateFile,
       FRAUD_OPERATORS_FILE: join(dir, 'operators.json'),
       LOG_LEVEL: process.env['FRAUD_TEST_LOG_LEVEL'] ?? 'fatal',
+      ...options.env,
     });
     await Promise.all([h.producer.connect(), h.redis.connect(), h.reader.start()]);
     for (let i = 0; i < (options.instances ?? 1); i++) await h.startInstance();
@@ -177,7 +180,8 @@ export class FraudCheckHarness {
 
   /** One more fraud-check instance (same consumer group, same Redis prefix). */
   async startInstance(): Promise<NestFastifyApplication> {
-    const app = await NestFactory.create<NestFastifyApplication>(FraudCheckAppModule.forRoot(this.config), new FastifyAdapter(), { logger: false });
+    // as bootstrapService: X-Forwarded-For believed only from TRUSTED_PROXIES (none unless a test sets it)
+    const app = await NestFactory.create<NestFastifyApplication>(FraudCheckAppModule.forRoot(this.config), new FastifyAdapter({ trustProxy: fastifyTrustProxy(this.config.http.trustedProxies) }), { logger: false });
     app.useGlobalFilters(new ProblemDetailsFilter());
     connectConsumerGroups(app, 'fraudCheck');
     await app.listen(0, '127.0.0.1');

@@ -1,8 +1,9 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { IngestThrottleMetrics, IngestThrottledRoute } from '@payrail/messaging';
 import { MessagingModule, MessagingRuntime } from '@payrail/messaging-nest';
 import { signingJwksPlainHttpWarning } from '@payrail/config';
-import { loggerParams } from '@payrail/platform';
+import { ClientThrottle, loggerParams } from '@payrail/platform';
 import { INGEST_CONFIG, IngestConfig } from './config';
 import { UpstreamRegistry } from './upstreams/upstream-registry';
 import { RequestAuthenticator } from './upstreams/request-authenticator';
@@ -55,6 +56,7 @@ export class IngestAppModule {
           },
           inject: [MessagingRuntime],
         },
+        { provide: ClientThrottle, useFactory: (runtime: MessagingRuntime) => new ClientThrottle<IngestThrottledRoute>(config.clientThrottle, new IngestThrottleMetrics(runtime.metrics.registry)), inject: [MessagingRuntime] },
         StatusRecovery,
         OpsListener,
         UpstreamRegistry,

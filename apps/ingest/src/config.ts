@@ -1,5 +1,21 @@
 import { z } from 'zod';
-import { ConfigError, ServiceSettings, SigningJwksSource, envInt, eventSealKeysEnvFragment, parseEnv, peerSealJwks, readSecret, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource } from '@payrail/config';
+import {
+  ConfigError,
+  ServiceSettings,
+  SigningJwksSource,
+  authFailureThrottle,
+  authFailureThrottleEnvFragment,
+  envInt,
+  envRate,
+  eventSealKeysEnvFragment,
+  parseEnv,
+  peerSealJwks,
+  readSecret,
+  serviceEnvFragment,
+  serviceSettings,
+  signingJwksEnvFragment,
+  signingJwksSource,
+} from '@payrail/config';
 import { checkJwksUrl } from '@payrail/crypto';
 import {
   KafkaConnectionConfig,
@@ -44,6 +60,11 @@ export const IngestEnvSchema = z.object({
   DEFAULT_RATE_LIMIT_PER_S: envInt(1, 100_000).default(100),
   /** ... and the burst it may send at once above that rate. */
   DEFAULT_RATE_LIMIT_BURST: envInt(1, 100_000).default(200),
+  /** Per client address, before any signature is verified: all requests (per second, sustained; per instance). */
+  CLIENT_RATE_LIMIT_PER_S: envRate(0.00001, 1_000_000).default(20_000),
+  CLIENT_RATE_LIMIT_BURST: envInt(1, 1_000_000).default(40_000),
+  /** Per client address: requests that failed authentication (401) per second, sustained; per instance. */
+  ...authFailureThrottleEnvFragment({ perSecond: 50, burst: 100 }),
 });
 
 export interface IngestConfig extends ServiceSettings {
@@ -69,6 +90,8 @@ export interface IngestConfig extends ServiceSettings {
   bodyLimitBytes: number;
   /** Limits for registrations without their own `limits`. */
   defaultRateLimit: RateLimit;
+  /** The per-address throttle in front of signature verification (in-process, per instance). */
+  clientThrottle: { attempts: RateLimit; failures: RateLimit };
 }
 
 /** Generic cell rate: `perSecond` sustained, up to `burst` at once. */
@@ -102,6 +125,10 @@ export function loadIngestConfig(env: Record<string, string | undefined> = proce
     idempotencyTtlS: e.IDEMPOTENCY_TTL_S,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     defaultRateLimit: { perSecond: e.DEFAULT_RATE_LIMIT_PER_S, burst: e.DEFAULT_RATE_LIMIT_BURST },
+    clientThrottle: {
+      attempts: { perSecond: e.CLIENT_RATE_LIMIT_PER_S, burst: e.CLIENT_RATE_LIMIT_BURST },
+      failures: authFailureThrottle(e),
+    },
   };
 }
 

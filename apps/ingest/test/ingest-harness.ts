@@ -12,7 +12,7 @@ import { EVENT_SEAL_TYPES, PAYMENT_INSTRUCTION_JWS_TYPE } from '@payrail/contrac
 import { EventSealer, JwsSigner, PayrailKeyStore, writeDevKeys, writeSealKeys } from '@payrail/crypto';
 import { Kafka, createKafka, ensureTopics, kafkaClientEnv, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
 import { MessagingRuntime, connectConsumerGroupsWith } from '@payrail/messaging-nest';
-import { ProblemDetailsFilter } from '@payrail/platform';
+import { ProblemDetailsFilter, fastifyTrustProxy } from '@payrail/platform';
 import { DEMO_MERCHANT_IDS, UpstreamClient, UpstreamLimits, writeUpstreamRegistration } from '@payrail/upstream-sdk';
 import { IngestAppModule } from '../src/app.module';
 import { IngestConfig, loadIngestConfig } from '../src/config';
@@ -128,7 +128,8 @@ export interface IngestInstance {
  */
 export async function startIngest(fixture: IngestFixture, extraEnv: Record<string, string> = {}, opts: { consumeInbound?: boolean; consumeStatus?: boolean } = {}): Promise<IngestInstance> {
   const config = loadIngestConfig(fixture.env(extraEnv));
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes });
+  // as bootstrapService: X-Forwarded-For believed only from TRUSTED_PROXIES (none unless a test sets it)
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: fastifyTrustProxy(config.http.trustedProxies) });
   const app = await NestFactory.create<NestFastifyApplication>(IngestAppModule.forRoot(config), adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemDetailsFilter());

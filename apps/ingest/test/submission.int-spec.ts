@@ -360,16 +360,38 @@ describe('ingest over real HTTP, Kafka and Redis (two instances)', () => {
       expect(problemOf(answer).detail).toContain('m-not-mine');
     });
 
-    it('a token of another type: a read token as a payment, a payment token as a read; an untyped one still passes', async () => {
+    it('a token of another type or without typ: refused 401 naming typ, as a payment and as a read', async () => {
       const keys = await PayrailKeyStore.fromFile(main.privateJwks);
-      const asRead = new JwsSigner(keys, { typ: SIGNED_REQUEST_JWS_TYPE }).sign({ jti: randomUUID(), iat: nowS(), payment: payment(20, run) });
-      expectProblem(await post(a.url, asRead, jose(asRead)), 401, 'signature-invalid', '#/protected/typ');
+      const claims = () => ({ jti: randomUUID(), iat: nowS(), payment: payment(20, run) });
+      const asRead = new JwsSigner(keys, { typ: SIGNED_REQUEST_JWS_TYPE }).sign(claims());
+      const wrongTyp = await post(a.url, asRead, jose(asRead));
+      expectProblem(wrongTyp, 401, 'typ-invalid', '#/protected/typ');
+      expect(problemOf(wrongTyp).detail).toBe(`typ must be ${SIGNED_PAYMENT_JWS_TYPE}`);
+      const untyped = new JwsSigner(keys).sign(claims());
+      const noTyp = await post(a.url, untyped, jose(untyped));
+      expectProblem(noTyp, 401, 'typ-invalid', '#/protected/typ');
+      expect(problemOf(noTyp).detail).toBe(`the protected header has no typ: it must be ${SIGNED_PAYMENT_JWS_TYPE}`);
+      const jwt = new JwsSigner(keys, { typ: 'JWT' }).sign(claims());
+      expectProblem(await post(a.url, jwt, jose(jwt)), 401, 'typ-invalid', '#/protected/typ');
+      // detached: the same rule
+      const body = JSON.stringify(claims());
+      const detachedUntyped = new JwsSigner(keys).signDetached(body);
+      const detachedAnswer = await fetch(`${a.url}/v1/payments`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-jws-signature': detachedUntyped }, body });
+      expect(detachedAnswer.status).toBe(401);
+      expect(((await detachedAnswer.json()) as { type: string }).type).toBe('https://payrail.dev/problems/typ-invalid');
+
       const ok = await alpha.submit(alpha.signPayment(payment(21, run)));
       expect(ok.status).toBe(202);
       const path = `/v1/payments/${String(ok.body['payment_id'])}`;
-      const read = (token: string) => fetch(`${a.url}${path}`, { headers: { authorization: `Payrail-JWS ${token}` } });
-      expect((await read(new JwsSigner(keys, { typ: SIGNED_PAYMENT_JWS_TYPE }).sign({ htm: 'GET', htu: path, iat: nowS() }))).status).toBe(401);
-      expect((await read(new JwsSigner(keys).sign({ htm: 'GET', htu: path, iat: nowS() }))).status).toBe(200);
+      const read = async (token: string) => {
+        const res = await fetch(`${a.url}${path}`, { headers: { authorization: `Payrail-JWS ${token}` } });
+        return { status: res.status, body: (await res.json()) as { type?: string; errors?: { pointer: string; detail: string }[] } };
+      };
+      const asPayment = await read(new JwsSigner(keys, { typ: SIGNED_PAYMENT_JWS_TYPE }).sign({ htm: 'GET', htu: path, iat: nowS() }));
+      expect(asPayment).toEqual({ status: 401, body: expect.objectContaining({ type: 'https://payrail.dev/problems/unauthenticated', errors: [{ pointer: '#/headers/authorization', detail: `typ must be ${SIGNED_REQUEST_JWS_TYPE}` }] }) });
+      const untypedRead = await read(new JwsSigner(keys).sign({ htm: 'GET', htu: path, iat: nowS() }));
+      expect(untypedRead).toEqual({ status: 401, body: expect.objectContaining({ errors: [{ pointer: '#/headers/authorization', detail: `the protected header has no typ: it must be ${SIGNED_REQUEST_JWS_TYPE}` }] }) });
+      expect((await read(new JwsSigner(keys, { typ: SIGNED_REQUEST_JWS_TYPE }).sign({ htm: 'GET', htu: path, iat: nowS() }))).status).toBe(200);
     });
 
     it('body too large', async () => {

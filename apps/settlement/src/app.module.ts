@@ -1,8 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { OperatorAccessMetrics, SettlementMetrics } from '@payrail/messaging';
+import { OperatorAccessMetrics, OperatorSurface, SettlementMetrics } from '@payrail/messaging';
 import { MessagingModule, MessagingRuntime } from '@payrail/messaging-nest';
-import { loggerParams } from '@payrail/platform';
+import { ClientThrottle, loggerParams } from '@payrail/platform';
 import { AccountsController } from './accounts/accounts.controller';
 import { BatchCloser } from './batches/batch-closer.service';
 import { CloseBatchesUseCase } from './batches/close-batches.use-case';
@@ -34,6 +34,8 @@ export class SettlementAppModule {
         Ledger,
         { provide: SettlementMetrics, useFactory: (runtime: MessagingRuntime) => new SettlementMetrics(runtime.metrics.registry), inject: [MessagingRuntime] },
         { provide: OperatorAccessMetrics, useFactory: (runtime: MessagingRuntime) => new OperatorAccessMetrics(runtime.metrics.registry), inject: [MessagingRuntime] },
+        // the operators API's failed-authentication throttle per client address, checked before any token is compared
+        { provide: ClientThrottle, useFactory: (access: OperatorAccessMetrics) => new ClientThrottle<OperatorSurface>({ failures: config.authFailureThrottle }, access), inject: [OperatorAccessMetrics] },
         PayrailSignatures,
         { provide: SettlementSeals, useFactory: () => SettlementSeals.open(config.seals) },
         PostPaymentUseCase,

@@ -23,6 +23,13 @@ describe('settlement configuration', () => {
     expect(c.invariantCheckIntervalS).toBe(300);
   });
 
+  it('reads the failed-authentication throttle of the operators API (1 a second, 60 at once by default), refusing bad values naming the variable', () => {
+    expect(loadSettlementConfig(base).authFailureThrottle).toEqual({ perSecond: 1, burst: 60 });
+    expect(loadSettlementConfig({ ...base, CLIENT_AUTH_FAILURE_LIMIT_PER_S: '0.5', CLIENT_AUTH_FAILURE_LIMIT_BURST: '10' }).authFailureThrottle).toEqual({ perSecond: 0.5, burst: 10 });
+    expect(problems({ ...base, CLIENT_AUTH_FAILURE_LIMIT_PER_S: '0' })).toEqual(['CLIENT_AUTH_FAILURE_LIMIT_PER_S']);
+    expect(problems({ ...base, CLIENT_AUTH_FAILURE_LIMIT_BURST: 'many' })).toEqual(['CLIENT_AUTH_FAILURE_LIMIT_BURST']);
+  });
+
   it("refuses to start without its sealing keys or fraud-check's public sealing keys, naming each variable", () => {
     const { EVENT_SEAL_KEYS_FILE: _own, FRAUD_CHECK_SEAL_JWKS_FILE: _peer, ...unsealed } = base;
     expect(() => loadSettlementConfig(unsealed)).toThrow(/EVENT_SEAL_KEYS_FILE[\s\S]*FRAUD_CHECK_SEAL_JWKS_FILE|FRAUD_CHECK_SEAL_JWKS_FILE[\s\S]*EVENT_SEAL_KEYS_FILE/);

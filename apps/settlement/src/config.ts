@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, ServiceSettings, SigningJwksSource, envInt, eventSealKeysEnvFragment, peerSealJwks, parseEnv, readSecret, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource, parseJsonSetting } from '@payrail/config';
+import { ConfigError, ServiceSettings, SigningJwksSource, OPERATOR_API_AUTH_FAILURE_DEFAULTS, authFailureThrottle, authFailureThrottleEnvFragment, envInt, eventSealKeysEnvFragment, peerSealJwks, parseEnv, readSecret, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksSource, parseJsonSetting } from '@payrail/config';
 import { checkJwksUrl } from '@payrail/crypto';
 import { BatchPolicy, FeeSchedule, ledgerEnvFragment, ledgerSettings } from '@payrail/ledger';
 import {
@@ -30,6 +30,11 @@ export const SettlementEnvSchema = z.object({
   BATCH_CLOSE_INTERVAL_S: envInt(1, 3_600).default(5),
   /** How often the ledger invariants are checked (0: never; `payrail settlement check` still works). */
   INVARIANT_CHECK_INTERVAL_S: envInt(0, 86_400).default(300),
+  /**
+   * Operators API calls that failed authentication, per client address (socket; X-Forwarded-For only from
+   * TRUSTED_PROXIES), per instance: over it, 429 before any token is compared.
+   */
+  ...authFailureThrottleEnvFragment(OPERATOR_API_AUTH_FAILURE_DEFAULTS),
 });
 
 export interface SettlementConfig extends ServiceSettings {
@@ -43,6 +48,8 @@ export interface SettlementConfig extends ServiceSettings {
   invariantCheckIntervalS: number;
   /** The operators API's consumers and their token hashes (SETTLEMENT_API_CLIENTS or _FILE). */
   apiClients: ApiClientLine[];
+  /** The operators API's failed-authentication throttle per client address (in memory, per instance). */
+  authFailureThrottle: { perSecond: number; burst: number };
 }
 
 export function loadSettlementConfig(env: Record<string, string | undefined> = process.env): SettlementConfig {
@@ -60,6 +67,7 @@ export function loadSettlementConfig(env: Record<string, string | undefined> = p
     batch: { ...policy, graceS: e.BATCH_GRACE_S, closeIntervalS: e.BATCH_CLOSE_INTERVAL_S },
     invariantCheckIntervalS: e.INVARIANT_CHECK_INTERVAL_S,
     apiClients,
+    authFailureThrottle: authFailureThrottle(e),
   };
 }
 

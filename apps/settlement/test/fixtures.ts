@@ -13,7 +13,7 @@ import { EventSealVerifier, EventSealer, JwsSigner, PayrailKeyStore, writeDevKey
 import { LedgerEvidence, LedgerKeys, PayloadVerifier, ledgerEvidence } from '@payrail/ledger';
 import { createRedis, kafkaClientEnv } from '@payrail/messaging';
 import { connectConsumerGroups } from '@payrail/messaging-nest';
-import { ProblemDetailsFilter } from '@payrail/platform';
+import { ProblemDetailsFilter, fastifyTrustProxy } from '@payrail/platform';
 import { SettlementAppModule } from '../src/app.module';
 import { loadSettlementConfig } from '../src/config';
 import { serveOpenApi, settlementOpenApi } from '../src/http/openapi';
@@ -159,7 +159,8 @@ export async function declareNewLedger(config: ReturnType<typeof loadSettlementC
 export async function startSettlement(env: Record<string, string>): Promise<{ app: NestFastifyApplication; url: string }> {
   const config = loadSettlementConfig(env);
   await declareNewLedger(config);
-  const app = await NestFactory.create<NestFastifyApplication>(SettlementAppModule.forRoot(config), new FastifyAdapter(), { bufferLogs: true });
+  // as bootstrapService: X-Forwarded-For believed only from TRUSTED_PROXIES (none unless a test sets it)
+  const app = await NestFactory.create<NestFastifyApplication>(SettlementAppModule.forRoot(config), new FastifyAdapter({ trustProxy: fastifyTrustProxy(config.http.trustedProxies) }), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemDetailsFilter());
   serveOpenApi(app, settlementOpenApi(app));

@@ -1,3 +1,4 @@
 export * from './lib/logging';
 export * from './lib/problem.filter';
 export * from './lib/bootstrap';
+export * from './lib/client-throttle';

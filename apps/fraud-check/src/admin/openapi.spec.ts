@@ -48,11 +48,12 @@ describe('the admin API OpenAPI document', () => {
   it('describes authentication, the refusals of every operation and the request schemas', () => {
     const doc = buildAdminOpenApi() as { paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: unknown; parameters?: { name: string; in: string }[] }>> };
     const add = doc.paths['/admin/v1/blocklists/{list}/entries']?.['post'];
-    expect(Object.keys(add?.responses ?? {}).sort()).toEqual(['200', '201', '400', '401', '403', '422']);
+    expect(Object.keys(add?.responses ?? {}).sort()).toEqual(['200', '201', '400', '401', '403', '422', '429']);
+    expect(add?.responses['429']).toMatchObject({ headers: { 'Retry-After': { schema: { type: 'integer', minimum: 1 } } } });
     expect(JSON.stringify(add?.requestBody)).toContain('"additionalProperties":false');
     const list = doc.paths['/admin/v1/blocklists/{list}']?.['get'];
     expect(list?.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(['path:list', 'query:cursor', 'query:limit']);
     expect(JSON.stringify(list?.parameters)).toContain('"enum":["card","account","bin","ip","country","merchant"]');
-    expect(Object.keys(doc.paths['/admin/v1/rules']?.['get']?.responses ?? {})).toEqual(['200', '401', '403']);
+    expect(Object.keys(doc.paths['/admin/v1/rules']?.['get']?.responses ?? {})).toEqual(['200', '401', '403', '429']);
   });
 });

@@ -177,6 +177,10 @@ function operation(route: AdminRoute): Json {
   if (route.ok.also) responses[route.ok.also.status] = { description: route.ok.also.description, content: { 'application/json': { schema: jsonSchema(route.ok.also.schema, 'output') } } };
   if (route.params || route.query) responses['400'] = problem('A path or query parameter is invalid (invalid-request); errors[].pointer names it, e.g. #/path/list');
   responses['401'] = problem('No valid operator token (unauthenticated; counted in metrics, not audited); WWW-Authenticate: Bearer');
+  responses['429'] = {
+    ...problem('Too many failed authentications from this client address (rate-limited; CLIENT_AUTH_FAILURE_LIMIT_PER_S / _BURST): refused before any token is compared, counted in metrics, not audited'),
+    headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } } },
+  };
   responses['403'] = problem(`The token lacks the ${route.scope} scope, or sends ${ON_BEHALF_HEADER} without the ${ON_BEHALF_SCOPE} scope (forbidden, audited); required_scope names it`);
   for (const [status, description] of Object.entries(route.problems ?? {})) responses[status] = problem(description);
   if (route.body) responses['422'] = problem('The body is invalid (invalid-request-body); errors[].pointer names each field, e.g. #/value');

@@ -1,5 +1,7 @@
 // Authentication and authorisation of every admin call: a bearer token of a configured operator (401 otherwise),
-// the scope the route needs (403 otherwise). An unauthenticated call is nobody's action: it is counted in
+// the scope the route needs (403 otherwise). Before any token is compared, the client address (socket; the
+// X-Forwarded-For of a TRUSTED_PROXIES proxy only) must be within its failed-authentication budget
+// (CLIENT_AUTH_FAILURE_LIMIT_PER_S / _BURST): over it, 429 with Retry-After, counted with reason="throttled". An unauthenticated call is nobody's action: it is counted in
 // payrail_operator_access_refused_total{surface="fraud_admin"}, never written into the audit trail (a flood of them
 // would push operators' entries out of the capped stream). A known operator's refused call is audited here;
 // accepted ones by what they do.
@@ -10,8 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { CanActivate, ExecutionContext, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { OperatorAccessMetrics } from '@payrail/messaging';
-import { ProblemException } from '@payrail/platform';
+import { OperatorAccessMetrics, OperatorSurface } from '@payrail/messaging';
+import { ClientThrottle, ProblemException } from '@payrail/platform';
 import { AuditEntry, RedisAuditLog } from '../audit/audit-log';
 import { AdminScope, ON_BEHALF_HEADER, ON_BEHALF_SCOPE, Operator, OperatorDirectory, OperatorIdSchema, mayPerform } from './operators';
 
@@ -57,6 +59,7 @@ export class OperatorGuard implements CanActivate {
     private readonly operators: OperatorDirectory,
     private readonly auditLog: RedisAuditLog,
     private readonly access: OperatorAccessMetrics,
+    private readonly throttle: ClientThrottle<OperatorSurface>,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -66,8 +69,10 @@ export class OperatorGuard implements CanActivate {
     const requestId = randomUUID();
     const at = new Date().toISOString();
     const target = `${request.method} ${request.url.split('?')[0] ?? ''}`;
+    this.throttle.admitOrThrow(request.ip, 'fraud_admin');
     const caller = this.operators.authenticate(request.headers.authorization);
     if (!caller) {
+      this.throttle.failedAuthentication(request.ip);
       this.access.refusedAccess('fraud_admin', 'unauthenticated');
       throw new ProblemException(401, 'unauthenticated', 'Authentication required', 'send Authorization: Bearer <operator token>', {}, { 'www-authenticate': BEARER_CHALLENGE });
     }

@@ -3,7 +3,7 @@
 // responses from the problem catalogue (problems.ts). Committed as docs/openapi/ingest.json; a test keeps the
 // two equal and checks that every route the controllers declare is documented.
 import { z } from 'zod';
-import { INBOUND_JWKS_PATH, SignedSubmissionClaimsSchema } from '@payrail/contracts';
+import { INBOUND_JWKS_PATH, SIGNED_PAYMENT_JWS_TYPE, SIGNED_REQUEST_JWS_TYPE, SignedSubmissionClaimsSchema } from '@payrail/contracts';
 import { PaymentStatusViewSchema } from '../status/payment-status.store';
 import { DETACHED_SIGNATURE_HEADER, PaymentAcceptedResponseSchema } from '../payments/payments.controller';
 import { ProblemSchema, ProblemSpec, STATUS_PROBLEMS, SUBMISSION_PROBLEMS } from '../payments/problems';
@@ -62,7 +62,8 @@ export function buildOpenApiDocument(): Json {
           description:
             'The body is a compact JWS (`application/jose`) whose payload is `SignedPaymentClaims`, or the claims as JSON ' +
             `(\`application/json\`) with their detached JWS (RFC 7515 Appendix F, \`<protected>..<signature>\`) in ${DETACHED_SIGNATURE_HEADER}. ` +
-            "Checks: the kid names a registered key of the upstream, alg on its allowlist, signature; iat within the freshness window; " +
+            `Checks, before anything is verified: the client address's throttle (429). Then: typ \`${SIGNED_PAYMENT_JWS_TYPE}\` in the protected header (required), ` +
+            "the kid names a registered key of the upstream, alg on its allowlist, signature; iat within the freshness window; " +
             "the upstream's rate limit; Idempotency-Key; jti never used before; schema (amounts in integer minor units, ISO 4217); Luhn.",
           parameters: [
             { name: 'Idempotency-Key', in: 'header', required: false, description: 'Same key and same payment within 24 h: the same answer, byte for byte. Same key, another payment: 409.', schema: { type: 'string', minLength: 1, maxLength: 255 } },
@@ -122,7 +123,7 @@ export function buildOpenApiDocument(): Json {
           type: 'apiKey',
           in: 'header',
           name: 'Authorization',
-          description: '`Payrail-JWS <compact JWS over {"htm":"GET","htu":"/v1/payments/{id}","iat":<now>}>` signed with a registered key of the upstream; fresh for 60 s.',
+          description: `\`Payrail-JWS <compact JWS over {"htm":"GET","htu":"/v1/payments/{id}","iat":<now>}>\` signed with a registered key of the upstream, typ \`${SIGNED_REQUEST_JWS_TYPE}\` in its protected header (required); fresh for 60 s.`,
         },
       },
       schemas: {

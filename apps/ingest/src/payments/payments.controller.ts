@@ -1,8 +1,9 @@
 import { Body, Controller, Get, Headers, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { CARD_NUMBER_IN_TEXT, PaymentIdSchema, containsCardNumber } from '@payrail/contracts';
-import { PROBLEM_BASE, ProblemException } from '@payrail/platform';
+import { CARD_NUMBER_IN_TEXT, PaymentIdSchema, SIGNED_REQUEST_JWS_TYPE, containsCardNumber } from '@payrail/contracts';
+import type { IngestThrottledRoute } from '@payrail/messaging';
+import { ClientThrottle, PROBLEM_BASE, ProblemException } from '@payrail/platform';
 import { RequestAuthenticator } from '../upstreams/request-authenticator';
 import { PaymentStatusStore, PaymentStatusView } from '../status/payment-status.store';
 import { STATUS_PROBLEMS, SUBMISSION_PROBLEMS, SubmissionProblem } from './problems';
@@ -27,10 +28,12 @@ export class PaymentsController {
     private readonly submitPayment: SubmitPaymentUseCase,
     private readonly requests: RequestAuthenticator,
     private readonly status: PaymentStatusStore,
+    private readonly throttle: ClientThrottle<IngestThrottledRoute>,
   ) {}
 
   @Post()
   async submit(
+    @Req() request: FastifyRequest,
     @Body() body: unknown,
     @Headers('content-type') contentType: string | undefined,
     @Headers(DETACHED_SIGNATURE_HEADER) detachedSignature: string | undefined,
@@ -38,6 +41,8 @@ export class PaymentsController {
     @Headers('traceparent') traceparent: string | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
+    // before anything is verified: a verify costs CPU, and anyone can send junk signatures
+    this.throttle.admitOrThrow(request.ip, 'submit');
     const submission = parseSubmission(contentType, body, detachedSignature);
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
       throw problem('invalid-idempotency-key', 'Idempotency-Key must be 1 to 255 characters', [{ pointer: '#/headers/idempotency-key', detail: 'must be 1-255 characters' }]);
@@ -46,18 +51,22 @@ export class PaymentsController {
       throw problem('invalid-idempotency-key', `Idempotency-Key ${CARD_NUMBER_IN_TEXT}`, [{ pointer: '#/headers/idempotency-key', detail: CARD_NUMBER_IN_TEXT }]);
     }
     const result = await this.submitPayment.execute({ submission, channel: 'http', idempotencyKey, traceparent });
+    if (result.kind === 'REJECTED' && SUBMISSION_PROBLEMS[result.problem].status === 401) this.throttle.failedAuthentication(request.ip);
     const response = renderSubmission(result);
     void reply.status(response.status).headers(response.headers).send(response.body);
   }
 
   @Get(':paymentId')
   async find(@Param('paymentId') paymentId: string, @Req() request: FastifyRequest, @Headers('authorization') authorization: string | undefined): Promise<PaymentStatusView> {
+    this.throttle.admitOrThrow(request.ip, 'status');
     const path = request.url.split('?')[0] ?? request.url;
-    const upstreamId = await this.requests.authenticate(authorization, 'GET', path);
-    if (!upstreamId) {
+    const authenticated = await this.requests.authenticate(authorization, 'GET', path);
+    if (!authenticated.ok) {
+      this.throttle.failedAuthentication(request.ip);
       const spec = STATUS_PROBLEMS.unauthenticated;
-      throw new ProblemException(spec.status, 'unauthenticated', spec.title, 'send Authorization: Payrail-JWS <JWS over {htm, htu, iat}> signed with a registered upstream key', { errors: [{ pointer: '#/headers/authorization', detail: 'missing or not acceptable' }] }, { 'www-authenticate': 'Payrail-JWS' });
+      throw new ProblemException(spec.status, 'unauthenticated', spec.title, `send Authorization: Payrail-JWS <JWS over {htm, htu, iat}, typ ${SIGNED_REQUEST_JWS_TYPE}> signed with a registered upstream key`, { errors: [{ pointer: '#/headers/authorization', detail: authenticated.detail }] }, { 'www-authenticate': 'Payrail-JWS' });
     }
+    const { upstreamId } = authenticated;
     const found = /^[0-9a-f-]{36}$/.test(paymentId) ? await this.status.find(paymentId) : undefined;
     // another upstream's payment is indistinguishable from a missing one
     if (!found || found.upstreamId !== upstreamId) {

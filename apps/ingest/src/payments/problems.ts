@@ -2,7 +2,7 @@
 // (type https://payrail.dev/problems/<slug>), and the reason carried on the rejections topic for Kafka submissions.
 // The OpenAPI document lists its responses from this table.
 import { z } from 'zod';
-import type { RejectionReason } from '@payrail/contracts';
+import { type RejectionReason, SIGNED_PAYMENT_JWS_TYPE, SIGNED_REQUEST_JWS_TYPE } from '@payrail/contracts';
 
 /** RFC 9457 problem details as ingest writes them (application/problem+json). */
 export const ProblemSchema = z.object({
@@ -32,11 +32,17 @@ export const SUBMISSION_PROBLEMS = {
   'unknown-key': { status: 401, title: 'Unknown signing key', reason: 'unknown_upstream', when: 'the kid in the protected header is not registered to any upstream (or its key is retired)' },
   'algorithm-not-allowed': { status: 401, title: 'Signature algorithm not allowed', reason: 'signature_invalid', when: "alg is not on the upstream's allowlist or is not the algorithm of the key its kid names" },
   'signature-invalid': { status: 401, title: 'Invalid signature', reason: 'signature_invalid', when: 'the JWS is malformed or its signature does not verify with the registered key' },
+  'typ-invalid': { status: 401, title: 'Wrong token type', reason: 'signature_invalid', when: `the protected header has no typ, or typ is not ${SIGNED_PAYMENT_JWS_TYPE} (e.g. a read token sent as a payment); errors[].pointer is #/protected/typ` },
   stale: { status: 401, title: 'Stale request', reason: 'stale', when: 'iat is older than the freshness window (300 s by default, plus 30 s clock skew)' },
   'iat-in-future': { status: 401, title: 'Issued in the future', reason: 'stale', when: 'iat is more than 30 s ahead of our clock' },
   'merchant-not-allowed': { status: 403, title: 'Merchant not allowed', reason: 'merchant_not_allowed', when: "payee.merchant_id is not one of the merchants the upstream's registration lists (errors[].detail names it)" },
   'schema-invalid': { status: 422, title: 'Invalid payment', reason: 'schema_invalid', when: 'the signed claims do not match the payment schema; errors[].pointer names each field' },
-  'rate-limited': { status: 429, title: 'Rate limit exceeded', reason: 'rate_limited', when: "over the upstream's registered rate (Retry-After says when to retry)" },
+  'rate-limited': {
+    status: 429,
+    title: 'Rate limit exceeded',
+    reason: 'rate_limited',
+    when: "over the upstream's registered rate, or (before any signature is checked) the client address is over CLIENT_RATE_LIMIT_PER_S requests or CLIENT_AUTH_FAILURE_LIMIT_PER_S failed authentications per second; Retry-After says when to retry",
+  },
   replayed: { status: 409, title: 'Replayed request', reason: 'replayed', when: 'this jti was already used by the upstream' },
   'idempotency-conflict': { status: 409, title: 'Idempotency-Key reused with a different payment', reason: 'idempotency_conflict', when: 'the Idempotency-Key was first used with another payment' },
   'idempotency-in-progress': { status: 409, title: 'Request in progress', when: 'a request with this Idempotency-Key is still being processed (Retry-After: 1)' },
@@ -51,7 +57,8 @@ export function rejectionReason(problem: SubmissionProblem): RejectionReason {
 }
 
 export const STATUS_PROBLEMS = {
-  unauthenticated: { status: 401, title: 'Authentication required', when: 'Authorization: Payrail-JWS is missing, invalid, stale or signed for another method or path' },
+  unauthenticated: { status: 401, title: 'Authentication required', when: `Authorization: Payrail-JWS is missing, invalid, stale, signed for another method or path, or its protected header has no typ ${SIGNED_REQUEST_JWS_TYPE} (detail and errors[] say which)` },
+  'rate-limited': { status: 429, title: 'Rate limit exceeded', when: 'the client address is over CLIENT_RATE_LIMIT_PER_S requests or CLIENT_AUTH_FAILURE_LIMIT_PER_S failed authentications per second (checked before the signature; Retry-After says when to retry)' },
   'payment-not-found': { status: 404, title: 'Payment not found', when: 'no such payment for this upstream (another upstream\'s payment answers the same)' },
 } as const satisfies Record<string, ProblemSpec>;
 

@@ -6,11 +6,11 @@
 // (payment-id.ts), so a retry that finds no stored answer (Redis lost it) is accepted as the same payment.
 import { Inject, Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { PaymentAccepted, SignedSubmissionClaims, SignedSubmissionClaimsSchema, containsCardNumber } from '@payrail/contracts';
+import { PaymentAccepted, SIGNED_PAYMENT_JWS_TYPE, SignedSubmissionClaims, SignedSubmissionClaimsSchema, containsCardNumber } from '@payrail/contracts';
 import { CryptoError, VerifiedJws, canonicalJson, luhnValid } from '@payrail/crypto';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { INGEST_CONFIG, IngestConfig } from '../config';
-import { SUBMISSION_CLOCK_SKEW_S, Upstream, UpstreamRegistry } from '../upstreams/upstream-registry';
+import { SUBMISSION_CLOCK_SKEW_S, Upstream, UpstreamRegistry, typRefusal } from '../upstreams/upstream-registry';
 import { PaymentStatusStore } from '../status/payment-status.store';
 import { AdmissionStore, sha256 } from './admission.store';
 import { PayerProtection } from './payer-protection';
@@ -189,8 +189,12 @@ export class SubmitPaymentUseCase {
         }
         return refuse('stale', `iat must be within ${this.config.freshnessWindowS} s of now`, { upstreamId, errors: [{ pointer: '#/iat', detail: iat === undefined ? 'missing' : 'too old' }] });
       }
+      case 'typ': {
+        const detail = typRefusal(submission.form === 'compact' ? submission.jws : submission.signature, SIGNED_PAYMENT_JWS_TYPE);
+        return refuse('typ-invalid', detail, { upstreamId, errors: [{ pointer: '#/protected/typ', detail }] });
+      }
       default:
-        return refuse('signature-invalid', `the JWS is not acceptable (${err.reason})`, { upstreamId, errors: [{ pointer: err.reason === 'signature' ? '#/signature' : err.reason === 'typ' ? '#/protected/typ' : '#/protected', detail: err.reason }] });
+        return refuse('signature-invalid', `the JWS is not acceptable (${err.reason})`, { upstreamId, errors: [{ pointer: err.reason === 'signature' ? '#/signature' : '#/protected', detail: err.reason }] });
     }
   }
 

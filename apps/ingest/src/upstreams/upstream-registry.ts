@@ -80,9 +80,9 @@ export class UpstreamRegistry implements OnModuleInit, OnApplicationShutdown {
           algorithms,
           rateLimit: limits ? { perSecond: limits.requests_per_second, burst: limits.burst } : this.config.defaultRateLimit,
           merchants: new Set(registration.merchants),
-          // typ: a payment token is never a read token and vice versa (upstreams that send no typ still pass)
-          submissions: new JwsVerifier(keys, { algorithms, typ: SIGNED_PAYMENT_JWS_TYPE, typRequired: false, requireIat: true, maxAgeSeconds: this.config.freshnessWindowS, clockSkewSeconds: SUBMISSION_CLOCK_SKEW_S, offload: true }),
-          requests: new JwsVerifier(keys, { algorithms, typ: SIGNED_REQUEST_JWS_TYPE, typRequired: false, requireIat: true, maxAgeSeconds: 60, clockSkewSeconds: SUBMISSION_CLOCK_SKEW_S, offload: true }),
+          // typ required: a payment token is never a read token and vice versa, and a token without typ is refused
+          submissions: new JwsVerifier(keys, { algorithms, typ: SIGNED_PAYMENT_JWS_TYPE, requireIat: true, maxAgeSeconds: this.config.freshnessWindowS, clockSkewSeconds: SUBMISSION_CLOCK_SKEW_S, offload: true }),
+          requests: new JwsVerifier(keys, { algorithms, typ: SIGNED_REQUEST_JWS_TYPE, requireIat: true, maxAgeSeconds: 60, clockSkewSeconds: SUBMISSION_CLOCK_SKEW_S, offload: true }),
         };
         for (const jwk of registration.jwks.keys) next.set(jwk.kid, upstream);
       } catch (err) {
@@ -107,12 +107,23 @@ export class UpstreamRegistry implements OnModuleInit, OnApplicationShutdown {
 
 /** The kid from the protected header, only to find which upstream's keys to verify with. */
 function unverifiedKid(jws: string): string | undefined {
+  const kid = unverifiedHeader(jws)?.['kid'];
+  return typeof kid === 'string' && kid.length <= 256 ? kid : undefined;
+}
+
+/** The protected header of a compact or detached JWS, unverified: for routing and for wording a refusal only. */
+export function unverifiedHeader(jws: string): Record<string, unknown> | undefined {
   const dot = jws.indexOf('.');
   if (dot <= 0 || dot > 4096) return undefined;
   try {
-    const header = JSON.parse(Buffer.from(jws.slice(0, dot), 'base64url').toString('utf8')) as { kid?: unknown };
-    return typeof header.kid === 'string' && header.kid.length <= 256 ? header.kid : undefined;
+    const header: unknown = JSON.parse(Buffer.from(jws.slice(0, dot), 'base64url').toString('utf8'));
+    return typeof header === 'object' && header !== null && !Array.isArray(header) ? (header as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Why a token's typ was refused, for the problem's detail: the policy requires `expected`. */
+export function typRefusal(jws: string, expected: string): string {
+  return unverifiedHeader(jws)?.['typ'] === undefined ? `the protected header has no typ: it must be ${expected}` : `typ must be ${expected}`;
 }

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiT
 import { MerchantIdSchema } from '@payrail/contracts';
 import { ProblemException } from '@payrail/platform';
 import { LedgerTotals, LedgerTotalsSchema, MerchantAccounts, MerchantAccountsSchema, ProblemSchema, openApiSchema } from '../http/api.schemas';
-import { OperatorAuthGuard } from '../http/operator-auth.guard';
+import { OperatorAuthGuard, THROTTLED_API_RESPONSE } from '../http/operator-auth.guard';
 import { parseRequest } from '../http/parse';
 import { SettlementQueries } from '../batches/settlement-queries';
 
@@ -13,6 +13,7 @@ const problem = { 'application/problem+json': { schema: openApiSchema(ProblemSch
 @ApiTags('accounts')
 @ApiBearerAuth()
 @ApiResponse({ status: 401, description: 'missing or invalid bearer token', content: problem })
+@ApiResponse({ ...THROTTLED_API_RESPONSE, content: problem })
 @UseGuards(OperatorAuthGuard)
 @Controller('v1/accounts')
 export class AccountsController {

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiResp
 import { z } from 'zod';
 import { ProblemException } from '@payrail/platform';
 import { BatchDetail, BatchDetailSchema, BatchList, BatchListQuerySchema, BatchListSchema, Invariants, InvariantsSchema, ProblemSchema, openApiSchema } from '../http/api.schemas';
-import { OperatorAuthGuard } from '../http/operator-auth.guard';
+import { OperatorAuthGuard, THROTTLED_API_RESPONSE } from '../http/operator-auth.guard';
 import { parseRequest } from '../http/parse';
 import { InvariantMonitor } from '../invariants/invariant-monitor.service';
 import { SettlementQueries } from './settlement-queries';
@@ -14,6 +14,7 @@ const problem = { 'application/problem+json': { schema: openApiSchema(ProblemSch
 @ApiTags('settlements')
 @ApiBearerAuth()
 @ApiResponse({ status: 401, description: 'missing or invalid bearer token', content: problem })
+@ApiResponse({ ...THROTTLED_API_RESPONSE, content: problem })
 @UseGuards(OperatorAuthGuard)
 @Controller('v1/settlements')
 export class SettlementsController {

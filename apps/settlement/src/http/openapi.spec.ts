@@ -14,6 +14,7 @@ import { InvariantMonitor } from '../invariants/invariant-monitor.service';
 import { OperatorAuthGuard } from './operator-auth.guard';
 import { OPENAPI_DOCUMENT_PATH, settlementOpenApi } from './openapi';
 import { OperatorAccessMetrics } from '@payrail/messaging';
+import { ClientThrottle } from '@payrail/platform';
 
 // the app's HTTP surface with its ports faked: generating the document needs routes, not Redis or Kafka
 @Module({
@@ -24,6 +25,7 @@ import { OperatorAccessMetrics } from '@payrail/messaging';
     { provide: InvariantMonitor, useValue: {} },
     { provide: MessagingRuntime, useValue: {} },
     { provide: OperatorAccessMetrics, useValue: {} },
+    { provide: ClientThrottle, useValue: {} },
     OperatorAuthGuard,
   ],
 })

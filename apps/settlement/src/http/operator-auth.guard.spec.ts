@@ -1,19 +1,20 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { DOMAIN_METRIC_NAMES, OperatorAccessMetrics, seriesValue } from '@payrail/messaging';
-import { ProblemException } from '@payrail/platform';
-import { ApiClientsFileSchema, newApiClientToken } from './api-clients';
+import { ClientThrottle, ProblemException } from '@payrail/platform';
+import { ApiClientDirectory, ApiClientsFileSchema, newApiClientToken } from './api-clients';
 import { OperatorAuthGuard } from './operator-auth.guard';
 
 const consoleClient = newApiClientToken('console', ['ledger:read']);
 const operatorClient = newApiClientToken('ops.alice', ['ledger:read']);
 const registry = new Registry();
-const guard = new OperatorAuthGuard({ apiClients: [consoleClient.client, operatorClient.client] }, new OperatorAccessMetrics(registry));
-const contextWith = (authorization?: string) => ({ switchToHttp: () => ({ getRequest: () => ({ headers: authorization === undefined ? {} : { authorization } }) }) }) as unknown as ExecutionContext;
+const access = new OperatorAccessMetrics(registry);
+const guard = new OperatorAuthGuard({ apiClients: [consoleClient.client, operatorClient.client] }, access, new ClientThrottle({ failures: { perSecond: 1, burst: 1_000 } }, access));
+const contextWith = (authorization?: string, ip = '192.0.2.10') => ({ switchToHttp: () => ({ getRequest: () => ({ ip, headers: authorization === undefined ? {} : { authorization } }) }) }) as unknown as ExecutionContext;
 
-function refusal(authorization?: string): ProblemException {
+function refusal(authorization?: string, on: OperatorAuthGuard = guard, ip?: string): ProblemException {
   try {
-    guard.canActivate(contextWith(authorization));
+    on.canActivate(contextWith(authorization, ip));
   } catch (err) {
     if (err instanceof ProblemException) return err;
     throw err;
@@ -40,6 +41,25 @@ describe('operators API authentication', () => {
       expect(problem.detail).not.toContain(TOKEN);
     }
     expect(seriesValue(await registry.metrics(), DOMAIN_METRIC_NAMES.operatorAccessRefused, { surface: 'settlement_api', reason: 'unauthenticated' })).toBe(bad.length);
+  });
+
+  it('throttles an address after its failed-authentication burst before comparing any token, even a valid one; other addresses go on', async () => {
+    const own = new Registry();
+    const metrics = new OperatorAccessMetrics(own);
+    // no refill to speak of (one token back an hour): exactly the burst is compared, however slow the machine
+    const throttled = new OperatorAuthGuard({ apiClients: [consoleClient.client] }, metrics, new ClientThrottle({ failures: { perSecond: 1 / 3600, burst: 3 } }, metrics));
+    const compared = jest.spyOn(ApiClientDirectory.prototype, 'authenticate');
+    const statuses = Array.from({ length: 5 }, () => refusal('Bearer pso_guess', throttled, '203.0.113.66').status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    const valid = refusal(`Bearer ${consoleClient.token}`, throttled, '203.0.113.66');
+    expect(compared).toHaveBeenCalledTimes(3);
+    compared.mockRestore();
+    expect(valid).toMatchObject({ status: 429, problemType: 'rate-limited', headers: { 'retry-after': expect.stringMatching(/^[0-9]+$/) } });
+    expect(Number(valid.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(throttled.canActivate(contextWith(`Bearer ${consoleClient.token}`, '198.51.100.20'))).toBe(true);
+    const text = await own.metrics();
+    expect(seriesValue(text, DOMAIN_METRIC_NAMES.operatorAccessRefused, { surface: 'settlement_api', reason: 'unauthenticated' })).toBe(3);
+    expect(seriesValue(text, DOMAIN_METRIC_NAMES.operatorAccessRefused, { surface: 'settlement_api', reason: 'throttled' })).toBe(3);
   });
 
   it('refuses a clients file with duplicate ids, shared tokens, plaintext tokens or unknown scopes', () => {

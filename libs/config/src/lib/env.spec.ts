@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, JwksUrlRule, envBool, envInt, envList, parseEnv, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksPlainHttpWarning, signingJwksSource, signingJwksUrl } from './env';
+import { ConfigError, JwksUrlRule, authFailureThrottle, authFailureThrottleEnvFragment, envBool, envInt, envList, parseEnv, serviceEnvFragment, serviceSettings, signingJwksEnvFragment, signingJwksPlainHttpWarning, signingJwksSource, signingJwksUrl } from './env';
 
 const Schema = z.object({ ...serviceEnvFragment, KAFKA_BROKERS: envList, ENABLED: envBool.default(false), WORKERS: envInt(1, 8).default(2) });
 
@@ -41,6 +41,33 @@ describe('parseEnv', () => {
     expect(problems.map((p) => p.variable).sort()).toEqual(['HTTP_PORT', 'KAFKA_BROKERS', 'LOG_LEVEL', 'WORKERS']);
     expect(problems.find((p) => p.variable === 'KAFKA_BROKERS')?.reason).toBe('is required but not set');
     expect(problems.find((p) => p.variable === 'HTTP_PORT')?.reason).toContain('65535');
+  });
+});
+
+describe('the failed-authentication throttle (CLIENT_AUTH_FAILURE_LIMIT_PER_S, CLIENT_AUTH_FAILURE_LIMIT_BURST)', () => {
+  const Throttle = z.object(authFailureThrottleEnvFragment({ perSecond: 2, burst: 30 }));
+
+  it("takes each service's defaults, whole numbers and decimals below one a second", () => {
+    expect(authFailureThrottle(parseEnv(Throttle, {}))).toEqual({ perSecond: 2, burst: 30 });
+    expect(authFailureThrottle(parseEnv(Throttle, { CLIENT_AUTH_FAILURE_LIMIT_PER_S: '0.0003', CLIENT_AUTH_FAILURE_LIMIT_BURST: '5' }))).toEqual({ perSecond: 0.0003, burst: 5 });
+  });
+
+  it.each([
+    ['CLIENT_AUTH_FAILURE_LIMIT_PER_S', '0'],
+    ['CLIENT_AUTH_FAILURE_LIMIT_PER_S', '-1'],
+    ['CLIENT_AUTH_FAILURE_LIMIT_PER_S', '1e3'],
+    ['CLIENT_AUTH_FAILURE_LIMIT_PER_S', 'fast'],
+    ['CLIENT_AUTH_FAILURE_LIMIT_BURST', '0'],
+    ['CLIENT_AUTH_FAILURE_LIMIT_BURST', '1.5'],
+  ])('refuses %s=%s, naming the variable', (variable, value) => {
+    let error: unknown;
+    try {
+      parseEnv(Throttle, { [variable]: value });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual([variable]);
   });
 });
 

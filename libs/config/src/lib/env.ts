@@ -33,6 +33,14 @@ export const envInt = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min, `must be >= ${min}`).max(max, `must be <= ${max}`));
 
+/** A rate per second: a whole number or a decimal (0.5: one every 2 s; 0.0003: about one an hour). */
+export const envRate = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]+(\.[0-9]+)?$/, 'must be a number per second, e.g. 50 or 0.5')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be >= ${min}`).max(max, `must be <= ${max}`));
+
 export const envBool = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
 
 export const envPort = envInt(1, 65535);
@@ -210,3 +218,27 @@ export const eventSealKeysEnvFragment = {
 
 /** The public sealing JWKS of a peer whose events this service consumes (several kids allowed for rotation). */
 export const peerSealJwks = (producer: string) => z.string({ error: `is required: ${producer}'s public sealing JWKS, to verify its events` }).min(1);
+
+/**
+ * Shared fragment: the throttle of failed authentications per client address, checked before any credential is
+ * (platform's ClientThrottle): CLIENT_AUTH_FAILURE_LIMIT_PER_S sustained (decimals allowed), _BURST at once. Each
+ * service passes its own defaults.
+ */
+export function authFailureThrottleEnvFragment(defaults: { perSecond: number; burst: number }) {
+  return {
+    CLIENT_AUTH_FAILURE_LIMIT_PER_S: envRate(0.00001, 100_000).default(defaults.perSecond),
+    CLIENT_AUTH_FAILURE_LIMIT_BURST: envInt(1, 100_000).default(defaults.burst),
+  };
+}
+
+/**
+ * The operator APIs' defaults (fraud-check's admin API, settlement's operators API): one failed authentication a
+ * second per address, 60 at once. Their tokens are 256-bit random, so this is about the work and noise a guesser
+ * causes; a misconfigured client is refused 401 sixty times, then 429.
+ */
+export const OPERATOR_API_AUTH_FAILURE_DEFAULTS = { perSecond: 1, burst: 60 } as const;
+
+/** The typed form of authFailureThrottleEnvFragment. */
+export function authFailureThrottle(e: { CLIENT_AUTH_FAILURE_LIMIT_PER_S: number; CLIENT_AUTH_FAILURE_LIMIT_BURST: number }): { perSecond: number; burst: number } {
+  return { perSecond: e.CLIENT_AUTH_FAILURE_LIMIT_PER_S, burst: e.CLIENT_AUTH_FAILURE_LIMIT_BURST };
+}

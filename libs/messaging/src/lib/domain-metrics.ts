@@ -14,6 +14,7 @@ export const DOMAIN_METRIC_NAMES = {
   keyRotationEvents: 'payrail_signing_key_rotation_events_total',
   signingKeys: 'payrail_signing_keys',
   operatorAccessRefused: 'payrail_operator_access_refused_total',
+  ingestThrottled: 'payrail_ingest_requests_throttled_total',
 } as const;
 
 /** Where operators come in: the console's sign-in and actions, fraud-check's admin API, settlement's operators API. */
@@ -31,7 +32,7 @@ export class OperatorAccessMetrics {
   constructor(registry: Registry) {
     this.refused = new Counter({
       name: DOMAIN_METRIC_NAMES.operatorAccessRefused,
-      help: 'Requests to an operator surface refused before authentication: wrong credentials (denied, unauthenticated), backoff (throttled), foreign origin (cross_origin).',
+      help: 'Requests to an operator surface refused before authentication: wrong credentials (denied, unauthenticated), backoff or the per-address failed-authentication throttle (throttled), foreign origin (cross_origin).',
       labelNames: ['surface', 'reason'],
       registers: [registry],
     });
@@ -39,6 +40,34 @@ export class OperatorAccessMetrics {
 
   refusedAccess(surface: OperatorSurface, reason: AccessRefusal): void {
     this.refused.inc({ surface, reason });
+  }
+
+  /** A request the per-address failed-authentication throttle refused (429) before any token was compared. */
+  throttled(surface: OperatorSurface): void {
+    this.refusedAccess(surface, 'throttled');
+  }
+}
+
+/**
+ * ingest: requests answered 429 by the per-address throttle before any signature was verified, by route
+ * (submit, status) and by the budget that ran out (attempts: all requests; failures: failed authentications).
+ */
+export type IngestThrottledRoute = 'submit' | 'status';
+
+export class IngestThrottleMetrics {
+  private readonly throttledRequests: Counter<'route' | 'budget'>;
+
+  constructor(registry: Registry) {
+    this.throttledRequests = new Counter({
+      name: DOMAIN_METRIC_NAMES.ingestThrottled,
+      help: 'Requests refused 429 by the per-client-address throttle before signature verification, by route (submit, status) and budget (attempts, failures).',
+      labelNames: ['route', 'budget'],
+      registers: [registry],
+    });
+  }
+
+  throttled(route: IngestThrottledRoute, budget: 'attempts' | 'failures'): void {
+    this.throttledRequests.inc({ route, budget });
   }
 }
 

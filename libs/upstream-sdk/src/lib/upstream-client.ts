@@ -52,9 +52,14 @@ export class UpstreamClient {
     return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
   }
 
+  /** The token of `Authorization: Payrail-JWS <token>` for one request: {htm, htu, iat}, typ payrail-request+jws. */
+  signRequest(method: string, path: string): string {
+    return this.requestSigner.sign({ htm: method, htu: path, iat: Math.floor(Date.now() / 1000) });
+  }
+
   async status(paymentId: string): Promise<{ status: number; body: Record<string, unknown> }> {
     const path = `/v1/payments/${paymentId}`;
-    const token = this.requestSigner.sign({ htm: 'GET', htu: path, iat: Math.floor(Date.now() / 1000) });
+    const token = this.signRequest('GET', path);
     const res = await fetch(`${this.ingestUrl}${path}`, { headers: { authorization: `Payrail-JWS ${token}` }, signal: AbortSignal.timeout(10_000) });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
