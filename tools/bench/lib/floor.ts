@@ -64,6 +64,8 @@ export interface Floor {
   broker_cpu_included: boolean;
   redis_server_cpu_included: boolean;
   redis_shared: boolean;
+  /** The Kafka hop's CPU per message split: kafkajs producer + consumer in this process, the broker. */
+  kafka_hop_split_us?: { client: number; broker: number | null };
 }
 
 export function usPerOp(cost: RawCost): number {
@@ -72,7 +74,7 @@ export function usPerOp(cost: RawCost): number {
 }
 
 /** The floor from one measured cost per kind of operation and PAYMENT_WORK's counts. */
-export function floorFrom(costs: Record<FloorItemName, RawCost>, extra: Pick<Floor, 'broker_cpu_included' | 'redis_server_cpu_included' | 'redis_shared'>): Floor {
+export function floorFrom(costs: Record<FloorItemName, RawCost>, extra: Pick<Floor, 'broker_cpu_included' | 'redis_server_cpu_included' | 'redis_shared' | 'kafka_hop_split_us'>): Floor {
   const items = {} as Record<FloorItemName, FloorItem>;
   let total = 0;
   for (const name of Object.keys(PAYMENT_WORK) as FloorItemName[]) {
@@ -243,13 +245,19 @@ export interface FloorInputs {
 
 /** Times the crypto and Redis operations and puts them together with the run's Kafka hop. */
 export async function measureFloor(inputs: FloorInputs): Promise<Floor> {
+  const hop = inputs.kafkaHop;
   const iterations = inputs.quick ? 1_000 : 4_000;
   const { sign: es256Sign, verify: es256Verify } = await measureEs256(iterations);
   const jwe = await measureCardJwe(iterations);
   const redis = await measureRedis(inputs.redis, inputs.quick ? 20_000 : 60_000);
   return floorFrom(
-    { es256_verify: es256Verify, es256_sign: es256Sign, jwe_card: jwe, kafka_hop: kafkaHopCost(inputs.kafkaHop), redis_script: redis.script, redis_command: redis.command },
-    { broker_cpu_included: inputs.kafkaHop.brokerCpuSeconds !== undefined, redis_server_cpu_included: inputs.redis.pid !== undefined, redis_shared: inputs.redis.shared },
+    { es256_verify: es256Verify, es256_sign: es256Sign, jwe_card: jwe, kafka_hop: kafkaHopCost(hop), redis_script: redis.script, redis_command: redis.command },
+    {
+      broker_cpu_included: hop.brokerCpuSeconds !== undefined,
+      redis_server_cpu_included: inputs.redis.pid !== undefined,
+      redis_shared: inputs.redis.shared,
+      kafka_hop_split_us: { client: round((hop.clientCpuSeconds / hop.messages) * 1e6, 1), broker: hop.brokerCpuSeconds === undefined ? null : round((hop.brokerCpuSeconds / hop.messages) * 1e6, 1) },
+    },
   );
 }
 
