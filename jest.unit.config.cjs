@@ -2,7 +2,7 @@
 const { readdirSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
 
-const roots = [...['apps', 'libs'].flatMap((dir) => readdirSync(join(__dirname, dir)).map((p) => join(__dirname, dir, p))), join(__dirname, 'deploy')];
+const roots = [...['apps', 'libs'].flatMap((dir) => readdirSync(join(__dirname, dir)).map((p) => join(__dirname, dir, p))), join(__dirname, 'deploy'), join(__dirname, 'tools', 'bench')];
 module.exports = {
   projects: roots.filter((r) => existsSync(join(r, 'jest.config.cjs'))).map((r) => join(r, 'jest.config.cjs')),
 };

@@ -7,15 +7,19 @@
 // Phases, on one broker and one Redis: (1) a fixed rate (default 1,000/s), (2) the maximum sustained rate (a closed
 // loop of `concurrency` upstream connections; steady window after the warm-up), (3) drain: every accepted payment
 // must reach a final state (settled, declined, or in review), (4) a raw kafkajs single-hop baseline with the same
-// message size on the same broker. Writes the JSON, a markdown summary and SVG charts into bench/results/.
+// message size on the same broker, (5) the floor (lib/floor.ts): the unavoidable work of a payment timed raw in this run,
+// set against the CPU every pipeline process (services, broker, Redis) spent per final payment in the maximum-rate
+// window. Writes the JSON, a markdown summary and SVG charts into bench/results/.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TOPICS } from '@payrail/contracts';
 import { Pipeline, Submitter, drain, fixedRate, maxRate, observe, prepare } from './lib/load';
+import { ActualCpu, Floor, cpuPerPayment, efficiency, floorSummary, measureFloor, redisServerPid } from './lib/floor';
 import { HistogramTotals, ProcessSample, lineChartSvg, meanMsBetween, percentile, round, sampleProcess, scrapeHopHistograms } from './lib/measure';
 import { rawSingleHop } from './lib/raw-kafka';
+import { benchKeys } from './lib/run-keys';
 import type { Stack as StackType } from '../stack/stack.mjs';
 
 
@@ -26,6 +30,7 @@ interface Options {
   maxS: number;
   warmupS: number;
   concurrency: number;
+  quick: boolean;
 }
 
 function options(): Options {
@@ -49,6 +54,7 @@ function options(): Options {
     maxS: Number(values['max-s'] ?? (quick ? 20 : 120)),
     warmupS: Number(values['warmup-s'] ?? (quick ? 5 : 15)),
     concurrency: Number(values.concurrency),
+    quick,
   };
   for (const [k, v] of Object.entries(o)) if (typeof v === 'number' && !(v > 0)) throw new Error(`--${k} must be a positive number`);
   return o;
@@ -90,6 +96,13 @@ function phase(pipeline: Pipeline, fromMs: number, toMs: number, sent: number): 
   };
 }
 
+/** Payments that became final within [fromMs, toMs). */
+function finalIn(pipeline: Pipeline, fromMs: number, toMs: number): number {
+  let n = 0;
+  for (const o of pipeline.outcomes.values()) if (o.finalAt !== undefined && o.finalAt >= fromMs && o.finalAt < toMs) n++;
+  return n;
+}
+
 async function scrapeHops(stack: StackType): Promise<Map<string, HistogramTotals>> {
   const out = new Map<string, HistogramTotals>();
   for (const [instance, entry] of stack.services) if (instance !== 'console') out.set(instance, await scrapeHopHistograms(entry.metricsPort));
@@ -101,6 +114,20 @@ function processes(stack: StackType): Map<string, number> {
   for (const [instance, entry] of stack.services) pids.set(instance, entry.child.pid);
   if (stack.infra.kafkaPid) pids.set('kafka', stack.infra.kafkaPid);
   return pids;
+}
+
+/**
+ * Every process of the pipeline for the CPU per payment: the services and the broker (processes()) and redis-server,
+ * found by the pid it reports (INFO server), shared with other clients or not; `missing` names what cannot be sampled
+ * on this machine (containers).
+ */
+async function pipelineProcesses(stack: StackType): Promise<{ pids: Map<string, number>; missing: string[]; redisPid?: number }> {
+  const pids = processes(stack);
+  const missing = stack.infra.kafkaPid ? [] : ['kafka'];
+  const redisPid = await redisServerPid(stack.infra.redisUrl, stack.infra.mode === 'local');
+  if (redisPid) pids.set('redis', redisPid);
+  else missing.push('redis');
+  return { pids, missing, redisPid };
 }
 
 function sampleAll(pids: Map<string, number>): Map<string, ProcessSample | undefined> {
@@ -124,10 +151,12 @@ async function main(): Promise<void> {
     const stopObserving = await observe(stack.kafkaClientConfig(), pipeline);
     const submitter = new Submitter(ingestPort, pipeline);
     const pids = processes(stack);
+    const pipelineProcs = await pipelineProcesses(stack);
 
     process.stderr.write(`bench: fixed rate ${o.rate}/s for ${o.warmupS + o.fixedS} s (first ${o.warmupS} s are warm-up)\n`);
     const fixedStart = Date.now();
     const fixedSent = await fixedRate(submitter, fixedQueue, o.rate, o.warmupS + o.fixedS);
+    fixedQueue.length = 0; // sent: its JWS strings (tens of MB) need not weigh on this process's GC any more
     const fixedEnd = Date.now();
     await drain(pipeline, 30_000);
 
@@ -136,17 +165,21 @@ async function main(): Promise<void> {
     const maxQueue = await prepare(stack.keys.upstreamKeysDir, ingestUrl, maxCount, 2);
     process.stderr.write(`bench: maximum rate with ${o.concurrency} connections for ${o.warmupS + o.maxS} s (first ${o.warmupS} s are warm-up)\n`);
     const maxStart = Date.now();
-    const cpuBefore = sampleAll(pids);
+    const cpuBefore = sampleAll(pipelineProcs.pids);
     let cpuAfterWarmup = cpuBefore;
+    let cpuWindowStart = maxStart;
     let hopsAfterWarmup = new Map<string, HistogramTotals>();
     const warmupTimer = setTimeout(() => {
-      cpuAfterWarmup = sampleAll(pids);
+      cpuAfterWarmup = sampleAll(pipelineProcs.pids);
+      cpuWindowStart = Date.now();
       void scrapeHops(stack).then((h) => (hopsAfterWarmup = h));
     }, o.warmupS * 1000);
     const maxSent = await maxRate(submitter, maxQueue, o.concurrency, o.warmupS + o.maxS);
+    // the unsent rest (~100 MB of JWS) would otherwise stay live and tax the GC of the in-process baseline and floor
+    maxQueue.length = 0;
     const maxEnd = Date.now();
     clearTimeout(warmupTimer);
-    const cpuAtEnd = sampleAll(pids);
+    const cpuAtEnd = sampleAll(pipelineProcs.pids);
     const hopsAtEnd = await scrapeHops(stack);
     const backlogAtEnd = pipeline.pending();
     const lost = await drain(pipeline, 120_000);
@@ -157,16 +190,25 @@ async function main(): Promise<void> {
     const max = phase(pipeline, maxStart + o.warmupS * 1000, maxEnd, maxSent);
     const completedInWindow = max.completed_per_s * ((maxEnd - maxStart) / 1000 - o.warmupS);
     const perService: Record<string, { cpu_s_per_1000: number; peak_rss_mb: number }> = {};
+    const cpuSeconds: Record<string, number> = {};
     for (const [name, end] of cpuAtEnd) {
       const begin = cpuAfterWarmup.get(name);
       if (!end || !begin) continue;
+      cpuSeconds[name] = end.cpuSeconds - begin.cpuSeconds;
+      if (!pids.has(name)) continue; // per_service: the services and the broker, as before
       perService[name] = { cpu_s_per_1000: round(((end.cpuSeconds - begin.cpuSeconds) / Math.max(1, completedInWindow)) * 1000, 2), peak_rss_mb: round(end.peakRssMb) };
     }
     let duplicates = 0;
     for (const outcome of pipeline.outcomes.values()) if (outcome.settledCount > 1) duplicates++;
 
     process.stderr.write('bench: raw kafkajs single-hop baseline on the same broker\n');
-    const raw = await rawSingleHop({ brokers: stack.infra.kafkaBrokers, sasl: stack.kafkaClientConfig().sasl, messages: 100_000, messageBytes: 1_200, partitions: TOPICS.paymentsAccepted.partitions });
+    const raw = await rawSingleHop({ brokers: stack.infra.kafkaBrokers, sasl: stack.kafkaClientConfig().sasl, messages: 100_000, messageBytes: 1_200, partitions: TOPICS.paymentsAccepted.partitions, brokerPid: stack.infra.kafkaPid });
+    process.stderr.write('bench: the floor (crypto, Redis calls timed raw; the Kafka hop above)\n');
+    const floorKeys = await benchKeys('floor', stack.infra.redisUrl, stack.infra.redisKeyPrefix);
+    const floor = await measureFloor({ kafkaHop: raw, redis: { url: stack.infra.redisUrl, prefix: floorKeys.prefix, pid: pipelineProcs.redisPid, shared: stack.infra.redisShared }, quick: o.quick });
+    await floorKeys.release();
+    // the CPU samples' own window (the warm-up timer may fire late on a busy machine): payments final within it
+    const cpu = cpuPerPayment(cpuSeconds, [...pipelineProcs.missing, ...[...pipelineProcs.pids.keys()].filter((n) => !(n in cpuSeconds))], finalIn(pipeline, cpuWindowStart, maxEnd), (maxEnd - cpuWindowStart) / 1000);
 
     const result = {
       machine: { node: process.version, cpus: cpus().length },
@@ -177,6 +219,12 @@ async function main(): Promise<void> {
       p95_ms: max.p95_ms,
       p99_ms: max.p99_ms,
       p99_ms_at_1000_per_s: o.rate === 1000 ? fixed.p99_ms : null,
+      // CPU of every pipeline process (services, broker, Redis) per payment final in the maximum-rate window; the floor
+      // is the unavoidable work of a payment timed raw in this run (lib/floor.ts); efficiency = floor / actual
+      cpu_ms_per_payment: cpu.ms_per_payment,
+      floor_cpu_ms_per_payment: floor.total_ms_per_payment,
+      efficiency: cpu.ms_per_payment === null ? null : round(efficiency(floor.total_ms_per_payment, cpu.ms_per_payment), 3),
+      redis_shared: stack.infra.redisShared,
       fixed_rate: { rate_per_s: o.rate, ...fixed },
       max_rate: { concurrency: o.concurrency, backlog_at_end: backlogAtEnd, ...max },
       lost,
@@ -187,6 +235,8 @@ async function main(): Promise<void> {
       // mean ms per message in the maximum-rate window, per service: produce ack, fetch wait (produced -> fetched),
       // queue wait (fetched -> handler start), handler
       per_hop: Object.fromEntries([...hopsAtEnd].map(([service, end]) => [service, meanMsBetween(hopsAfterWarmup.get(service) ?? new Map(), end)])),
+      cpu,
+      floor,
     };
     writeReport(o.json, result, pipeline);
   } finally {
@@ -194,7 +244,26 @@ async function main(): Promise<void> {
   }
 }
 
-function writeReport(jsonFile: string, result: Record<string, unknown> & { e2e_per_s: number }, pipeline: Pipeline): void {
+interface CpuFigures {
+  cpu_ms_per_payment: number | null;
+  floor_cpu_ms_per_payment: number;
+  efficiency: number | null;
+  redis_shared: boolean;
+  cpu: ActualCpu;
+  floor: Floor;
+}
+
+/** CPU per payment against the floor, for the console and the markdown. */
+function cpuLines(r: CpuFigures): string[] {
+  const processes = Object.entries(r.cpu.ms_per_payment_by_process).map(([name, ms]) => `${name} ${ms}`).join(', ');
+  return [
+    `  CPU per final payment ${r.cpu_ms_per_payment ?? 'n/a'} ms (${r.cpu.final_payments} final in ${r.cpu.window_s} s; ${processes}${r.redis_shared ? '; redis-server shared with other clients' : ''}${r.cpu.missing.length > 0 ? `; not sampled: ${r.cpu.missing.join(', ')}` : ''})`,
+    `  floor ${r.floor_cpu_ms_per_payment} ms per payment, efficiency (floor / actual) ${r.efficiency ?? 'n/a'}:`,
+    ...floorSummary(r.floor),
+  ];
+}
+
+function writeReport(jsonFile: string, result: Record<string, unknown> & CpuFigures & { e2e_per_s: number }, pipeline: Pipeline): void {
   mkdirSync(dirname(jsonFile), { recursive: true });
   writeFileSync(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
   const stem = jsonFile.replace(/\.json$/, '');
@@ -216,6 +285,12 @@ function writeReport(jsonFile: string, result: Record<string, unknown> & { e2e_p
   const md = [
     '# Payrail end-to-end benchmark',
     '',
+    '## CPU per payment and its floor',
+    '',
+    '```',
+    ...cpuLines(result),
+    '```',
+    '',
     '```json',
     JSON.stringify(result, null, 2),
     '```',
@@ -233,6 +308,7 @@ function writeReport(jsonFile: string, result: Record<string, unknown> & { e2e_p
       `  fixed ${r.fixed_rate.rate_per_s}/s: accepted ${r.fixed_rate.accepted_per_s}/s, final ${r.fixed_rate.completed_per_s}/s, p50 ${r.fixed_rate.p50_ms} ms, p99 ${r.fixed_rate.p99_ms} ms`,
       `  max: accepted ${r.max_rate.accepted_per_s}/s, final ${r.max_rate.completed_per_s}/s, p50 ${r.max_rate.p50_ms} ms, p99 ${r.max_rate.p99_ms} ms`,
       `  raw kafkajs single hop ${r.raw_single_hop_per_s}/s, ratio ${r.ratio}; lost ${r.lost}, duplicates ${r.duplicates}`,
+      ...cpuLines(result),
       `  wrote ${jsonFile} (+ .md, -throughput.svg, -latency.svg)`,
       '',
     ].join('\n'),

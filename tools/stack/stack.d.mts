@@ -12,6 +12,8 @@ export interface StackInfra {
   redisUrl: string;
   /** This run's key prefix (payrail-run-<name>-<hex>:); on a shared Redis its keys are removed when the run stops. */
   redisKeyPrefix: string;
+  /** The machine's running redis-server (other clients' work shares it), not one this run started. */
+  redisShared: boolean;
   mode: 'local' | 'containers';
 }
 
@@ -39,7 +41,7 @@ export class Stack {
   installSignalHandlers(): void;
   startInfra(): Promise<StackInfra>;
   /** A redis-server of this run's own, or the running one under a key prefix of this run's, removed on stop(). */
-  startRedis(): Promise<{ url: string; prefix: string }>;
+  startRedis(): Promise<{ url: string; prefix: string; shared: boolean }>;
   build(): void;
   run(command: string, args: string[], options?: { env?: Record<string, string>; quiet?: boolean }): string;
   devSetup(): StackKeys;

@@ -68,6 +68,7 @@ export class Stack {
       kafkaCredentials: kafka.credentials,
       redisUrl: redis.url,
       redisKeyPrefix: redis.prefix,
+      redisShared: redis.shared,
       mode: 'local',
     };
     return this.infra;
@@ -76,7 +77,8 @@ export class Stack {
   /**
    * Redis for this run: a redis-server of its own (stopped with the run), or the one already running (REDIS_URL, or
    * 127.0.0.1:6379) under a key prefix of this run's own, recorded in runDir/redis-prefixes/ before anything is
-   * written and whose keys are removed when the run stops (a killed run's by the next run). Returns { url, prefix }.
+   * written and whose keys are removed when the run stops (a killed run's by the next run). Returns { url, prefix,
+   * shared } (shared: the running server, not one of this run's own).
    */
   async startRedis() {
     await this.cleanAbandonedKeys();
@@ -94,7 +96,7 @@ export class Stack {
       this.stoppers.push(() => claim.release());
       log(`redis: using the running server at ${redact(redis.url)}; this run's keys are under ${prefix} and removed when it stops`);
     }
-    return { url: redis.url, prefix };
+    return { url: redis.url, prefix, shared: !redis.started };
   }
 
   /** Removes the keys that runs which were killed (earlier runs of this name, or any other) left in a shared Redis; once. */
@@ -132,6 +134,7 @@ export class Stack {
       kafkaCredentials: credentials,
       redisUrl: `redis://${redis.getHost()}:${redis.getMappedPort(6379)}`,
       redisKeyPrefix: 'payrail:',
+      redisShared: false,
       mode: 'containers',
     };
     return this.infra;

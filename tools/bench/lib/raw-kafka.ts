@@ -2,6 +2,7 @@
 // same durability as Payrail's producer (acks = all, idempotent). Payrail's numbers are reported as a ratio of it.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CompressionTypes, Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import { sampleProcess } from './measure';
 
 export interface RawHopOptions {
   brokers: string;
@@ -14,12 +15,18 @@ export interface RawHopOptions {
   batchSize?: number;
   /** Produce requests in flight at once (spread over partitions). */
   concurrency?: number;
+  /** The broker's pid on this machine: its CPU over the hop is measured too (/proc). */
+  brokerPid?: number;
 }
 
 export interface RawHopResult {
   perS: number;
   seconds: number;
   messages: number;
+  /** CPU (user + system) of this process, producer and consumer together, from the first send to the last message read. */
+  clientCpuSeconds: number;
+  /** The broker's CPU over the same interval; undefined without brokerPid or when /proc could not be read. */
+  brokerCpuSeconds?: number;
 }
 
 /** Produces `messages` values of `messageBytes` to a fresh topic and consumes them all; rate = messages / wall time. */
@@ -50,6 +57,8 @@ export async function rawSingleHop(o: RawHopOptions): Promise<RawHopResult> {
   const value = randomBytes(Math.ceil(o.messageBytes / 2)).toString('hex').slice(0, o.messageBytes);
   const batchSize = o.batchSize ?? 500;
   const concurrency = o.concurrency ?? 4;
+  const brokerBefore = o.brokerPid === undefined ? undefined : sampleProcess(o.brokerPid);
+  const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   let next = 0;
   const sender = async () => {
@@ -63,9 +72,17 @@ export async function rawSingleHop(o: RawHopOptions): Promise<RawHopResult> {
   await Promise.all(Array.from({ length: concurrency }, sender));
   await allReceived;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
+  const brokerAfter = o.brokerPid === undefined ? undefined : sampleProcess(o.brokerPid);
 
   await Promise.all([consumer.disconnect(), producer.disconnect()]);
   await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
   await admin.disconnect();
-  return { perS: o.messages / seconds, seconds, messages: o.messages };
+  return {
+    perS: o.messages / seconds,
+    seconds,
+    messages: o.messages,
+    clientCpuSeconds: (cpu.user + cpu.system) / 1e6,
+    ...(brokerBefore && brokerAfter ? { brokerCpuSeconds: brokerAfter.cpuSeconds - brokerBefore.cpuSeconds } : {}),
+  };
 }
