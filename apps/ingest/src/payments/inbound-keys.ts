@@ -21,38 +21,19 @@ export class InboundKeys {
   static async open(file: string, opts: { logger?: CryptoLogger; onReloadError?: (err: Error) => void } = {}): Promise<InboundKeys> {
     let store: ReloadingKeyStore;
     try {
-      store = await ReloadingKeyStore.watch(file, { onError: opts.onReloadError });
+      // a replaced file gets the boot's checks before it replaces the keys in use
+      store = await ReloadingKeyStore.watch(file, { onError: opts.onReloadError, accept: (fresh) => checkInboundKeys(fresh) });
     } catch (err) {
       throw new ConfigError([{ variable: INBOUND_KEYS_VARIABLE, reason: `${file}: ${err instanceof Error ? err.message : 'unusable'}` }]);
     }
     const keys = new InboundKeys(store, opts.logger);
     try {
-      await keys.check();
+      await checkInboundKeys(store.current());
     } catch (err) {
       store.close();
       throw new ConfigError([{ variable: INBOUND_KEYS_VARIABLE, reason: `${file}: ${err instanceof Error ? err.message : 'unusable'}` }]);
     }
     return keys;
-  }
-
-  /** Every key an encryption key whose private half opens what is encrypted to its public half; one of them active. */
-  private async check(): Promise<void> {
-    const current = this.store.current();
-    const keys = current.publicJwks().keys;
-    if (keys.length === 0) throw new Error('holds no key that is not retired');
-    for (const jwk of keys) {
-      const kid = String(jwk['kid']);
-      if (jwk['use'] !== 'enc') throw new Error(`key ${kid} is not an encryption key (use "enc"): this file holds ingest's inbound decryption keys only`);
-      const probe = await new JweEncrypter(await PayrailKeyStore.fromJwks({ keys: [jwk] })).encrypt('probe', { extraProtected: { cty: INBOUND_PAYMENT_JWE_CONTENT_TYPE } });
-      let opened: string | undefined;
-      try {
-        opened = (await this.decrypter.decrypt(probe)).toString('utf8');
-      } catch {
-        opened = undefined;
-      }
-      if (opened !== 'probe') throw new Error(`key ${kid} has no private half that decrypts what is encrypted to it`);
-    }
-    current.activeKey('enc'); // exactly one active key (throws naming them when there are several, or none)
   }
 
   /** kid of the key upstreams encrypt to. */
@@ -72,4 +53,24 @@ export class InboundKeys {
   onApplicationShutdown(): void {
     this.store.close();
   }
+}
+
+/** Every key an encryption key whose private half opens what is encrypted to its public half; one of them active. */
+async function checkInboundKeys(store: PayrailKeyStore): Promise<void> {
+  const keys = store.publicJwks().keys;
+  if (keys.length === 0) throw new Error('holds no key that is not retired');
+  const decrypter = new JweDecrypter(store, { maxTokenBytes: 96 * 1024 });
+  for (const jwk of keys) {
+    const kid = String(jwk['kid']);
+    if (jwk['use'] !== 'enc') throw new Error(`key ${kid} is not an encryption key (use "enc"): this file holds ingest's inbound decryption keys only`);
+    const probe = await new JweEncrypter(await PayrailKeyStore.fromJwks({ keys: [jwk] })).encrypt('probe', { extraProtected: { cty: INBOUND_PAYMENT_JWE_CONTENT_TYPE } });
+    let opened: string | undefined;
+    try {
+      opened = (await decrypter.decrypt(probe)).toString('utf8');
+    } catch {
+      opened = undefined;
+    }
+    if (opened !== 'probe') throw new Error(`key ${kid} has no private half that decrypts what is encrypted to it`);
+  }
+  store.activeKey('enc'); // exactly one active key (throws naming them when there are several, or none)
 }

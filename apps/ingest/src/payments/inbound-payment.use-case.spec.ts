@@ -185,4 +185,36 @@ describe('InboundKeys (INGEST_INBOUND_JWE_KEYS_FILE)', () => {
       expect((err as ConfigError).problems).toEqual([{ variable: 'INGEST_INBOUND_JWE_KEYS_FILE', reason: expect.stringContaining(reason) }]);
     }
   });
+
+  it('gives a replaced file the same checks before it replaces the keys in use: a bad one is refused and the old keys stay; a good one is taken', async () => {
+    const file = join(dir, 'reloaded.json');
+    const first = await encryptionKey();
+    writeFileSync(file, JSON.stringify({ keys: [first] }), { mode: 0o600 });
+    const refusals: Error[] = [];
+    const keys = await InboundKeys.open(file, { onReloadError: (err) => refusals.push(err) });
+    const until = async (what: string, done: () => boolean): Promise<void> => {
+      for (let i = 0; !done(); i++) {
+        if (i > 300) throw new Error(`not seen: ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      // still one active encryption key, but a signing key next to it: refused, as at boot
+      const { privateJwks } = await generateDevKeys({ alg: 'ES256', withEncryptionKey: false });
+      writeFileSync(file, JSON.stringify({ keys: [first, ...privateJwks.keys] }), { mode: 0o600 });
+      await until('the refusal of the file with a signing key', () => refusals.length > 0);
+      expect(refusals[0]?.message).toContain('is not an encryption key');
+      expect(keys.activeKid).toBe(first['kid']);
+      expect(keys.publishedJwks().keys.map((k) => k['kid'])).toEqual([first['kid']]);
+      // a proper rotation: the new key active, the old one verify-only
+      const second = await encryptionKey();
+      writeFileSync(file, JSON.stringify({ keys: [second, { ...first, payrail_state: 'verify-only' }] }), { mode: 0o600 });
+      await until('the rotated keys in use', () => keys.activeKid === second['kid']);
+      expect(keys.publishedJwks().keys.map((k) => k['kid'])).toEqual([second['kid']]);
+      // each refusal (a file event may be seen more than once) was that file's
+      for (const r of refusals) expect(r.message).toContain('is not an encryption key');
+    } finally {
+      keys.onApplicationShutdown();
+    }
+  }, 30_000);
 });

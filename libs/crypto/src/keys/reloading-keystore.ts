@@ -13,6 +13,11 @@ export interface WatchOptions {
   onReload?: (ks: PayrailKeyStore) => void;
   /** Called when a reload fails; the previous keys stay in use. */
   onError?: (e: Error) => void;
+  /**
+   * The owner's own checks of a reloaded file (the same it ran at boot), before the new keys replace the old ones: a
+   * rejection keeps the current keys and is reported through onError.
+   */
+  accept?: (fresh: PayrailKeyStore) => Promise<void>;
   /** Reload on this signal (default 'SIGHUP'); null to not listen. */
   signal?: 'SIGHUP' | null;
   /**
@@ -149,6 +154,13 @@ export class ReloadingKeyStore implements KeyResolver, ActiveKeyProvider {
     for (const use of ['sig', 'enc'] as const) {
       if (hasActive(this.#current, use) && !hasActive(fresh, use)) {
         throw new KeyConfigError(`key file ${this.#path}: the new keys have no active ${use === 'sig' ? 'signing key with a private part' : 'encryption key'}; keeping the current keys`);
+      }
+    }
+    if (this.#opts.accept) {
+      try {
+        await this.#opts.accept(fresh);
+      } catch (e) {
+        throw new KeyConfigError(`key file ${this.#path}: ${e instanceof Error ? e.message : 'refused'}; keeping the current keys`);
       }
     }
     const next = await this.#withOverlap(fresh);
