@@ -9,57 +9,15 @@ import { EventProducer, seriesValue } from '@payrail/messaging';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { InboundPaymentEncrypter, UpstreamClient, demoPayment, prng } from '@payrail/upstream-sdk';
 import { INBOUND_REFUSED_METRIC } from '../src/payments/inbound.handler';
-import { IngestFixture, IngestInstance, ensurePayrailTopics, startIngest, testKafka } from './ingest-harness';
-
-interface DeadLetterSeen {
-  key: string | undefined;
-  value: string;
-  headers: Record<string, string>;
-}
+import { IngestFixture, IngestInstance, SeenMessage, ensurePayrailTopics, jsonValue, readTopic, startIngest, testKafka } from './ingest-harness';
 
 /** Dead letters of ingest whose key is one of `keys`, once all arrived (or the time is up). */
-async function deadLetters(keys: readonly string[], timeoutMs = 60_000): Promise<DeadLetterSeen[]> {
-  const consumer = testKafka(`inbound-dlq-${randomUUID().slice(0, 8)}`).consumer({ groupId: `inbound-dlq-${randomUUID()}` });
-  const found: DeadLetterSeen[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: DEAD_LETTER_TOPICS.ingest, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const key = message.key?.toString('utf8');
-        if (key === undefined || !keys.includes(key)) return;
-        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v)]));
-        found.push({ key, value: message.value?.toString('utf8') ?? '', headers });
-      },
-    });
-    const deadline = Date.now() + timeoutMs;
-    while (found.length < keys.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    return found;
-  } finally {
-    await consumer.disconnect();
-  }
-}
+const deadLetters = (keys: readonly string[]): Promise<SeenMessage[]> => readTopic(DEAD_LETTER_TOPICS.ingest, (m) => m.key !== undefined && keys.includes(m.key), { count: keys.length });
 
 /** Messages of a topic (from the start) that `keep` selects, once `count` of them arrived or the time is up. */
 async function collect<T>(topic: string, keep: (value: T) => boolean, count: number, settleMs: number, timeoutMs = 60_000): Promise<T[]> {
-  const consumer = testKafka(`inbound-test-${randomUUID().slice(0, 8)}`).consumer({ groupId: `inbound-test-${randomUUID()}` });
-  const found: T[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const value = JSON.parse(message.value?.toString('utf8') ?? '{}') as T;
-        if (keep(value)) found.push(value);
-      },
-    });
-    const deadline = Date.now() + timeoutMs;
-    while (found.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    await new Promise((r) => setTimeout(r, settleMs)); // anything more than expected would show up now
-    return found;
-  } finally {
-    await consumer.disconnect();
-  }
+  const seen = await readTopic(topic, (m) => keep(jsonValue<T>(m) ?? ({} as T)), { count, settleMs, timeoutMs });
+  return seen.map((m) => jsonValue<T>(m) ?? ({} as T));
 }
 
 describe('inbound topic (Kafka channel)', () => {

@@ -169,3 +169,45 @@ export async function ensurePayrailTopics(): Promise<void> {
 export function testKafka(clientId: string): Kafka {
   return createKafka(kafkaConnectionFromProcessEnv(process.env, clientId));
 }
+
+/** A message as a test reads it back: key, value and headers as text. */
+export interface SeenMessage {
+  key: string | undefined;
+  value: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * The messages of `topic` (from its start) that `keep` selects, once `count` of them arrived or `timeoutMs` passed,
+ * then `settleMs` more, so that anything beyond what was expected would show up too.
+ */
+export async function readTopic(topic: string, keep: (message: SeenMessage) => boolean, opts: { count: number; settleMs?: number; timeoutMs?: number }): Promise<SeenMessage[]> {
+  const consumer = testKafka(`ingest-test-reader-${randomUUID().slice(0, 8)}`).consumer({ groupId: `ingest-test-reader-${randomUUID()}` });
+  const found: SeenMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v)]));
+        const seen = { key: message.key?.toString('utf8'), value: message.value?.toString('utf8') ?? '', headers };
+        if (keep(seen)) found.push(seen);
+      },
+    });
+    const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+    while (found.length < opts.count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (opts.settleMs) await new Promise((r) => setTimeout(r, opts.settleMs));
+    return found;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** The JSON value of a message read back, or undefined when it is not JSON. */
+export function jsonValue<T>(message: SeenMessage): T | undefined {
+  try {
+    return JSON.parse(message.value) as T;
+  } catch {
+    return undefined;
+  }
+}

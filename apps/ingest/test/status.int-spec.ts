@@ -10,40 +10,7 @@ import { EventProducer } from '@payrail/messaging';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { UpstreamClient, demoPayment, prng } from '@payrail/upstream-sdk';
 import { PaymentStatusStore } from '../src/status/payment-status.store';
-import { IngestFixture, IngestInstance, ensurePayrailTopics, startIngest, testKafka } from './ingest-harness';
-
-interface Found {
-  value: Record<string, unknown>;
-  headers: Record<string, string>;
-}
-
-/** Messages of a topic (from the start) that `keep` selects, once `count` of them arrived or the time is up. */
-async function collect(topic: string, keep: (found: Found) => boolean, count: number, timeoutMs = 60_000): Promise<Found[]> {
-  const consumer = testKafka(`status-test-${randomUUID().slice(0, 8)}`).consumer({ groupId: `status-test-${randomUUID()}` });
-  const found: Found[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        let value: Record<string, unknown>;
-        try {
-          value = JSON.parse(message.value?.toString('utf8') ?? '{}') as Record<string, unknown>;
-        } catch {
-          return;
-        }
-        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v)]));
-        const f = { value, headers };
-        if (keep(f)) found.push(f);
-      },
-    });
-    const deadline = Date.now() + timeoutMs;
-    while (found.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    return found;
-  } finally {
-    await consumer.disconnect();
-  }
-}
+import { IngestFixture, IngestInstance, ensurePayrailTopics, jsonValue, readTopic, startIngest, testKafka } from './ingest-harness';
 
 async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -134,14 +101,14 @@ describe('status read model: only what its producers made', () => {
     expect((told['history'] as { stage: string }[]).map((h) => h.stage)).toEqual(['accepted', 'signed', 'screened', 'settled']);
     expect(told['settlement']).toMatchObject({ batch_id: `m-coffee-berlin.EUR.${run}`, fee: { minor: '50' }, net: { minor: '1200' } });
 
-    const deadLetters = await collect(DEAD_LETTER_TOPICS.ingest, (f) => f.value['payment_id'] === target, 4);
+    const deadLetters = await readTopic(DEAD_LETTER_TOPICS.ingest, (m) => jsonValue<{ payment_id?: string }>(m)?.payment_id === target, { count: 4 });
     expect(deadLetters.map((d) => d.headers[DLQ_HEADERS.originalTopic]).sort()).toEqual([TOPICS.paymentsScreened.name, TOPICS.paymentsSettled.name, TOPICS.paymentsSettled.name, TOPICS.paymentsSigned.name].sort());
     for (const d of deadLetters) {
       expect(d.headers[DLQ_HEADERS.errorClass]).toBe('PermanentError');
       expect(d.headers[DLQ_HEADERS.errorMessage]).toMatch(/event seal (missing|does not verify \((signature|typ|kid|claims)\)): dead-lettered, not acted on/);
     }
-    const alerts = await collect(TOPICS.securityAlerts.name, (f) => f.value['payment_id'] === target, 1);
-    expect(new Set(alerts.map((a) => (a.value as SecurityAlert).service))).toEqual(new Set(['ingest']));
+    const alerts = await readTopic(TOPICS.securityAlerts.name, (m) => jsonValue<SecurityAlert>(m)?.payment_id === target, { count: 1 });
+    expect(new Set(alerts.map((a) => jsonValue<SecurityAlert>(a)?.service))).toEqual(new Set(['ingest']));
     const untouched = await client.status(target);
     expect(untouched.body).toMatchObject({ state: 'accepted', final: false });
     expect((untouched.body['history'] as { stage: string }[]).map((h) => h.stage)).toEqual(['accepted']);
