@@ -4,7 +4,10 @@
 // Redis round trip, one produce request for the lot). Each message is decoded (envelope, JSON, schema version, zod
 // schema) before a handler sees it; undecodable or invalid messages, permanent handler errors and exhausted retries
 // go to the stage's dead-letter topic with the reason in headers. Offsets are committed only up to the last message
-// whose handling (or dead-lettering) finished, so a crash re-delivers and never skips.
+// whose handling (or dead-lettering) finished, so a crash re-delivers and never skips. They are committed every
+// `commitIntervalMs` (and when the consumer stops), not after every batch: kafkajs' auto-commit sends an OffsetCommit
+// request, a write to the broker's __consumer_offsets log, per batch. A crash or a rebalance re-delivers at most the
+// interval's messages, which every handler tolerates (redelivery is always possible).
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
 import {
   DLQ_HEADERS,
@@ -103,6 +106,8 @@ export interface BatchConsumerOptions {
   maxConsecutiveRestarts?: number;
   sessionTimeoutMs?: number;
   maxWaitTimeInMs?: number;
+  /** How often finished offsets are committed (default 500 ms); also when the consumer stops. */
+  commitIntervalMs?: number;
 }
 
 /** `restarting`: kafkajs crashed and restarts the consumer (not ready); `crashed`: for good (not live). */
@@ -139,6 +144,10 @@ export class BatchConsumer {
   private assigned = 0;
   private consecutiveRestarts = 0;
   private lastCrashAt = 0;
+  /** The next offset to consume per "topic\u0000partition", finished but not committed yet. */
+  private readonly uncommitted = new Map<string, { topic: string; partition: number; offset: string }>();
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> = Promise.resolve();
 
   constructor(kafka: Kafka, private readonly options: BatchConsumerOptions) {
     this.consumer = kafka.consumer({
@@ -161,9 +170,12 @@ export class BatchConsumer {
     this.maxAttempts = options.maxAttempts ?? 3;
     this.backoffMs = options.backoffMs ?? [100, 400];
     this.keyConcurrency = options.keyConcurrency ?? 64;
-    const { CRASH, GROUP_JOIN, STOP } = this.consumer.events;
+    const { CRASH, GROUP_JOIN, REBALANCING, STOP } = this.consumer.events;
+    // a partition may move to another member: what was finished here and not committed is consumed again there
+    this.consumer.on(REBALANCING, () => this.uncommitted.clear());
     this.consumer.on(CRASH, (event) => {
       const error = event.payload.error;
+      this.uncommitted.clear(); // the restarted consumer resumes from the committed offsets
       if (event.payload.restart) {
         // crashes far apart (a broker restart now and then) are not a crash loop
         if (Date.now() - this.lastCrashAt > CRASH_LOOP_WINDOW_MS) this.consecutiveRestarts = 0;
@@ -205,13 +217,32 @@ export class BatchConsumer {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.routes.keys()], fromBeginning: this.options.fromBeginning ?? true });
     await this.consumer.run({
-      autoCommit: true,
+      autoCommit: false, // committed every commitIntervalMs by commitFinished, not by kafkajs after every batch
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 4,
       eachBatch: (payload) => this.handleBatch(payload),
     });
     // kafkajs reports a crash while joining through the CRASH event, not by rejecting run()
     if (this.stateValue === 'starting') this.stateValue = 'running';
+    this.commitTimer = setInterval(() => void this.commitFinished(), this.options.commitIntervalMs ?? 500);
+    this.commitTimer.unref();
+  }
+
+  /** Commits the finished offsets not committed yet (one request at a time; a failure leaves them for the next). */
+  private commitFinished(): Promise<void> {
+    this.committing = this.committing.then(async () => {
+      if (this.uncommitted.size === 0) return;
+      const offsets = [...this.uncommitted.values()];
+      this.uncommitted.clear();
+      try {
+        await this.consumer.commitOffsets(offsets);
+      } catch (err) {
+        // not lost: put back unless a newer offset of the partition was finished meanwhile (or a rebalance cleared it)
+        for (const o of offsets) if (!this.uncommitted.has(`${o.topic}\u0000${o.partition}`)) this.uncommitted.set(`${o.topic}\u0000${o.partition}`, o);
+        this.options.logger.warn({ err: (err as Error).message, groupId: this.options.groupId, partitions: offsets.length }, 'offset commit failed; retried with the next');
+      }
+    });
+    return this.committing;
   }
 
   /** Stops fetching, lets the in-flight batch finish its current messages, commits them, leaves the group. */
@@ -219,12 +250,14 @@ export class BatchConsumer {
     if (this.stateValue === 'stopped' || this.stateValue === 'idle') return;
     const crashed = this.stateValue === 'crashed';
     this.stateValue = 'stopping';
+    clearInterval(this.commitTimer);
+    if (!crashed) await this.commitFinished(); // what finished before now; a batch still in flight commits its own
     await this.consumer.disconnect();
     this.stateValue = crashed ? 'crashed' : 'stopped';
   }
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary } = payload;
+    const { batch, resolveOffset, heartbeat, isRunning } = payload;
     const route = this.routes.get(batch.topic);
     if (!route || batch.messages.length === 0) return;
     const fetchedAt = Date.now();
@@ -242,8 +275,12 @@ export class BatchConsumer {
       if (!completed.has(message.offset)) break;
       lastDone = message.offset;
     }
-    if (lastDone !== undefined) resolveOffset(lastDone);
-    await commitOffsetsIfNecessary();
+    if (lastDone !== undefined) {
+      resolveOffset(lastDone);
+      this.uncommitted.set(`${batch.topic}\u0000${batch.partition}`, { topic: batch.topic, partition: batch.partition, offset: String(BigInt(lastDone) + 1n) });
+    }
+    // stopping: kafkajs leaves the group after this batch without committing, so commit what finished now
+    if (!isRunning()) await this.commitFinished();
     await heartbeat();
     // what is left behind this batch on the partition: its high watermark minus the next offset to consume
     const nextOffset = lastDone !== undefined ? BigInt(lastDone) + 1n : BigInt(batch.firstOffset() ?? '0');

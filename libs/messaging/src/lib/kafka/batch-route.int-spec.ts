@@ -228,6 +228,36 @@ describe('BatchConsumer batch routes against a real broker', () => {
     for (const id of thrownIds) expect(handled.get(id)).toBe(2);
   });
 
+  it('commits on its interval, not per batch, and what finished when it stops', async () => {
+    const topic: TopicContract = { ...TOPICS.paymentsSigned, name: `test.batch-commit.${suffix}` };
+    await createTopic(topic.name, 2);
+    for (let i = 0; i < 50; i++) {
+      const p = payment('k');
+      await producer.publish(topic, p, { key: `k-${i}`, correlationId: p.payment_id });
+    }
+    const groupId = `batch-commit-${suffix}`;
+    let handled = 0;
+    const consumer = new BatchConsumer(kafka, {
+      groupId,
+      routes: [{ topic, batchHandler: async (events: readonly ConsumedEvent[]): Promise<EventResult[]> => ((handled += events.length), events.map(() => 'ok')) }],
+      deadLetterTopic: `test.batch-commit.dlq.${suffix}`,
+      producer,
+      logger,
+      commitIntervalMs: 600_000,
+    });
+    await consumer.start();
+    await until('all 50 handled', () => (handled >= 50 ? true : undefined));
+    const admin = kafka.admin();
+    await admin.connect();
+    const committed = async () => Object.fromEntries(((await admin.fetchOffsets({ groupId, topics: [topic.name] }))[0]?.partitions ?? []).map((p) => [p.partition, p.offset]));
+    // finished, but the interval (10 min) has not come round: nothing committed yet
+    expect(Object.values(await committed()).every((offset) => offset === '-1')).toBe(true);
+    await consumer.stop();
+    const ends = Object.fromEntries((await admin.fetchTopicOffsets(topic.name)).map((o) => [o.partition, o.high]));
+    expect(await committed()).toEqual(ends);
+    await admin.disconnect();
+  });
+
   it('refuses a route with both or neither handler', () => {
     const topic = { ...TOPICS.paymentsSigned, name: `test.none.${suffix}` };
     const options = { groupId: 'x', deadLetterTopic: 'y', producer, logger };
