@@ -53,3 +53,33 @@ export interface LocalRedis {
 
 export function ensureRedis(options: { runDir: string; url?: string; allowDefault?: boolean }): Promise<LocalRedis>;
 export function redact(url: string): string;
+
+export interface ClusterNode {
+  id: string;
+  /** host:port */
+  address: string;
+  port: number;
+  flags: string[];
+  /** The id of its master, for a replica. */
+  master?: string;
+  connected: boolean;
+  slots: string[];
+}
+
+export function parseClusterNodes(text: string | Buffer): ClusterNode[];
+export function slotCount(slots: string[]): number;
+
+export interface LocalRedisCluster {
+  /** "127.0.0.1:port" of every node (what REDIS_CLUSTER_NODES takes). */
+  seeds: string[];
+  ports: number[];
+  /** Live nodes: port -> pid. */
+  pids: Map<number, number>;
+  topology(): Promise<ClusterNode[]>;
+  waitHealthy(timeoutMs?: number, minReplicas?: number): Promise<ClusterNode[]>;
+  kill(port: number): Promise<void>;
+  restart(port: number): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export function startRedisCluster(options: { runDir: string; masters?: number; replicasPerMaster?: number; nodeTimeoutMs?: number; password?: string }): Promise<LocalRedisCluster>;

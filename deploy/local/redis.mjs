@@ -374,3 +374,137 @@ export function redact(url) {
     return '(unparseable URL)';
   }
 }
+
+// ---- a Redis Cluster of local redis-server processes -------------------------------------------------------------
+
+/** The fields of CLUSTER NODES: one { id, address, port, flags, master, connected, slots } per node. */
+export function parseClusterNodes(text) {
+  return String(text)
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [id, addr, flags, master, , , , link, ...slots] = line.trim().split(' ');
+      const address = addr.split('@')[0];
+      return { id, address, port: Number(address.split(':').pop()), flags: flags.split(','), master: master === '-' ? undefined : master, connected: link === 'connected', slots };
+    });
+}
+
+/** Slots a node serves, from its CLUSTER NODES ranges ("0-5460", "5461"). */
+export function slotCount(slots) {
+  let n = 0;
+  for (const range of slots) {
+    if (range.startsWith('[')) continue; // a slot being migrated
+    const [from, to = from] = range.split('-').map(Number);
+    n += to - from + 1;
+  }
+  return n;
+}
+
+/**
+ * Starts `masters` masters with `replicasPerMaster` replicas each (redis-server processes with cluster-enabled, no
+ * persistence, on free loopback ports), joins them with `redis-cli --cluster create`, and waits until every node
+ * reports cluster_state:ok with all 16,384 slots served. Returns { seeds (host:port list), nodes, topology(),
+ * kill(port), restart(port), waitHealthy(), stop() }. Failover is Redis Cluster's own: kill a master and its replica
+ * is promoted after cluster-node-timeout (default 2,000 ms here).
+ */
+export async function startRedisCluster({ runDir, masters = 3, replicasPerMaster = 1, nodeTimeoutMs = 2000, password } = {}) {
+  const probe = spawnSync('redis-cli', ['--version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) throw new Error('redis-cli is not installed: a local Redis Cluster needs redis-server and redis-cli (apt-get install redis-server)');
+  const dir = join(runDir, 'redis-cluster');
+  rmSync(dir, { recursive: true, force: true });
+  const count = masters * (1 + replicasPerMaster);
+  const ports = [];
+  for (let i = 0; i < count; i++) ports.push(await freePort());
+  const pids = new Map();
+  const auth = password ? ['--requirepass', password, '--masterauth', password] : [];
+  const launch = async (port) => {
+    const nodeDir = join(dir, String(port));
+    mkdirSync(nodeDir, { recursive: true });
+    const child = spawn(
+      'redis-server',
+      ['--bind', '127.0.0.1', '--port', String(port), '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs),
+        '--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0', '--dir', nodeDir, '--logfile', join(nodeDir, 'redis.log'), ...auth],
+      { stdio: 'ignore', detached: true },
+    );
+    child.unref();
+    await waitForPort(port, { timeoutMs: 15_000, process: child, what: `redis-server (cluster node ${port})` });
+    pids.set(port, child.pid);
+    return child.pid;
+  };
+  const stopPid = async (pid, signal) => {
+    try { process.kill(pid, signal); } catch { return; }
+    if (!(await waitForExit(pid, 5000))) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  };
+  const url = (port) => (password ? `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`);
+  const onNode = async (port, args) => {
+    const c = await openRedis(url(port), { timeoutMs: 3000 });
+    try { return await c.command(args); } finally { c.close(); }
+  };
+  const cluster = {
+    seeds: ports.map((p) => `127.0.0.1:${p}`),
+    ports,
+    pids,
+    /** CLUSTER NODES as one live node sees it. */
+    async topology() {
+      for (const port of ports) {
+        if (!pids.has(port)) continue;
+        try { return parseClusterNodes(String(await onNode(port, ['CLUSTER', 'NODES']))); } catch { /* ask the next */ }
+      }
+      throw new Error('no cluster node answers');
+    },
+    /**
+     * Until every live node says cluster_state:ok, live masters serve all 16,384 slots, and at least `minReplicas`
+     * live replicas follow them (default: all of them, as created; after a kill, pass what is left).
+     */
+    async waitHealthy(timeoutMs = 30_000, minReplicas = masters * replicasPerMaster) {
+      const deadline = Date.now() + timeoutMs;
+      let last = '';
+      while (Date.now() < deadline) {
+        try {
+          const states = await Promise.all([...pids.keys()].map(async (port) => /cluster_state:ok/.test(String(await onNode(port, ['CLUSTER', 'INFO'])))));
+          const nodes = await cluster.topology();
+          // served by masters that are alive (a killed master keeps its slots in the table until its replica is promoted)
+          const masterNodes = nodes.filter((n) => n.flags.includes('master') && pids.has(n.port) && !n.flags.includes('fail') && !n.flags.includes('fail?'));
+          const served = masterNodes.reduce((s, n) => s + slotCount(n.slots), 0);
+          const serving = masterNodes.filter((n) => slotCount(n.slots) > 0).map((n) => n.id);
+          // a replica counts once its link to the master is up (synced): before that it could not take over
+          const following = nodes.filter((n) => n.flags.includes('slave') && pids.has(n.port) && serving.includes(n.master ?? ''));
+          const linked = await Promise.all(following.map(async (n) => /master_link_status:up/.test(String(await onNode(n.port, ['INFO', 'replication'])))));
+          const replicas = linked.filter(Boolean).length;
+          if (states.every(Boolean) && served === 16384 && replicas >= minReplicas) return nodes;
+          last = `states ${states.join(',')}, ${served} slots served, ${replicas} replicas`;
+        } catch (err) {
+          last = err.message;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`the Redis Cluster did not become healthy within ${timeoutMs} ms (${last})`);
+    },
+    /** SIGKILLs one node (a master: its replica takes over after cluster-node-timeout). */
+    async kill(port) {
+      const pid = pids.get(port);
+      pids.delete(port);
+      if (pid) await stopPid(pid, 'SIGKILL');
+    },
+    /** Starts a killed node again on its port and config: it rejoins (a former master comes back as a replica). */
+    async restart(port) {
+      return launch(port);
+    },
+    async stop() {
+      await Promise.all([...pids.values()].map((pid) => stopPid(pid, 'SIGTERM')));
+      pids.clear();
+    },
+  };
+  try {
+    for (const port of ports) await launch(port);
+    const create = spawnSync('redis-cli', [...(password ? ['-a', password, '--no-auth-warning'] : []), '--cluster', 'create', ...cluster.seeds, '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'], { encoding: 'utf8', timeout: 60_000 });
+    if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${(create.stdout + create.stderr).trim().split('\n').slice(-5).join(' | ')}`);
+    await cluster.waitHealthy();
+    return cluster;
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+}
