@@ -3,7 +3,7 @@
 
 export type { KeyState, SigningAlg, KeyUse, KeyWrapAlg, ContentEncryptionAlg } from './lib/algorithms';
 export { SIGNING_ALGS, KEY_WRAP_ALGS, CONTENT_ENCRYPTION_ALG } from './lib/algorithms';
-export { CryptoError, KeyConfigError } from './lib/errors';
+export { CryptoError, KeyConfigError, isTokenVerdict } from './lib/errors';
 export type { CryptoErrorReason, CryptoLogger } from './lib/errors';
 export { canonicalJson } from './lib/canonical';
 

@@ -92,6 +92,33 @@ describe('RemoteJwksClient', () => {
     expect(await reason(v.verify(token('up-1')))).toBe('accepted');
   });
 
+  it('judges a kid unknown only against a key set fetched after the last failed attempt: otherwise unavailable', async () => {
+    let now = 0;
+    const ep = endpoint({ keys: [keys.es256('up-1').publicJwk] });
+    const client = new RemoteJwksClient({ url: URL_, fetchImpl: ep.fetchImpl, now: () => now });
+    const v = new JwsVerifier(client, { algorithms: ['ES256'] });
+    // never fetched, and the fetch fails (a signing service still starting): no verdict, for every kid
+    ep.fail(503);
+    expect(await reason(v.verify(token('up-1')))).toBe('unavailable');
+    // within the refresh interval after that failure: still no verdict (no refresh allowed yet, nothing fetched)
+    now += 1_000;
+    expect(await reason(v.verify(token('up-1')))).toBe('unavailable');
+    expect(await reason(v.verify(token('bogus')))).toBe('unavailable');
+    expect(ep.requests).toHaveLength(1);
+    // the endpoint answers again: the next attempt after the interval fetches, and verdicts come back
+    ep.fail(200);
+    now += 30_000;
+    expect(await reason(v.verify(token('up-1')))).toBe('accepted');
+    expect(await reason(v.verify(token('bogus')))).toBe('kid');
+    // a failed refresh with keys in hand: known kids verify, an unknown kid is not judged until a fetch succeeds
+    ep.fail(503);
+    now += 30_000;
+    expect(await reason(v.verify(token('up-2', keys.es256('up-2'))))).toBe('unavailable');
+    now += 1_000;
+    expect(await reason(v.verify(token('up-1')))).toBe('accepted');
+    expect(await reason(v.verify(token('up-2', keys.es256('up-2'))))).toBe('unavailable');
+  });
+
   it('bounds the response size', async () => {
     const ep = endpoint({ keys: [] });
     ep.set(JSON.stringify({ keys: [], pad: 'x'.repeat(300 * 1024) }));
@@ -231,8 +258,9 @@ describe('RemoteJwksClient', () => {
       await expect(new RemoteJwksClient({ url: `${base}/slow`, timeoutMs: 100 }).refresh()).rejects.toThrow();
       expect(Date.now() - t0).toBeLessThan(1500);
       await expect(new RemoteJwksClient({ url: `${base}/redirect` }).refresh()).rejects.toThrow();
+      // an endpoint that cannot be read gives no verdict on the kid: unavailable (retried), never "no such key"
       const v = new JwsVerifier(new RemoteJwksClient({ url: `${base}/slow`, timeoutMs: 100 }), { algorithms: ['ES256'] });
-      expect(await reason(v.verify(token('up-1')))).toBe('kid');
+      expect(await reason(v.verify(token('up-1')))).toBe('unavailable');
     });
   });
 });

@@ -110,6 +110,12 @@ async function readCapped(res: Response, max: number): Promise<string> {
  * Verification keys of another service, fetched from its configured JWKS URL: cached, refreshed at most once
  * per minRefreshIntervalMs when an unknown kid shows up (so a flood of bogus kids cannot turn into a flood of
  * requests), redirects refused, size and time bounded. A failed refresh keeps the keys we have.
+ *
+ * An unknown kid is a verdict ("kid": no such key) only against a key set that was fetched successfully and after
+ * the last failed attempt. While the endpoint cannot be read (never fetched yet, or the last attempt failed, e.g. a
+ * verifier restarting on a busy machine), resolving an unknown kid throws, so verification fails as `unavailable`
+ * (retried by the caller), never as a forgery: otherwise every event signed with the current key would be judged
+ * forged until the next refresh.
  */
 export class RemoteJwksClient implements KeyResolver {
   readonly #url: string;
@@ -123,6 +129,7 @@ export class RemoteJwksClient implements KeyResolver {
   #store: PayrailKeyStore | undefined;
   #fetchedAt = Number.NEGATIVE_INFINITY;
   #lastAttempt = Number.NEGATIVE_INFINITY;
+  #lastAttemptFailed = false;
   #inflight: Promise<void> | undefined;
 
   constructor(opts: RemoteJwksOptions) {
@@ -167,10 +174,15 @@ export class RemoteJwksClient implements KeyResolver {
       if (now - this.#fetchedAt > this.#maxAge && mayRefresh) this.#shared().catch(() => undefined); // background
       return known;
     }
-    if (!mayRefresh) return undefined;
+    if (!mayRefresh) {
+      if (this.#store === undefined || this.#lastAttemptFailed) throw new Error(`JWKS ${this.#url} unavailable: its last fetch failed`);
+      return undefined;
+    }
     return this.#shared().then(
       () => this.#store?.[RESOLVE_KEY](kid),
-      () => undefined,
+      (err: unknown) => {
+        throw new Error(`JWKS ${this.#url} unavailable: ${err instanceof Error ? err.message : 'fetch failed'}`);
+      },
     );
   }
 
@@ -211,8 +223,10 @@ export class RemoteJwksClient implements KeyResolver {
       });
       this.#store = store;
       this.#fetchedAt = this.#now();
+      this.#lastAttemptFailed = false;
       this.#log?.debug({ event: 'payrail.jwks.refreshed', url: this.#url, keys: store.size() }, 'JWKS refreshed');
     } catch (e) {
+      this.#lastAttemptFailed = true;
       const detail = e instanceof Error ? (e.name === 'TimeoutError' ? 'timeout' : e.message) : 'error';
       this.#log?.debug({ event: 'payrail.jwks.refresh_failed', url: this.#url, detail }, 'JWKS refresh failed');
       throw e instanceof Error ? e : new Error(detail);

@@ -32,6 +32,14 @@ export class CryptoError extends Error {
   }
 }
 
+/**
+ * A verdict on the token (it is invalid), as opposed to `unavailable` (a key source or store could not answer):
+ * only a verdict may decline, dead-letter or skip what the token carries; `unavailable` must be retried.
+ */
+export function isTokenVerdict(err: unknown): err is CryptoError {
+  return err instanceof CryptoError && err.reason !== 'unavailable';
+}
+
 /** Refusal at startup or reload: weak, missing, malformed or mismatched keys. Names the file or variable, never key material. */
 export class KeyConfigError extends Error {
   constructor(message: string) {
