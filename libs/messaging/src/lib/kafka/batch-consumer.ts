@@ -18,7 +18,7 @@ import {
   headersToEnvelope,
   redactCardNumbers,
 } from '@payrail/contracts';
-import { PermanentError, SchemaInvalidError, UndecodableMessageError, WrongVersionError } from './errors';
+import { DependencyUnavailableError, PermanentError, SchemaInvalidError, UndecodableMessageError, WrongVersionError } from './errors';
 import type { EventProducer } from './event-producer';
 import { MessagingMetrics, noopMetrics } from '../metrics';
 import { withConsumerSpan, withLogContext } from '@payrail/telemetry';
@@ -315,7 +315,8 @@ export class BatchConsumer {
         if (!queue) break;
         for (const message of queue) {
           if (!isRunning() || isStale()) return;
-          await this.processMessage(topic, partition, message, route, fetchedAt);
+          // false: stopped during a dependency outage; the message and the rest of its key stay for the restart
+          if (!(await this.processMessage(topic, partition, message, route, fetchedAt, { isRunning, heartbeat }))) return;
           completed.add(message.offset);
           if (Date.now() - lastHeartbeat > 1_000) {
             lastHeartbeat = Date.now();
@@ -347,19 +348,22 @@ export class BatchConsumer {
       message: KafkaMessage;
       event: Omit<ConsumedEvent, 'attempt'>;
       failure?: FailureRecord;
+      /** Failures that count against maxAttempts (a dependency outage does not). */
+      counted: number;
     }
     let pending: Pending[] = [];
     for (const message of messages) {
       this.metrics.waited(topic, 'queue_wait', started - fetchedAt);
       try {
         const { envelope, data } = decode(contract, message);
-        pending.push({ message, event: { topic, partition, offset: message.offset, key: message.key?.toString('utf8'), envelope, data, headers: (message.headers ?? {}) as RawHeaders } });
+        pending.push({ message, counted: 0, event: { topic, partition, offset: message.offset, key: message.key?.toString('utf8'), envelope, data, headers: (message.headers ?? {}) as RawHeaders } });
       } catch (err) {
         const now = new Date();
         await this.deadLetter(topic, partition, message, { attempts: 1, first: now, last: now, error: err as Error }, Date.now() - started);
         completed.add(message.offset);
       }
     }
+    let outages = 0;
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (!isRunning() || isStale()) return;
       const events: ConsumedEvent[] = pending.map((p) => ({ ...p.event, attempt }));
@@ -373,6 +377,7 @@ export class BatchConsumer {
       }
       const retry: Pending[] = [];
       const now = new Date();
+      let outageOnly = true;
       for (const [i, result] of results.entries()) {
         const item = pending[i] as Pending;
         if (typeof result === 'string') {
@@ -380,24 +385,40 @@ export class BatchConsumer {
           completed.add(item.message.offset);
           continue;
         }
-        const failure: FailureRecord = item.failure ? { ...item.failure, attempts: attempt, last: now, error: result.error } : { attempts: attempt, first: now, last: now, error: result.error };
-        if (result.error instanceof PermanentError || attempt >= this.maxAttempts) {
+        if (result.error instanceof DependencyUnavailableError) {
+          retry.push(item); // not the message's fault: retried for as long as the outage lasts, no attempt counted
+          continue;
+        }
+        outageOnly = false;
+        const counted = item.counted + 1;
+        const failure: FailureRecord = item.failure ? { ...item.failure, attempts: counted, last: now, error: result.error } : { attempts: counted, first: now, last: now, error: result.error };
+        if (result.error instanceof PermanentError || counted >= this.maxAttempts) {
           await this.deadLetter(topic, partition, item.message, failure, Date.now() - started);
           completed.add(item.message.offset);
         } else {
-          retry.push({ ...item, failure });
+          retry.push({ ...item, failure, counted });
         }
       }
       pending = retry;
       if (pending.length === 0) break;
       for (let i = 0; i < pending.length; i++) this.metrics.retried(topic);
-      this.options.logger.warn({ topic, partition, attempt, failed: pending.length, offsets: pending.slice(0, 10).map((p) => p.message.offset), err: pending[0]?.failure?.error.message }, 'batch handler failed events; retrying them');
+      outages = outageOnly ? outages + 1 : 0;
+      const firstError = results.find((r): r is { error: Error } => typeof r !== 'string')?.error;
+      if (outages <= 1 || outages % 10 === 0) this.options.logger.warn({ topic, partition, attempt, failed: pending.length, offsets: pending.slice(0, 10).map((p) => p.message.offset), err: firstError?.message }, outageOnly ? 'a dependency is unavailable; retrying the batch until it answers' : 'batch handler failed events; retrying them');
       await heartbeat();
-      await sleep(this.backoffMs[Math.min(attempt - 1, this.backoffMs.length - 1)] ?? 100);
+      await sleep(outageOnly ? outageBackoffMs(outages) : (this.backoffMs[Math.min(attempt - 1, this.backoffMs.length - 1)] ?? 100));
     }
   }
 
-  private async processMessage(topic: string, partition: number, message: KafkaMessage, route: { topic: TopicContract; handler: EventHandler }, fetchedAt: number): Promise<void> {
+  /** Handles (or dead-letters) one message; false when the consumer stopped while a dependency was unavailable. */
+  private async processMessage(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    route: { topic: TopicContract; handler: EventHandler },
+    fetchedAt: number,
+    control: Pick<EachBatchPayload, 'isRunning' | 'heartbeat'>,
+  ): Promise<boolean> {
     const started = Date.now();
     this.metrics.waited(topic, 'queue_wait', started - fetchedAt);
     const headers = (message.headers ?? {}) as RawHeaders;
@@ -408,37 +429,51 @@ export class BatchConsumer {
     } catch (err) {
       const now = new Date();
       await this.deadLetter(topic, partition, message, { attempts: 1, first: now, last: now, error: err as Error }, Date.now() - started);
-      return;
+      return true;
     }
     // one trace per payment: the handler runs in a span continuing the producer's trace (no-op with tracing off)
     const failure = await withEventContext({ topic, partition, offset: message.offset, envelope: decoded.envelope }, () =>
-      this.runHandler({ topic, partition, message, route, decoded, headers, key, started }),
+      this.runHandler({ topic, partition, message, route, decoded, headers, key, started }, control),
     );
+    if (failure === 'stopped') return false;
     if (failure) await this.deadLetter(topic, partition, message, failure, Date.now() - started);
+    return true;
   }
 
-  /** The handler with bounded retries; resolves to the failure record when it never succeeded. */
-  private async runHandler(delivery: Delivery): Promise<FailureRecord | undefined> {
+  /**
+   * The handler with bounded retries; resolves to the failure record when it never succeeded, or 'stopped' when the
+   * consumer stopped while a dependency was unavailable (those retries are not bounded and count no attempt).
+   */
+  private async runHandler(delivery: Delivery, { isRunning, heartbeat }: Pick<EachBatchPayload, 'isRunning' | 'heartbeat'>): Promise<FailureRecord | undefined | 'stopped'> {
     const { topic, partition, message, route, decoded, headers, key, started } = delivery;
     let failure: FailureRecord | undefined;
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+    let counted = 0;
+    let outages = 0;
+    for (let attempt = 1; ; attempt++) {
       try {
         const outcome = await route.handler({ topic, partition, offset: message.offset, key, envelope: decoded.envelope, data: decoded.data, headers, attempt });
         this.metrics.consumed(topic, outcome === 'duplicate' ? 'duplicate' : 'ok', Date.now() - started);
         return undefined;
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
-        const now = new Date();
-        failure = failure ? { ...failure, attempts: attempt, last: now, error } : { attempts: attempt, first: now, last: now, error };
-        if (error instanceof PermanentError) break;
-        if (attempt < this.maxAttempts) {
+        if (error instanceof DependencyUnavailableError) {
+          if (!isRunning()) return 'stopped';
+          outages++;
           this.metrics.retried(topic);
-          this.options.logger.warn({ topic, partition, offset: message.offset, attempt, err: error.message }, 'handler failed; retrying');
-          await sleep(this.backoffMs[Math.min(attempt - 1, this.backoffMs.length - 1)] ?? 100);
+          if (outages === 1 || outages % 10 === 0) this.options.logger.warn({ topic, partition, offset: message.offset, dependency: error.dependency, retries: outages, err: error.message }, 'a dependency is unavailable; retrying until it answers');
+          await heartbeat();
+          await sleep(outageBackoffMs(outages));
+          continue;
         }
+        counted++;
+        const now = new Date();
+        failure = failure ? { ...failure, attempts: counted, last: now, error } : { attempts: counted, first: now, last: now, error };
+        if (error instanceof PermanentError || counted >= this.maxAttempts) return failure;
+        this.metrics.retried(topic);
+        this.options.logger.warn({ topic, partition, offset: message.offset, attempt: counted, err: error.message }, 'handler failed; retrying');
+        await sleep(this.backoffMs[Math.min(counted - 1, this.backoffMs.length - 1)] ?? 100);
       }
     }
-    return failure;
   }
 
   private async deadLetter(topic: string, partition: number, message: KafkaMessage, failure: FailureRecord, elapsedMs: number): Promise<void> {
@@ -514,3 +549,6 @@ export function decode(contract: TopicContract, message: KafkaMessage): { envelo
 const CRASH_LOOP_WINDOW_MS = 5 * 60_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Waits between retries during a dependency outage: 200 ms doubling up to 5 s. */
+const outageBackoffMs = (retries: number): number => Math.min(200 * 2 ** Math.max(0, retries - 1), 5_000);

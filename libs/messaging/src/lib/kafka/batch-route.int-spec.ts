@@ -8,7 +8,7 @@ import { BatchConsumer, ConsumedEvent, EventResult } from './batch-consumer';
 import { EventProducer } from './event-producer';
 import { createKafka } from './kafka-client';
 import { kafkaConnectionFromProcessEnv } from './kafka.config';
-import { PermanentError } from './errors';
+import { DependencyUnavailableError, PermanentError } from './errors';
 
 const kafka = createKafka(kafkaConnectionFromProcessEnv(process.env, 'payrail-int-test'));
 const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -256,6 +256,73 @@ describe('BatchConsumer batch routes against a real broker', () => {
     const ends = Object.fromEntries((await admin.fetchTopicOffsets(topic.name)).map((o) => [o.partition, o.high]));
     expect(await committed()).toEqual(ends);
     await admin.disconnect();
+  });
+
+  it('retries an event whose dependency is unavailable past maxAttempts, per message and in batches, and never dead-letters it', async () => {
+    const perMessage: TopicContract = { ...TOPICS.paymentsSigned, name: `test.outage-1.${suffix}` };
+    const batched: TopicContract = { ...TOPICS.paymentsSigned, name: `test.outage-n.${suffix}` };
+    const dlq = `test.outage.dlq.${suffix}`;
+    await Promise.all([createTopic(perMessage.name, 1), createTopic(batched.name, 1), createTopic(dlq, 1)]);
+    const outageCalls = 4; // more than maxAttempts (3)
+    const calls = { perMessage: 0, batched: 0 };
+    const handled: string[] = [];
+    const unavailable = () => new DependencyUnavailableError('JWKS https://signing/jwks', 'its last fetch failed');
+    const consumer = new BatchConsumer(kafka, {
+      groupId: `outage-${suffix}`,
+      routes: [
+        {
+          topic: perMessage,
+          handler: async () => {
+            if (++calls.perMessage <= outageCalls) throw unavailable();
+            handled.push('per-message');
+          },
+        },
+        {
+          topic: batched,
+          batchHandler: async (events: readonly ConsumedEvent[]): Promise<EventResult[]> => {
+            if (++calls.batched <= outageCalls) return events.map(() => ({ error: unavailable() }));
+            handled.push(...events.map(() => 'batched'));
+            return events.map(() => 'ok');
+          },
+        },
+      ],
+      deadLetterTopic: dlq,
+      producer,
+      logger,
+    });
+    consumers.push(consumer);
+    await consumer.start();
+    await producer.publish(perMessage, payment('k'), { key: 'a', correlationId: randomUUID() });
+    await producer.publish(batched, payment('k'), { key: 'b', correlationId: randomUUID() });
+    await until('both handled after the outage', () => (handled.length >= 2 ? true : undefined));
+    expect(handled.sort()).toEqual(['batched', 'per-message']);
+    expect(calls).toEqual({ perMessage: outageCalls + 1, batched: outageCalls + 1 });
+    expect(await readAll(dlq)).toEqual([]);
+  });
+
+  it('leaves an event uncommitted, not dead-lettered, when it stops during an outage', async () => {
+    const topic: TopicContract = { ...TOPICS.paymentsSigned, name: `test.outage-stop.${suffix}` };
+    const dlq = `test.outage-stop.dlq.${suffix}`;
+    await Promise.all([createTopic(topic.name, 1), createTopic(dlq, 1)]);
+    let calls = 0;
+    const groupId = `outage-stop-${suffix}`;
+    const consumer = new BatchConsumer(kafka, {
+      groupId,
+      routes: [{ topic, batchHandler: async (events: readonly ConsumedEvent[]): Promise<EventResult[]> => ((calls++, events.map(() => ({ error: new DependencyUnavailableError('redis', 'connection closed') })))) }],
+      deadLetterTopic: dlq,
+      producer,
+      logger,
+    });
+    await consumer.start();
+    await producer.publish(topic, payment('k'), { key: 'a', correlationId: randomUUID() });
+    await until('retried past maxAttempts', () => (calls > 3 ? true : undefined));
+    await consumer.stop();
+    const admin = kafka.admin();
+    await admin.connect();
+    const [group] = await admin.fetchOffsets({ groupId, topics: [topic.name] });
+    await admin.disconnect();
+    expect(group?.partitions.map((p) => p.offset)).toEqual(['-1']);
+    expect(await readAll(dlq)).toEqual([]);
   });
 
   it('refuses a route with both or neither handler', () => {
