@@ -19,8 +19,6 @@ class MemoryLedger implements PostingLedger {
   failMerchant: string | undefined;
   /** Payments whose posting the script refuses (as it refuses one whose fee and net do not add up). */
   readonly refuse = new Set<string>();
-  /** Runs during the next postBatch: Redis lost and restored meanwhile. */
-  onPost: (() => void) | undefined;
 
   async registerMerchant(): Promise<void> {
     return undefined;
@@ -29,7 +27,6 @@ class MemoryLedger implements PostingLedger {
   async postBatch(merchantId: string, operations: readonly BatchOperation[], postedAt: string): Promise<BatchOperationOutcome[]> {
     if (merchantId === this.failMerchant) throw new Error('Redis connection lost');
     this.scripts.push({ merchantId, operations: operations.length });
-    this.onPost?.();
     const failed = new Set<string>();
     return operations.map((op): BatchOperationOutcome => {
       const pid = op.kind === 'post' ? op.posting.paymentId : op.paymentId;
@@ -63,8 +60,12 @@ class MemoryLedger implements PostingLedger {
 class RecordingProducer {
   readonly published: { topic: string; data: Record<string, unknown>; options: { key: string; eventId?: string; traceparent?: string } }[] = [];
   failSettled = false;
+  /** Runs during the next publish: Redis lost and the ledger restored meanwhile. */
+  onPublish: (() => void) | undefined;
 
   async publish(topic: { name: string }, data: object, options: { key: string; correlationId: string; eventId?: string; traceparent?: string }): Promise<void> {
+    this.onPublish?.();
+    this.onPublish = undefined;
     if (this.failSettled && topic.name === TOPICS.paymentsSettled.name) throw new Error('broker unavailable');
     this.published.push({ topic: topic.name, data: data as Record<string, unknown>, options });
   }
@@ -253,10 +254,7 @@ describe('posting a consumed batch of screened payments', () => {
     expect(producer.on(TOPICS.paymentsSettled).map((s) => s['payment_id'])).toEqual([i.payment_id]);
 
     const j = factory.instruction('m-publish', 2_000n);
-    ledger.onPost = () => {
-      ledger.attachedEpoch = 'epoch-2'; // restored while the batch was posted and published
-      ledger.onPost = undefined;
-    };
+    producer.onPublish = () => (ledger.attachedEpoch = 'epoch-2'); // restored while the settled event was published
     expect(await useCase.execute([approve(j), approve(j)])).toEqual(['ok', 'duplicate']);
     expect(ledger.reasserted).toEqual([j.payment_id]);
   });

@@ -109,9 +109,8 @@ export class PostScreenedBatchUseCase {
 
     // 2. one script per merchant, all merchants at once
     const postedAt = this.now().toISOString();
-    const epoch = this.deps.ledger.attachedEpoch;
     const publications = new Map<string, Publication>();
-    const sends: { index: number; publication: Publication; outcome: 'ok' | 'duplicate' }[] = [];
+    const sends: { index: number; publication: Publication; outcome: 'ok' | 'duplicate'; epoch: string | undefined }[] = [];
     await Promise.all(
       [...byMerchant].map(async ([merchantId, prepared]) => {
         let outcomes: BatchOperationOutcome[];
@@ -127,11 +126,13 @@ export class PostScreenedBatchUseCase {
           for (const p of prepared) fail(p.index, err);
           return;
         }
+        // the epoch the postings were written in (a restore while the events are published changes it)
+        const epoch = this.deps.ledger.attachedEpoch;
         prepared.forEach((p, j) => {
           const outcome = outcomes[j];
           const published = outcome && this.settle(p, outcome, postedAt, publications);
           if (!outcome) fail(p.index, new Error('no posting outcome'));
-          else if (published) sends.push({ index: p.index, ...published });
+          else if (published) sends.push({ index: p.index, ...published, epoch });
           else if (outcome.kind === 'ERROR') fail(p.index, new Error(`posting refused by the ledger: ${outcome.message}`));
           else if (outcome.kind === 'SKIPPED') fail(p.index, new Error('after a failed event of the same payment'));
           else results[p.index] = 'ok';
@@ -150,10 +151,9 @@ export class PostScreenedBatchUseCase {
         }
       }),
     );
-    if (sends.length > 0 && this.deps.ledger.attachedEpoch !== epoch) {
-      // Redis lost the ledger while these were published: the restore may have read the settled topic before them
-      for (const publication of new Set(sends.map((s) => s.publication))) await this.deps.ledger.reassert(publication.plan, publication.settled);
-    }
+    // Redis lost the ledger while these were published: the restore may have read the settled topic before them
+    const lost = new Set(sends.filter((s) => s.epoch !== this.deps.ledger.attachedEpoch).map((s) => s.publication));
+    for (const publication of lost) await this.deps.ledger.reassert(publication.plan, publication.settled);
     return results.map((r) => r ?? { error: new Error('not handled') });
   }
 
