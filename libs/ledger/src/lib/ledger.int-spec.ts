@@ -274,6 +274,17 @@ describe('ledger scripts on Redis', () => {
       expect((await checkInvariants(ledger)).violations.filter((v) => v.merchantId === m)).toEqual([]);
     });
 
+    it('keeps skipping the later decisions of a refused payment when the batch goes on in another script after a stale hint', async () => {
+      const m = 'm-batch-stale-refused';
+      const other = new BatchCursorCache();
+      for (let i = 0; i < 9; i++) await postLive(ledger, plan(pid(900 + i), m, 100n), policy, '2026-11-29T10:20:00.000Z', other); // EUR cursor at 4
+      const bad = plan(pid(920), m, 1_000n, 'JPY');
+      const outcomes = await postLiveBatch(ledger, m, [post({ ...bad, fee: bad.fee + 1n }), post(plan(pid(921), m, 500n)), hold(pid(920), 'DECLINE')], policy, '2026-11-29T10:21:00.000Z', new BatchCursorCache(), noWait);
+      expect(outcomes.map(summary)).toEqual(['ERROR', 'POSTED m-batch-stale-refused.EUR.20261129T100000Z.4', 'SKIPPED']);
+      expect(await ledger.held(m)).toEqual({});
+      expect(await ledger.posting(m, pid(920))).toBeUndefined();
+    });
+
     it('writes nothing into a merchant whose keys are not of its epoch, and posts the whole batch once the ledger is back', async () => {
       const m = 'm-batch-epoch';
       await redis.set(LedgerKeys.merchantEpoch(m), 'epoch-b');

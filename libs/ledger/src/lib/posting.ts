@@ -103,20 +103,35 @@ export async function postLiveBatch(
   cursors: BatchCursorCache,
   untilLedger: () => Promise<void>,
 ): Promise<BatchOperationOutcome[]> {
-  const outcomes: BatchOperationOutcome[] = [];
+  const outcomes: (BatchOperationOutcome | undefined)[] = new Array(operations.length).fill(undefined);
+  const paymentOf = (op: BatchOperation) => (op.kind === 'post' ? op.posting.paymentId : op.paymentId);
+  // payments with a refused operation: their later operations are not run, in this round or the next ones
+  const failed = new Set<string>();
+  let pending = operations.map((_, i) => i);
   let stale = 0;
-  while (outcomes.length < operations.length) {
-    const rest = operations.slice(outcomes.length);
-    const reply = await ledger.postBatch(merchantId, rest, { postedAt, maxBatchPayments: policy.maxPayments, seqHint: (field) => cursors.get(merchantId, field) });
+  while (pending.length > 0) {
+    pending = pending.filter((i) => {
+      const op = operations[i];
+      if (!op || !failed.has(paymentOf(op))) return true;
+      outcomes[i] = { kind: 'SKIPPED' };
+      return false;
+    });
+    if (pending.length === 0) break;
+    const round = pending.map((i) => operations[i] as BatchOperation);
+    const reply = await ledger.postBatch(merchantId, round, { postedAt, maxBatchPayments: policy.maxPayments, seqHint: (field) => cursors.get(merchantId, field) });
     if (reply.kind === 'NO_LEDGER') {
       await untilLedger();
       continue;
     }
-    reply.outcomes.forEach((outcome, i) => {
-      outcomes.push(outcome);
-      const op = rest[i];
-      if (outcome.kind === 'POSTED' && op?.kind === 'post') cursors.set(merchantId, cursorField(op.posting.currency, op.posting.window), outcome.closedBySize ? outcome.seq + 1 : outcome.seq);
+    reply.outcomes.forEach((outcome, j) => {
+      const op = round[j];
+      const index = pending[j];
+      if (!op || index === undefined) return;
+      outcomes[index] = outcome;
+      if (outcome.kind === 'ERROR' || outcome.kind === 'SKIPPED') failed.add(paymentOf(op));
+      if (outcome.kind === 'POSTED' && op.kind === 'post') cursors.set(merchantId, cursorField(op.posting.currency, op.posting.window), outcome.closedBySize ? outcome.seq + 1 : outcome.seq);
     });
+    pending = pending.slice(reply.outcomes.length);
     if (reply.stale) {
       cursors.set(merchantId, reply.stale.field, reply.stale.currentSeq);
       // rounds without progress (another instance closing batches meanwhile): bounded like postLive's loop
@@ -124,7 +139,7 @@ export async function postLiveBatch(
       if (stale >= 8) throw new Error(`posting batch of ${merchantId}: the current batch kept changing`);
     }
   }
-  return outcomes;
+  return outcomes.map((o) => o ?? { kind: 'SKIPPED' });
 }
 
 /** Does the signed instruction say what the screened event says (payment, merchant, amount)? */
