@@ -16,7 +16,7 @@ import { InvariantMonitor } from './invariants/invariant-monitor.service';
 import { Ledger } from './ledger/ledger.provider';
 import { PayrailSignatures } from './posting/payrail-signatures.provider';
 import { SettlementSeals } from './posting/settlement-seals';
-import { PostPaymentUseCase } from './posting/post-payment.use-case';
+import { postScreenedBatchProvider } from './posting/posting.providers';
 import { PostingHandler } from './posting/posting.handler';
 
 @Module({})
@@ -38,7 +38,7 @@ export class SettlementAppModule {
         { provide: ClientThrottle, useFactory: (access: OperatorAccessMetrics) => new ClientThrottle<OperatorSurface>({ failures: config.authFailureThrottle }, access), inject: [OperatorAccessMetrics] },
         PayrailSignatures,
         { provide: SettlementSeals, useFactory: () => SettlementSeals.open(config.seals) },
-        PostPaymentUseCase,
+        postScreenedBatchProvider,
         CloseBatchesUseCase,
         BatchCloser,
         RecordSignedBatchUseCase,

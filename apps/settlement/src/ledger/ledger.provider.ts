@@ -7,11 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { BatchCursorCache, LedgerRepository, instructionVerifier, restoreLedger } from '@payrail/ledger';
+import type { PaymentSettled } from '@payrail/contracts';
+import { BatchCursorCache, BatchOperation, BatchOperationOutcome, LedgerRepository, PostingPlan, batchWindow, instructionVerifier, parseBatchId, postLiveBatch, restoreLedger } from '@payrail/ledger';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { SETTLEMENT_CONFIG, SettlementConfig } from '../config';
 import { PayrailSignatures, payloadVerifier } from '../posting/payrail-signatures.provider';
 import { SettlementSeals } from '../posting/settlement-seals';
+import type { PostingLedger } from '../posting/post-screened-batch.use-case';
 
 export type LedgerState = 'unknown' | 'live' | 'restoring';
 
@@ -19,7 +21,7 @@ export type LedgerState = 'unknown' | 'live' | 'restoring';
 export const CLOSING_HOLD_AFTER_RESTORE_MS = 75_000;
 
 @Injectable()
-export class Ledger implements OnApplicationBootstrap {
+export class Ledger implements OnApplicationBootstrap, PostingLedger {
   readonly repository: LedgerRepository;
   readonly cursors = new BatchCursorCache();
   private readonly registered = new Set<string>();
@@ -65,6 +67,55 @@ export class Ledger implements OnApplicationBootstrap {
     }
   }
 
+  get attachedEpoch(): string | undefined {
+    return this.repository.attachedEpoch;
+  }
+
+  /**
+   * One merchant's decisions of a consumed batch in one script (postLiveBatch). When Redis lost the ledger (or a
+   * restore is writing it) nothing is posted until it is back, restored from Kafka; then the rest goes again.
+   */
+  postBatch(merchantId: string, operations: readonly BatchOperation[], postedAt: string): Promise<BatchOperationOutcome[]> {
+    return postLiveBatch(this.repository, merchantId, operations, this.config.batch, postedAt, this.cursors, async () => {
+      await this.untilLive();
+      // a rebuild on demand (`payrail settlement rebuild`) owns the merchants' keys until it writes its epoch
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      this.registered.delete(merchantId);
+      await this.registerMerchant(merchantId);
+    });
+  }
+
+  /**
+   * Redis lost the ledger between a posting and its `settled` event (a publish held up by a broker restart): the
+   * restore, which read the settled topic before this event landed, left the payment to the posting path, so the
+   * posting is put back exactly as the event told it (its batch, fee, net and time).
+   */
+  async reassert(plan: PostingPlan, told: PaymentSettled): Promise<void> {
+    const batch = parseBatchId(told.batch_id);
+    if (!batch) throw new Error(`settled event of ${told.payment_id} names no batch`);
+    const window = batchWindow(Date.parse(plan.screenedAt), this.config.batch.cutoffS);
+    const reported = await this.repository.batch(plan.merchantId, told.batch_id);
+    if (reported?.reportedAt) {
+      // the closer waits CLOSING_HOLD_AFTER_RESTORE_MS after a restore, so this needs a publish held up longer
+      this.logger.error({ payment_id: told.payment_id, batch_id: told.batch_id }, 'settled event landed after its batch was reported again without it: not put back there; reconcile lists it');
+      return;
+    }
+    for (;;) {
+      const outcome = await this.repository.post({ ...plan, fee: BigInt(told.fee.minor), net: BigInt(told.net.minor), window, postedAt: told.posted_at, seq: batch.seq, maxBatchPayments: this.config.batch.maxPayments, mode: 'restore' });
+      if (outcome.kind === 'NO_LEDGER') {
+        await this.untilLive();
+        await this.registerMerchant(plan.merchantId);
+        continue;
+      }
+      if (outcome.kind === 'DUPLICATE' && (outcome.batchId !== told.batch_id || outcome.postedAt !== told.posted_at || outcome.fee.toString() !== told.fee.minor)) {
+        this.logger.error({ payment_id: told.payment_id, told_batch: told.batch_id, ledger_batch: outcome.batchId }, "the ledger was restored with other facts than this payment's settled event: reconcile lists it");
+      } else if (outcome.kind === 'POSTED') {
+        this.logger.warn({ payment_id: told.payment_id, batch_id: told.batch_id }, 'posting put back as its settled event told it (Redis was lost while it was published)');
+      }
+      return;
+    }
+  }
+
   /**
    * The posting path's wait after NO_LEDGER: until the ledger is live again, however long the restore takes and
    * however often it fails (Kafka or the JWKS unreachable): a message is never dead-lettered for a missing ledger.
@@ -95,7 +146,7 @@ export class Ledger implements OnApplicationBootstrap {
   async isLive(): Promise<boolean> {
     const epoch = await this.repository.epoch();
     if (epoch && epoch === this.repository.attachedEpoch && this.current === 'live') {
-      // a `settled` event held up while Redis was lost may still land and be put back (PostPaymentUseCase): no batch
+      // a `settled` event held up while Redis was lost may still land and be put back (reassert): no batch
       // closes until it could have, so none is reported without it
       return !(await this.repository.closingHeld(Date.now()));
     }

@@ -1,15 +1,16 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { PaymentScreened, TOPICS } from '@payrail/contracts';
-import type { ConsumedEvent } from '@payrail/messaging';
-import { PostPaymentUseCase } from './post-payment.use-case';
+import type { ConsumedEvent, EventResult } from '@payrail/messaging';
+import { PostScreenedBatchUseCase } from './post-screened-batch.use-case';
 
 @Controller()
 export class PostingHandler {
-  constructor(private readonly postPayment: PostPaymentUseCase) {}
+  constructor(private readonly postBatch: PostScreenedBatchUseCase) {}
 
-  @EventPattern(TOPICS.paymentsScreened.name)
-  async onPaymentScreened(@Payload() event: ConsumedEvent<PaymentScreened>): Promise<void> {
-    await this.postPayment.execute(event.data, { traceparent: event.envelope.traceparent });
+  /** A fetched partition batch of screened payments at once: one script per merchant, one produce for the settled. */
+  @EventPattern(TOPICS.paymentsScreened.name, { batch: true })
+  async onPaymentsScreened(@Payload() events: ConsumedEvent<PaymentScreened>[]): Promise<readonly EventResult[]> {
+    return this.postBatch.execute(events);
   }
 }

@@ -5,8 +5,8 @@ import { batchWindow } from './batch-id';
 import { computeFee } from './fees';
 import { checkInvariants } from './invariants';
 import { LedgerKeys } from './keys';
-import { LedgerRepository, batchReport } from './ledger.repository';
-import { BatchCursorCache, PostingPlan, postLive } from './posting';
+import { BatchOperation, BatchOperationOutcome, LedgerRepository, batchReport } from './ledger.repository';
+import { BatchCursorCache, PostingPlan, postLive, postLiveBatch } from './posting';
 import { ReplyDroppingProxy, deletePrefix, uniquePrefix } from '../testing';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -173,6 +173,189 @@ describe('ledger scripts on Redis', () => {
       viaProxy.disconnect();
       await proxy.stop();
     }
+  });
+
+  describe('a consumed batch in one script per merchant (postBatch)', () => {
+    const post = (p: PostingPlan): BatchOperation => ({ kind: 'post', posting: p });
+    const hold = (paymentId: string, decision: 'REVIEW' | 'DECLINE'): BatchOperation => ({ kind: 'hold', paymentId, decision });
+    const noWait = async () => {
+      throw new Error('unexpected NO_LEDGER');
+    };
+    const pid = (n: number) => `0190c000-0000-7000-8000-${String(n).padStart(12, '0')}`;
+    const summary = (o: BatchOperationOutcome) => (o.kind === 'POSTED' ? `POSTED ${o.batchId}${o.closedBySize ? ' closed' : ''}` : o.kind === 'DUPLICATE' ? `DUPLICATE ${o.batchId}` : o.kind);
+
+    it('posts two currencies and windows in order, closes by size mid-batch, finds a payment twice in one batch, and keeps each payment\'s decisions in order', async () => {
+      const m = 'm-batch';
+      const cursors = new BatchCursorCache();
+      const ops: BatchOperation[] = [
+        post(plan(pid(301), m, 1_000n)),
+        post(plan(pid(302), m, 2_000n, 'JPY')),
+        post(plan(pid(301), m, 1_000n)), // the same payment again in the same batch
+        post(plan(pid(303), m, 3_000n)),
+        post(plan(pid(304), m, 4_000n)), // fills the first EUR batch (3): closed by size
+        post(plan(pid(305), m, 5_000n)), // the window's next batch
+        post(plan(pid(306), m, 6_000n, 'EUR', 11)), // the next window
+        hold(pid(307), 'DECLINE'),
+        post(plan(pid(307), m, 7_000n)), // approval after a decline: refused
+        hold(pid(308), 'REVIEW'),
+        post(plan(pid(308), m, 8_000n)), // automatic approval of a review: refused
+        post({ ...plan(pid(308), m, 8_000n), releasesReview: true }), // the analyst's: posted
+        post(plan(pid(309), m, 9_000n, 'JPY')),
+        hold(pid(309), 'DECLINE'), // after its posting: the posting stands
+      ];
+      const outcomes = await postLiveBatch(ledger, m, ops, policy, '2026-11-29T10:20:00.000Z', cursors, noWait);
+      expect(outcomes.map(summary)).toEqual([
+        'POSTED m-batch.EUR.20261129T100000Z',
+        'POSTED m-batch.JPY.20261129T100000Z',
+        'DUPLICATE m-batch.EUR.20261129T100000Z',
+        'POSTED m-batch.EUR.20261129T100000Z',
+        'POSTED m-batch.EUR.20261129T100000Z closed',
+        'POSTED m-batch.EUR.20261129T100000Z.2',
+        'POSTED m-batch.EUR.20261129T110000Z',
+        'HELD',
+        'DECLINED',
+        'HELD',
+        'IN_REVIEW',
+        'POSTED m-batch.EUR.20261129T100000Z.2',
+        'POSTED m-batch.JPY.20261129T100000Z',
+        'ALREADY_POSTED',
+      ]);
+      expect(outcomes[2]).toEqual({ kind: 'DUPLICATE', batchId: 'm-batch.EUR.20261129T100000Z', fee: computeFee(1_000n, 150, 10), net: 1_000n - computeFee(1_000n, 150, 10), postedAt: '2026-11-29T10:20:00.000Z' });
+      expect(await ledger.batch(m, 'm-batch.EUR.20261129T100000Z')).toMatchObject({ state: 'closed', closeReason: 'size', count: 3, gross: 8_000n });
+      expect(await ledger.batchPaymentIds(m, 'm-batch.EUR.20261129T100000Z.2')).toEqual([pid(305), pid(308)]);
+      expect(await ledger.held(m)).toEqual({ [pid(307)]: 'DECLINE' });
+      expect(await ledger.balances(m)).toEqual([
+        { currency: 'EUR', clearing: -(1_000n + 3_000n + 4_000n + 5_000n + 6_000n + 8_000n), merchant_payable: expect.any(BigInt), fee_revenue: expect.any(BigInt) },
+        { currency: 'JPY', clearing: -(2_000n + 9_000n), merchant_payable: expect.any(BigInt), fee_revenue: expect.any(BigInt) },
+      ]);
+      expect(cursors.get(m, 'EUR:20261129T100000Z')).toBe(2);
+      await ledger.registerMerchant(m);
+      expect((await checkInvariants(ledger)).violations.filter((v) => v.merchantId === m)).toEqual([]);
+
+      // the whole batch redelivered (a crash before the commit), by an instance with no hints: nothing posts twice
+      const balances = await ledger.balances(m);
+      const again = await postLiveBatch(ledger, m, ops, policy, '2026-11-29T10:25:00.000Z', new BatchCursorCache(), noWait);
+      expect(again.map((o) => o.kind)).toEqual(['DUPLICATE', 'DUPLICATE', 'DUPLICATE', 'DUPLICATE', 'DUPLICATE', 'DUPLICATE', 'DUPLICATE', 'HELD', 'DECLINED', 'ALREADY_POSTED', 'DUPLICATE', 'DUPLICATE', 'DUPLICATE', 'ALREADY_POSTED']);
+      expect(again[5]).toMatchObject({ batchId: 'm-batch.EUR.20261129T100000Z.2', postedAt: '2026-11-29T10:20:00.000Z' });
+      expect(await ledger.balances(m)).toEqual(balances);
+      expect((await ledger.batch(m, 'm-batch.EUR.20261129T100000Z.2'))?.count).toBe(2);
+    });
+
+    it('refuses an invalid posting before its first write and skips the later decisions of that payment, the others post', async () => {
+      const m = 'm-batch-invalid';
+      const bad = plan(pid(401), m, 1_000n);
+      const outcomes = await postLiveBatch(ledger, m, [post(plan(pid(400), m, 500n)), post({ ...bad, fee: bad.fee + 1n }), hold(pid(401), 'DECLINE'), post(plan(pid(402), m, 700n))], policy, '2026-11-29T10:20:00.000Z', new BatchCursorCache(), noWait);
+      expect(outcomes.map((o) => o.kind)).toEqual(['POSTED', 'ERROR', 'SKIPPED', 'POSTED']);
+      expect(outcomes[1]).toMatchObject({ message: expect.stringMatching(/unbalanced/) });
+      expect(await ledger.posting(m, pid(401))).toBeUndefined();
+      expect(await ledger.held(m)).toEqual({});
+      expect((await ledger.batch(m, 'm-batch-invalid.EUR.20261129T100000Z'))?.count).toBe(2);
+    });
+
+    it('follows the cursor when its hint is stale (another instance closed batches) and declares the keys of every batch it fills', async () => {
+      const m = 'm-batch-stale';
+      // another instance filled batches 1 and 2 of the window
+      const other = new BatchCursorCache();
+      for (let i = 0; i < 6; i++) await postLive(ledger, plan(pid(500 + i), m, 100n), policy, '2026-11-29T10:20:00.000Z', other);
+      const stale = new BatchCursorCache(); // hint: batch 1
+      const ops = Array.from({ length: 10 }, (_, i) => post(plan(pid(510 + i), m, 1_000n)));
+      const outcomes = await postLiveBatch(ledger, m, ops, policy, '2026-11-29T10:21:00.000Z', stale, noWait);
+      expect(outcomes.map(summary)).toEqual([
+        ...Array.from({ length: 2 }, () => 'POSTED m-batch-stale.EUR.20261129T100000Z.3'),
+        'POSTED m-batch-stale.EUR.20261129T100000Z.3 closed',
+        ...Array.from({ length: 2 }, () => 'POSTED m-batch-stale.EUR.20261129T100000Z.4'),
+        'POSTED m-batch-stale.EUR.20261129T100000Z.4 closed',
+        ...Array.from({ length: 2 }, () => 'POSTED m-batch-stale.EUR.20261129T100000Z.5'),
+        'POSTED m-batch-stale.EUR.20261129T100000Z.5 closed',
+        'POSTED m-batch-stale.EUR.20261129T100000Z.6',
+      ]);
+      expect(stale.get(m, 'EUR:20261129T100000Z')).toBe(6);
+      await ledger.registerMerchant(m);
+      expect((await checkInvariants(ledger)).violations.filter((v) => v.merchantId === m)).toEqual([]);
+    });
+
+    it('keeps skipping the later decisions of a refused payment when the batch goes on in another script after a stale hint', async () => {
+      const m = 'm-batch-stale-refused';
+      const other = new BatchCursorCache();
+      for (let i = 0; i < 9; i++) await postLive(ledger, plan(pid(900 + i), m, 100n), policy, '2026-11-29T10:20:00.000Z', other); // EUR cursor at 4
+      const bad = plan(pid(920), m, 1_000n, 'JPY');
+      const outcomes = await postLiveBatch(ledger, m, [post({ ...bad, fee: bad.fee + 1n }), post(plan(pid(921), m, 500n)), hold(pid(920), 'DECLINE')], policy, '2026-11-29T10:21:00.000Z', new BatchCursorCache(), noWait);
+      expect(outcomes.map(summary)).toEqual(['ERROR', 'POSTED m-batch-stale-refused.EUR.20261129T100000Z.4', 'SKIPPED']);
+      expect(await ledger.held(m)).toEqual({});
+      expect(await ledger.posting(m, pid(920))).toBeUndefined();
+    });
+
+    it('writes nothing into a merchant whose keys are not of its epoch, and posts the whole batch once the ledger is back', async () => {
+      const m = 'm-batch-epoch';
+      await redis.set(LedgerKeys.merchantEpoch(m), 'epoch-b');
+      const attached = new LedgerRepository(redis);
+      attached.attachEpoch('epoch-a');
+      let waits = 0;
+      const outcomes = await postLiveBatch(attached, m, [hold(pid(601), 'DECLINE'), post(plan(pid(602), m, 100n))], policy, '2026-11-29T10:20:00.000Z', new BatchCursorCache(), async () => {
+        waits++;
+        expect(await redis.keys(`${prefix}ledger:{${m}}:*`)).toEqual([`${prefix}ledger:{${m}}:epoch`]);
+        await redis.set(LedgerKeys.merchantEpoch(m), 'epoch-a'); // restored
+      });
+      expect(waits).toBe(1);
+      expect(outcomes.map((o) => o.kind)).toEqual(['HELD', 'POSTED']);
+    });
+
+    it('posts nothing twice when the connection is cut after the batch script ran but before its reply (ioredis re-sends it)', async () => {
+      const url = new URL(REDIS_URL);
+      const proxy = new ReplyDroppingProxy({ host: url.hostname, port: Number(url.port || 6379) });
+      await proxy.start();
+      const viaProxy = createRedis({ url: `redis://127.0.0.1:${proxy.port}${url.pathname}`, keyPrefix: prefix }, 'ledger-int-spec-batch-proxy');
+      await viaProxy.connect();
+      try {
+        const m = 'm-batch-cut';
+        const cutLedger = new LedgerRepository(viaProxy);
+        expect((await postLiveBatch(cutLedger, m, [post(plan(pid(801), m, 100n))], policy, '2026-11-29T10:00:01.000Z', new BatchCursorCache(), noWait))[0]?.kind).toBe('POSTED'); // loads the script
+        proxy.dropNextReply();
+        const outcomes = await postLiveBatch(cutLedger, m, [post(plan(pid(802), m, 2_500n)), post(plan(pid(803), m, 1_000n, 'JPY'))], policy, '2026-11-29T10:00:02.000Z', new BatchCursorCache(), noWait);
+        expect(outcomes.map((o) => o.kind)).toEqual(['DUPLICATE', 'DUPLICATE']); // the re-sent script found both
+        expect(await ledger.balances(m)).toEqual([
+          { currency: 'EUR', clearing: -2_600n, merchant_payable: 2_540n, fee_revenue: 60n },
+          { currency: 'JPY', clearing: -1_000n, merchant_payable: 1_000n - computeFee(1_000n, 150, 10), fee_revenue: computeFee(1_000n, 150, 10) },
+        ]);
+      } finally {
+        viaProxy.disconnect();
+        await proxy.stop();
+      }
+    });
+
+    it('gives the outcomes and the ledger that the same decisions one script at a time give (property, real scripts)', async () => {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.record({ n: fc.nat(6), amount: fc.bigInt({ min: 1n, max: 10n ** 12n }), hour: fc.nat(1), currency: fc.constantFrom('EUR', 'JPY'), kind: fc.constantFrom<'post' | 'review' | 'analyst' | 'REVIEW' | 'DECLINE'>('post', 'post', 'post', 'analyst', 'REVIEW', 'DECLINE') }), { minLength: 1, maxLength: 14 }),
+          async (steps) => {
+            const [one, batched] = [`m-eq-${run}-one`, `m-eq-${run}-batch`];
+            run++;
+            const ops = (m: string): BatchOperation[] =>
+              steps.map((s) => {
+                // one payment keeps one amount, currency and screening time whatever the step says
+                const first = steps.find((t) => t.n === s.n) ?? s;
+                const p = plan(pid(700 + s.n), m, first.amount, first.currency, 10 + first.hour);
+                return s.kind === 'REVIEW' || s.kind === 'DECLINE' ? hold(p.paymentId, s.kind) : post({ ...p, releasesReview: s.kind === 'analyst' });
+              });
+            const pol = { cutoffS: 3600, maxPayments: 2 };
+            const cursors = new BatchCursorCache();
+            const sequential: string[] = [];
+            for (const op of ops(one)) {
+              if (op.kind === 'hold') sequential.push(await ledger.hold(one, op.paymentId, op.decision));
+              else sequential.push((await postLive(ledger, op.posting, pol, '2026-11-29T10:30:00.000Z', cursors)).kind);
+            }
+            const batchedOutcomes = await postLiveBatch(ledger, batched, ops(batched), pol, '2026-11-29T10:30:00.000Z', new BatchCursorCache(), noWait);
+            expect(batchedOutcomes.map((o) => o.kind)).toEqual(sequential);
+            expect(await ledger.balances(batched)).toEqual(await ledger.balances(one));
+            expect(await ledger.held(batched)).toEqual(await ledger.held(one));
+            const batches = async (m: string) => Promise.all((await ledger.batchIds(m)).map(async (id) => [id.slice(m.length), (await ledger.batch(m, id))?.count, (await ledger.batch(m, id))?.state, await ledger.batchPaymentIds(m, id)]));
+            expect(await batches(batched)).toEqual(await batches(one));
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
   });
 
   it('keeps balances at zero and every batch equal to its postings with two clients racing on duplicates (property, real scripts)', async () => {

@@ -8,7 +8,7 @@ import { RedisLease, type Redis } from '@payrail/messaging';
 import { SettlementBatchReport, SettlementBatchReportSchema } from '@payrail/contracts';
 import { ACCOUNTS, LedgerAccount, LedgerKeys as K } from './keys';
 import { BatchWindow, batchId, batchScore, cursorField } from './batch-id';
-import { CLOSE_SCRIPT, HOLD_SCRIPT, MARK_REPORTED_SCRIPT, POST_SCRIPT, RECORD_SIGNED_SCRIPT } from './scripts';
+import { CLOSE_SCRIPT, HOLD_SCRIPT, MARK_REPORTED_SCRIPT, POST_BATCH_SCRIPT, POST_SCRIPT, RECORD_SIGNED_SCRIPT } from './scripts';
 
 /** One payment's double-entry amounts: what every posting, plan and command shares (minor units). */
 export interface PostingAmounts {
@@ -47,6 +47,40 @@ export type PostingOutcome =
 export type MerchantOpening = 'OPEN' | 'NO_LEDGER' | 'LOST';
 
 export type HoldOutcome = 'HELD' | 'ALREADY_POSTED';
+
+/** One decision of a merchant's batch (LedgerRepository.postBatch): an approval to post live, or a hold. */
+export type BatchOperation =
+  | { kind: 'post'; posting: PostingAmounts & { screenedAt: string; window: BatchWindow; releasesReview?: boolean } }
+  | { kind: 'hold'; paymentId: string; decision: 'REVIEW' | 'DECLINE' };
+
+/** What became of one operation of a batch. */
+export type BatchOperationOutcome =
+  | { kind: 'POSTED'; batchId: string; closedBySize: boolean; seq: number }
+  | { kind: 'DUPLICATE'; batchId: string; fee: bigint; net: bigint; postedAt: string }
+  | { kind: 'DECLINED' }
+  | { kind: 'IN_REVIEW' }
+  | { kind: 'HELD' }
+  | { kind: 'ALREADY_POSTED' }
+  /** The script refused this operation before writing anything for it (invalid amounts, overflow, ...). */
+  | { kind: 'ERROR'; message: string }
+  /** Not run: an earlier operation of the same payment in this batch failed (a payment's decisions keep their order). */
+  | { kind: 'SKIPPED' };
+
+export interface BatchPostingOptions {
+  postedAt: string;
+  maxBatchPayments: number;
+  /** The batch sequence the caller believes current for a (currency, window) cursor field (a hint). */
+  seqHint: (field: string) => number;
+}
+
+/**
+ * NO_LEDGER: nothing was written (the merchant's keys are not of this repository's epoch). Otherwise one outcome per
+ * operation from the start, fewer when the script stopped at `stale` (that operation and the ones after it were
+ * not run: the cursor of its field is at `currentSeq`).
+ */
+export type BatchPostingReply =
+  | { kind: 'NO_LEDGER' }
+  | { kind: 'RAN'; outcomes: BatchOperationOutcome[]; stale?: { field: string; currentSeq: number } };
 export type CloseOutcome = 'CLOSED' | 'ALREADY_CLOSED' | 'UNKNOWN';
 export type RecordSignedOutcome = 'RECORDED' | 'DUPLICATE' | 'NOT_CLOSED' | 'UNKNOWN';
 
@@ -86,6 +120,7 @@ export type CurrencyBalances = { currency: string } & Record<LedgerAccount, bigi
 interface ScriptCommands {
   payrailLedgerPost(...args: string[]): Promise<string[]>;
   payrailLedgerHold(...args: string[]): Promise<string>;
+  payrailLedgerPostBatch(...args: (string | number)[]): Promise<unknown[][]>;
   payrailLedgerClose(...args: string[]): Promise<string>;
   payrailLedgerMarkReported(...args: string[]): Promise<string>;
   payrailLedgerRecordSigned(...args: string[]): Promise<string>;
@@ -103,6 +138,8 @@ export class LedgerRepository {
     // defineCommand: EVALSHA, falling back to EVAL once when the script cache was flushed
     redis.defineCommand('payrailLedgerPost', { numberOfKeys: 13, lua: POST_SCRIPT });
     redis.defineCommand('payrailLedgerHold', { numberOfKeys: 2, lua: HOLD_SCRIPT });
+    // as many keys as the batch needs: the caller passes their count first
+    redis.defineCommand('payrailLedgerPostBatch', { lua: POST_BATCH_SCRIPT });
     redis.defineCommand('payrailLedgerClose', { numberOfKeys: 4, lua: CLOSE_SCRIPT });
     redis.defineCommand('payrailLedgerMarkReported', { numberOfKeys: 2, lua: MARK_REPORTED_SCRIPT });
     redis.defineCommand('payrailLedgerRecordSigned', { numberOfKeys: 2, lua: RECORD_SIGNED_SCRIPT });
@@ -208,6 +245,80 @@ export class LedgerRepository {
       default:
         throw new Error(`unexpected posting reply ${JSON.stringify(reply)}`);
     }
+  }
+
+  /**
+   * Every operation of one merchant (one hash slot) in one script, in the order given (POST_BATCH_SCRIPT): each as
+   * POST_SCRIPT (live) or HOLD_SCRIPT would run it, the posting hash checked first (exactly once). The keys of the
+   * batches a (currency, window) may need are declared from the hint on: its current batch and as many more as
+   * its postings could fill (a batch closes by size mid-way); past those the script stops with STALE_BATCH.
+   */
+  async postBatch(merchantId: string, operations: readonly BatchOperation[], options: BatchPostingOptions): Promise<BatchPostingReply> {
+    const m = merchantId;
+    const keys: string[] = [K.batches(m), K.openBatches(m), K.cursors(m), K.held(m), K.currencies(m), K.unreported(m), K.merchantEpoch(m)];
+    const groups = new Map<string, number>();
+    const groupArgs: string[] = [];
+    const opArgs: string[] = [];
+    // group of each posting: (currency, window); its declared batches need the group's size first
+    const sizes = new Map<string, number>();
+    for (const op of operations) {
+      if (op.kind !== 'post') continue;
+      const field = cursorField(op.posting.currency, op.posting.window);
+      sizes.set(field, (sizes.get(field) ?? 0) + 1);
+    }
+    for (const op of operations) {
+      if (op.kind === 'hold') {
+        keys.push(K.posting(m, op.paymentId));
+        opArgs.push(op.decision, op.paymentId, String(keys.length), '', '', '', '0', '', '0');
+        continue;
+      }
+      const p = op.posting;
+      if (p.merchantId !== m) throw new Error(`postBatch: payment ${p.paymentId} is not merchant ${m}'s`);
+      const field = cursorField(p.currency, p.window);
+      let group = groups.get(field);
+      if (group === undefined) {
+        const firstSeq = Math.max(1, options.seqHint(field));
+        // every batch its postings could open, plus the current one: ceil(n / max) + 1, bounded
+        const declared = Math.min(MAX_DECLARED_BATCHES, Math.ceil((sizes.get(field) ?? 1) / Math.max(1, options.maxBatchPayments)) + 1);
+        const batchKeysAt = keys.length + 1;
+        for (let seq = firstSeq; seq < firstSeq + declared; seq++) {
+          const id = batchId(m, p.currency, p.window, seq);
+          keys.push(K.batch(m, id), K.batchPayments(m, id));
+        }
+        const accountsAt = keys.length + 1;
+        keys.push(K.account(m, 'clearing', p.currency), K.account(m, 'merchant_payable', p.currency), K.account(m, 'fee_revenue', p.currency));
+        group = groups.size + 1;
+        groups.set(field, group);
+        groupArgs.push(
+          p.currency,
+          field,
+          new Date(p.window.startS * 1000).toISOString(),
+          new Date(p.window.endS * 1000).toISOString(),
+          batchId(m, p.currency, p.window, 1),
+          String(batchScore(p.window, 0)),
+          String(firstSeq),
+          String(declared),
+          String(batchKeysAt),
+          String(accountsAt),
+        );
+      }
+      keys.push(K.posting(m, p.paymentId));
+      opArgs.push('POST', p.paymentId, String(keys.length), p.amount.toString(), p.fee.toString(), p.net.toString(), String(group), p.screenedAt, p.releasesReview ? '1' : '0');
+    }
+    const reply = await this.scripts.payrailLedgerPostBatch(keys.length, ...keys, m, this.epochInUse ?? '', String(options.maxBatchPayments), options.postedAt, String(groups.size), String(operations.length), ...groupArgs, ...opArgs);
+    if (reply.length === 1 && reply[0]?.[0] === 'NO_LEDGER') return { kind: 'NO_LEDGER' };
+    const outcomes: BatchOperationOutcome[] = [];
+    for (const [i, r] of reply.entries()) {
+      const kind = String(r[0]);
+      if (kind === 'STALE_BATCH') {
+        const op = operations[i];
+        if (!op || op.kind !== 'post') throw new Error(`unexpected posting batch reply ${JSON.stringify(reply)}`);
+        return { kind: 'RAN', outcomes, stale: { field: cursorField(op.posting.currency, op.posting.window), currentSeq: Number(r[1]) } };
+      }
+      outcomes.push(batchOutcome(kind, r));
+    }
+    if (outcomes.length !== operations.length) throw new Error(`posting batch answered ${outcomes.length} of ${operations.length} operations`);
+    return { kind: 'RAN', outcomes };
   }
 
   async hold(merchantId: string, paymentId: string, decision: 'REVIEW' | 'DECLINE'): Promise<HoldOutcome> {
@@ -346,6 +457,28 @@ export class LedgerRepository {
   /** Writes the epoch only while `holder` still holds the lease `lockKey` (a restore that lost it writes nothing). */
   setEpochHolding(value: string, lockKey: string, holder: string): Promise<boolean> {
     return new RedisLease(this.redis, lockKey, holder).setIfHeld(K.epoch, value);
+  }
+}
+
+/** A (currency, window) may need more batches than this in one script only with tiny batch sizes: then it goes on in the next. */
+const MAX_DECLARED_BATCHES = 64;
+
+function batchOutcome(kind: string, r: unknown[]): BatchOperationOutcome {
+  switch (kind) {
+    case 'POSTED':
+      return { kind: 'POSTED', batchId: String(r[1]), closedBySize: r[2] === '1', seq: Number(r[3]) };
+    case 'DUPLICATE':
+      return { kind: 'DUPLICATE', batchId: String(r[1]), fee: BigInt(String(r[2])), net: BigInt(String(r[3])), postedAt: String(r[4]) };
+    case 'DECLINED':
+    case 'IN_REVIEW':
+    case 'HELD':
+    case 'ALREADY_POSTED':
+    case 'SKIPPED':
+      return { kind };
+    case 'ERROR':
+      return { kind: 'ERROR', message: String(r[1]) };
+    default:
+      throw new Error(`unexpected posting batch reply ${JSON.stringify(r)}`);
   }
 }
 

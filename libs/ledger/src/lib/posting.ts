@@ -5,7 +5,7 @@
 import { PaymentInstruction, PaymentInstructionSchema, PaymentScreened } from '@payrail/contracts';
 import { BatchWindow, batchWindow, cursorField } from './batch-id';
 import { computeFee } from './fees';
-import { LedgerRepository, PostingAmounts, PostingOutcome } from './ledger.repository';
+import { BatchOperation, BatchOperationOutcome, LedgerRepository, PostingAmounts, PostingOutcome } from './ledger.repository';
 
 export interface FeeSchedule {
   bps: number;
@@ -81,6 +81,65 @@ export async function postLive(ledger: LedgerRepository, plan: PostingPlan, poli
     cursors.set(plan.merchantId, field, seq);
   }
   throw new Error(`posting ${plan.paymentId}: the current batch kept changing`);
+}
+
+/**
+ * A merchant's decisions of one consumed batch, posted live in one script per round (postBatch), following the
+ * script to the current batch sequence when the hint was stale (it stops there; the rest goes again with the
+ * right keys). `untilLedger` is awaited when the merchant's keys are not of the ledger's epoch (NO_LEDGER: nothing
+ * of that round was written) before the rest goes again. One outcome per operation, in order.
+ *
+ * Order: operations run in the order given, so two decisions of one payment (a REVIEW then an analyst's APPROVE, a
+ * DECLINE then an APPROVE) have the effect they had one by one. Across payments order changes nothing that matters:
+ * balances are sums, and which batch of its window a payment lands in is whatever batch is current when its
+ * posting runs (as with concurrent instances); the settled event tells it, and a rebuild follows the events.
+ */
+export async function postLiveBatch(
+  ledger: LedgerRepository,
+  merchantId: string,
+  operations: readonly BatchOperation[],
+  policy: BatchPolicy,
+  postedAt: string,
+  cursors: BatchCursorCache,
+  untilLedger: () => Promise<void>,
+): Promise<BatchOperationOutcome[]> {
+  const outcomes: (BatchOperationOutcome | undefined)[] = new Array(operations.length).fill(undefined);
+  const paymentOf = (op: BatchOperation) => (op.kind === 'post' ? op.posting.paymentId : op.paymentId);
+  // payments with a refused operation: their later operations are not run, in this round or the next ones
+  const failed = new Set<string>();
+  let pending = operations.map((_, i) => i);
+  let stale = 0;
+  while (pending.length > 0) {
+    pending = pending.filter((i) => {
+      const op = operations[i];
+      if (!op || !failed.has(paymentOf(op))) return true;
+      outcomes[i] = { kind: 'SKIPPED' };
+      return false;
+    });
+    if (pending.length === 0) break;
+    const round = pending.map((i) => operations[i] as BatchOperation);
+    const reply = await ledger.postBatch(merchantId, round, { postedAt, maxBatchPayments: policy.maxPayments, seqHint: (field) => cursors.get(merchantId, field) });
+    if (reply.kind === 'NO_LEDGER') {
+      await untilLedger();
+      continue;
+    }
+    reply.outcomes.forEach((outcome, j) => {
+      const op = round[j];
+      const index = pending[j];
+      if (!op || index === undefined) return;
+      outcomes[index] = outcome;
+      if (outcome.kind === 'ERROR' || outcome.kind === 'SKIPPED') failed.add(paymentOf(op));
+      if (outcome.kind === 'POSTED' && op.kind === 'post') cursors.set(merchantId, cursorField(op.posting.currency, op.posting.window), outcome.closedBySize ? outcome.seq + 1 : outcome.seq);
+    });
+    pending = pending.slice(reply.outcomes.length);
+    if (reply.stale) {
+      cursors.set(merchantId, reply.stale.field, reply.stale.currentSeq);
+      // rounds without progress (another instance closing batches meanwhile): bounded like postLive's loop
+      stale = reply.outcomes.length === 0 ? stale + 1 : 0;
+      if (stale >= 8) throw new Error(`posting batch of ${merchantId}: the current batch kept changing`);
+    }
+  }
+  return outcomes.map((o) => o ?? { kind: 'SKIPPED' });
 }
 
 /** Does the signed instruction say what the screened event says (payment, merchant, amount)? */

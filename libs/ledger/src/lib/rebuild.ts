@@ -10,7 +10,7 @@
 // the windows' current batches past them). An approved payment with no settled event is in flight: its screened
 // message is not committed yet (settlement commits only after publishing `settled`), so the service posts it when
 // it consumes it, or, when it was posted just before the loss and its `settled` is still being published, puts
-// back exactly what that event tells (PostPaymentUseCase): the rebuild leaves it alone rather than post it with
+// back exactly what that event tells (settlement's Ledger.reassert): the rebuild leaves it alone rather than post it with
 // facts of its own that the late event would contradict. The signed reports are recorded last, and the new epoch
 // is written when everything is in place: until then the service's live postings are refused (the merchants'
 // epoch keys are the restore's) and its batch closer waits.
