@@ -7,7 +7,8 @@
 // The live handler dead-letters anything else with a security alert; the restore after a Redis loss skips it.
 import { ConfigError, SigningJwksSource } from '@payrail/config';
 import { EVENT_SEAL_TYPES, PAYMENT_INSTRUCTION_JWS_TYPE, PaymentScreened, PaymentSettled, PaymentSigned } from '@payrail/contracts';
-import { CryptoError, EventSealVerifier, PayrailVerifierHandle, PeerSealKeys, SealCheck, openPayrailVerifier, sealKid } from '@payrail/crypto';
+import { CryptoError, EventSealVerifier, PayrailVerifierHandle, PeerSealKeys, SealCheck, isTokenVerdict, openPayrailVerifier, sealKid } from '@payrail/crypto';
+import { DependencyUnavailableError } from '@payrail/messaging';
 
 export interface StatusEvidenceSources {
   signing: SigningJwksSource;
@@ -50,7 +51,7 @@ export class StatusEvidence {
 
   /**
    * Payrail's signature over the event's instruction, naming the event's payment. An unreachable JWKS is not a
-   * verdict: it throws (the message is retried), it never answers "forged".
+   * verdict: it throws DependencyUnavailableError (the message waits until the JWKS answers), never "forged".
    */
   async checkSigned(signed: PaymentSigned): Promise<SealCheck> {
     try {
@@ -58,7 +59,8 @@ export class StatusEvidence {
       const paymentId = typeof verified.payload === 'object' && verified.payload !== null ? (verified.payload as Record<string, unknown>)['payment_id'] : undefined;
       return paymentId === signed.payment_id ? { ok: true, kid: verified.kid } : { ok: false, reason: 'claims', kid: verified.kid };
     } catch (err) {
-      if (err instanceof CryptoError && err.reason !== 'unavailable') return { ok: false, reason: err.reason, kid: sealKid(signed.instruction_jws) };
+      if (isTokenVerdict(err)) return { ok: false, reason: err.reason, kid: sealKid(signed.instruction_jws) };
+      if (err instanceof CryptoError) throw new DependencyUnavailableError('the signing JWKS', err.message);
       throw err;
     }
   }

@@ -4,9 +4,9 @@
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { SettlementBatchReportSchema, SignedSettlementBatch } from '@payrail/contracts';
-import { CryptoError } from '@payrail/crypto';
+import { CryptoError, isTokenVerdict } from '@payrail/crypto';
 import { batchReport } from '@payrail/ledger';
-import { PermanentError } from '@payrail/messaging';
+import { DependencyUnavailableError, PermanentError } from '@payrail/messaging';
 import { Ledger } from '../ledger/ledger.provider';
 import { PayrailSignatures } from '../posting/payrail-signatures.provider';
 
@@ -27,7 +27,8 @@ export class RecordSignedBatchUseCase {
     try {
       payload = (await this.signatures.verifier().verify(signed.report_jws)).payload;
     } catch (err) {
-      if (err instanceof CryptoError) throw new PermanentError(`signed report of batch ${signed.batch_id}: signature invalid`, 'signature_invalid');
+      if (isTokenVerdict(err)) throw new PermanentError(`signed report of batch ${signed.batch_id}: signature invalid`, 'signature_invalid');
+      if (err instanceof CryptoError) throw new DependencyUnavailableError('the signing JWKS', err.message);
       throw err;
     }
     const parsed = SettlementBatchReportSchema.safeParse(payload);

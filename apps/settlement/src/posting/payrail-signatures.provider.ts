@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { PinoLogger } from 'nestjs-pino';
 import { signingJwksPlainHttpWarning } from '@payrail/config';
 import type { PayloadVerifier } from '@payrail/ledger';
-import { CryptoError, JwsVerifier, PayrailVerifierHandle, openPayrailVerifier } from '@payrail/crypto';
+import { CryptoError, JwsVerifier, PayrailVerifierHandle, isTokenVerdict, openPayrailVerifier } from '@payrail/crypto';
 import { PAYMENT_INSTRUCTION_JWS_TYPE, SETTLEMENT_BATCH_JWS_TYPE } from '@payrail/contracts';
 import { SETTLEMENT_CONFIG, SettlementConfig } from '../config';
 
@@ -42,13 +42,17 @@ export class PayrailSignatures implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-/** Payrail-signed payload, or undefined when the signature does not verify (the ledger's PayloadVerifier). */
+/**
+ * Payrail-signed payload, or undefined when the signature does not verify (the ledger's PayloadVerifier). An
+ * unreadable JWKS is no verdict: it throws, so a rebuild or reconciliation stops instead of leaving postings out.
+ */
 export function payloadVerifier(verifier: () => JwsVerifier): PayloadVerifier {
   return async (jws) => {
     try {
       return (await verifier().verify(jws)).payload;
     } catch (err) {
-      if (err instanceof CryptoError) return undefined;
+      if (isTokenVerdict(err)) return undefined;
+      if (err instanceof CryptoError) throw new Error(`the signing JWKS is unavailable (${err.message}): retry when it answers`);
       throw err;
     }
   };

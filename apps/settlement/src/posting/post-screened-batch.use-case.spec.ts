@@ -3,9 +3,9 @@
 // libs/ledger's integration tests), a producer that records what is published.
 import { Registry } from 'prom-client';
 import { EVENT_SEAL_TYPES, PaymentInstruction, PaymentScreened, PaymentSettled, TOPICS } from '@payrail/contracts';
-import { EventSealVerifier, JwsVerifier, PAYRAIL_SIGNING_ALGS, PayrailKeyStore } from '@payrail/crypto';
+import { CryptoError, EventSealVerifier, JwsVerifier, PAYRAIL_SIGNING_ALGS, PayrailKeyStore } from '@payrail/crypto';
 import { BatchOperation, BatchOperationOutcome, PostingPlan } from '@payrail/ledger';
-import { ConsumedEvent, EventResult, PermanentError, SettlementMetrics } from '@payrail/messaging';
+import { ConsumedEvent, DependencyUnavailableError, EventResult, PermanentError, SettlementMetrics } from '@payrail/messaging';
 import { PaymentFactory } from '../../test/fixtures';
 import { PostScreenedBatchUseCase, PostingLedger } from './post-screened-batch.use-case';
 
@@ -95,7 +95,7 @@ beforeEach(() => {
   errors.length = 0;
 });
 
-function setup() {
+function setup(verifyInstruction = async (jws: string) => (await instructions.verify(jws)).payload) {
   const ledger = new MemoryLedger();
   const producer = new RecordingProducer();
   const metrics = new SettlementMetrics(new Registry());
@@ -104,7 +104,7 @@ function setup() {
     fees: { bps: 150, fixedMinor: 10 },
     policy: { cutoffS: 3600, maxPayments: 1000 },
     checkDecision: (screened) => decisions.check(screened),
-    verifyInstruction: async (jws) => (await instructions.verify(jws)).payload,
+    verifyInstruction,
     sealSettled: (settled) => factory.sealSettled(settled),
     producer: producer as never,
     metrics,
@@ -199,6 +199,22 @@ describe('posting a consumed batch of screened payments', () => {
       [forged.payment_id, 'key_unknown'], // another fraud-check key: its kid is not ours
       [foreign.payment_id, 'signature_invalid'],
     ]);
+  });
+
+  it('posts nothing and raises no alert while the signing JWKS cannot be read: the events wait (DependencyUnavailableError), then post', async () => {
+    let jwksDown = true;
+    const { ledger, producer, useCase } = setup(async (jws) => {
+      if (jwksDown) throw new CryptoError('unavailable', 'JWKS https://signing/jwks unavailable: its last fetch failed');
+      return (await instructions.verify(jws)).payload;
+    });
+    const batch = [approve(factory.instruction('m-outage', 1_000n)), approve(factory.instruction('m-outage', 2_000n))];
+    const waiting = await useCase.execute(batch);
+    expect(waiting.map((r) => errorOf(r))).toEqual([expect.any(DependencyUnavailableError), expect.any(DependencyUnavailableError)]);
+    expect(ledger.postings.size).toBe(0);
+    expect(producer.on(TOPICS.securityAlerts)).toEqual([]);
+    jwksDown = false;
+    expect(await useCase.execute(batch)).toEqual(['ok', 'ok']);
+    expect(ledger.postings.size).toBe(2);
   });
 
   it('fails the events of a merchant whose script failed and of a payment the ledger refused; the other merchant posts', async () => {

@@ -24,9 +24,9 @@
 // two instances), told by its settled event, which a rebuild follows. So a failed event holds back only its own
 // payment's later events, not the merchant's.
 import { PaymentInstruction, PaymentInstructionSchema, PaymentScreened, PaymentSettled, TOPICS } from '@payrail/contracts';
-import { CryptoError, SealCheck } from '@payrail/crypto';
+import { CryptoError, SealCheck, isTokenVerdict } from '@payrail/crypto';
 import { BatchOperation, BatchOperationOutcome, BatchPolicy, FeeSchedule, PostingPlan, instructionMatches, planPosting } from '@payrail/ledger';
-import { ConsumedEvent, EventProducer, EventResult, PermanentError, SettlementMetrics, refuseForgedEvent } from '@payrail/messaging';
+import { ConsumedEvent, DependencyUnavailableError, EventProducer, EventResult, PermanentError, SettlementMetrics, refuseForgedEvent } from '@payrail/messaging';
 
 /** The ledger as the posting stage uses it (the service's Ledger provider; an in-memory one in unit tests). */
 export interface PostingLedger {
@@ -225,7 +225,7 @@ export class PostScreenedBatchUseCase {
     try {
       instruction = PaymentInstructionSchema.parse(await this.deps.verifyInstruction(screened.instruction_jws));
     } catch (err) {
-      if (err instanceof CryptoError) {
+      if (isTokenVerdict(err)) {
         this.deps.metrics.verificationFailed('payment_instruction');
         await this.deps.producer.publish(
           TOPICS.securityAlerts,
@@ -234,6 +234,8 @@ export class PostScreenedBatchUseCase {
         );
         throw new PermanentError('payment instruction signature invalid: not posted', 'signature_invalid');
       }
+      // Payrail's JWKS unreadable is no verdict: the event waits until it can be checked
+      if (err instanceof CryptoError) throw new DependencyUnavailableError('the signing JWKS', err.message);
       throw err;
     }
     if (!instructionMatches(instruction, screened)) {
