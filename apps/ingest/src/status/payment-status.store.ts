@@ -60,11 +60,28 @@ export function settledEventWrite(d: PaymentSettled): StatusWrite {
   return settledWrite(d.payment_id, d.posted_at, { batch_id: d.batch_id, fee: d.fee, net: d.net });
 }
 
+// The acceptance: who and which reference, the first acceptance's time kept (HSETNX), answered back, and the lifetime.
+const RECORD_ACCEPTED = `
+redis.call('HSET', KEYS[1], 'upstream_id', ARGV[1], 'upstream_reference', ARGV[2])
+redis.call('HSETNX', KEYS[1], 'accepted_at', ARGV[3])
+local at = redis.call('HGET', KEYS[1], 'accepted_at')
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return at
+`;
+
+type RedisWithStatusScripts = Redis & { payrailStatusAccepted(key: string, upstreamId: string, upstreamReference: string, at: string, ttlSeconds: number): Promise<string | null> };
+
 export class PaymentStatusStore {
+  private readonly redis: RedisWithStatusScripts;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly ttlSeconds = 30 * 86_400,
-  ) {}
+  ) {
+    // defineCommand: EVALSHA with the script's hash, EVAL once if Redis does not know it yet; the key gets the prefix
+    redis.defineCommand('payrailStatusAccepted', { numberOfKeys: 1, lua: RECORD_ACCEPTED });
+    this.redis = redis as RedisWithStatusScripts;
+  }
 
   private async write(paymentId: string, fields: Record<string, string>): Promise<void> {
     await this.redis.multi().hset(key(paymentId), fields).expire(key(paymentId), this.ttlSeconds).exec();
@@ -92,10 +109,8 @@ export class PaymentStatusStore {
    * the same payment (its first attempt died before storing its answer) is told what the first attempt recorded.
    */
   async recordAccepted(p: { paymentId: string; upstreamId: string; upstreamReference: string; at: string }): Promise<string> {
-    const k = key(p.paymentId);
-    const replies = await this.redis.multi().hset(k, { upstream_id: p.upstreamId, upstream_reference: p.upstreamReference }).hsetnx(k, 'accepted_at', p.at).hget(k, 'accepted_at').expire(k, this.ttlSeconds).exec();
-    const [err, stored] = replies?.[2] ?? [new Error('status transaction aborted'), null];
-    if (err) throw err;
+    // one script call (one command on the request path, where a MULTI of four was six), same effect, one key
+    const stored = await this.redis.payrailStatusAccepted(key(p.paymentId), p.upstreamId, p.upstreamReference, p.at, this.ttlSeconds);
     return typeof stored === 'string' ? stored : p.at;
   }
 
