@@ -1,15 +1,18 @@
-// `npm run bench:ingest -- [--json FILE] [--requests N] [--warmup N] [--concurrency N] [--kafka BROKERS]`
+// `npm run bench:ingest -- [--json FILE] [--requests N] [--warmup N] [--concurrency N] [--kafka BROKERS] [--cpu-prof DIR]`
 //
 // Drives ingest alone: one real ingest process (dist/apps/ingest/main.js, built here if needed) on real Kafka and
 // Redis, fed with pre-signed payments (ES256 compact JWS, each with its own jti and Idempotency-Key, cards and
 // accounts) over HTTP by undici with `concurrency` requests in flight. Writes {"req_per_s","p50_ms","p99_ms",...}
 // to FILE and prints a summary. Kafka: --kafka (or KAFKA_BROKERS) reuses a broker, otherwise one is started and
-// stopped like `npm test` does; Redis: REDIS_URL or a local one. A benchmark, not a test: it asserts nothing about
+// stopped like `npm test` does; Redis: REDIS_URL or a local one. --cpu-prof DIR: the ingest process writes a V8 CPU
+// profile of its whole run (an inspector session, lib/cpu-profile-preload.cjs) into DIR when it stops (open it in
+// Chrome DevTools or read its JSON). A benchmark, not a test: it asserts nothing about
 // speed, but exits 1 if a request was not accepted (a fast wrong answer is no result).
 import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { log } from '../../deploy/local/process-utils.mjs';
@@ -23,6 +26,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '6000' },
     concurrency: { type: 'string', default: '64' },
     kafka: { type: 'string', default: process.env.KAFKA_BROKERS },
+    'cpu-prof': { type: 'string' },
   },
 });
 const requests = Number(values.requests);
@@ -133,7 +137,10 @@ async function main() {
     stack.ensureTopics();
     const upstream = benchUpstream(stack.keys.upstreamsDir);
     await stack.allocatePorts({ preferWellKnown: false });
-    const ingest = await stack.startService('ingest', { extraEnv: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } });
+    // Node refuses --cpu-prof in NODE_OPTIONS: a preloaded inspector session profiles instead (lib/cpu-profile-preload.cjs)
+    const preload = join(dirname(fileURLToPath(import.meta.url)), 'lib', 'cpu-profile-preload.cjs');
+    const profile = values['cpu-prof'] ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim(), PAYRAIL_CPU_PROFILE_DIR: resolve(values['cpu-prof']) } : {};
+    const ingest = await stack.startService('ingest', { extraEnv: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...profile } });
     await stack.waitReady(ingest);
 
     log(`signing ${warmup + requests} payments`);

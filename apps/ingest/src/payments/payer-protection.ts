@@ -1,31 +1,28 @@
-import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { PayerSubmission, ProtectedPayer } from '@payrail/contracts';
-import { EcdhAgreementPool, FieldProtector, JweEncrypter, PayrailKeyStore, maskAccount, maskPan, panPrefix } from '@payrail/crypto';
+import { FieldProtector, JweEncrypter, PayrailKeyStore, maskAccount, maskPan, panPrefix } from '@payrail/crypto';
 import { INGEST_CONFIG, IngestConfig } from '../config';
 
 /**
  * Card and account numbers leave ingest only as a JWE to the data-protection key (bound to its field by the `pfld`
  * protected header), a keyed HMAC-SHA256 fingerprint (so fraud-check can count and block without seeing them) and
  * a masked form: @payrail/crypto's FieldProtector does all three. `bin` is only the leading digits the mask shows
- * (never more than half the number with the last 4). The ECDH-ES key agreements of the JWEs are
- * prepared off the event loop (WebCrypto jobs on libuv's thread pool), off the request path.
+ * (never more than half the number with the last 4). Each JWE's ECDH-ES agreement (a fresh ephemeral key) is
+ * computed on the spot: preparing it ahead by WebCrypto on libuv's thread pool (EcdhAgreementPool) kept about as
+ * much work on the event loop (CryptoKey objects, promises, the JWK export) and doubled the JWE's CPU in all
+ * (measured on the 2-core machine, docs/performance.md "ingest"), where every core is busy with the pipeline.
  */
 @Injectable()
-export class PayerProtection implements OnModuleInit, OnApplicationShutdown {
+export class PayerProtection implements OnModuleInit {
   private protector: FieldProtector | undefined;
   private deadLetterEncrypter: JweEncrypter | undefined;
-  private readonly agreements = new EcdhAgreementPool();
 
   constructor(@Inject(INGEST_CONFIG) private readonly config: IngestConfig) {}
 
   async onModuleInit(): Promise<void> {
-    const encrypter = new JweEncrypter(await PayrailKeyStore.fromFile(this.config.protectionJwksFile), { agreements: this.agreements });
+    const encrypter = new JweEncrypter(await PayrailKeyStore.fromFile(this.config.protectionJwksFile));
     this.protector = new FieldProtector({ encrypter, fingerprintKey: this.config.fingerprintKey });
     this.deadLetterEncrypter = encrypter;
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.agreements.close();
   }
 
   /**
