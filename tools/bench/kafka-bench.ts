@@ -12,22 +12,25 @@
 //   raw:   the least kafkajs code moving the same JSON: sendBatch of 1,000 messages (idempotent, acks=all like ours),
 //          eachBatch consumer that JSON.parses each value. No headers, no validation, no de-duplication.
 //   layer: what a service does: EventProducer.publish per event (schema check, CloudEvents headers, linger batching);
-//          BatchConsumer with its defaults (envelope and schema validation, per-key ordering, retries/DLQ machinery)
-//          whose handler applies the event's effect once with the idempotent-consumer helper (IdempotentEffect): the
-//          event's processed marker is checked and recorded and the effect (INCRBY) applied in one step; the helper
-//          sends the calls of one event-loop turn as one script call.
-// --breakdown adds two diagnostic sides, to show where the layer's time goes: raw+headers (raw carrying the same
-// nine CloudEvents headers, i.e. what the binary-mode envelope costs in kafkajs alone) and layer-no-redis.
+//          BatchConsumer with a batch route (envelope and schema validation, retries/DLQ machinery; the stages'
+//          consumers are batch routes) whose batch handler applies each event's effect once with the
+//          idempotent-consumer helper (IdempotentEffect): the event's processed marker is checked and recorded and
+//          the effect (INCRBY) applied in one step; the helper sends the calls of one event-loop turn (here: the
+//          batch) as one script call.
+// --breakdown adds three diagnostic sides, to show where the layer's time goes: raw+headers (raw carrying the same
+// nine CloudEvents headers, i.e. what the binary-mode envelope costs in kafkajs alone), layer-no-redis, and
+// layer-per-message (the same effect from a per-message handler: per-key ordering, one handler call per event).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import type { Kafka, Message } from 'kafkajs';
 import { PaymentScreened, TOPICS, TopicContract } from '@payrail/contracts';
-import { BatchConsumer, ConsumedEvent, EventProducer, IdempotentConsumer, MessagingMetrics, Redis, createKafka, createRedis, kafkaConnectionFromProcessEnv, noopMetrics } from '@payrail/messaging';
+import { BatchConsumer, ConsumedEvent, EventProducer, EventResult, HandlerOutcome, IdempotentConsumer, MessagingMetrics, Redis, createKafka, createRedis, kafkaConnectionFromProcessEnv, noopMetrics } from '@payrail/messaging';
 import { benchKeys } from './lib/run-keys';
 
-type Side = 'raw' | 'layer' | 'raw+headers' | 'layer-no-redis';
+type Side = 'raw' | 'layer' | 'raw+headers' | 'layer-no-redis' | 'layer-per-message';
+const SIDES: readonly Side[] = ['raw', 'layer', 'raw+headers', 'layer-no-redis', 'layer-per-message'];
 
 interface Options {
   json?: string;
@@ -52,10 +55,11 @@ function args(argv: string[]): Options {
     else if (a === '--rounds') out.rounds = positive('rounds', argv[++i]);
     else if (a === '--keys') out.keys = positive('keys', argv[++i]);
     else if (a === '--partitions') out.partitions = positive('partitions', argv[++i]);
-    else if (a === '--breakdown') out.sides = ['raw', 'layer', 'raw+headers', 'layer-no-redis'];
+    else if (a === '--breakdown') out.sides = [...SIDES];
     else if (a === '--only') {
-      const v = argv[++i];
-      if (v !== 'raw' && v !== 'layer' && v !== 'raw+headers' && v !== 'layer-no-redis') throw new Error('--only raw|layer|raw+headers|layer-no-redis');
+      const v = SIDES.find((side) => side === argv[i + 1]);
+      i++;
+      if (!v) throw new Error(`--only ${SIDES.join('|')}`);
       out.sides = [v];
     } else if (a === '--') continue;
     else throw new Error(`unknown argument ${String(a)}`);
@@ -215,24 +219,27 @@ async function rawRound(kafka: Kafka, topic: string, events: readonly PaymentScr
   return result(total, consumed.count(), started, produced, finished, used);
 }
 
-async function layerRound(kafka: Kafka, redis: Redis | undefined, topicName: string, events: readonly PaymentScreened[]): Promise<RoundResult> {
+async function layerRound(kafka: Kafka, redis: Redis | undefined, topicName: string, events: readonly PaymentScreened[], perMessage: boolean): Promise<RoundResult> {
   const topic: TopicContract = { ...TOPICS.paymentsScreened, name: topicName };
   const total = events.length;
   const consumed = counter(total);
   let duplicates = 0;
   const settle = redis ? new IdempotentConsumer(redis, { consumer: 'bench', markerTtlSeconds: 3_600 }).defineEffect({ numberOfKeys: 1, lua: SETTLE_LUA }) : undefined;
-  const handler = async (event: ConsumedEvent): Promise<void> => {
+  const handler = async (event: ConsumedEvent): Promise<HandlerOutcome> => {
     if (settle) {
       const screened = event.data as PaymentScreened;
       const merchant = screened.merchant_id;
       const { outcome } = await settle.applyOnce({ eventId: event.envelope.id, scope: merchant, keys: [`settled:{${merchant}}:${topicName}`], args: [screened.amount.minor] });
       if (outcome === 'DUPLICATE') {
         duplicates++;
-        return;
+        return 'duplicate';
       }
     }
     consumed.add(1);
+    return 'ok';
   };
+  // the whole batch's effects in one event-loop turn: one script call for them
+  const batchHandler = async (batch: readonly ConsumedEvent[]): Promise<EventResult[]> => Promise.all(batch.map(handler));
   const requests = { count: 0, events: 0, ackMs: 0 };
   const metrics: MessagingMetrics = {
     ...noopMetrics,
@@ -246,7 +253,7 @@ async function layerRound(kafka: Kafka, redis: Redis | undefined, topicName: str
   };
   const producer = new EventProducer(kafka, { source: 'payrail/bench', metrics });
   const logger = { info: () => undefined, warn: (o: object, m: string) => log(`${m} ${JSON.stringify(o)}`), error: (o: object, m: string) => log(`${m} ${JSON.stringify(o)}`) };
-  const consumer = new BatchConsumer(kafka, { groupId: `bench-layer-${randomUUID()}`, routes: [{ topic, handler }], deadLetterTopic: `${topicName}.dlq`, producer, logger });
+  const consumer = new BatchConsumer(kafka, { groupId: `bench-layer-${randomUUID()}`, routes: [perMessage ? { topic, handler } : { topic, batchHandler }], deadLetterTopic: `${topicName}.dlq`, producer, logger });
   await producer.connect();
   await consumer.start();
 
@@ -320,7 +327,7 @@ async function main(): Promise<void> {
   const runSide = async (side: Side, round: number, events: readonly PaymentScreened[]): Promise<RoundResult> => {
     const topic = await newTopic(side, round);
     if (side === 'raw' || side === 'raw+headers') return rawRound(kafka, topic, events, opts.partitions, side === 'raw+headers');
-    return layerRound(kafka, side === 'layer' ? redis : undefined, topic, events);
+    return layerRound(kafka, side === 'layer-no-redis' ? undefined : redis, topic, events, side === 'layer-per-message');
   };
   try {
     log(`${opts.messages} events x ${opts.rounds} rounds, sides ${opts.sides.join(', ')}, ${opts.partitions} partitions, ${opts.keys} keys, brokers ${brokers} (${infra})`);
@@ -371,9 +378,10 @@ async function main(): Promise<void> {
       per_round: perRound,
       setup: {
         raw: 'kafkajs producer (idempotent, acks=all) sendBatch of 1000; eachBatch consumer, JSON.parse per value; no headers',
-        layer: 'EventProducer.publish per event (zod check, 9 CloudEvents headers, linger batching); BatchConsumer defaults (envelope + zod validation, per-key ordering); IdempotentEffect.applyOnce per event (processed marker + INCRBY effect in one step, calls of one event-loop turn in one script call)',
+        layer: 'EventProducer.publish per event (zod check, 9 CloudEvents headers, linger batching); BatchConsumer batch route (envelope + zod validation, the partition batch to one handler call); IdempotentEffect.applyOnce per event (processed marker + INCRBY effect in one step, the batch\'s calls in one script call)',
         'raw+headers': 'raw plus the same 9 CloudEvents headers per message (what binary mode costs in kafkajs)',
         'layer-no-redis': 'layer without the Redis effect',
+        'layer-per-message': 'layer with a per-message handler (per-key ordering, one handler call per event) instead of the batch route',
         cpu_ratio: 'raw CPU per event / layer CPU per event, for this process: what the ratio would be if the run were CPU-bound',
       },
       meta: { node: process.version, cpus: cpus().length, loadavg_1m_at_end: Number((loadavg()[0] ?? 0).toFixed(2)), brokers, infra, at: new Date().toISOString() },

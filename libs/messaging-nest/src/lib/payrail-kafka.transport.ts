@@ -1,12 +1,14 @@
 // A NestJS microservice transport (@nestjs/microservices CustomTransportStrategy) over Payrail's batch consumer:
-// handlers are declared with @EventPattern(TOPICS.x.name) and receive a decoded, schema-checked ConsumedEvent.
+// handlers are declared with @EventPattern(TOPICS.x.name) and receive a decoded, schema-checked ConsumedEvent, or,
+// declared with @EventPattern(TOPICS.x.name, { batch: true }), every decoded event of a fetched partition batch
+// (ConsumedEvent[]) and answer one EventResult per event (see @payrail/messaging BatchEventHandler).
 // NestJS's built-in Kafka transport handles one message at a time per partition (eachMessage); this one uses
 // eachBatch with concurrency across keys, retries and dead letters (see @payrail/messaging BatchConsumer).
 import type { INestApplication } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { ConsumerGroupKey, consumerGroupSpec } from '@payrail/contracts';
-import { BatchConsumer, ConsumedEvent, HandlerOutcome } from '@payrail/messaging';
+import { BatchConsumer, ConsumedEvent, EventResult, EventRoute, HandlerOutcome } from '@payrail/messaging';
 import { MessagingRuntime } from './messaging.runtime';
 
 export interface PayrailKafkaTransportOptions {
@@ -32,9 +34,19 @@ export class PayrailKafkaTransport extends Server implements CustomTransportStra
   async listen(callback: (err?: unknown) => void): Promise<void> {
     try {
       const { groupId, topics, deadLetterTopic } = consumerGroupSpec(this.transportOptions.group);
-      const routes = topics.map((topic) => {
+      const routes = topics.map((topic): EventRoute => {
         const handler = this.getHandlerByPattern(topic.name);
         if (!handler) throw new Error(`no @EventPattern('${topic.name}') handler registered for consumer group ${groupId}`);
+        if (handler.extras?.['batch'] === true) {
+          return {
+            topic,
+            batchHandler: async (events: readonly ConsumedEvent[]): Promise<readonly EventResult[]> => {
+              const results: unknown = await lastValueFrom(this.transformToObservable(await handler(events)), { defaultValue: undefined });
+              if (!Array.isArray(results)) throw new Error(`the batch handler of ${topic.name} did not answer an array of results`);
+              return results as EventResult[];
+            },
+          };
+        }
         return {
           topic,
           handler: async (event: ConsumedEvent): Promise<HandlerOutcome | undefined> => {

@@ -68,6 +68,9 @@ describe('findPlaintextNumbers', () => {
       '{"observed":{"sum_minor":"6999999999996545","max_sum_minor":"5555555555554444"},"amount":{"minor":"4111111111111111"}}',
       // a trace id whose first 15 characters are a Luhn-valid digit run (seen in an e2e run's settlement log)
       '{"trace_id":"573639147815627d0e672842e0ea492d","span_id":"ccd79efe11ec00f8"}',
+      // a traceparent header whose span id is all decimal digits: joined with its flags ("-00") it is an 18-digit
+      // Luhn-valid run (a CI run's accepted topic)
+      'correlationid=p-1\ntraceparent=00-1c363296ac1ce58d9c036a58679378af-4556056799951225-00',
     ].map((text, i) => ({ where: String(i), text }));
     expect(findPlaintextNumbers(texts, { cards: [], accounts: [] })).toEqual([]);
   });

@@ -93,8 +93,14 @@ function layers(text: string, via: Encoding[] = [], out: Layer[] = []): Layer[] 
 function findInLayer(where: string, layer: Layer, known: KnownNumbers): PlaintextFinding[] {
   const found: PlaintextFinding[] = [];
   const encoding: Encoding = layer.via[0] ?? 'decimal';
-  const joined = layer.text.replace(SEPARATED_DIGITS, (run) => run.replace(/[ -]/g, ''));
+  const join = (text: string): string => text.replace(SEPARATED_DIGITS, (run) => run.replace(/[ -]/g, ''));
+  const joined = join(layer.text);
   const texts = joined === layer.text ? [layer.text] : [layer.text, joined];
+  // ids blanked out before digits separated by dashes are joined: a traceparent whose span id happens to be all
+  // decimal digits ("00-<trace id>-4556...-01") must not become one 18-digit run with its flags
+  const blanked = layer.text.replace(TRACEPARENT, (id) => ' '.repeat(id.length)).replace(HEX_ID, (id) => ' '.repeat(id.length));
+  const blankedJoined = join(blanked);
+  const cardLikeTexts = blankedJoined === blanked ? [blanked] : [blanked, blankedJoined];
   const seen = new Set<string>();
   const add = (kind: PlaintextFinding['kind'], number: string): void => {
     const id = `${kind}:${number}`;
@@ -105,9 +111,9 @@ function findInLayer(where: string, layer: Layer, known: KnownNumbers): Plaintex
   for (const text of texts) {
     for (const card of known.cards) if (card && text.includes(card)) add('known-card', card);
     for (const account of known.accounts) if (account && text.includes(account)) add('known-account', account);
-    for (const match of text.replace(TRACEPARENT, (id) => ' '.repeat(id.length)).replace(HEX_ID, (id) => ' '.repeat(id.length)).matchAll(CARD_LIKE)) {
-      if (luhnValid(match[0]) && !known.cards.includes(match[0])) add('card-like', match[0]);
-    }
+  }
+  for (const text of cardLikeTexts) {
+    for (const match of text.matchAll(CARD_LIKE)) if (luhnValid(match[0]) && !known.cards.includes(match[0])) add('card-like', match[0]);
   }
   return found;
 }

@@ -1,8 +1,10 @@
-// Consumes a set of Payrail topics as one consumer group with eachBatch: messages with different keys are handled
-// concurrently, messages with the same key in order. Each message is decoded (envelope, JSON, schema version,
-// zod schema) before the handler sees it; undecodable or invalid messages, permanent handler errors and exhausted
-// retries go to the stage's dead-letter topic with the reason in headers. Offsets are committed only up to the
-// last message whose handling (or dead-lettering) finished, so a crash re-delivers and never skips.
+// Consumes a set of Payrail topics as one consumer group with eachBatch. A topic's route has either a per-message
+// handler (messages with different keys handled concurrently, messages with the same key in order) or a batch
+// handler (every decoded message of one fetched partition batch at once, in offset order: one verification pass, one
+// Redis round trip, one produce request for the lot). Each message is decoded (envelope, JSON, schema version, zod
+// schema) before a handler sees it; undecodable or invalid messages, permanent handler errors and exhausted retries
+// go to the stage's dead-letter topic with the reason in headers. Offsets are committed only up to the last message
+// whose handling (or dead-lettering) finished, so a crash re-delivers and never skips.
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
 import {
   DLQ_HEADERS,
@@ -35,6 +37,33 @@ export type HandlerOutcome = 'ok' | 'duplicate';
 
 export type EventHandler = (event: ConsumedEvent) => Promise<void | HandlerOutcome>;
 
+/** What became of one event of a batch: handled, recognised as a redelivery, or failed (retried, then dead-lettered). */
+export type EventResult = HandlerOutcome | { readonly error: Error };
+
+/**
+ * Handles the decoded events of one fetched partition batch at once, in offset order; resolves to one result per
+ * event, in the same order. The events that failed come back (alone, in offset order) after the backoff, up to the
+ * consumer's attempts; a PermanentError is dead-lettered at once. A throw fails every event of the call. Per-key
+ * order is the handler's to keep: where it matters for the effect, an event after a failed one of the same key must
+ * fail too (not be applied). The consumer opens no span per event: see withEventContext.
+ */
+export type BatchEventHandler = (events: readonly ConsumedEvent[]) => Promise<readonly EventResult[]>;
+
+/** A topic and what handles it: one message at a time (`handler`) or a batch at a time (`batchHandler`). */
+export type EventRoute = { readonly topic: TopicContract } & ({ readonly handler: EventHandler; readonly batchHandler?: never } | { readonly batchHandler: BatchEventHandler; readonly handler?: never });
+
+/**
+ * Runs fn as the handling of one event: inside a consumer span continuing the producer's trace (so what fn
+ * publishes carries the payment's traceparent; a no-op with tracing off) and with the event's ids in the log context.
+ * The consumer does this itself around a per-message handler; a batch handler does it around its per-event work.
+ */
+export function withEventContext<T>(event: Pick<ConsumedEvent, 'topic' | 'partition' | 'offset' | 'envelope'>, fn: () => Promise<T>): Promise<T> {
+  const { topic, partition, offset, envelope } = event;
+  const attributes = () => ({ 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.kafka.partition': partition, 'messaging.kafka.offset': offset, 'payrail.correlation_id': envelope.correlationid ?? '' });
+  const logFields: Record<string, string> = envelope.correlationid ? { event_id: envelope.id, correlation_id: envelope.correlationid } : { event_id: envelope.id };
+  return withConsumerSpan(envelope.traceparent, `${topic} process`, attributes, () => withLogContext(logFields, fn));
+}
+
 export interface ConsumerLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
@@ -44,7 +73,7 @@ export interface ConsumerLogger {
 export interface BatchConsumerOptions {
   groupId: string;
   /** Handlers by topic name; the topic's contract decides how its messages are decoded. */
-  routes: { topic: TopicContract; handler: EventHandler }[];
+  routes: EventRoute[];
   deadLetterTopic: string;
   producer: EventProducer;
   logger: ConsumerLogger;
@@ -100,7 +129,7 @@ interface FailureRecord {
 
 export class BatchConsumer {
   private readonly consumer: Consumer;
-  private readonly routes: Map<string, { topic: TopicContract; handler: EventHandler }>;
+  private readonly routes: Map<string, EventRoute>;
   private readonly metrics: MessagingMetrics;
   private readonly maxAttempts: number;
   private readonly backoffMs: number[];
@@ -124,6 +153,9 @@ export class BatchConsumer {
         restartOnFailure: async () => this.consecutiveRestarts < (options.maxConsecutiveRestarts ?? 5),
       },
     });
+    for (const route of options.routes) {
+      if (typeof route.handler === typeof route.batchHandler) throw new Error(`route ${route.topic.name}: give either a handler or a batchHandler`);
+    }
     this.routes = new Map(options.routes.map((r) => [r.topic.name, r]));
     this.metrics = options.metrics ?? noopMetrics;
     this.maxAttempts = options.maxAttempts ?? 3;
@@ -192,40 +224,17 @@ export class BatchConsumer {
   }
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary } = payload;
     const route = this.routes.get(batch.topic);
     if (!route || batch.messages.length === 0) return;
     const fetchedAt = Date.now();
     for (const message of batch.messages) this.metrics.waited(batch.topic, 'fetch_wait', fetchedAt - Number(message.timestamp));
-
-    // Same key: in order. Different keys: concurrently, bounded.
-    const byKey = new Map<string, KafkaMessage[]>();
-    for (const message of batch.messages) {
-      const key = message.key?.toString('utf8') ?? `\u0000offset:${message.offset}`;
-      const list = byKey.get(key);
-      if (list) list.push(message);
-      else byKey.set(key, [message]);
-    }
     const completed = new Set<string>();
-    const keyQueues = [...byKey.values()];
-    let next = 0;
-    let lastHeartbeat = Date.now();
-    const worker = async (): Promise<void> => {
-      while (next < keyQueues.length) {
-        const queue = keyQueues[next++];
-        if (!queue) break;
-        for (const message of queue) {
-          if (!isRunning() || isStale()) return;
-          await this.processMessage(batch.topic, batch.partition, message, route, fetchedAt);
-          completed.add(message.offset);
-          if (Date.now() - lastHeartbeat > 1_000) {
-            lastHeartbeat = Date.now();
-            await heartbeat();
-          }
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.keyConcurrency, keyQueues.length) }, worker));
+    if (route.batchHandler) {
+      await this.processBatch(batch.topic, batch.partition, batch.messages, route.topic, route.batchHandler, fetchedAt, completed, payload);
+    } else {
+      await this.processByKey(batch.topic, batch.partition, batch.messages, { topic: route.topic, handler: route.handler }, fetchedAt, completed, payload);
+    }
 
     // Commit the contiguous prefix that finished (all of it, unless we are stopping or were revoked).
     let lastDone: string | undefined;
@@ -243,6 +252,114 @@ export class BatchConsumer {
     if (lastDone !== undefined) this.consecutiveRestarts = 0;
   }
 
+  /** Per-message handler: same key in order, different keys concurrently (bounded); `completed` gets what finished. */
+  private async processByKey(
+    topic: string,
+    partition: number,
+    messages: KafkaMessage[],
+    route: { topic: TopicContract; handler: EventHandler },
+    fetchedAt: number,
+    completed: Set<string>,
+    { heartbeat, isRunning, isStale }: Pick<EachBatchPayload, 'heartbeat' | 'isRunning' | 'isStale'>,
+  ): Promise<void> {
+    const byKey = new Map<string, KafkaMessage[]>();
+    for (const message of messages) {
+      const key = message.key?.toString('utf8') ?? `\u0000offset:${message.offset}`;
+      const list = byKey.get(key);
+      if (list) list.push(message);
+      else byKey.set(key, [message]);
+    }
+    const keyQueues = [...byKey.values()];
+    let next = 0;
+    let lastHeartbeat = Date.now();
+    const worker = async (): Promise<void> => {
+      while (next < keyQueues.length) {
+        const queue = keyQueues[next++];
+        if (!queue) break;
+        for (const message of queue) {
+          if (!isRunning() || isStale()) return;
+          await this.processMessage(topic, partition, message, route, fetchedAt);
+          completed.add(message.offset);
+          if (Date.now() - lastHeartbeat > 1_000) {
+            lastHeartbeat = Date.now();
+            await heartbeat();
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.keyConcurrency, keyQueues.length) }, worker));
+  }
+
+  /**
+   * Batch handler: decode every message (undecodable ones dead-lettered), hand the events over at once, retry the
+   * failed ones as a smaller batch after the backoff, dead-letter what is permanent or exhausted. `completed` gets
+   * every offset handled or dead-lettered; stopping or a revoked partition leaves the rest uncommitted (redelivered).
+   */
+  private async processBatch(
+    topic: string,
+    partition: number,
+    messages: KafkaMessage[],
+    contract: TopicContract,
+    batchHandler: BatchEventHandler,
+    fetchedAt: number,
+    completed: Set<string>,
+    { heartbeat, isRunning, isStale }: Pick<EachBatchPayload, 'heartbeat' | 'isRunning' | 'isStale'>,
+  ): Promise<void> {
+    const started = Date.now();
+    interface Pending {
+      message: KafkaMessage;
+      event: Omit<ConsumedEvent, 'attempt'>;
+      failure?: FailureRecord;
+    }
+    let pending: Pending[] = [];
+    for (const message of messages) {
+      this.metrics.waited(topic, 'queue_wait', started - fetchedAt);
+      try {
+        const { envelope, data } = decode(contract, message);
+        pending.push({ message, event: { topic, partition, offset: message.offset, key: message.key?.toString('utf8'), envelope, data, headers: (message.headers ?? {}) as RawHeaders } });
+      } catch (err) {
+        const now = new Date();
+        await this.deadLetter(topic, partition, message, { attempts: 1, first: now, last: now, error: err as Error }, Date.now() - started);
+        completed.add(message.offset);
+      }
+    }
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (!isRunning() || isStale()) return;
+      const events: ConsumedEvent[] = pending.map((p) => ({ ...p.event, attempt }));
+      let results: readonly EventResult[];
+      try {
+        results = await batchHandler(events);
+        if (results.length !== events.length) throw new Error(`batch handler returned ${results.length} results for ${events.length} events`);
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        results = events.map(() => ({ error }));
+      }
+      const retry: Pending[] = [];
+      const now = new Date();
+      for (const [i, result] of results.entries()) {
+        const item = pending[i] as Pending;
+        if (typeof result === 'string') {
+          this.metrics.consumed(topic, result === 'duplicate' ? 'duplicate' : 'ok', Date.now() - started);
+          completed.add(item.message.offset);
+          continue;
+        }
+        const failure: FailureRecord = item.failure ? { ...item.failure, attempts: attempt, last: now, error: result.error } : { attempts: attempt, first: now, last: now, error: result.error };
+        if (result.error instanceof PermanentError || attempt >= this.maxAttempts) {
+          await this.deadLetter(topic, partition, item.message, failure, Date.now() - started);
+          completed.add(item.message.offset);
+        } else {
+          retry.push({ ...item, failure });
+        }
+      }
+      pending = retry;
+      if (pending.length === 0) break;
+      for (let i = 0; i < pending.length; i++) this.metrics.retried(topic);
+      this.options.logger.warn({ topic, partition, attempt, failed: pending.length, offsets: pending.slice(0, 10).map((p) => p.message.offset), err: pending[0]?.failure?.error.message }, 'batch handler failed events; retrying them');
+      await heartbeat();
+      await sleep(this.backoffMs[Math.min(attempt - 1, this.backoffMs.length - 1)] ?? 100);
+    }
+  }
+
   private async processMessage(topic: string, partition: number, message: KafkaMessage, route: { topic: TopicContract; handler: EventHandler }, fetchedAt: number): Promise<void> {
     const started = Date.now();
     this.metrics.waited(topic, 'queue_wait', started - fetchedAt);
@@ -256,12 +373,9 @@ export class BatchConsumer {
       await this.deadLetter(topic, partition, message, { attempts: 1, first: now, last: now, error: err as Error }, Date.now() - started);
       return;
     }
-    const { envelope } = decoded;
-    const attributes = () => ({ 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.kafka.partition': partition, 'messaging.kafka.offset': message.offset, 'payrail.correlation_id': envelope.correlationid ?? '' });
-    const logFields: Record<string, string> = envelope.correlationid ? { event_id: envelope.id, correlation_id: envelope.correlationid } : { event_id: envelope.id };
     // one trace per payment: the handler runs in a span continuing the producer's trace (no-op with tracing off)
-    const failure = await withConsumerSpan(envelope.traceparent, `${topic} process`, attributes, () =>
-      withLogContext(logFields, () => this.runHandler({ topic, partition, message, route, decoded, headers, key, started })),
+    const failure = await withEventContext({ topic, partition, offset: message.offset, envelope: decoded.envelope }, () =>
+      this.runHandler({ topic, partition, message, route, decoded, headers, key, started }),
     );
     if (failure) await this.deadLetter(topic, partition, message, failure, Date.now() - started);
   }
