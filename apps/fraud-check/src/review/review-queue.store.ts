@@ -27,7 +27,7 @@ export type { ReviewSummary };
 
 export type DecideOutcome = 'decided' | 'already_decided' | 'conflict' | 'not_found';
 
-const OPEN_SCRIPT = `
+export const OPEN_SCRIPT = `
 -- KEYS: 1 review hash, 2 pending queue; ARGV: 1 payment id, 2 screened JSON, 3 summary JSON, 4 queued-at ms
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'pending', 'screened', ARGV[2], 'summary', ARGV[3])

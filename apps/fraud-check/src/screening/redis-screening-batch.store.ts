@@ -6,7 +6,8 @@
 import type { PaymentScreened } from '@payrail/contracts';
 import type { Redis } from '@payrail/messaging';
 import { BLOCKLISTS_KEY, blocklistField, blocklistHits } from '../blocklist/redis-blocklist.store';
-import { REVIEW_OPEN_SCRIPT_NAME, parseReview, reviewKey, reviewOpenArgs } from '../review/review-queue.store';
+import { OPEN_SCRIPT, REVIEW_OPEN_SCRIPT_NAME, parseReview, reviewKey, reviewOpenArgs } from '../review/review-queue.store';
+import { defineScript } from '../redis-script';
 import { RedisVelocityStore, VELOCITY_SCRIPT_NAMES, parseObservation } from '../velocity/redis-velocity.store';
 import { decisionKey, decisionTtlS, fromDecisionRecord, toDecisionRecord } from './decision-record';
 import type { FollowUp, GatherRequest, Gathered, ScreeningBatchStore } from './screen-batch';
@@ -34,7 +35,10 @@ export class RedisScreeningBatchStore implements ScreeningBatchStore {
     private readonly redis: Redis,
     /** The velocity store's scripts and keys (it registers them on the same connection). */
     private readonly velocity: RedisVelocityStore,
-  ) {}
+  ) {
+    // the review queue registers it too (the same script under the same name): defined here whatever is built first
+    defineScript(redis, REVIEW_OPEN_SCRIPT_NAME, 2, OPEN_SCRIPT);
+  }
 
   async gather(requests: readonly GatherRequest[]): Promise<(Gathered | { error: Error })[]> {
     const p = this.redis.pipeline();
