@@ -2,23 +2,25 @@
 // several simulated upstreams with pre-signed payments, observed on Kafka until each payment is final.
 //
 //   npm run bench -- --json FILE [--rate 1000] [--fixed-s 60] [--max-s 120] [--warmup-s 15] [--concurrency 128]
-//                    [--quick]
+//                    [--quick] [--profile]
 //
 // Phases, on one broker and one Redis: (1) a fixed rate (default 1,000/s), (2) the maximum sustained rate (a closed
 // loop of `concurrency` upstream connections; steady window after the warm-up), (3) drain: every accepted payment
 // must reach a final state (settled, declined, or in review), (4) a raw kafkajs single-hop baseline with the same
 // message size on the same broker, (5) the floor (lib/floor.ts): the unavoidable work of a payment timed raw in this run,
 // set against the CPU every pipeline process (services, broker, Redis) spent per final payment in the maximum-rate
-// window. Writes the JSON, a markdown summary and SVG charts into bench/results/.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// window. Writes the JSON, a markdown summary and SVG charts into bench/results/. --profile runs every service with
+// --cpu-prof (profiles next to the JSON, in <name>-profiles/) and adds where each service's CPU went to the JSON.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TOPICS } from '@payrail/contracts';
 import { Pipeline, Submitter, drain, fixedRate, maxRate, observe, prepare } from './lib/load';
 import { ActualCpu, Floor, cpuPerPayment, efficiency, floorSummary, measureFloor, redisServerPid } from './lib/floor';
 import { HistogramTotals, ProcessSample, lineChartSvg, meanMsBetween, percentile, round, sampleProcess, scrapeHopHistograms } from './lib/measure';
 import { rawSingleHop } from './lib/raw-kafka';
+import { CpuProfile, ProfileSummary, summariseProfile } from './lib/cpu-profile';
 import { benchKeys } from './lib/run-keys';
 import type { Stack as StackType } from '../stack/stack.mjs';
 
@@ -31,6 +33,7 @@ interface Options {
   warmupS: number;
   concurrency: number;
   quick: boolean;
+  profile: boolean;
 }
 
 function options(): Options {
@@ -44,6 +47,7 @@ function options(): Options {
       'warmup-s': { type: 'string' },
       concurrency: { type: 'string', default: '128' },
       quick: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
     },
   });
   const quick = values.quick ?? false;
@@ -55,6 +59,7 @@ function options(): Options {
     warmupS: Number(values['warmup-s'] ?? (quick ? 5 : 15)),
     concurrency: Number(values.concurrency),
     quick,
+    profile: values.profile ?? false,
   };
   for (const [k, v] of Object.entries(o)) if (typeof v === 'number' && !(v > 0)) throw new Error(`--${k} must be a positive number`);
   return o;
@@ -137,8 +142,14 @@ function sampleAll(pids: Map<string, number>): Map<string, ProcessSample | undef
 async function main(): Promise<void> {
   const o = options();
   const { Stack } = (await import('../stack/stack.mjs')) as { Stack: typeof StackType };
+  const profileDir = o.profile ? o.json.replace(/\.json$/, '') + '-profiles' : undefined;
+  if (profileDir) {
+    rmSync(profileDir, { recursive: true, force: true });
+    process.env['PAYRAIL_CPU_PROF_DIR'] = profileDir; // the stack starts every service with --cpu-prof into it
+  }
   const stack = new Stack({ name: 'bench' });
   stack.installSignalHandlers();
+  let report: { result: Parameters<typeof writeReport>[1]; pipeline: Pipeline } | undefined;
   try {
     await stack.up({ preferWellKnown: false });
     const ingestPort = stack.ports['ingest'];
@@ -238,10 +249,44 @@ async function main(): Promise<void> {
       cpu,
       floor,
     };
-    writeReport(o.json, result, pipeline);
+    report = { result, pipeline };
   } finally {
     await stack.stop();
   }
+  if (!report) return;
+  // the services wrote their profiles when they stopped
+  const profiles = profileDir ? summariseProfiles(profileDir) : undefined;
+  if (profiles) {
+    for (const [service, summary] of Object.entries(profiles)) {
+      process.stderr.write(`bench: ${service} busy ${summary.busy_ms} ms: ${summary.by_area.slice(0, 6).map((a) => `${a.area} ${Math.round(a.share * 100)}%`).join(', ')}\n`);
+      for (const f of summary.top_functions.slice(0, 8)) process.stderr.write(`  ${(f.share * 100).toFixed(1).padStart(5)}%  ${f.function}\n`);
+    }
+  }
+  writeReport(o.json, profiles ? { ...report.result, profiles, profiles_dir: profileDir } : report.result, report.pipeline);
+}
+
+/** Per service instance: its .cpuprofile files (a restarted process writes another) summarised together. */
+function summariseProfiles(dir: string): Record<string, ProfileSummary> {
+  const out: Record<string, ProfileSummary> = {};
+  if (!existsSync(dir)) return out;
+  for (const instance of readdirSync(dir)) {
+    const files = readdirSync(join(dir, instance)).filter((f) => f.endsWith('.cpuprofile'));
+    const [first, ...rest] = files.map((f) => JSON.parse(readFileSync(join(dir, instance, f), 'utf8')) as CpuProfile);
+    if (!first) continue;
+    // one process in the normal case; a restarted one's profiles are merged node by node
+    const merged = rest.reduce<CpuProfile>((acc, p) => {
+      const offset = Math.max(...acc.nodes.map((n) => n.id)) + 1;
+      return {
+        ...acc,
+        nodes: [...acc.nodes, ...p.nodes.map((n) => ({ ...n, id: n.id + offset }))],
+        samples: [...(acc.samples ?? []), ...(p.samples ?? []).map((s) => s + offset)],
+        timeDeltas: [...(acc.timeDeltas ?? []), ...(p.timeDeltas ?? [])],
+        endTime: acc.endTime + (p.endTime - p.startTime),
+      };
+    }, first);
+    out[instance] = summariseProfile(merged);
+  }
+  return out;
 }
 
 interface CpuFigures {

@@ -8,7 +8,7 @@
 //   node tools/stack/cli.mjs infra            (Kafka + Redis only, prints their addresses, Ctrl-C stops them)
 //   node tools/stack/cli.mjs sim-scale [--json FILE] [--short]   (scale-out simulation: tools/stack/scale-sim.mjs)
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { log } from '../../deploy/local/process-utils.mjs';
@@ -34,6 +34,13 @@ const command = positionals[0] ?? 'start';
  * off (docs/operations.md, "Dependencies"); patch-package is idempotent, so it runs on every start.
  */
 function ensureInstalled() {
+  // a checkout whose node_modules links to another's install (a git worktree) must not reinstall through the link:
+  // npm ci would empty the other checkout's node_modules first
+  const modules = join(repoRoot, 'node_modules');
+  if (existsSync(modules) && lstatSync(modules).isSymbolicLink()) {
+    log(`node_modules links to ${realpathSync(modules)}: using that install as it is (no npm ci, no patches)`);
+    return;
+  }
   const lock = join(repoRoot, 'package-lock.json');
   const marker = join(repoRoot, 'node_modules', '.package-lock.json');
   if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs) {

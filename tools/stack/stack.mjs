@@ -310,7 +310,10 @@ export class Stack {
     const out = openSync(logFile, 'a');
     // ingest serves /metrics on its operations listener only (OPS_PORT), never on its public port
     const opsEnv = name === 'ingest' ? { OPS_PORT: String(extraEnv.OPS_PORT ?? (await freePort())) } : {};
-    const child = spawn('node', ['--enable-source-maps', `dist/apps/${name}/main.js`], {
+    // PAYRAIL_CPU_PROF_DIR (npm run bench -- --profile): a V8 CPU profile per process, written when it exits cleanly
+    const profDir = process.env.PAYRAIL_CPU_PROF_DIR;
+    const profile = profDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profDir, instance)}`] : [];
+    const child = spawn('node', [...profile, '--enable-source-maps', `dist/apps/${name}/main.js`], {
       cwd: repoRoot,
       env: { ...process.env, ...this.serviceEnv(name), ...opsEnv, ...extraEnv },
       stdio: ['ignore', out, out],
