@@ -61,6 +61,7 @@ function screener(store: ScreeningBatchStore, payments: PaymentInstruction[], pu
 }
 
 const items = (ps: PaymentInstruction[]) => ps.map((p) => ({ signed: { payment_id: p.payment_id, kid: 'k', instruction_jws: `jws.${p.payment_id}` } satisfies PaymentSigned, key: p.payer.fingerprint }));
+const blocklists = () => new InMemoryBlocklists({ merchant: new Map([['m-blocked', { value: 'm-blocked', reason: 'test', added_by: 'x', added_at: '' }]]) });
 const summary = (s: PaymentScreened | undefined) => ({ decision: s?.decision, score: s?.score, reasons: s?.reasons });
 
 describe('RedisScreeningBatchStore on real Redis', () => {
@@ -81,10 +82,13 @@ describe('RedisScreeningBatchStore on real Redis', () => {
 
   it('decides batches of 25 as the in-memory store does; a redelivered batch is answered from the stored decisions', async () => {
     const payments = stream(100);
+    // a payment after the stream, of its first payer: it must see the stream counted once, not twice
+    const next = instruction({ at: T0 + 150_000, card: { fingerprint: fingerprintOf('payer-0') }, minor: '7' });
+    const known = [...payments, next];
     const expected: PaymentScreened[] = [];
-    const reference = screener(new InMemoryScreeningBatchStore(new InMemoryVelocityStore(), new InMemoryBlocklists({ merchant: new Map([['m-blocked', { value: 'm-blocked', reason: 'test', added_by: 'x', added_at: '' }]]) })), payments, expected);
+    const reference = screener(new InMemoryScreeningBatchStore(new InMemoryVelocityStore(), blocklists()), known, expected);
     const published: PaymentScreened[] = [];
-    const onRedis = screener(new RedisScreeningBatchStore(redis, new RedisVelocityStore(redis)), payments, published);
+    const onRedis = screener(new RedisScreeningBatchStore(redis, new RedisVelocityStore(redis)), known, published);
     for (let i = 0; i < payments.length; i += 25) {
       await reference.screen(items(payments.slice(i, i + 25)));
       const results = await onRedis.screen(items(payments.slice(i, i + 25)));
@@ -97,10 +101,13 @@ describe('RedisScreeningBatchStore on real Redis', () => {
     const again = await onRedis.screen(items(payments));
     expect(again.every((r) => 'kind' in r && r.kind === 'DUPLICATE')).toBe(true);
     expect(published.slice(100).map(summary)).toEqual(expected.map(summary));
-    const next = instruction({ at: T0 + 150_000, card: { fingerprint: fingerprintOf('payer-0') }, minor: '7' });
     const nextExpected: PaymentScreened[] = [];
-    await screener(new InMemoryScreeningBatchStore(new InMemoryVelocityStore(), new InMemoryBlocklists()), [...payments, next], nextExpected).screen(items([...payments, next]).slice(0));
-    await onRedis.screen(items([next]));
+    await screener(new InMemoryScreeningBatchStore(new InMemoryVelocityStore(), blocklists()), known, nextExpected).screen(items(known));
+    expect(nextExpected.at(-1)?.payment_id).toBe(next.payment_id);
+    const [nextResult] = await onRedis.screen(items([next]));
+    expect(nextResult).toEqual({ kind: 'DECIDED', decision: nextExpected.at(-1)?.decision, paymentId: next.payment_id });
+    expect(published).toHaveLength(201);
+    expect(published.at(-1)?.payment_id).toBe(next.payment_id);
     expect(summary(published.at(-1))).toEqual(summary(nextExpected.at(-1)));
   });
 });
