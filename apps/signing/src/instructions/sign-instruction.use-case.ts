@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PaymentAccepted, PaymentInstruction, PaymentSigned, TOPICS } from '@payrail/contracts';
+import type { CanonicalObject } from '@payrail/crypto';
 import { EventProducer, refuseForgedEvent } from '@payrail/messaging';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { SigningKeyRing } from '../keys/signing-key-ring';
@@ -68,9 +69,9 @@ export class SignInstructionUseCase {
         return refuseForgedEvent(this.producer, { service: 'signing', topic: TOPICS.paymentsAccepted.name, subject: accepted.payment_id, paymentId: accepted.payment_id, reason: check.reason, kid: check.kid });
       }
       try {
-        // ingest's seal is its word to signing; the instruction carries Payrail's signature instead
-        const { seal: _seal, ...payment } = accepted;
-        const instruction: PaymentInstruction = { ...payment, signed_at: signedAt };
+        // ingest's seal is its word to signing; the instruction carries Payrail's signature instead: the payment the
+        // seal covered (its canonical JSON, written once for both) plus signed_at
+        const instruction: CanonicalObject<PaymentInstruction> = check.covered.with('signed_at', signedAt);
         const { jws, kid } = this.keys.sign('instruction', instruction);
         const event: PaymentSigned = { payment_id: accepted.payment_id, kid, instruction_jws: jws };
         return this.producer
