@@ -22,7 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { v7 as uuidv7 } from 'uuid';
-import { CurrencyCode, PaymentInstruction, TOPICS } from '@payrail/contracts';
+import { CurrencyCode, PaymentInstruction, PaymentInstructionSchema, TOPICS } from '@payrail/contracts';
 import { JwsSigner, PayrailKeyStore, generateDevKeys, writeSealKeys } from '@payrail/crypto';
 import { EventProducer, createKafka, decode, ensureTopics, kafkaClientEnv, kafkaConnectionFromProcessEnv } from '@payrail/messaging';
 import { MessagingRuntime, connectConsumerGroups } from '@payrail/messaging-nest';
@@ -98,7 +98,7 @@ function payments(n: number, cards: number, startMs: number, intervalMs: number)
       signed_at: at,
       amount: { minor, currency: m.currency as CurrencyCode },
       payer: card
-        ? { type: 'card', fingerprint: `bench-card-${payer}`.padEnd(24, '_'), masked: '411111******1111', bin: '411111', country: m.country, expiry: '2029-01', protected_jwe: 'eyJhbGciOiJFQ0RILUVTK0EyNTZLVyJ9.a.b.c.d' }
+        ? { type: 'card', fingerprint: `bench-card-${payer}`.padEnd(24, '_'), masked: '4111********1111', bin: '411111', country: m.country, expiry: '2029-01', protected_jwe: 'eyJhbGciOiJFQ0RILUVTK0EyNTZLVyJ9.a.b.c.d' }
         : { type: 'account', fingerprint: `bench-account-${payer}`.padEnd(24, '_'), masked: '******3000', country: 'DE', protected_jwe: 'eyJhbGciOiJFQ0RILUVTK0EyNTZLVyJ9.a.b.c.d' },
       payee: { merchant_id: m.merchant_id, mcc: m.mcc, country: m.country },
       context: { ip: `10.${Math.floor(i / 65536) % 256}.${Math.floor(random() * 20)}.${Math.floor(random() * 250)}`, country: m.country, device_id: `device-${Math.floor(random() * 5000)}` },
@@ -128,7 +128,10 @@ async function generator(task: GeneratorTask): Promise<void> {
   const producer = new EventProducer(kafka, { source: 'payrail/bench-signing', lingerMs: 2 });
   await producer.connect();
   const stream = payments(task.total, task.cards, task.startMs, 1000 / task.rate);
-  // signed and encoded up front so publishing costs little during the run
+  // every instruction must be one fraud-check accepts (a payer the schema refuses is retried, then dead-lettered:
+  // no decision, and three verifications of CPU counted against the decisions); signed and encoded up front so
+  // publishing costs little during the run
+  for (const p of stream) PaymentInstructionSchema.parse(p);
   const messages = stream.map((p) =>
     producer.encode(TOPICS.paymentsSigned, { payment_id: p.payment_id, kid: signer.kid, instruction_jws: signer.sign(p) }, { key: p.payer.fingerprint, correlationId: p.payment_id, eventId: `${p.payment_id}:signed` }),
   );
@@ -215,22 +218,30 @@ async function main(): Promise<void> {
     await app.startAllMicroservices();
 
     // handler latency: the use case the screening handler calls, timed around each call; and where the time goes
+    // a payment counts as decided when a call returned a result for it that is not an error (an error is retried,
+    // then dead-lettered: counted in `failed`, and its payment stays undecided unless a retry decides it)
     const handled = new Map<string, { ms: number; doneAt: number }>();
+    let failed = 0;
     const stages = { batchSize: [] as number[], publish: [] as number[] };
-    const timed = <A extends unknown[], R>(target: object, name: string, record: (ms: number, args: A) => void) => {
+    const timed = <A extends unknown[], R>(target: object, name: string, record: (ms: number, args: A, result: R | undefined) => void) => {
       const t = target as Record<string, (...a: A) => Promise<R>>;
       const original = t[name]?.bind(target);
       if (!original) throw new Error(`no ${name} to time`);
       t[name] = async (...a: A): Promise<R> => {
         const started = process.hrtime.bigint();
+        let result: R | undefined;
         try {
-          return await original(...a);
+          result = await original(...a);
+          return result;
         } finally {
-          record(Number(process.hrtime.bigint() - started) / 1e6, a);
+          record(Number(process.hrtime.bigint() - started) / 1e6, a, result);
         }
       };
     };
-    timed<[{ payment_id: string }], unknown>(app.get(ScreenPaymentUseCase), 'execute', (ms, [signed]) => handled.set(signed.payment_id, { ms, doneAt: Date.now() }));
+    timed<[{ payment_id: string }], unknown>(app.get(ScreenPaymentUseCase), 'execute', (ms, [signed], result) => {
+      if (result === undefined) failed++;
+      else handled.set(signed.payment_id, { ms, doneAt: Date.now() });
+    });
     // (a build of the service without batch screening, to measure before it: timed per payment only)
     const batchUseCase = (() => {
       try {
@@ -240,10 +251,14 @@ async function main(): Promise<void> {
       }
     })();
     if (batchUseCase)
-      timed<[{ signed: { payment_id: string } }[]], unknown>(batchUseCase, 'execute', (ms, [items]) => {
+      timed<[{ signed: { payment_id: string } }[]], readonly object[]>(batchUseCase, 'execute', (ms, [items], results) => {
         const doneAt = Date.now();
         stages.batchSize.push(items.length);
-        for (const item of items) handled.set(item.signed.payment_id, { ms, doneAt });
+        items.forEach((item, i) => {
+          const r = results?.[i];
+          if (r === undefined || 'error' in r) failed++;
+          else handled.set(item.signed.payment_id, { ms, doneAt });
+        });
       });
     timed(app.get(ScreenedPublisher), 'publish', (ms) => stages.publish.push(ms));
     const received = new Map<string, number>();
@@ -308,6 +323,7 @@ async function main(): Promise<void> {
       measured_payments: measuredIds.length,
       decided: done_.length,
       lost: total - decidedAll,
+      failed_attempts: failed,
       seconds: o.seconds,
       stages: { batch_size: stage(stages.batchSize), publish_ack: stage(stages.publish) },
       ...(o.e2e ? { e2e_p50_ms: round(quantile(e2e, 0.5)), e2e_p99_ms: round(quantile(e2e, 0.99)) } : {}),
@@ -330,7 +346,7 @@ async function main(): Promise<void> {
         `  payments per handler call (batch) p50 ${result.stages.batch_size.p50} p99 ${result.stages.batch_size.p99}; publish (broker ack) p50 ${result.stages.publish_ack.p50} ms p99 ${result.stages.publish_ack.p99} ms\n` +
         (o.e2e ? `  published -> screened received: p50 ${result.e2e_p50_ms} ms  p99 ${result.e2e_p99_ms} ms\n` : '') +
         `  CPU per decision: ${result.cpu_us_per_decision} us in the service's process, ${result.redis_cpu_us_per_decision} us in Redis (all of Redis: exact only on a Redis of its own)\n` +
-        `  decided ${result.decided}/${result.measured_payments} measured, lost ${result.lost}${o.json ? `; written to ${o.json}` : ''}\n`,
+        `  decided ${result.decided}/${result.measured_payments} measured, lost ${result.lost}, failed attempts ${result.failed_attempts}${o.json ? `; written to ${o.json}` : ''}\n`,
     );
     await reader?.disconnect();
     await app.close();
