@@ -98,7 +98,7 @@ function payments(n: number, cards: number, startMs: number, intervalMs: number)
       signed_at: at,
       amount: { minor, currency: m.currency as CurrencyCode },
       payer: card
-        ? { type: 'card', fingerprint: `bench-card-${payer}`.padEnd(24, '_'), masked: '4111********1111', bin: '411111', country: m.country, expiry: '2029-01', protected_jwe: 'eyJhbGciOiJFQ0RILUVTK0EyNTZLVyJ9.a.b.c.d' }
+        ? { type: 'card', fingerprint: `bench-card-${payer}`.padEnd(24, '_'), masked: '4111********1111', bin: '4111', country: m.country, expiry: '2029-01', protected_jwe: 'eyJhbGciOiJFQ0RILUVTK0EyNTZLVyJ9.a.b.c.d' }
         : { type: 'account', fingerprint: `bench-account-${payer}`.padEnd(24, '_'), masked: '******3000', country: 'DE', protected_jwe: 'eyJhbGciOiJFQ0RILUVTK0EyNTZLVyJ9.a.b.c.d' },
       payee: { merchant_id: m.merchant_id, mcc: m.mcc, country: m.country },
       context: { ip: `10.${Math.floor(i / 65536) % 256}.${Math.floor(random() * 20)}.${Math.floor(random() * 250)}`, country: m.country, device_id: `device-${Math.floor(random() * 5000)}` },
