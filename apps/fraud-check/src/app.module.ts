@@ -18,6 +18,7 @@ import { RuleSetProvider } from './rules/ruleset.provider';
 import { RulesController } from './rules/rules.controller';
 import { PayrailSignatures } from './screening/payrail-signatures.provider';
 import { ScreenPaymentUseCase } from './screening/screen-payment.use-case';
+import { ScreenBatchUseCase } from './screening/screen-batch.use-case';
 import { ScreenedPublisher } from './screening/screened.publisher';
 import { DecisionSeals } from './screening/decision-seals';
 import { ScreeningHandler } from './screening/screening.handler';
@@ -46,6 +47,7 @@ export class FraudCheckAppModule {
         // the admin API's failed-authentication throttle per client address, checked before any token is compared
         { provide: ClientThrottle, useFactory: (access: OperatorAccessMetrics) => new ClientThrottle<OperatorSurface>({ failures: config.authFailureThrottle }, access), inject: [OperatorAccessMetrics] },
         ScreenPaymentUseCase,
+        ScreenBatchUseCase,
         ManageBlocklistUseCase,
         ReviewQueriesUseCase,
         DecideReviewUseCase,

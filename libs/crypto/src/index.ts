@@ -5,7 +5,7 @@ export type { KeyState, SigningAlg, KeyUse, KeyWrapAlg, ContentEncryptionAlg } f
 export { SIGNING_ALGS, KEY_WRAP_ALGS, CONTENT_ENCRYPTION_ALG } from './lib/algorithms';
 export { CryptoError, KeyConfigError, isTokenVerdict } from './lib/errors';
 export type { CryptoErrorReason, CryptoLogger } from './lib/errors';
-export { canonicalJson } from './lib/canonical';
+export { CanonicalObject, canonicalJson } from './lib/canonical';
 
 export { PayrailKeyStore } from './keys/keystore';
 export type { FromJwksOptions, KeySources } from './keys/keystore';
@@ -49,4 +49,4 @@ export type { PasswordHashParams } from './passwords/password-hash';
 export { BearerTokenDirectory, FRAUD_OPERATOR_TOKEN_PREFIX, SETTLEMENT_API_TOKEN_PREFIX, bearerTokenSha256, newBearerToken } from './tokens/bearer-token';
 
 export { EventSealer, EventSealVerifier, SealingKeys, PeerSealKeys, SEAL_MEMBER, SEAL_ALGS, sealedBytes, sealKid, writeSealKeys } from './seal/event-seal';
-export type { Sealed, SealCheck } from './seal/event-seal';
+export type { CoveredSealCheck, Sealed, SealCheck } from './seal/event-seal';

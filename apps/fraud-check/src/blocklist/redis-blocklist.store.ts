@@ -56,6 +56,16 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 `;
 
+/** The hits among probes from what HMGET answered for their fields (same order). */
+export function blocklistHits(probes: readonly BlocklistProbe[], found: readonly (string | null)[], offset = 0): BlocklistHit[] {
+  const hits: BlocklistHit[] = [];
+  probes.forEach((probe, i) => {
+    const raw = found[offset + i];
+    if (raw) hits.push({ ...probe, reason: (JSON.parse(raw) as BlocklistEntry).reason });
+  });
+  return hits;
+}
+
 /** A change as replayed from the blocklist topic. */
 export type ReplayedBlocklistChange = { list: BlocklistName; version: string } & ({ change: 'put'; entry: BlocklistEntry } | { change: 'removed'; value: string });
 
@@ -75,13 +85,7 @@ export class RedisBlocklistStore implements BlocklistReader {
 
   async find(probes: BlocklistProbe[]): Promise<BlocklistHit[]> {
     if (probes.length === 0) return [];
-    const found = await this.redis.hmget(BLOCKLISTS_KEY, ...probes.map((p) => blocklistField(p.list, p.value)));
-    const hits: BlocklistHit[] = [];
-    probes.forEach((probe, i) => {
-      const raw = found[i];
-      if (raw) hits.push({ ...probe, reason: (JSON.parse(raw) as BlocklistEntry).reason });
-    });
-    return hits;
+    return blocklistHits(probes, await this.redis.hmget(BLOCKLISTS_KEY, ...probes.map((p) => blocklistField(p.list, p.value))));
   }
 
   async put(list: BlocklistName, entry: BlocklistEntry, audit: Omit<AuditEntry, 'outcome'>): Promise<'created' | 'updated'> {

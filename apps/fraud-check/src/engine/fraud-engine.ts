@@ -4,7 +4,7 @@
 // Every payment is recorded under every dimension value it has (card or payer account, IP, device), whatever the
 // rules say, in one store call per dimension value, all sent at once (one Redis round trip when pipelined).
 import { PaymentInstruction } from '@payrail/contracts';
-import { BlocklistProbe, BlocklistReader, normaliseIp } from '../blocklist/blocklist';
+import { BlocklistHit, BlocklistProbe, BlocklistReader, normaliseIp } from '../blocklist/blocklist';
 import { FraudSignals, Verdict, evaluate, payerDimension } from '../rules/evaluate';
 import { RuleSet, duplicateLookbackMs } from '../rules/ruleset';
 import { VelocityDimension, VelocityEvent, VelocityObservation, VelocityStore } from '../velocity/velocity';
@@ -21,34 +21,16 @@ export class FraudEngine {
   ) {}
 
   async screen(ruleset: RuleSet, payment: PaymentInstruction): Promise<Screening> {
-    const signals = await this.gather(ruleset, payment);
-    // the payee is known when another payment of this payer to it was approved: nothing to record after an approval
-    return { ...evaluate(ruleset, payment, signals), payeeKnown: signals.velocity[payerDimension(payment)]?.firstPaymentToPayee === false };
+    return screeningOf(ruleset, payment, await this.gather(ruleset, payment));
   }
 
   async gather(ruleset: RuleSet, payment: PaymentInstruction): Promise<FraudSignals> {
-    const dimensions = velocityDimensions(payment);
-    const base = velocityEvent(ruleset, payment);
+    const records = velocityRecords(ruleset, payment);
     const [observations, blocklistHits] = await Promise.all([
-      Promise.all(
-        dimensions.map(({ dimension, value }) =>
-          this.velocity.record(dimension, value, {
-            ...base,
-            // the payer dimension answers payee and duplicate questions; IP and device count distinct payers
-            payerFingerprint: dimension === 'ip' || dimension === 'device' ? payment.payer.fingerprint : undefined,
-            trackPayees: dimension === 'card' || dimension === 'account',
-            duplicateLookbackMs: dimension === 'card' || dimension === 'account' ? base.duplicateLookbackMs : 0,
-          }),
-        ),
-      ),
+      Promise.all(records.map(({ dimension, value, event }) => this.velocity.record(dimension, value, event))),
       this.blocklists.find(blocklistProbes(ruleset, payment)),
     ]);
-    const velocity: Partial<Record<VelocityDimension, VelocityObservation>> = {};
-    dimensions.forEach(({ dimension }, i) => {
-      const observation = observations[i];
-      if (observation) velocity[dimension] = observation;
-    });
-    return { velocity, blocklistHits };
+    return signalsOf(records, observations, blocklistHits);
   }
 
   /** After the decision: an approved payment makes its payee known to the payer (first payment to a payee). */
@@ -63,6 +45,49 @@ export function velocityDimensions(payment: PaymentInstruction): { dimension: Ve
   if (payment.context?.ip) out.push({ dimension: 'ip', value: normaliseIp(payment.context.ip) });
   if (payment.context?.device_id) out.push({ dimension: 'device', value: payment.context.device_id });
   return out;
+}
+
+/** One velocity store call: a dimension value of the payment and what is recorded under it. */
+export interface VelocityRecord {
+  dimension: VelocityDimension;
+  value: string;
+  event: VelocityEvent;
+}
+
+/**
+ * What the payment records under each of its dimension values, in the order the store is called (payer, IP,
+ * device). The per-payment path (gather) and the batch path (screening/screen-batch.ts) both use it, so they
+ * record exactly the same thing.
+ */
+export function velocityRecords(ruleset: RuleSet, payment: PaymentInstruction): VelocityRecord[] {
+  const base = velocityEvent(ruleset, payment);
+  return velocityDimensions(payment).map(({ dimension, value }) => ({
+    dimension,
+    value,
+    event: {
+      ...base,
+      // the payer dimension answers payee and duplicate questions; IP and device count distinct payers
+      payerFingerprint: dimension === 'ip' || dimension === 'device' ? payment.payer.fingerprint : undefined,
+      trackPayees: dimension === 'card' || dimension === 'account',
+      duplicateLookbackMs: dimension === 'card' || dimension === 'account' ? base.duplicateLookbackMs : 0,
+    },
+  }));
+}
+
+/** The signals of a payment from the store's answers to its velocityRecords (same order) and its blocklist hits. */
+export function signalsOf(records: readonly VelocityRecord[], observations: readonly VelocityObservation[], blocklistHits: BlocklistHit[]): FraudSignals {
+  const velocity: Partial<Record<VelocityDimension, VelocityObservation>> = {};
+  records.forEach(({ dimension }, i) => {
+    const observation = observations[i];
+    if (observation) velocity[dimension] = observation;
+  });
+  return { velocity, blocklistHits };
+}
+
+/** The verdict on a payment from its signals (pure). */
+export function screeningOf(ruleset: RuleSet, payment: PaymentInstruction, signals: FraudSignals): Screening {
+  // the payee is known when another payment of this payer to it was approved: nothing to record after an approval
+  return { ...evaluate(ruleset, payment, signals), payeeKnown: signals.velocity[payerDimension(payment)]?.firstPaymentToPayee === false };
 }
 
 function velocityEvent(ruleset: RuleSet, payment: PaymentInstruction): Omit<VelocityEvent, 'trackPayees' | 'payerFingerprint'> {

@@ -27,7 +27,7 @@ export type { ReviewSummary };
 
 export type DecideOutcome = 'decided' | 'already_decided' | 'conflict' | 'not_found';
 
-const OPEN_SCRIPT = `
+export const OPEN_SCRIPT = `
 -- KEYS: 1 review hash, 2 pending queue; ARGV: 1 payment id, 2 screened JSON, 3 summary JSON, 4 queued-at ms
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'pending', 'screened', ARGV[2], 'summary', ARGV[3])
@@ -70,6 +70,28 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return 'decided'
 `;
 
+/** The name of the open script as registered on the connection (the batch path calls it in a pipeline). */
+export const REVIEW_OPEN_SCRIPT_NAME = 'payrailFraudReviewOpen';
+
+/** The keys then arguments of one open script call. */
+export function reviewOpenArgs(screened: PaymentScreened, summary: ReviewSummary): string[] {
+  // kept without a seal, like the decision record: a decision is sealed each time it is published
+  const { seal: _seal, ...record } = screened;
+  return [reviewKey(screened.payment_id), REVIEW_QUEUE_KEY, screened.payment_id, JSON.stringify(record), JSON.stringify(summary), String(Date.parse(screened.screened_at))];
+}
+
+/** A review from its hash (HGETALL); undefined when there is none. */
+export function parseReview(h: Record<string, string>): ReviewRecord | undefined {
+  if (!h['status'] || !h['screened'] || !h['summary']) return undefined;
+  const screened = JSON.parse(h['screened']) as PaymentScreened;
+  return {
+    status: h['status'] === 'decided' ? 'decided' : 'pending',
+    summary: JSON.parse(h['summary']) as ReviewSummary,
+    screened,
+    final: h['final'] ? fromDecisionRecord(h['final'], screened) : undefined,
+  };
+}
+
 export class RedisReviewQueue {
   private readonly openScript: RedisScript<number>;
   private readonly decideScript: RedisScript<string>;
@@ -79,29 +101,19 @@ export class RedisReviewQueue {
     private readonly redis: Redis,
     private readonly auditMaxEntries: number,
   ) {
-    this.openScript = defineScript(redis, 'payrailFraudReviewOpen', 2, OPEN_SCRIPT);
+    this.openScript = defineScript(redis, REVIEW_OPEN_SCRIPT_NAME, 2, OPEN_SCRIPT);
     this.decideScript = defineScript(redis, 'payrailFraudReviewDecide', 4, DECIDE_SCRIPT);
     this.restoreDecidedScript = defineScript(redis, 'payrailFraudReviewRestoreDecided', 2, RESTORE_DECIDED_SCRIPT);
   }
 
   /** Queues a payment for an analyst unless it already has a review (pending or decided). */
   async open(screened: PaymentScreened, summary: ReviewSummary): Promise<boolean> {
-    // kept without a seal, like the decision record: a decision is sealed each time it is published
-    const { seal: _seal, ...record } = screened;
-    const opened = await this.openScript(reviewKey(screened.payment_id), REVIEW_QUEUE_KEY, screened.payment_id, JSON.stringify(record), JSON.stringify(summary), String(Date.parse(screened.screened_at)));
+    const opened = await this.openScript(...reviewOpenArgs(screened, summary));
     return opened === 1;
   }
 
   async get(paymentId: string): Promise<ReviewRecord | undefined> {
-    const h = await this.redis.hgetall(reviewKey(paymentId));
-    if (!h['status'] || !h['screened'] || !h['summary']) return undefined;
-    const screened = JSON.parse(h['screened']) as PaymentScreened;
-    return {
-      status: h['status'] === 'decided' ? 'decided' : 'pending',
-      summary: JSON.parse(h['summary']) as ReviewSummary,
-      screened,
-      final: h['final'] ? fromDecisionRecord(h['final'], screened) : undefined,
-    };
+    return parseReview(await this.redis.hgetall(reviewKey(paymentId)));
   }
 
   /** Pending reviews, oldest first: `offset` pages through the queue. */

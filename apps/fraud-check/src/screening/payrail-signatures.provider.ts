@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { signingJwksPlainHttpWarning } from '@payrail/config';
-import { JwsVerifier, PayrailVerifierHandle, openPayrailVerifier } from '@payrail/crypto';
-import { PAYMENT_INSTRUCTION_JWS_TYPE } from '@payrail/contracts';
+import { CryptoError, JwsVerifier, PayrailVerifierHandle, openPayrailVerifier } from '@payrail/crypto';
+import { PAYMENT_INSTRUCTION_JWS_TYPE, PaymentInstruction, PaymentInstructionSchema, PaymentSigned } from '@payrail/contracts';
 import { FRAUD_CHECK_CONFIG, FraudCheckConfig } from '../config';
 
 /** Verifies Payrail's own signatures with the published JWKS (or a mounted copy); never with keys from tokens. */
@@ -31,5 +31,16 @@ export class PayrailSignatures implements OnModuleInit, OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     this.handle?.close();
+  }
+}
+
+/** The instruction when Payrail's signature verifies and it is the event's payment; undefined otherwise. */
+export async function verifiedInstruction(signatures: PayrailSignatures, signed: PaymentSigned): Promise<PaymentInstruction | undefined> {
+  try {
+    const instruction = PaymentInstructionSchema.parse((await signatures.verifier().verify(signed.instruction_jws)).payload);
+    return instruction.payment_id === signed.payment_id ? instruction : undefined;
+  } catch (err) {
+    if (err instanceof CryptoError) return undefined;
+    throw err;
   }
 }

@@ -11,8 +11,7 @@
 // the marker is there.
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { PaymentInstruction, PaymentInstructionSchema, PaymentScreened, PaymentSigned, TOPICS } from '@payrail/contracts';
-import { CryptoError } from '@payrail/crypto';
+import { PaymentInstruction, PaymentScreened, PaymentSigned, TOPICS } from '@payrail/contracts';
 import { FraudMetrics } from '@payrail/messaging';
 import { MessagingRuntime } from '@payrail/messaging-nest';
 import { FraudEngine } from '../engine/fraud-engine';
@@ -21,7 +20,7 @@ import { RedisReviewQueue } from '../review/review-queue.store';
 import { reviewSummary } from '../review/review-summary';
 import { RuleSetProvider } from '../rules/ruleset.provider';
 import { decodeInstructionPayload } from './instruction-payload';
-import { PayrailSignatures } from './payrail-signatures.provider';
+import { PayrailSignatures, verifiedInstruction } from './payrail-signatures.provider';
 import { ScreenedPublisher } from './screened.publisher';
 import { decisionKey, decisionTtlS, fromDecisionRecord, storeDecisionOnce } from './decision-record';
 
@@ -94,15 +93,8 @@ export class ScreenPaymentUseCase {
     return { kind: 'SIGNATURE_INVALID', paymentId: signed.payment_id };
   }
 
-  /** The instruction when Payrail's signature verifies and it is the event's payment; undefined otherwise. */
-  private async verifiedInstruction(signed: PaymentSigned): Promise<PaymentInstruction | undefined> {
-    try {
-      const instruction = PaymentInstructionSchema.parse((await this.signatures.verifier().verify(signed.instruction_jws)).payload);
-      return instruction.payment_id === signed.payment_id ? instruction : undefined;
-    } catch (err) {
-      if (err instanceof CryptoError) return undefined;
-      throw err;
-    }
+  private verifiedInstruction(signed: PaymentSigned): Promise<PaymentInstruction | undefined> {
+    return verifiedInstruction(this.signatures, signed);
   }
 
   /**

@@ -27,6 +27,7 @@ import {
 /** Keys of one dimension value live this long after its last payment (wall clock). */
 const STATE_TTL_MS = RETENTION_MS + 3_600_000;
 const LIMB = 1_000_000_000n;
+const WINDOW_ARGS = WINDOW_NAMES.map((w) => VELOCITY_WINDOWS[w]);
 
 export const VELOCITY_SCRIPT = `
 -- KEYS: 1 ev (zset payment id -> time ms), 2 rec (hash payment id -> "CUR|amount|payee"), 3 agg (hash: wm =
@@ -146,6 +147,9 @@ export function dimensionTag(dimension: VelocityDimension, value: string): strin
   return `{${dimension}:${safe}}`;
 }
 
+/** Names of the scripts as registered on the connection (a pipeline of that connection calls them by name). */
+export const VELOCITY_SCRIPT_NAMES = { record: 'payrailFraudVelocity', markPayee: 'payrailFraudMarkPayee' } as const;
+
 export class RedisVelocityStore implements VelocityStore {
   private readonly recordScript: RedisScript<unknown>;
   private readonly markPayeeScript: RedisScript<number>;
@@ -154,8 +158,8 @@ export class RedisVelocityStore implements VelocityStore {
     redis: Redis,
     private readonly namespace = 'fraud:v',
   ) {
-    this.recordScript = defineScript(redis, 'payrailFraudVelocity', 6, VELOCITY_SCRIPT);
-    this.markPayeeScript = defineScript(redis, 'payrailFraudMarkPayee', 1, MARK_PAYEE_SCRIPT);
+    this.recordScript = defineScript(redis, VELOCITY_SCRIPT_NAMES.record, 6, VELOCITY_SCRIPT);
+    this.markPayeeScript = defineScript(redis, VELOCITY_SCRIPT_NAMES.markPayee, 1, MARK_PAYEE_SCRIPT);
   }
 
   keys(dimension: VelocityDimension, value: string): string[] {
@@ -164,8 +168,13 @@ export class RedisVelocityStore implements VelocityStore {
   }
 
   async record(dimension: VelocityDimension, value: string, event: VelocityEvent): Promise<VelocityObservation> {
+    return parseObservation(await this.recordScript(...this.recordArgs(dimension, value, event)));
+  }
+
+  /** The keys then arguments of one velocity script call (the batch path sends many in one pipeline). */
+  recordArgs(dimension: VelocityDimension, value: string, event: VelocityEvent): (string | number)[] {
     if (event.payee.includes(RECORD_SEPARATOR)) throw new Error('payee must not contain the record separator');
-    const raw = await this.recordScript(
+    return [
       ...this.keys(dimension, value),
       event.paymentId,
       event.atMs,
@@ -178,19 +187,22 @@ export class RedisVelocityStore implements VelocityStore {
       event.duplicateLookbackMs,
       STATE_TTL_MS,
       KNOWN_PAYEES_TTL_MS,
-      ...WINDOW_NAMES.map((w) => VELOCITY_WINDOWS[w]),
-    );
-    return parseObservation(raw);
+      ...WINDOW_ARGS,
+    ];
+  }
+
+  /** The keys then arguments of one mark-payee script call. */
+  markPayeeArgs(dimension: VelocityDimension, value: string, payee: string, paymentId: string): (string | number)[] {
+    return [this.keys(dimension, value)[5] ?? '', payee, paymentId, KNOWN_PAYEES_TTL_MS];
   }
 
   async markPayeeKnown(dimension: VelocityDimension, value: string, payee: string, paymentId: string): Promise<void> {
-    const payeesKey = this.keys(dimension, value)[5] ?? '';
-    await this.markPayeeScript(payeesKey, payee, paymentId, KNOWN_PAYEES_TTL_MS);
+    await this.markPayeeScript(...this.markPayeeArgs(dimension, value, payee, paymentId));
   }
 
 }
 
-function parseObservation(raw: unknown): VelocityObservation {
+export function parseObservation(raw: unknown): VelocityObservation {
   if (!Array.isArray(raw)) throw new Error('velocity script returned no array');
   const at = (i: number): string => String(raw[i] ?? '');
   const windows = {} as Record<VelocityWindow, WindowTotals>;

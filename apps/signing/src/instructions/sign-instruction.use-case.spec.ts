@@ -113,6 +113,22 @@ describe('signing a payment instruction', () => {
     expect(segment(signed.instruction_jws, 1)).toBe(canonicalJson(verified.payload));
   });
 
+  it('signs a batch at once: every seal checked, the forged one dead-lettered alone, the others signed and published in offset order', async () => {
+    const { runtime, sent } = recordingRuntime();
+    const batch = [acceptedPayment(1), acceptedPayment(2), acceptedPayment(3), acceptedPayment(4)];
+    const items = batch.map((a, i) => ({ accepted: i === 2 ? { ...seal(a), amount: { minor: '1', currency: 'EUR' as const } } : seal(a), traceparent: undefined }));
+    const results = await new SignInstructionUseCase(ring, keys.seals, runtime).executeBatch(items);
+
+    expect(results.map((r) => ('error' in r ? r.error.constructor.name : r.status))).toEqual(['SIGNED', 'SIGNED', 'PermanentError', 'SIGNED']);
+    const signed = sent.filter((m) => m.topic === TOPICS.paymentsSigned.name);
+    expect(signed.map((m) => m.value['payment_id'])).toEqual([batch[0], batch[1], batch[3]].map((a) => a?.payment_id));
+    for (const m of signed) {
+      const instruction = PaymentInstructionSchema.parse((await verifier.verify(String(m.value['instruction_jws']))).payload);
+      expect(instruction.payment_id).toBe(m.value['payment_id']);
+    }
+    expect(sent.filter((m) => m.topic === TOPICS.securityAlerts.name).map((m) => m.value['payment_id'])).toEqual([batch[2]?.payment_id]);
+  });
+
   it('signs a redelivered payment again under the same event id and payment, differing only in signing time and signature', async () => {
     const { runtime, sent } = recordingRuntime();
     const useCase = new SignInstructionUseCase(ring, keys.seals, runtime);

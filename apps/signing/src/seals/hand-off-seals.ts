@@ -4,7 +4,7 @@
 // after sealing, or carrying another event's seal) is never signed.
 import { ConfigError } from '@payrail/config';
 import { EVENT_SEAL_TYPES, PaymentAccepted, SettlementBatchReport } from '@payrail/contracts';
-import { EventSealVerifier, PeerSealKeys, SealCheck } from '@payrail/crypto';
+import { CoveredSealCheck, EventSealVerifier, PeerSealKeys, SealCheck } from '@payrail/crypto';
 
 export interface HandOffSealFiles {
   /** INGEST_SEAL_JWKS_FILE */
@@ -40,8 +40,9 @@ export class HandOffSeals {
     }
   }
 
-  checkAccepted(accepted: PaymentAccepted): Promise<SealCheck> {
-    return this.accepted.check(accepted);
+  /** On success also the accepted payment without its seal as canonical JSON: the instruction is signed from it. */
+  checkAccepted(accepted: PaymentAccepted): Promise<CoveredSealCheck<PaymentAccepted>> {
+    return this.accepted.checkCovered(accepted);
   }
 
   checkReport(report: SettlementBatchReport): Promise<SealCheck> {

@@ -1,3 +1,4 @@
+import { CanonicalObject } from '../lib/canonical';
 import { KeyConfigError } from '../lib/errors';
 import { InMemoryReplayStore, type ReplayStore } from '../replay/replay-store';
 import { keys, nowS, storeOf, withState, forgeEs256, rejectionReason as reason } from '../test/fixtures';
@@ -200,6 +201,37 @@ describe('JwsVerifier keys and configuration', () => {
     expect(text).not.toContain('4111111111111111');
     expect(text).not.toContain(token.split('.')[1]);
     expect(text).not.toContain(tampered.split('.')[2]);
+  });
+
+  it('checks a protected header once, yet every token still gets every check', async () => {
+    const v = new JwsVerifier(es, { algorithms: ['ES256'], typ: 'payrail-payment+jws' });
+    const signer = new JwsSigner(es, { typ: 'payrail-payment+jws' });
+    const first = await v.verify(signer.sign({ i: 1 }));
+    const second = await v.verify(signer.sign({ i: 2 }));
+    // one parsed header for both, shared: frozen so no caller can change what the next token is checked against
+    expect(second.protectedHeader).toBe(first.protectedHeader);
+    expect(Object.isFrozen(first.protectedHeader)).toBe(true);
+    expect(first.protectedHeader).toEqual({ alg: 'ES256', kid: 'es-1', typ: 'payrail-payment+jws' });
+    // the same (known) header over a changed payload or signature: rejected
+    const token = signer.sign({ i: 3 });
+    const [h = '', p = '', sig = ''] = token.split('.');
+    expect(await reason(v.verify(`${h}.${Buffer.from('{"i":4}').toString('base64url')}.${sig}`))).toBe('signature');
+    expect(await reason(v.verify(`${h}.${p}.${forgeEs256({ alg: 'ES256', kid: 'es-1', typ: 'payrail-payment+jws' }, { i: 3 }, keys.es256('old').privateKey).split('.')[2] ?? ''}`))).toBe('signature');
+    // a refused header stays refused (rejections are not kept), and so does a key retired behind a valid header
+    const untyped = new JwsSigner(es).sign({ i: 5 });
+    expect(await reason(v.verify(untyped))).toBe('typ');
+    expect(await reason(v.verify(untyped))).toBe('typ');
+    const retired = forgeEs256({ alg: 'ES256', kid: 'gone', typ: 'payrail-payment+jws' }, { i: 6 }, keys.es256('gone').privateKey);
+    expect(await reason(v.verify(retired))).toBe('retired');
+    expect(await reason(v.verify(retired))).toBe('retired');
+    // many distinct headers (extra members) do not grow it without bound, and known ones keep verifying
+    for (let n = 0; n < 100; n++) expect(await reason(v.verify(signer.sign({ n }, { extraProtected: { n } })))).toBe('accepted');
+    expect(await reason(v.verify(signer.sign({ i: 7 })))).toBe('accepted');
+  });
+
+  it('signs a CanonicalObject as the canonical JSON it is', () => {
+    const token = new JwsSigner(ed).sign(CanonicalObject.of({ seal: 's', ...payment }).without('seal').with('signed_at', 'now'));
+    expect(token).toBe(new JwsSigner(ed).sign({ ...payment, signed_at: 'now' }));
   });
 
   it('verifies many tokens concurrently', async () => {

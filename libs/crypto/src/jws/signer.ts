@@ -1,6 +1,6 @@
 import { isSigningAlg, KID_PATTERN, type SigningAlg } from '../lib/algorithms';
 import { b64uEncode } from '../lib/base64url';
-import { canonicalJson } from '../lib/canonical';
+import { CanonicalObject, canonicalJson } from '../lib/canonical';
 import { KeyConfigError } from '../lib/errors';
 import { FORBIDDEN_HEADERS } from '../lib/algorithms';
 import type { KeyRecord } from '../keys/key-record';
@@ -45,11 +45,15 @@ export class JwsSigner {
     return this.#current().record.kid;
   }
 
-  /** Compact JWS `header.payload.signature`; payload = canonical JSON of `payload`. Header {alg, kid, typ?, ...extra}. */
+  /**
+   * Compact JWS `header.payload.signature`; payload = canonical JSON of `payload` (a CanonicalObject is that JSON
+   * already: it is signed as it is, not canonicalised again). Header {alg, kid, typ?, ...extra}.
+   */
   sign(payload: unknown, opts: { extraProtected?: Record<string, unknown> } = {}): string {
     const p = this.#current();
     const headerB64 = opts.extraProtected === undefined ? p.headerB64 : this.#header(p.record, p.alg, opts.extraProtected);
-    const input = `${headerB64}.${b64uEncode(canonicalJson(payload))}`;
+    const json = payload instanceof CanonicalObject ? payload.json : canonicalJson(payload);
+    const input = `${headerB64}.${b64uEncode(json)}`;
     const sig = rawSign(p.alg, this.#privateKey(p.record), Buffer.from(input, 'latin1'));
     return `${input}.${sig.toString('base64url')}`;
   }

@@ -62,6 +62,8 @@ export interface VerifiedJws<T = unknown> {
 
 const COMPACT_CHARS = /^[A-Za-z0-9_.-]+$/;
 const MAX_SKEW = 600;
+/** Protected headers kept parsed per verifier (a producer's events all carry the header of its active key). */
+const HEADER_CACHE_SIZE = 32;
 
 interface Settings {
   readonly algorithms: ReadonlySet<SigningAlg>;
@@ -79,10 +81,14 @@ interface Settings {
   readonly now: () => number;
 }
 
-interface Parsed {
+/** A protected header that passed every header check of this verifier's policy. */
+interface CheckedHeader {
   readonly header: JsonObject;
   readonly alg: SigningAlg;
   readonly kid: string;
+}
+
+interface Parsed extends CheckedHeader {
   readonly headerB64: string;
   readonly payloadB64: string;
   readonly signatureB64: string;
@@ -96,6 +102,14 @@ class Rejection {
     readonly detail: string,
     readonly kid?: string,
   ) {}
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }
 
 function positiveInt(name: string, v: number | undefined, dflt: number): number {
@@ -159,6 +173,12 @@ export class JwsVerifier {
   readonly #keys: KeyResolver;
   readonly #s: Settings;
   readonly #log: CryptoLogger | undefined;
+  /**
+   * Encoded protected header -> the result of its checks, for headers that passed them: the checks depend only on
+   * the header's bytes and this verifier's (immutable) policy, so the same header is not decoded and parsed again
+   * for every token. Rejected headers are never kept; the map is emptied when full (bounded whatever comes in).
+   */
+  readonly #headers = new Map<string, CheckedHeader>();
 
   constructor(keys: PayrailKeyStore | ReloadingKeyStore | RemoteJwksClient, policy: VerifyPolicy, logger?: CryptoLogger) {
     this.#keys = keys;
@@ -204,6 +224,17 @@ export class JwsVerifier {
     if (detached !== (payloadB64.length === 0)) throw new Rejection('format', detached ? 'payload present in a detached JWS' : 'empty payload');
     if (headerB64.length > s.maxHeaderBytes) throw new Rejection('size', 'header over maxHeaderBytes');
     if (!hasCanonicalTail(headerB64) || !hasCanonicalTail(payloadB64) || !hasCanonicalTail(signatureB64)) throw new Rejection('format', 'non-canonical base64url');
+    let checked = this.#headers.get(headerB64);
+    if (checked === undefined) {
+      checked = this.#checkHeader(headerB64);
+      if (this.#headers.size >= HEADER_CACHE_SIZE) this.#headers.clear();
+      this.#headers.set(headerB64, checked);
+    }
+    return { ...checked, headerB64, payloadB64, signatureB64 };
+  }
+
+  #checkHeader(headerB64: string): CheckedHeader {
+    const s = this.#s;
     const header = parseStrictJson(Buffer.from(headerB64, 'base64url').toString('utf8'));
     if (!isPlainObject(header)) throw new Rejection('format', 'header is not a JSON object (or has duplicate members)');
     for (const name of Object.keys(header)) {
@@ -219,7 +250,8 @@ export class JwsVerifier {
       const absentAllowed = typ === undefined && !s.typRequired;
       if (!absentAllowed && (typeof typ !== 'string' || !s.typ.has(normaliseTyp(typ)))) throw new Rejection('typ', 'typ mismatch');
     }
-    return { header, alg, kid, headerB64, payloadB64, signatureB64 };
+    // shared by every token with this header: nobody may change it
+    return { header: deepFreeze(header), alg, kid };
   }
 
   async #complete<T>(p: Parsed, body: Buffer | undefined): Promise<VerifiedJws<T>> {

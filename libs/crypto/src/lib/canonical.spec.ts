@@ -1,6 +1,6 @@
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
-import { canonicalJson } from './canonical';
+import { CanonicalObject, canonicalJson } from './canonical';
 
 /** The same value with every object's members inserted in a different order. */
 function reorder(v: unknown, seed: number): unknown {
@@ -102,5 +102,47 @@ describe('canonicalJson (RFC 8785)', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('CanonicalObject (a plain object canonicalised member by member)', () => {
+  const objects = fc.dictionary(fc.string(), fc.jsonValue());
+
+  it('is byte-identical to canonicalJson of the object, with a member added or replaced, and without one', () => {
+    fc.assert(
+      fc.property(objects, fc.string(), fc.jsonValue(), (o, name, value) => {
+        const c = CanonicalObject.of(o);
+        expect(c.json).toBe(canonicalJson(o));
+        expect(c.with(name, value).json).toBe(canonicalJson({ ...o, [name]: value }));
+        const { [name]: _gone, ...rest } = o;
+        expect(c.without(name).json).toBe(canonicalJson(rest));
+        const first = Object.keys(o)[0];
+        if (first !== undefined) {
+          const { [first]: _first, ...others } = o;
+          expect(c.without(first).json).toBe(canonicalJson(others));
+          expect(c.with(first, value).json).toBe(canonicalJson({ ...o, [first]: value }));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('leaves the object it came from as it was, omits undefined members, and refuses what canonicalJson refuses', () => {
+    const c = CanonicalObject.of({ b: 1, a: undefined, seal: 'x' });
+    expect(c.with('signed_at', '2026-12-06T00:00:00.000Z').without('seal').json).toBe('{"b":1,"signed_at":"2026-12-06T00:00:00.000Z"}');
+    expect(c.with('b', undefined).json).toBe('{"seal":"x"}');
+    expect(c.json).toBe('{"b":1,"seal":"x"}');
+    expect(() => CanonicalObject.of({ n: Number.NaN })).toThrow(/NaN at \$\.n/);
+    expect(() => c.with('f', () => 1)).toThrow(/function at \$\.f/);
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    expect(() => CanonicalObject.of(cyclic)).toThrow(/cycle/);
+  });
+
+  it('takes only plain objects (no arrays, class instances or toJSON)', () => {
+    expect(() => CanonicalObject.of([1] as unknown as object)).toThrow(/not a plain object/);
+    expect(() => CanonicalObject.of(new Date(0))).toThrow(/not a plain object/);
+    expect(() => CanonicalObject.of({ toJSON: () => 'x' })).toThrow(/not a plain object/);
+    expect(CanonicalObject.of(Object.create(null) as object).json).toBe('{}');
   });
 });

@@ -40,6 +40,16 @@ describe('event seals', () => {
     await expect(verifier.check(sealed)).resolves.toEqual({ ok: true, kid: expect.any(String) });
   });
 
+  it('checkCovered gives, with a verified seal only, what it covered as canonical JSON (to sign on without writing it again)', async () => {
+    const sealed = sealer.seal(decision());
+    const check = await verifier.checkCovered(sealed);
+    expect(check).toMatchObject({ ok: true, kid: expect.any(String) });
+    expect(check.ok && check.covered.json).toBe(sealedBytes(sealed).toString('utf8'));
+    expect(check.ok && check.covered.with('signed_at', 'now').json).toBe(sealedBytes({ ...decision(), signed_at: 'now' }).toString('utf8'));
+    await expect(verifier.checkCovered({ ...sealed, decision: 'DECLINE' })).resolves.toEqual({ ok: false, reason: 'signature', kid: expect.any(String) });
+    await expect(verifier.checkCovered(decision())).resolves.toEqual({ ok: false, reason: 'missing' });
+  });
+
   it('verifies whatever the member order (canonical JSON), and a re-seal replaces the old seal', async () => {
     const sealed = sealer.seal(decision());
     const reordered = Object.fromEntries(Object.entries(sealed).reverse());

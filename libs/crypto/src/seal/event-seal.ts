@@ -8,7 +8,7 @@
 // 20-30x slower). Sealing keys are Ed25519 (EdDSA) by default: deterministic signatures, so an event published again
 // (a redelivery, a decision re-published from its record) carries the very same seal, byte for byte; ES256 keys are
 // accepted too.
-import { canonicalJson } from '../lib/canonical';
+import { CanonicalObject } from '../lib/canonical';
 import { CryptoError, KeyConfigError, type CryptoErrorReason } from '../lib/errors';
 import { JwsSigner } from '../jws/signer';
 import { JwsVerifier } from '../jws/verifier';
@@ -27,10 +27,18 @@ export type Sealed<T extends object> = Omit<T, typeof SEAL_MEMBER> & { seal: str
 
 export type SealCheck = { ok: true; kid: string } | { ok: false; reason: CryptoErrorReason | 'missing'; kid?: string };
 
+/** A SealCheck that, when the seal verifies, also gives what it covers as canonical JSON (to sign it on). */
+export type CoveredSealCheck<T extends object> = { ok: true; kid: string; covered: CanonicalObject<Omit<T, typeof SEAL_MEMBER>> } | Extract<SealCheck, { ok: false }>;
+
+/** What a seal covers: the event without its seal, as canonical JSON. */
+function covered<T extends object>(event: T): CanonicalObject<Omit<T, typeof SEAL_MEMBER>> {
+  const { [SEAL_MEMBER]: _seal, ...rest } = event as Record<string, unknown>;
+  return CanonicalObject.of(rest) as unknown as CanonicalObject<Omit<T, typeof SEAL_MEMBER>>;
+}
+
 /** The bytes a seal covers: canonical JSON of the event without its seal. */
 export function sealedBytes(event: object): Buffer {
-  const { [SEAL_MEMBER]: _seal, ...rest } = event as Record<string, unknown>;
-  return Buffer.from(canonicalJson(rest), 'utf8');
+  return Buffer.from(covered(event).json, 'utf8');
 }
 
 /** The kid in a seal's protected header, read without verifying anything (for alerts). */
@@ -56,7 +64,7 @@ export class EventSealer {
   /** The event with its seal (any seal it had is replaced). */
   seal<T extends object>(event: T): Sealed<T> {
     const { [SEAL_MEMBER]: _old, ...rest } = event as T & { seal?: unknown };
-    return { ...(rest as Omit<T, typeof SEAL_MEMBER>), seal: this.#signer.signDetached(Buffer.from(canonicalJson(rest), 'utf8')) };
+    return { ...(rest as Omit<T, typeof SEAL_MEMBER>), seal: this.#signer.signDetached(Buffer.from(CanonicalObject.of(rest).json, 'utf8')) };
   }
 }
 
@@ -70,11 +78,21 @@ export class EventSealVerifier {
 
   /** Whether the event's seal verifies over the event as it is; never throws for a bad seal. */
   async check(event: object): Promise<SealCheck> {
+    const check = await this.checkCovered(event);
+    return check.ok ? { ok: true, kid: check.kid } : check;
+  }
+
+  /**
+   * check, and when the seal verifies, the event without its seal as canonical JSON (what the seal covered), for a
+   * consumer that signs or seals that content on: it is not canonicalised a second time.
+   */
+  async checkCovered<T extends object>(event: T): Promise<CoveredSealCheck<T>> {
     const seal = (event as Record<string, unknown>)[SEAL_MEMBER];
     if (typeof seal !== 'string' || seal.length === 0) return { ok: false, reason: 'missing' };
     try {
-      const verified = await this.#verifier.verifyDetached(seal, sealedBytes(event));
-      return { ok: true, kid: verified.kid };
+      const content = covered(event);
+      const verified = await this.#verifier.verifyDetached(seal, Buffer.from(content.json, 'utf8'));
+      return { ok: true, kid: verified.kid, covered: content };
     } catch (err) {
       if (err instanceof CryptoError) return { ok: false, reason: err.reason, kid: sealKid(seal) };
       throw err;
