@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { PaymentInstruction, PaymentInstructionSchema, TOPIC_RESTORES, TOPICS } from '@payrail/contracts';
-import { CryptoError, JwsVerifier } from '@payrail/crypto';
+import { JwsVerifier, isTokenVerdict } from '@payrail/crypto';
 import { Kafka, decode } from '@payrail/messaging';
 import { decodeInstructionPayload } from '../screening/instruction-payload';
 
@@ -37,7 +37,7 @@ class Collector {
       if (parsed.success) this.payments.push(parsed.data);
       else this.skip('not a payment instruction');
     } catch (err) {
-      if (!(err instanceof CryptoError)) throw err;
+      if (!isTokenVerdict(err)) throw err; // an unreadable JWKS stops the backtest: it is no verdict on the payment
       this.skip('signature invalid');
     }
   }

@@ -1,9 +1,10 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { signingJwksPlainHttpWarning } from '@payrail/config';
-import { CryptoError, JwsVerifier, PayrailVerifierHandle, openPayrailVerifier } from '@payrail/crypto';
+import { CryptoError, JwsVerifier, PayrailVerifierHandle, isTokenVerdict, openPayrailVerifier } from '@payrail/crypto';
 import { PAYMENT_INSTRUCTION_JWS_TYPE, PaymentInstruction, PaymentInstructionSchema, PaymentSigned } from '@payrail/contracts';
 import { FRAUD_CHECK_CONFIG, FraudCheckConfig } from '../config';
+import { DependencyUnavailableError } from '@payrail/messaging';
 
 /** Verifies Payrail's own signatures with the published JWKS (or a mounted copy); never with keys from tokens. */
 @Injectable()
@@ -34,13 +35,18 @@ export class PayrailSignatures implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-/** The instruction when Payrail's signature verifies and it is the event's payment; undefined otherwise. */
+/**
+ * The instruction when Payrail's signature verifies and it is the event's payment; undefined when it does not (the
+ * payment is declined as tampered). An unreadable JWKS is no verdict: DependencyUnavailableError, the event waits
+ * until the signature can be checked (a JWKS outage must never decline genuine payments).
+ */
 export async function verifiedInstruction(signatures: PayrailSignatures, signed: PaymentSigned): Promise<PaymentInstruction | undefined> {
   try {
     const instruction = PaymentInstructionSchema.parse((await signatures.verifier().verify(signed.instruction_jws)).payload);
     return instruction.payment_id === signed.payment_id ? instruction : undefined;
   } catch (err) {
-    if (err instanceof CryptoError) return undefined;
+    if (isTokenVerdict(err)) return undefined;
+    if (err instanceof CryptoError) throw new DependencyUnavailableError('the signing JWKS', err.message);
     throw err;
   }
 }
