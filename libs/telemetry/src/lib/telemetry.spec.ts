@@ -2,7 +2,7 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { activeTraceId, activeTraceparent, currentLogContext, startTelemetry, tracingActive, tracingRequested, withConsumerSpan, withLogContext } from '../index';
+import { activeTraceId, activeTraceparent, currentLogContext, startConsumerSpan, startTelemetry, tracingActive, tracingRequested, withConsumerSpan, withLogContext } from '../index';
 
 const REMOTE = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -57,6 +57,21 @@ describe('trace context across a Kafka hop', () => {
     expect(tracingActive()).toBe(true);
   });
 
+  it('opens a span per event of a batch without making it active: its traceparent is what the outputs carry', () => {
+    const spans = ['p-1', 'p-2'].map((id) => startConsumerSpan(REMOTE, 'payrail.payments.screened.v1 process', () => ({ 'payment.id': id })));
+    expect(activeTraceparent()).toBeUndefined(); // none of them is active
+    expect(spans[0]?.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+    expect(spans[0]?.traceparent).not.toBe(spans[1]?.traceparent);
+    spans[0]?.end();
+    spans[1]?.end(new Error('dead-lettered'));
+    const finished = exporter.getFinishedSpans();
+    expect(finished.map((s) => [s.attributes['payment.id'], s.parentSpanContext?.spanId, s.status.code])).toEqual([
+      ['p-1', '00f067aa0ba902b7', 0],
+      ['p-2', '00f067aa0ba902b7', 2],
+    ]);
+    expect(spans[0]?.traceparent?.split('-')[2]).toBe(finished[0]?.spanContext().spanId);
+  });
+
   it('has no traceparent outside any span', () => {
     expect(activeTraceparent()).toBeUndefined();
     expect(activeTraceId()).toBeUndefined();
@@ -64,6 +79,10 @@ describe('trace context across a Kafka hop', () => {
 });
 
 describe('consumer spans with tracing off (no tracer provider registered)', () => {
+  it('opens no span for a batch event', () => {
+    expect(startConsumerSpan(REMOTE, 'x process', () => { throw new Error('attributes built'); })).toBeUndefined();
+  });
+
   it('runs the handler alone: no span, no trace id, attributes never built', async () => {
     expect(tracingActive()).toBe(false);
     const attributes = jest.fn(() => ({ 'payment.id': 'p-3' }));

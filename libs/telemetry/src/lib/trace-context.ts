@@ -49,3 +49,34 @@ export function withConsumerSpan<T>(traceparent: string | undefined, name: strin
     }
   });
 }
+
+/** A CONSUMER span started without making it active: what a batch handler's per-event work continues. */
+export interface OpenConsumerSpan {
+  /** The span's own `traceparent`: what the event's outputs carry, so they hang under this span. */
+  readonly traceparent: string | undefined;
+  /** Ends the span; an error marks it failed. */
+  end(error?: Error): void;
+}
+
+/**
+ * Starts a CONSUMER span named `name` under the remote context in `traceparent` (a new trace when absent), for an
+ * event handled as part of a batch: the span is not made active (one handler call serves many events), its
+ * traceparent is handed to whoever publishes for the event. Undefined with tracing off.
+ */
+export function startConsumerSpan(traceparent: string | undefined, name: string, attributes: Attributes | (() => Attributes)): OpenConsumerSpan | undefined {
+  if (!tracingActive()) return undefined;
+  const parent = traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent }) : ROOT_CONTEXT;
+  const span = tracer().startSpan(name, { kind: SpanKind.CONSUMER, attributes: typeof attributes === 'function' ? attributes() : attributes }, parent);
+  const carrier: Record<string, string> = {};
+  propagation.inject(trace.setSpan(parent, span), carrier);
+  return {
+    traceparent: carrier['traceparent'],
+    end(error?: Error) {
+      if (error) {
+        span.recordException(error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+      }
+      span.end();
+    },
+  };
+}

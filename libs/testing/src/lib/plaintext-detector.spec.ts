@@ -71,6 +71,8 @@ describe('findPlaintextNumbers', () => {
       // a traceparent header whose span id is all decimal digits: joined with its flags ("-00") it is an 18-digit
       // Luhn-valid run (a CI run's accepted topic)
       'correlationid=p-1\ntraceparent=00-1c363296ac1ce58d9c036a58679378af-4556056799951225-00',
+      // a payment id whose first three groups are decimal digits, Luhn-valid once joined (a CI run's Redis key)
+      'redis:payrail:payment:{66315697-3302-8169-ac7e-adb9581198d4} {"payment_id":"66315697-3302-8169-ac7e-adb9581198d4"}',
     ].map((text, i) => ({ where: String(i), text }));
     expect(findPlaintextNumbers(texts, { cards: [], accounts: [] })).toEqual([]);
   });

@@ -39,6 +39,10 @@ const HEX_ID = /(?<![0-9A-Za-z])(?=[0-9a-f]*[a-f])[0-9a-f]{16,}(?![0-9A-Za-z])/g
 // A W3C traceparent (version-traceid-spanid-flags): its span id is 16 hex digits, all decimal about one time in 2,000.
 const TRACEPARENT = /(?<![0-9A-Za-z])[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(?![0-9A-Za-z])/g;
 
+// A UUID (payment ids, event ids): its first three groups are all decimal digits about one time in 1,850, and joined
+// across their dashes they make a 16-digit run.
+const UUID = /(?<![0-9A-Za-z])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![0-9A-Za-z])/g;
+
 // Digits separated by single spaces or dashes ("4111 1111-1111 1111") joined up; other text unchanged.
 const SEPARATED_DIGITS = /\d(?:[ -]\d)+/g;
 
@@ -97,8 +101,9 @@ function findInLayer(where: string, layer: Layer, known: KnownNumbers): Plaintex
   const joined = join(layer.text);
   const texts = joined === layer.text ? [layer.text] : [layer.text, joined];
   // ids blanked out before digits separated by dashes are joined: a traceparent whose span id happens to be all
-  // decimal digits ("00-<trace id>-4556...-01") must not become one 18-digit run with its flags
-  const blanked = layer.text.replace(TRACEPARENT, (id) => ' '.repeat(id.length)).replace(HEX_ID, (id) => ' '.repeat(id.length));
+  // decimal digits ("00-<trace id>-4556...-01") must not become one 18-digit run with its flags, nor a UUID whose
+  // first groups are ("66315697-3302-8169-ac7e-...") a 16-digit one
+  const blanked = layer.text.replace(TRACEPARENT, (id) => ' '.repeat(id.length)).replace(UUID, (id) => ' '.repeat(id.length)).replace(HEX_ID, (id) => ' '.repeat(id.length));
   const blankedJoined = join(blanked);
   const cardLikeTexts = blankedJoined === blanked ? [blanked] : [blanked, blankedJoined];
   const seen = new Set<string>();

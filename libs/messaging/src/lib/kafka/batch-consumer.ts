@@ -21,7 +21,7 @@ import {
 import { DependencyUnavailableError, PermanentError, SchemaInvalidError, UndecodableMessageError, WrongVersionError } from './errors';
 import type { EventProducer } from './event-producer';
 import { MessagingMetrics, noopMetrics } from '../metrics';
-import { withConsumerSpan, withLogContext } from '@payrail/telemetry';
+import { OpenConsumerSpan, startConsumerSpan, withConsumerSpan, withLogContext } from '@payrail/telemetry';
 
 export interface ConsumedEvent<T = unknown> {
   readonly topic: string;
@@ -48,7 +48,9 @@ export type EventResult = HandlerOutcome | { readonly error: Error };
  * event, in the same order. The events that failed come back (alone, in offset order) after the backoff, up to the
  * consumer's attempts; a PermanentError is dead-lettered at once. A throw fails every event of the call. Per-key
  * order is the handler's to keep: where it matters for the effect, an event after a failed one of the same key must
- * fail too (not be applied). The consumer opens no span per event: see withEventContext.
+ * fail too (not be applied). With tracing on, the consumer opens a CONSUMER span per event (not active: one call serves
+ * many events) and hands the event over with that span's traceparent in its envelope, so what the handler publishes
+ * with `traceparent: event.envelope.traceparent` hangs under it; withEventContext makes it active for per-event work.
  */
 export type BatchEventHandler = (events: readonly ConsumedEvent[]) => Promise<readonly EventResult[]>;
 
@@ -60,9 +62,13 @@ export type EventRoute = { readonly topic: TopicContract } & ({ readonly handler
  * publishes carries the payment's traceparent; a no-op with tracing off) and with the event's ids in the log context.
  * The consumer does this itself around a per-message handler; a batch handler does it around its per-event work.
  */
+function spanAttributes(topic: string, partition: number, offset: string, envelope: EventEnvelope) {
+  return () => ({ 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.kafka.partition': partition, 'messaging.kafka.offset': offset, 'payrail.correlation_id': envelope.correlationid ?? '' });
+}
+
 export function withEventContext<T>(event: Pick<ConsumedEvent, 'topic' | 'partition' | 'offset' | 'envelope'>, fn: () => Promise<T>): Promise<T> {
   const { topic, partition, offset, envelope } = event;
-  const attributes = () => ({ 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.kafka.partition': partition, 'messaging.kafka.offset': offset, 'payrail.correlation_id': envelope.correlationid ?? '' });
+  const attributes = spanAttributes(topic, partition, offset, envelope);
   const logFields: Record<string, string> = envelope.correlationid ? { event_id: envelope.id, correlation_id: envelope.correlationid } : { event_id: envelope.id };
   return withConsumerSpan(envelope.traceparent, `${topic} process`, attributes, () => withLogContext(logFields, fn));
 }
@@ -350,13 +356,17 @@ export class BatchConsumer {
       failure?: FailureRecord;
       /** Failures that count against maxAttempts (a dependency outage does not). */
       counted: number;
+      /** Its CONSUMER span (tracing on), ended when the event is handled or dead-lettered. */
+      span?: OpenConsumerSpan;
     }
     let pending: Pending[] = [];
     for (const message of messages) {
       this.metrics.waited(topic, 'queue_wait', started - fetchedAt);
       try {
         const { envelope, data } = decode(contract, message);
-        pending.push({ message, counted: 0, event: { topic, partition, offset: message.offset, key: message.key?.toString('utf8'), envelope, data, headers: (message.headers ?? {}) as RawHeaders } });
+        const span = startConsumerSpan(envelope.traceparent, `${topic} process`, spanAttributes(topic, partition, message.offset, envelope));
+        const traced = span?.traceparent ? { ...envelope, traceparent: span.traceparent } : envelope;
+        pending.push({ message, counted: 0, span, event: { topic, partition, offset: message.offset, key: message.key?.toString('utf8'), envelope: traced, data, headers: (message.headers ?? {}) as RawHeaders } });
       } catch (err) {
         const now = new Date();
         await this.deadLetter(topic, partition, message, { attempts: 1, first: now, last: now, error: err as Error }, Date.now() - started);
@@ -365,7 +375,10 @@ export class BatchConsumer {
     }
     let outages = 0;
     for (let attempt = 1; pending.length > 0; attempt++) {
-      if (!isRunning() || isStale()) return;
+      if (!isRunning() || isStale()) {
+        for (const item of pending) item.span?.end(new Error('not handled: the consumer stopped or lost the partition'));
+        return;
+      }
       const events: ConsumedEvent[] = pending.map((p) => ({ ...p.event, attempt }));
       let results: readonly EventResult[];
       try {
@@ -383,6 +396,7 @@ export class BatchConsumer {
         if (typeof result === 'string') {
           this.metrics.consumed(topic, result === 'duplicate' ? 'duplicate' : 'ok', Date.now() - started);
           completed.add(item.message.offset);
+          item.span?.end();
           continue;
         }
         if (result.error instanceof DependencyUnavailableError) {
@@ -395,6 +409,7 @@ export class BatchConsumer {
         if (result.error instanceof PermanentError || counted >= this.maxAttempts) {
           await this.deadLetter(topic, partition, item.message, failure, Date.now() - started);
           completed.add(item.message.offset);
+          item.span?.end(result.error);
         } else {
           retry.push({ ...item, failure, counted });
         }
