@@ -4,15 +4,14 @@
 // Redis, fed with pre-signed payments (ES256 compact JWS, each with its own jti and Idempotency-Key, cards and
 // accounts) over HTTP by undici with `concurrency` requests in flight. Writes {"req_per_s","p50_ms","p99_ms",...}
 // to FILE and prints a summary. Kafka: --kafka (or KAFKA_BROKERS) reuses a broker, otherwise one is started and
-// stopped like `npm test` does; Redis: REDIS_URL or a local one. --cpu-prof DIR: the ingest process writes a V8 CPU
-// profile of its whole run (an inspector session, lib/cpu-profile-preload.cjs) into DIR when it stops (open it in
-// Chrome DevTools or read its JSON). A benchmark, not a test: it asserts nothing about
+// stopped like `npm test` does; Redis: REDIS_URL or a local one. --cpu-prof DIR: the ingest process runs with
+// node's --cpu-prof (the stack's PAYRAIL_CPU_PROF_DIR, as `npm run bench -- --profile`) and writes a V8 CPU profile
+// of its whole run into DIR/ingest/ when it stops (open it in Chrome DevTools or read its JSON). A benchmark, not a test: it asserts nothing about
 // speed, but exits 1 if a request was not accepted (a fast wrong answer is no result).
 import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { log } from '../../deploy/local/process-utils.mjs';
@@ -137,10 +136,9 @@ async function main() {
     stack.ensureTopics();
     const upstream = benchUpstream(stack.keys.upstreamsDir);
     await stack.allocatePorts({ preferWellKnown: false });
-    // Node refuses --cpu-prof in NODE_OPTIONS: a preloaded inspector session profiles instead (lib/cpu-profile-preload.cjs)
-    const preload = join(dirname(fileURLToPath(import.meta.url)), 'lib', 'cpu-profile-preload.cjs');
-    const profile = values['cpu-prof'] ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim(), PAYRAIL_CPU_PROFILE_DIR: resolve(values['cpu-prof']) } : {};
-    const ingest = await stack.startService('ingest', { extraEnv: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...profile } });
+    // the stack starts the service with --cpu-prof into DIR/<instance> (tools/stack/stack.mjs startService)
+    if (values['cpu-prof']) process.env.PAYRAIL_CPU_PROF_DIR = resolve(values['cpu-prof']);
+    const ingest = await stack.startService('ingest', { extraEnv: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } });
     await stack.waitReady(ingest);
 
     log(`signing ${warmup + requests} payments`);

@@ -6,57 +6,31 @@ import { randomUUID } from 'node:crypto';
 import { DLQ_HEADERS, TOPICS, TopicContract } from '@payrail/contracts';
 import { BatchConsumer, ConsumedEvent, EventResult } from './batch-consumer';
 import { EventProducer } from './event-producer';
-import { createKafka } from './kafka-client';
-import { kafkaConnectionFromProcessEnv } from './kafka.config';
 import { DependencyUnavailableError, PermanentError } from './errors';
+import { createTopics, readTopic, silentLogger as logger, testKafka, uniqueSuffix, waitUntil } from '../../test/kafka-test-kit';
 
-const kafka = createKafka(kafkaConnectionFromProcessEnv(process.env, 'payrail-int-test'));
-const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-const suffix = randomUUID().slice(0, 8);
+const kafka = testKafka();
+const suffix = uniqueSuffix();
 const producer = new EventProducer(kafka, { source: 'payrail/test', lingerMs: 5 });
 const consumers: BatchConsumer[] = [];
 
-async function createTopic(name: string, partitions: number): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }] });
-  await admin.disconnect();
-}
+const createTopic = (name: string, partitions: number): Promise<void> => createTopics(kafka, [{ name, partitions }]);
 
+/** Polls the probe until it gives a value (the test kit's waitUntil, keeping what the probe found). */
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let found: T | undefined;
+  await waitUntil(async () => (found = await probe()) !== undefined, timeoutMs, what);
+  return found as T;
 }
 
-/** Every message on a topic, with its headers as strings. */
+/** Every message on a topic now (none when it is empty), with its key and headers. */
 async function readAll(topic: string): Promise<{ key: string; headers: Record<string, string> }[]> {
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
   const total = offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
-  if (total === 0) return [];
-  const reader = kafka.consumer({ groupId: `reader-${randomUUID()}` });
-  await reader.connect();
-  await reader.subscribe({ topic, fromBeginning: true });
-  const out: { key: string; headers: Record<string, string> }[] = [];
-  await new Promise<void>((resolve) => {
-    void reader.run({
-      eachMessage: async ({ message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        out.push({ key: String(message.key), headers });
-        if (out.length >= total) resolve();
-      },
-    });
-  });
-  await reader.disconnect();
-  return out;
+  return total === 0 ? [] : (await readTopic(kafka, topic, total)).map((m) => ({ key: m.key ?? '', headers: m.headers }));
 }
 
 const payment = (kid: string) => ({ payment_id: randomUUID(), kid, instruction_jws: 'a.b.c' });
