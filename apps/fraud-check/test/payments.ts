@@ -50,3 +50,21 @@ export function instruction(o: InstructionOverrides = {}): PaymentInstruction {
     upstream_verification: { kid: 'k', alg: 'ES256', jti: randomUUID(), iat: 1 },
   });
 }
+
+/**
+ * A seeded stream of payments with repeated payers, payees, IPs, devices and amounts (velocity, duplicates, first
+ * payees, card testing), one every 1.5 s from `startMs`: the same stream for the same options.
+ */
+export function paymentStream(n: number, o: { startMs: number; seed: number; payers: number; merchants: readonly string[] }): PaymentInstruction[] {
+  let seed = o.seed;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  return Array.from({ length: n }, (_, i) =>
+    instruction({
+      at: o.startMs + i * 1_500,
+      card: { fingerprint: fingerprintOf(`payer-${Math.floor(random() * o.payers)}`) },
+      merchant: o.merchants[Math.floor(random() * o.merchants.length)] ?? 'm-1',
+      minor: ['150', '250', '150000', '120000', '5000', '250000'][Math.floor(random() * 6)] ?? '150',
+      context: { ip: `203.0.113.${Math.floor(random() * 3)}`, country: 'DE', device_id: `device-${Math.floor(random() * 3)}` },
+    }),
+  );
+}

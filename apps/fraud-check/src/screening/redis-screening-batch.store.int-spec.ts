@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PaymentInstruction, PaymentScreened, PaymentSigned } from '@payrail/contracts';
 import { Redis, createRedis } from '@payrail/messaging';
-import { fingerprintOf, instruction } from '../../test/payments';
+import { fingerprintOf, instruction, paymentStream } from '../../test/payments';
 import { InMemoryBlocklists } from '../blocklist/blocklist';
 import { BLOCKLISTS_KEY, blocklistField } from '../blocklist/redis-blocklist.store';
 import { parseRuleSet } from '../rules/ruleset';
@@ -29,19 +29,7 @@ const rules = parseRuleSet(JSON.stringify({
   ],
 }), 'batch-int.1').ruleset;
 
-function stream(n: number): PaymentInstruction[] {
-  let seed = 11;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-  return Array.from({ length: n }, (_, i) =>
-    instruction({
-      at: T0 + i * 1_500,
-      card: { fingerprint: fingerprintOf(`payer-${Math.floor(random() * 4)}`) },
-      merchant: ['m-1', 'm-2', 'm-blocked'][Math.floor(random() * 3)] ?? 'm-1',
-      minor: ['150', '250', '150000', '120000', '5000', '250000'][Math.floor(random() * 6)] ?? '150',
-      context: { ip: `203.0.113.${Math.floor(random() * 3)}`, country: 'DE', device_id: `device-${Math.floor(random() * 3)}` },
-    }),
-  );
-}
+const stream = (n: number): PaymentInstruction[] => paymentStream(n, { startMs: T0, seed: 11, payers: 4, merchants: ['m-1', 'm-2', 'm-blocked'] });
 
 function screener(store: ScreeningBatchStore, payments: PaymentInstruction[], published: PaymentScreened[]): ScreenBatch {
   const byId = new Map(payments.map((p) => [p.payment_id, p]));

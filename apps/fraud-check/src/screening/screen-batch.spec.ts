@@ -1,5 +1,5 @@
 import type { PaymentInstruction, PaymentScreened, PaymentSigned } from '@payrail/contracts';
-import { fingerprintOf, instruction } from '../../test/payments';
+import { fingerprintOf, instruction, paymentStream } from '../../test/payments';
 import { InMemoryBlocklists } from '../blocklist/blocklist';
 import { FraudEngine } from '../engine/fraud-engine';
 import { RuleSet, parseRuleSet } from '../rules/ruleset';
@@ -82,20 +82,7 @@ async function oneByOne(payments: PaymentInstruction[]) {
   return out;
 }
 
-/** A stream with repeated payers, payees, IPs, devices, amounts: velocity, duplicates, first payees, card testing. */
-function stream(n: number): PaymentInstruction[] {
-  let seed = 7;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-  return Array.from({ length: n }, (_, i) =>
-    instruction({
-      at: T0 + i * 1_500,
-      card: { fingerprint: fingerprintOf(`payer-${Math.floor(random() * 5)}`) },
-      merchant: ['m-1', 'm-2', 'm-3', 'm-blocked'][Math.floor(random() * 4)] ?? 'm-1',
-      minor: ['150', '250', '150000', '120000', '5000', '250000'][Math.floor(random() * 6)] ?? '150',
-      context: { ip: `203.0.113.${Math.floor(random() * 3)}`, country: 'DE', device_id: `device-${Math.floor(random() * 3)}` },
-    }),
-  );
-}
+const stream = (n: number): PaymentInstruction[] => paymentStream(n, { startMs: T0, seed: 7, payers: 5, merchants: ['m-1', 'm-2', 'm-3', 'm-blocked'] });
 
 describe('ScreenBatch', () => {
   it('decides a batch exactly as one-by-one screening in offset order (velocity, duplicates, first payee, card testing)', async () => {
