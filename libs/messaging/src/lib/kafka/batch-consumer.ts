@@ -50,23 +50,24 @@ export type EventResult = HandlerOutcome | { readonly error: Error };
  * order is the handler's to keep: where it matters for the effect, an event after a failed one of the same key must
  * fail too (not be applied). With tracing on, the consumer opens a CONSUMER span per event (not active: one call serves
  * many events) and hands the event over with that span's traceparent in its envelope, so what the handler publishes
- * with `traceparent: event.envelope.traceparent` hangs under it; withEventContext makes it active for per-event work.
+ * with `traceparent: event.envelope.traceparent` hangs under it.
  */
 export type BatchEventHandler = (events: readonly ConsumedEvent[]) => Promise<readonly EventResult[]>;
 
 /** A topic and what handles it: one message at a time (`handler`) or a batch at a time (`batchHandler`). */
 export type EventRoute = { readonly topic: TopicContract } & ({ readonly handler: EventHandler; readonly batchHandler?: never } | { readonly batchHandler: BatchEventHandler; readonly handler?: never });
 
-/**
- * Runs fn as the handling of one event: inside a consumer span continuing the producer's trace (so what fn
- * publishes carries the payment's traceparent; a no-op with tracing off) and with the event's ids in the log context.
- * The consumer does this itself around a per-message handler; a batch handler does it around its per-event work.
- */
+/** The attributes of an event's CONSUMER span (built only when a span is). */
 function spanAttributes(topic: string, partition: number, offset: string, envelope: EventEnvelope) {
   return () => ({ 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.kafka.partition': partition, 'messaging.kafka.offset': offset, 'payrail.correlation_id': envelope.correlationid ?? '' });
 }
 
-export function withEventContext<T>(event: Pick<ConsumedEvent, 'topic' | 'partition' | 'offset' | 'envelope'>, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs a per-message handler as the handling of one event: inside a consumer span continuing the producer's trace (so
+ * what it publishes carries the payment's traceparent; a no-op with tracing off), with the event's ids in the log
+ * context. A batch route gets a span per event from startConsumerSpan instead.
+ */
+function withEventContext<T>(event: Pick<ConsumedEvent, 'topic' | 'partition' | 'offset' | 'envelope'>, fn: () => Promise<T>): Promise<T> {
   const { topic, partition, offset, envelope } = event;
   const attributes = spanAttributes(topic, partition, offset, envelope);
   const logFields: Record<string, string> = envelope.correlationid ? { event_id: envelope.id, correlation_id: envelope.correlationid } : { event_id: envelope.id };
